@@ -1,0 +1,1 @@
+export { hashingVector, words } from './hashing-vector';

@@ -25,6 +25,9 @@ const common = {
 /** @type {import('jest').Config} */
 module.exports = {
   rootDir: __dirname,
+  // Two cores: integration files start servers and child processes of their own.
+  maxWorkers: 2,
+  reporters: ['default', '<rootDir>/scripts/summary-reporter.js'],
   projects: [
     {
       ...common,
@@ -39,7 +42,6 @@ module.exports = {
       rootDir: __dirname,
       testMatch: ['<rootDir>/{apps,packages}/*/src/**/*.int.spec.ts', '<rootDir>/tests/*/src/**/*.e2e.spec.ts'],
       testTimeout: 60_000,
-      maxWorkers: 2,
     },
   ],
 };

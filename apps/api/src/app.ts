@@ -1,0 +1,46 @@
+import express, { type Express } from 'express';
+import { type CatalogRepository, type DataSource, type IndexRunRepository } from '@catalog-indexer/db';
+import { errorHandler, notFound, requestContext, requireJson } from '@catalog-indexer/http';
+import { type Logger } from '@catalog-indexer/logger';
+import { type JobProducer } from '@catalog-indexer/queue';
+import { type Redis } from 'ioredis';
+import { BULL_BOARD_PATH, bullBoardRouter } from './bull-board';
+import { catalogRoutes } from './routes/catalogs.routes';
+import { jobRoutes } from './routes/jobs.routes';
+
+export interface ApiDeps {
+  logger: Logger;
+  dataSource: DataSource;
+  redis: Redis;
+  catalogs: CatalogRepository;
+  runs: IndexRunRepository;
+  jobs: JobProducer;
+  maxUploadBytes: number;
+}
+
+/** The api: stores catalogs, enqueues jobs, reports their state. Never embeds. */
+export function createApp(deps: ApiDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const checks = {
+      postgres: await deps.dataSource.query('SELECT 1').then(() => true, () => false),
+      redis: await deps.redis.ping().then((p) => p === 'PONG', () => false),
+    };
+    const ready = Object.values(checks).every(Boolean);
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
+  });
+  app.use(BULL_BOARD_PATH, bullBoardRouter(deps.jobs.queue));
+  app.use(requestContext(deps.logger));
+  app.use(requireJson);
+  app.use(express.json({ limit: deps.maxUploadBytes }));
+  app.use('/v1/catalogs', catalogRoutes(deps));
+  app.use('/v1/jobs', jobRoutes(deps.jobs));
+  app.use(notFound);
+  app.use(errorHandler);
+  return app;
+}

@@ -1,0 +1,49 @@
+import { loadConfig } from '@catalog-indexer/config';
+import { CatalogRepository, createDataSource, IndexRunRepository, runMigrations } from '@catalog-indexer/db';
+import { createLogger, maskUrl } from '@catalog-indexer/logger';
+import { createRedisConnection, JobProducer } from '@catalog-indexer/queue';
+import { createApp } from './app';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger({ level: config.logLevel, name: 'api' });
+  const dataSource = createDataSource({ url: config.postgres.url, poolSize: config.postgres.poolSize, applicationName: 'api' });
+  await dataSource.initialize();
+  if (config.postgres.migrateOnStart) await runMigrations(dataSource);
+  const redis = createRedisConnection(config.redis.url, 'producer');
+  const jobs = new JobProducer(redis, config.queue.prefix);
+  const app = createApp({
+    logger,
+    dataSource,
+    redis,
+    catalogs: new CatalogRepository(dataSource),
+    runs: new IndexRunRepository(dataSource),
+    jobs,
+    maxUploadBytes: config.api.maxUploadBytes,
+  });
+  const server = app.listen(config.api.port, config.api.host, () => {
+    logger.info(
+      { port: config.api.port, database: maskUrl(config.postgres.url), redis: maskUrl(config.redis.url), queuePrefix: config.queue.prefix },
+      `api listening on http://${config.api.host}:${config.api.port} (Bull Board at /admin/queues)`,
+    );
+  });
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, 'api shutting down');
+    server.close(() => {
+      void (async () => {
+        await jobs.close();
+        redis.disconnect();
+        await dataSource.destroy();
+        process.exit(0);
+      })();
+    });
+    setTimeout(() => process.exit(1), 10_000).unref();
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  createLogger({ name: 'api' }).fatal({ err: error }, 'api failed to start');
+  process.exit(1);
+});

@@ -1,0 +1,141 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { flattenItems, parseCatalog } from '@catalog-indexer/catalog';
+import { type CatalogRepository, type CatalogRow, type IndexRunRepository } from '@catalog-indexer/db';
+import { AppError, uuidParam } from '@catalog-indexer/http';
+import { type JobProducer } from '@catalog-indexer/queue';
+
+export interface CatalogRoutesDeps {
+  catalogs: CatalogRepository;
+  runs: IndexRunRepository;
+  jobs: JobProducer;
+}
+
+const listQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+const reindexBody = z.strictObject({ force: z.boolean().default(false) });
+const itemsBody = z
+  .strictObject({
+    reject: z.array(z.string().min(1)).max(10_000).default([]),
+    restore: z.array(z.string().min(1)).max(10_000).default([]),
+  })
+  .refine((b) => b.reject.length + b.restore.length > 0, { message: 'give item keys in "reject" or "restore"' })
+  .refine((b) => !b.reject.some((k) => b.restore.includes(k)), { message: 'a key cannot be both rejected and restored' });
+
+function view(row: CatalogRow, withDocument = false): Record<string, unknown> {
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    version: row.version,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    ...(withDocument ? { document: row.document } : {}),
+  };
+}
+
+/** Parses an upload into what the repository stores; throws a 400 listing every problem. */
+function toNewCatalog(body: unknown) {
+  if (body === undefined || body === null || typeof body !== 'object') {
+    throw new AppError('invalid_catalog', 'send the catalog as a JSON object in the body');
+  }
+  const catalog = parseCatalog(body);
+  return {
+    name: catalog.name,
+    description: catalog.description ?? null,
+    document: catalog as unknown as Record<string, unknown>,
+    items: flattenItems(catalog),
+  };
+}
+
+/** `/v1/catalogs`: store, read, replace, delete catalogs; reject items; start reindex and cleanup jobs. */
+export function catalogRoutes({ catalogs, runs, jobs }: CatalogRoutesDeps): Router {
+  const router = Router();
+
+  router.post('/', async (req, res) => {
+    const parsed = toNewCatalog(req.body);
+    const row = await catalogs.create(parsed);
+    req.log.info({ catalogId: row.id, items: parsed.items.length }, 'catalog stored');
+    res.status(201).location(`/v1/catalogs/${row.id}`).json({ ...view(row), items: parsed.items.length });
+  });
+
+  router.get('/', async (req, res) => {
+    const { limit, offset } = listQuery.parse(req.query);
+    res.json({ catalogs: await catalogs.list(limit, offset), limit, offset });
+  });
+
+  router.get('/:id', async (req, res) => {
+    const row = await catalogs.get(uuidParam(req.params.id));
+    if (!row) throw new AppError('not_found', `no catalog ${req.params.id}`);
+    res.json(view(row, true));
+  });
+
+  router.put('/:id', async (req, res) => {
+    const id = uuidParam(req.params.id);
+    const parsed = toNewCatalog(req.body);
+    const row = await catalogs.replace(id, parsed);
+    if (!row) throw new AppError('not_found', `no catalog ${id}`);
+    res.json({ ...view(row), items: parsed.items.length });
+  });
+
+  router.delete('/:id', async (req, res) => {
+    const id = uuidParam(req.params.id);
+    if (!(await catalogs.delete(id))) throw new AppError('not_found', `no catalog ${id}`);
+    const job = await jobs.enqueue('cleanup', { catalogId: id, catalogDeleted: true });
+    res.status(202).json({ id, deleted: true, jobId: job.jobId });
+  });
+
+  router.patch('/:id/items', async (req, res) => {
+    const id = uuidParam(req.params.id);
+    const body = itemsBody.parse(req.body ?? {});
+    if (!(await catalogs.exists(id))) throw new AppError('not_found', `no catalog ${id}`);
+    const { unknownKeys } = await catalogs.updateRejections(id, body);
+    if (unknownKeys.length > 0) {
+      throw new AppError('unknown_keys', `no items with these keys (nothing was changed): ${unknownKeys.join(', ')}`, {
+        unknownKeys,
+      });
+    }
+    res.json({ id, rejected: body.reject, restored: body.restore, hint: 'POST /v1/catalogs/:id/cleanup removes rejected items from the index' });
+  });
+
+  router.post('/:id/reindex', async (req, res) => {
+    const id = uuidParam(req.params.id);
+    const body = reindexBody.parse(req.body ?? {});
+    if (!(await catalogs.exists(id))) throw new AppError('not_found', `no catalog ${id}`);
+    const job = await jobs.enqueue('reindex', { catalogId: id, force: body.force });
+    res.status(202).json({ ...job, catalogId: id, statusUrl: `/v1/jobs/${job.jobId}` });
+  });
+
+  router.post('/:id/cleanup', async (req, res) => {
+    const id = uuidParam(req.params.id);
+    if (!(await catalogs.exists(id))) throw new AppError('not_found', `no catalog ${id}`);
+    const job = await jobs.enqueue('cleanup', { catalogId: id });
+    res.status(202).json({ ...job, catalogId: id, statusUrl: `/v1/jobs/${job.jobId}` });
+  });
+
+  router.get('/:id/runs', async (req, res) => {
+    const id = uuidParam(req.params.id);
+    if (!(await catalogs.exists(id))) throw new AppError('not_found', `no catalog ${id}`);
+    const rows = await runs.list(id);
+    res.json({
+      runs: rows.map((r) => ({
+        id: r.id,
+        mode: r.mode,
+        status: r.status,
+        jobId: r.jobId,
+        catalogVersion: r.catalogVersion,
+        embedded: r.embedded,
+        skipped: r.skipped,
+        deleted: r.deleted,
+        tokens: r.tokens,
+        startedAt: r.startedAt,
+        finishedAt: r.finishedAt,
+        error: r.error,
+      })),
+    });
+  });
+
+  return router;
+}

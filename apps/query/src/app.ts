@@ -1,0 +1,38 @@
+import express, { type Express } from 'express';
+import { type DataSource } from '@catalog-indexer/db';
+import { errorHandler, notFound, requestContext, requireJson } from '@catalog-indexer/http';
+import { type Logger } from '@catalog-indexer/logger';
+import { type QdrantStore } from '@catalog-indexer/vector-store';
+import { searchRoutes } from './routes/search.routes';
+import { type SearchService } from './search.service';
+
+export interface QueryDeps {
+  logger: Logger;
+  dataSource: DataSource;
+  store: QdrantStore;
+  search: SearchService;
+}
+
+/** The query service: read path only. */
+export function createApp(deps: QueryDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const checks = {
+      postgres: await deps.dataSource.query('SELECT 1').then(() => true, () => false),
+      qdrant: await deps.store.ping(),
+    };
+    const ready = Object.values(checks).every(Boolean);
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
+  });
+  app.use(requestContext(deps.logger));
+  app.use(requireJson);
+  app.use(express.json({ limit: '64kb' }));
+  app.use('/v1', searchRoutes(deps.search));
+  app.use(notFound);
+  app.use(errorHandler);
+  return app;
+}

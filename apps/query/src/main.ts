@@ -1,0 +1,46 @@
+import { loadConfig } from '@catalog-indexer/config';
+import { createDataSource, EmbeddingRepository, runMigrations } from '@catalog-indexer/db';
+import { createEmbedder } from '@catalog-indexer/embeddings';
+import { createLogger, maskUrl } from '@catalog-indexer/logger';
+import { QdrantStore } from '@catalog-indexer/vector-store';
+import { createApp } from './app';
+import { SearchService } from './search.service';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger({ level: config.logLevel, name: 'query' });
+  const dataSource = createDataSource({ url: config.postgres.url, poolSize: config.postgres.poolSize, applicationName: 'query' });
+  await dataSource.initialize();
+  if (config.postgres.migrateOnStart) await runMigrations(dataSource);
+  const embedder = createEmbedder(config.embeddings, logger.child({ component: 'embeddings' }));
+  const store = new QdrantStore({
+    url: config.qdrant.url,
+    apiKey: config.qdrant.apiKey,
+    collection: config.qdrant.collection,
+    dimensions: embedder.dimensions,
+    timeoutMs: config.qdrant.timeoutMs,
+    logger: logger.child({ component: 'qdrant' }),
+  });
+  await store.ensureCollection();
+  const app = createApp({ logger, dataSource, store, search: new SearchService(embedder, store, new EmbeddingRepository(dataSource)) });
+  const server = app.listen(config.query.port, config.query.host, () => {
+    logger.info(
+      { port: config.query.port, qdrant: config.qdrant.url, collection: config.qdrant.collection, database: maskUrl(config.postgres.url) },
+      `query listening on http://${config.query.host}:${config.query.port}`,
+    );
+  });
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, 'query shutting down');
+    server.close(() => {
+      void dataSource.destroy().then(() => process.exit(0));
+    });
+    setTimeout(() => process.exit(1), 10_000).unref();
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  createLogger({ name: 'query' }).fatal({ err: error }, 'query failed to start');
+  process.exit(1);
+});

@@ -1,0 +1,55 @@
+import { loadConfig } from '@catalog-indexer/config';
+import { createDataSource, runMigrations } from '@catalog-indexer/db';
+import { createEmbedder } from '@catalog-indexer/embeddings';
+import { createLogger, maskUrl } from '@catalog-indexer/logger';
+import { createRedisConnection } from '@catalog-indexer/queue';
+import { QdrantStore } from '@catalog-indexer/vector-store';
+import { startWorkers } from './workers';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger({ level: config.logLevel, name: 'worker' });
+  const dataSource = createDataSource({ url: config.postgres.url, poolSize: config.postgres.poolSize, applicationName: 'worker' });
+  await dataSource.initialize();
+  if (config.postgres.migrateOnStart) await runMigrations(dataSource);
+  const embedder = createEmbedder(config.embeddings, logger.child({ component: 'embeddings' }));
+  const store = new QdrantStore({
+    url: config.qdrant.url,
+    apiKey: config.qdrant.apiKey,
+    collection: config.qdrant.collection,
+    dimensions: embedder.dimensions,
+    timeoutMs: config.qdrant.timeoutMs,
+    logger: logger.child({ component: 'qdrant' }),
+  });
+  await store.ensureCollection();
+  const connection = createRedisConnection(config.redis.url, 'worker');
+  const worker = startWorkers({ config, logger, dataSource, connection, store, embedder });
+  logger.info(
+    {
+      pid: process.pid,
+      concurrency: config.worker.concurrency,
+      qdrant: config.qdrant.url,
+      collection: config.qdrant.collection,
+      database: maskUrl(config.postgres.url),
+      queuePrefix: config.queue.prefix,
+    },
+    'worker ready',
+  );
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, 'worker shutting down: finishing active jobs');
+    setTimeout(() => process.exit(1), 30_000).unref();
+    void (async () => {
+      await worker.close();
+      connection.disconnect();
+      await dataSource.destroy();
+      process.exit(0);
+    })();
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  createLogger({ name: 'worker' }).fatal({ err: error }, 'worker failed to start');
+  process.exit(1);
+});

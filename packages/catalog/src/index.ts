@@ -1,0 +1,44 @@
+export {
+  CATALOG_LIMITS,
+  catalogSchema,
+  schemaSchema,
+  tableSchema,
+  columnSchema,
+  foreignKeySchema,
+  foreignKeyReferenceSchema,
+  documentSchema,
+  exampleSchema,
+} from './catalog.schema';
+export type {
+  Catalog,
+  CatalogInput,
+  CatalogSchema,
+  CatalogTable,
+  CatalogColumn,
+  CatalogForeignKey,
+  CatalogForeignKeyReference,
+  CatalogDocument,
+  CatalogExample,
+} from './catalog.schema';
+export { parseCatalog } from './catalog.parser';
+export { CatalogValidationError } from './catalog-validation.error';
+export type { CatalogProblem } from './catalog-validation.error';
+export {
+  schemaKey,
+  tableKey,
+  columnKey,
+  relationshipKey,
+  documentKey,
+  exampleKey,
+  parseRelationshipKey,
+  isKeyUnder,
+  isKeyRejected,
+} from './keys';
+export type { ColumnSet } from './keys';
+export { flattenItems } from './items';
+export type { CatalogItem, CatalogItemKind } from './items';
+export { chunkCatalog, CHUNK_LIMITS } from './chunker';
+export type { Chunk, ChunkKind, ChunkMetadata, ChunkOptions } from './chunker';
+export { splitText } from './text-splitter';
+export { contentHash } from './hash';
+export { shopCatalog } from './fixtures/shop.fixture';

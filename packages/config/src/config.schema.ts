@@ -1,0 +1,87 @@
+import { z } from 'zod';
+
+/** Default embedding sizes of the OpenAI models the product knows. */
+export const MODEL_DIMENSIONS: Readonly<Record<string, number>> = {
+  'text-embedding-3-large': 3072,
+  'text-embedding-3-small': 1536,
+  'text-embedding-ada-002': 1536,
+};
+
+const port = z.coerce.number().int().min(1).max(65535);
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+const url = (protocols: string[]) =>
+  optionalString.refine(
+    (v) => {
+      if (v === undefined) return true;
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
+  );
+const positiveInt = z.coerce.number().int().positive();
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/**
+ * The environment the services read, as raw strings. Both the names of existing installs
+ * (`QDRANT_HOST`, `POSTGRES_DB`, …) and URL forms (`DATABASE_URL`, `REDIS_URL`, `QDRANT_URL`) are accepted;
+ * a URL form wins over the separate parts.
+ */
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  DATABASE_URL: url(['postgres:', 'postgresql:']),
+  POSTGRES_HOST: z.string().min(1).default('127.0.0.1'),
+  POSTGRES_PORT: port.default(5432),
+  POSTGRES_DB: z.string().min(1).default('catalog_indexer'),
+  POSTGRES_USER: z.string().min(1).default('postgres'),
+  POSTGRES_PASSWORD: optionalString,
+  DB_POOL_SIZE: positiveInt.max(100).default(10),
+  DB_MIGRATE_ON_START: bool.default(true),
+
+  REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'use letters, digits, "_" or "-" only')
+    .default('cidx'),
+
+  QDRANT_URL: url(['http:', 'https:']),
+  QDRANT_HOST: optionalString,
+  QDRANT_PORT: port.default(6333),
+  QDRANT_GRPC_PORT: port.default(6334),
+  QDRANT_API_KEY: optionalString,
+  QDRANT_COLLECTION_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,255}$/, 'use 1-255 letters, digits, "_" or "-"')
+    .default('embeddings'),
+  QDRANT_TIMEOUT_MS: positiveInt.default(30_000),
+
+  OPENAI_API_KEY: optionalString,
+  OPENAI_BASE_URL: url(['http:', 'https:']),
+  EMBEDDING_MODEL: z.string().min(1).default('text-embedding-3-large'),
+  EMBEDDING_DIMENSIONS: positiveInt.max(65536).optional(),
+  EMBEDDING_ENCODING: z.enum(['base64', 'float']).default('base64'),
+  EMBEDDING_BATCH_MAX_TOKENS: positiveInt.max(300_000).default(100_000),
+  EMBEDDING_BATCH_MAX_INPUTS: positiveInt.max(2048).default(512),
+  EMBEDDING_MAX_RETRIES: z.coerce.number().int().min(0).max(20).default(5),
+  EMBEDDING_TIMEOUT_MS: positiveInt.default(60_000),
+
+  API_HOST: z.string().min(1).default('0.0.0.0'),
+  API_PORT: port.default(3000),
+  QUERY_HOST: z.string().min(1).default('0.0.0.0'),
+  QUERY_PORT: port.default(3001),
+  MAX_UPLOAD_BYTES: positiveInt.default(20 * 1024 * 1024),
+
+  WORKER_CONCURRENCY: positiveInt.max(64).default(2),
+});
+
+export type RawEnv = z.input<typeof envSchema>;
+export type ParsedEnv = z.output<typeof envSchema>;

@@ -1,0 +1,70 @@
+import { ConfigError, loadConfig } from './index';
+
+describe(loadConfig.name, () => {
+  it('builds a working local configuration from an empty environment', () => {
+    const config = loadConfig({});
+    expect(config.postgres.url).toBe('postgres://postgres@127.0.0.1:5432/catalog_indexer');
+    expect(config.redis.url).toBe('redis://127.0.0.1:6379');
+    expect(config.qdrant).toMatchObject({ url: 'http://127.0.0.1:6333', collection: 'embeddings', configured: false });
+    expect(config.embeddings).toMatchObject({ provider: 'local', model: 'text-embedding-3-large', dimensions: 3072 });
+  });
+
+  it('accepts the names existing installs use', () => {
+    const config = loadConfig({
+      QDRANT_HOST: 'qdrant',
+      QDRANT_PORT: '7333',
+      QDRANT_GRPC_PORT: '7334',
+      QDRANT_COLLECTION_NAME: 'dq',
+      QDRANT_API_KEY: 'qk',
+      POSTGRES_DB: 'dq',
+      POSTGRES_USER: 'app',
+      POSTGRES_PASSWORD: 'p@ss word',
+      POSTGRES_HOST: 'db',
+      OPENAI_API_KEY: 'sk-x',
+    });
+    expect(config.qdrant).toMatchObject({ url: 'http://qdrant:7333', grpcPort: 7334, collection: 'dq', apiKey: 'qk', configured: true });
+    expect(new URL(config.postgres.url).hostname).toBe('db');
+    expect(decodeURIComponent(new URL(config.postgres.url).password)).toBe('p@ss word');
+    expect(config.embeddings.provider).toBe('openai');
+  });
+
+  it('prefers URL forms over separate parts', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://u:p@h:1/d',
+      POSTGRES_HOST: 'ignored',
+      QDRANT_URL: 'https://q.example:6333/',
+      QDRANT_HOST: 'ignored',
+      REDIS_URL: 'redis://r:6380',
+    });
+    expect(config.postgres.url).toBe('postgres://u:p@h:1/d');
+    expect(config.qdrant.url).toBe('https://q.example:6333');
+    expect(config.redis.url).toBe('redis://r:6380');
+  });
+
+  it('takes the embedding size from EMBEDDING_DIMENSIONS', () => {
+    expect(loadConfig({ EMBEDDING_MODEL: 'text-embedding-3-small', EMBEDDING_DIMENSIONS: '256' }).embeddings.dimensions).toBe(256);
+  });
+
+  it('names every bad key in one error', () => {
+    let error: unknown;
+    try {
+      loadConfig({ QDRANT_PORT: 'abc', REDIS_URL: 'http://nope', DATABASE_URL: 'mysql://x', QUEUE_PREFIX: 'a:b' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const { problems, message } = error as ConfigError;
+    expect(problems.map((p) => p.key).sort()).toEqual(['DATABASE_URL', 'QDRANT_PORT', 'QUEUE_PREFIX', 'REDIS_URL']);
+    for (const key of ['DATABASE_URL', 'QDRANT_PORT', 'QUEUE_PREFIX', 'REDIS_URL']) expect(message).toContain(key);
+  });
+
+  it('asks for dimensions when the model is unknown', () => {
+    expect(() => loadConfig({ EMBEDDING_MODEL: 'nomic-embed-text' })).toThrow(/EMBEDDING_DIMENSIONS: required/);
+  });
+
+  it('refuses more dimensions than the model has', () => {
+    expect(() => loadConfig({ EMBEDDING_MODEL: 'text-embedding-3-small', EMBEDDING_DIMENSIONS: '3072' })).toThrow(
+      /EMBEDDING_DIMENSIONS/,
+    );
+  });
+});

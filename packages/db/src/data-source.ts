@@ -1,0 +1,51 @@
+import 'reflect-metadata';
+import { DataSource } from 'typeorm';
+import { CatalogEntity } from './entities/catalog.entity';
+import { CatalogItemEntity } from './entities/catalog-item.entity';
+import { EmbeddingEntity } from './entities/embedding.entity';
+import { IndexRunEntity } from './entities/index-run.entity';
+import { InitialSchema1732521600000 } from './migrations/1732521600000-initial-schema';
+
+export const ENTITIES = [CatalogEntity, CatalogItemEntity, EmbeddingEntity, IndexRunEntity];
+export const MIGRATIONS = [InitialSchema1732521600000];
+
+/** Arbitrary constant: the advisory lock that lets one of many starting processes run the migrations. */
+const MIGRATION_LOCK = 7_318_001;
+
+export interface DataSourceOptions {
+  url: string;
+  poolSize?: number;
+  /** Name shown in `pg_stat_activity`. */
+  applicationName?: string;
+}
+
+/** A TypeORM DataSource for the catalog database (not yet initialised). */
+export function createDataSource(options: DataSourceOptions): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    url: options.url,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'migrations',
+    synchronize: false,
+    logging: false,
+    extra: { max: options.poolSize ?? 10, application_name: options.applicationName ?? 'catalog-indexer' },
+  });
+}
+
+/**
+ * Runs pending migrations under a Postgres advisory lock, so that api, workers and query may all start at
+ * once and only one of them migrates. Returns the names of the migrations it ran.
+ */
+export async function runMigrations(dataSource: DataSource): Promise<string[]> {
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    const ran = await dataSource.runMigrations({ transaction: 'each' });
+    return ran.map((m) => m.name);
+  } finally {
+    await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    await runner.release();
+  }
+}

@@ -1,0 +1,41 @@
+import { EntitySchema } from 'typeorm';
+
+export type IndexRunMode = 'reindex' | 'cleanup';
+export type IndexRunStatus = 'running' | 'completed' | 'failed';
+
+/** The record of one reindex or cleanup of one catalog. */
+export interface IndexRunRow {
+  id: string;
+  catalogId: string;
+  jobId: string | null;
+  mode: IndexRunMode;
+  status: IndexRunStatus;
+  catalogVersion: number;
+  embedded: number;
+  skipped: number;
+  deleted: number;
+  tokens: number;
+  startedAt: Date;
+  finishedAt: Date | null;
+  error: string | null;
+}
+
+export const IndexRunEntity = new EntitySchema<IndexRunRow>({
+  name: 'IndexRun',
+  tableName: 'index_runs',
+  columns: {
+    id: { type: 'uuid', primary: true, generated: 'uuid' },
+    catalogId: { name: 'catalog_id', type: 'uuid' },
+    jobId: { name: 'job_id', type: 'text', nullable: true },
+    mode: { type: 'text' },
+    status: { type: 'text' },
+    catalogVersion: { name: 'catalog_version', type: 'integer' },
+    embedded: { type: 'integer', default: 0 },
+    skipped: { type: 'integer', default: 0 },
+    deleted: { type: 'integer', default: 0 },
+    tokens: { type: 'integer', default: 0 },
+    startedAt: { name: 'started_at', type: 'timestamptz', createDate: true },
+    finishedAt: { name: 'finished_at', type: 'timestamptz', nullable: true },
+    error: { type: 'text', nullable: true },
+  },
+});

@@ -1,0 +1,24 @@
+export { createDataSource, runMigrations, ENTITIES, MIGRATIONS, type DataSourceOptions } from './data-source';
+export { CatalogEntity, type CatalogRow } from './entities/catalog.entity';
+export { CatalogItemEntity, type CatalogItemRow } from './entities/catalog-item.entity';
+export { EmbeddingEntity, type EmbeddingRow, type EmbeddingStatus } from './entities/embedding.entity';
+export {
+  IndexRunEntity,
+  type IndexRunRow,
+  type IndexRunMode,
+  type IndexRunStatus,
+} from './entities/index-run.entity';
+export {
+  CatalogRepository,
+  type NewCatalog,
+  type NewCatalogItem,
+  type CatalogSummary,
+} from './repositories/catalog.repository';
+export {
+  EmbeddingRepository,
+  type IndexedChunk,
+  type NewEmbedding,
+  type HydratedEmbedding,
+} from './repositories/embedding.repository';
+export { IndexRunRepository, type IndexRunCounts } from './repositories/index-run.repository';
+export type { DataSource } from 'typeorm';

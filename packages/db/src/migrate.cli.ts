@@ -1,0 +1,22 @@
+import { loadConfig } from '@catalog-indexer/config';
+import { createLogger, maskUrl } from '@catalog-indexer/logger';
+import { createDataSource, runMigrations } from './data-source';
+
+/** `pnpm db:migrate`: applies pending migrations to the configured database. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger({ level: config.logLevel, name: 'migrate' });
+  const dataSource = createDataSource({ url: config.postgres.url, poolSize: 1, applicationName: 'migrate' });
+  await dataSource.initialize();
+  try {
+    const ran = await runMigrations(dataSource);
+    log.info({ database: maskUrl(config.postgres.url), ran }, ran.length ? 'migrations applied' : 'database up to date');
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+main().catch((error: unknown) => {
+  createLogger({ name: 'migrate' }).fatal({ err: error }, 'migration failed');
+  process.exit(1);
+});

@@ -1,0 +1,127 @@
+import { shopCatalog } from '@catalog-indexer/catalog';
+import { loadConfig } from '@catalog-indexer/config';
+import { createDataSource, runMigrations } from '@catalog-indexer/db';
+import { QdrantEmulator } from '@catalog-indexer/emulators';
+import { createLogger, maskUrl } from '@catalog-indexer/logger';
+import { spawnApp, waitForHttp, type AppProcess } from './app-process';
+import { ensureDatabase } from './ensure-database';
+
+/**
+ * `pnpm start`: the whole system on one machine. Migrates the database (creating it if needed), starts the
+ * Qdrant emulator when no Qdrant is configured, then api, two workers and query as separate processes,
+ * indexes a small demo catalog through the HTTP API and prints where to look.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger({ level: config.logLevel, name: 'start' });
+  const childEnv: Record<string, string> = { DB_MIGRATE_ON_START: 'false' };
+
+  if (await ensureDatabase(config.postgres.url)) log.info({ database: maskUrl(config.postgres.url) }, 'created the database');
+  const dataSource = createDataSource({ url: config.postgres.url, poolSize: 1, applicationName: 'start' });
+  await dataSource.initialize();
+  const ran = await runMigrations(dataSource);
+  await dataSource.destroy();
+  log.info({ ran }, ran.length ? 'migrations applied' : 'database up to date');
+
+  let qdrant: QdrantEmulator | undefined;
+  if (!config.qdrant.configured) {
+    qdrant = new QdrantEmulator();
+    const wanted = new URL(config.qdrant.url).port;
+    const started = await qdrant.start(Number(wanted)).catch(() => qdrant!.start(0));
+    childEnv.QDRANT_URL = started.url;
+    log.warn({ url: started.url }, 'QDRANT_URL is not set: started the in-memory Qdrant emulator (points are lost on exit)');
+  }
+  if (config.embeddings.provider === 'local') {
+    log.warn('OPENAI_API_KEY is not set: workers and query use the local deterministic embedder (no network)');
+  }
+
+  const echo = (name: string) => (line: string) => process.stdout.write(`[${name}] ${line}\n`);
+  const apps: AppProcess[] = [
+    spawnApp('api', childEnv, { echo: echo('api') }),
+    spawnApp('worker', childEnv, { label: 'worker-1', echo: echo('worker-1') }),
+    spawnApp('worker', childEnv, { label: 'worker-2', echo: echo('worker-2') }),
+    spawnApp('query', childEnv, { echo: echo('query') }),
+  ];
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    await Promise.all(apps.map((a) => a.stop()));
+    await qdrant?.stop();
+    process.exit(code);
+  };
+  for (const app of apps) {
+    void app.exited.then((code) => {
+      if (!stopping) {
+        log.error({ app: app.name, code }, 'a process ended; stopping the others');
+        void stopAll(1);
+      }
+    });
+  }
+  process.once('SIGINT', () => void stopAll(0));
+  process.once('SIGTERM', () => void stopAll(0));
+
+  const api = `http://127.0.0.1:${config.api.port}`;
+  const query = `http://127.0.0.1:${config.query.port}`;
+  await waitForHttp(`${api}/readyz`, 60_000);
+  await waitForHttp(`${query}/readyz`, 60_000);
+
+  const demo = await indexDemoCatalog(api);
+  const search = await fetch(`${query}/v1/search`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ catalogId: demo.catalogId, query: 'revenue of orders by customer', limit: 3 }),
+  }).then((r) => r.json() as Promise<{ results: { kind: string; key: string; score: number }[] }>);
+
+  log.info(
+    {
+      api,
+      query,
+      bullBoard: `${api}/admin/queues`,
+      demoCatalogId: demo.catalogId,
+      demoRun: demo.result,
+      sampleSearch: search.results.map((r) => `${r.kind} ${r.key} (${r.score.toFixed(3)})`),
+    },
+    'catalog-indexer is running: press Ctrl+C to stop',
+  );
+  process.stdout.write(
+    [
+      '',
+      'catalog-indexer is running',
+      `  API          ${api}   (catalogs, reindex, jobs)`,
+      `  Bull Board   ${api}/admin/queues`,
+      `  Query        ${query}   (POST /v1/search)`,
+      `  Demo catalog ${demo.catalogId}`,
+      `  Try: curl -s -X POST ${query}/v1/search -H 'content-type: application/json' \\`,
+      `         -d '{"catalogId":"${demo.catalogId}","query":"orders per customer","limit":5}'`,
+      '',
+    ].join('\n'),
+  );
+}
+
+/** Uploads the demo catalog (once; later starts reuse it), reindexes it and waits for the job. */
+async function indexDemoCatalog(api: string): Promise<{ catalogId: string; result: unknown }> {
+  const json = { 'content-type': 'application/json' };
+  const listed = (await fetch(`${api}/v1/catalogs?limit=500`).then((r) => r.json())) as { catalogs: { id: string; name: string }[] };
+  let catalogId = listed.catalogs.find((c) => c.name === shopCatalog.name)?.id;
+  if (!catalogId) {
+    const created = await fetch(`${api}/v1/catalogs`, { method: 'POST', headers: json, body: JSON.stringify(shopCatalog) });
+    if (created.status !== 201) throw new Error(`uploading the demo catalog failed: ${created.status} ${await created.text()}`);
+    catalogId = ((await created.json()) as { id: string }).id;
+  }
+  const started = await fetch(`${api}/v1/catalogs/${catalogId}/reindex`, { method: 'POST', headers: json, body: '{}' });
+  const { jobId } = (await started.json()) as { jobId: string };
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const job = (await fetch(`${api}/v1/jobs/${jobId}`).then((r) => r.json())) as { state: string; result: unknown; failedReason: string | null };
+    if (job.state === 'completed') return { catalogId, result: job.result };
+    if (job.state === 'failed') throw new Error(`the demo reindex failed: ${job.failedReason ?? 'unknown reason'}`);
+    if (Date.now() > deadline) throw new Error(`the demo reindex did not finish in time (state ${job.state})`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+main().catch((error: unknown) => {
+  createLogger({ name: 'start' }).fatal({ err: error }, 'start failed');
+  process.exit(1);
+});

@@ -1,0 +1,29 @@
+import { type Config } from '@catalog-indexer/config';
+import { type Logger } from '@catalog-indexer/logger';
+import { type Embedder } from './embedder';
+import { LocalEmbedder } from './local.embedder';
+import { OpenAIEmbedder } from './openai.embedder';
+
+/** The embedder the configuration asks for: OpenAI (or a compatible server) with a key, else local. */
+export function createEmbedder(config: Config['embeddings'], logger: Logger): Embedder {
+  if (config.provider === 'openai' && config.apiKey) {
+    logger.info({ model: config.model, dimensions: config.dimensions, baseUrl: config.baseUrl ?? 'https://api.openai.com/v1' }, 'embeddings: OpenAI API');
+    return new OpenAIEmbedder({
+      apiKey: config.apiKey,
+      baseUrl: config.baseUrl,
+      model: config.model,
+      dimensions: config.dimensions,
+      encoding: config.encoding,
+      batchMaxTokens: config.batchMaxTokens,
+      batchMaxInputs: config.batchMaxInputs,
+      maxRetries: config.maxRetries,
+      timeoutMs: config.timeoutMs,
+      logger,
+    });
+  }
+  logger.warn(
+    { model: config.model, dimensions: config.dimensions },
+    'embeddings: OPENAI_API_KEY is not set, using the local deterministic embedder (no network, not a semantic model)',
+  );
+  return new LocalEmbedder(config.model, config.dimensions);
+}

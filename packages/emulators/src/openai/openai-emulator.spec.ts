@@ -1,0 +1,118 @@
+import { hashingVector } from '@catalog-indexer/embeddings';
+import { decodeBase64Embedding, toFloat32 } from './embedding-encoding';
+import { OpenAIEmulator } from './openai-emulator';
+
+/** Parsed JSON of a response; loosely typed so assertions can reach into it. */
+type Json = ReturnType<typeof JSON.parse>;
+
+describe(OpenAIEmulator.name, () => {
+  let now = 1_000_000;
+  const emulator = new OpenAIEmulator({ apiKey: 'sk-test-key', now: () => now });
+  let url = '';
+
+  const embed = async (body: unknown, key = 'sk-test-key'): Promise<{ status: number; body: Json; headers: Headers }> => {
+    const res = await fetch(`${url}/v1/embeddings`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    return { status: res.status, body: await res.json(), headers: res.headers };
+  };
+
+  beforeAll(async () => {
+    url = (await emulator.start()).url;
+  });
+  afterEach(() => emulator.reset());
+  afterAll(() => emulator.stop());
+
+  it('returns hashing vectors as float32 numbers with exact cl100k token usage', async () => {
+    const res = await embed({ model: 'text-embedding-3-small', input: ['hello world', 'sales orders'], encoding_format: 'float' });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ object: 'list', model: 'text-embedding-3-small', usage: { prompt_tokens: 4, total_tokens: 4 } });
+    expect(res.body.data[0]).toEqual({ object: 'embedding', index: 0, embedding: toFloat32(hashingVector('hello world', 1536)) });
+  });
+
+  it('returns the same vectors base64-encoded when asked', async () => {
+    const float = await embed({ model: 'text-embedding-3-large', input: 'orders', dimensions: 64, encoding_format: 'float' });
+    const base64 = await embed({ model: 'text-embedding-3-large', input: 'orders', dimensions: 64, encoding_format: 'base64' });
+    expect(typeof base64.body.data[0].embedding).toBe('string');
+    expect(decodeBase64Embedding(base64.body.data[0].embedding)).toEqual(float.body.data[0].embedding);
+  });
+
+  it('requires the bearer key', async () => {
+    const wrong = await embed({ model: 'text-embedding-3-small', input: 'x' }, 'sk-wrong-key-123');
+    expect(wrong.status).toBe(401);
+    expect(wrong.body.error).toMatchObject({ code: 'invalid_api_key', type: 'invalid_request_error' });
+    expect(wrong.body.error.message).not.toContain('sk-wrong-key-123');
+    expect((await embed({ model: 'text-embedding-3-small', input: 'x' }, '')).status).toBe(401);
+  });
+
+  it('answers malformed JSON with an OpenAI-shaped 400', async () => {
+    const res = await embed('{"model":');
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ type: 'invalid_request_error', param: null, code: null });
+  });
+
+  it('answers 429 rate_limit_exceeded with retry headers once the tokens per minute are spent', async () => {
+    emulator.configure({ tokensPerMinute: 10 });
+    const first = await embed({ model: 'text-embedding-3-small', input: 'one two three four five six seven eight' });
+    expect(first.status).toBe(200);
+    expect(first.headers.get('x-ratelimit-limit-tokens')).toBe('10');
+    expect(first.headers.get('x-ratelimit-remaining-tokens')).toBe('2');
+    expect(first.headers.get('x-ratelimit-reset-tokens')).toBe('1m0s');
+    now += 15_000;
+    const limited = await embed({ model: 'text-embedding-3-small', input: 'one two three' });
+    expect(limited.status).toBe(429);
+    expect(limited.body.error).toMatchObject({ type: 'tokens', code: 'rate_limit_exceeded', param: null });
+    expect(limited.headers.get('retry-after')).toBe('45');
+    expect(limited.headers.get('retry-after-ms')).toBe('45000');
+    now += 45_000;
+    expect((await embed({ model: 'text-embedding-3-small', input: 'one two three' })).status).toBe(200);
+    expect(emulator.stats).toMatchObject({ requests: 3, succeeded: 2, rateLimited: 1 });
+  });
+
+  it('limits requests per minute too', async () => {
+    emulator.configure({ requestsPerMinute: 1 });
+    expect((await embed({ model: 'text-embedding-3-small', input: 'x' })).status).toBe(200);
+    const limited = await embed({ model: 'text-embedding-3-small', input: 'x' });
+    expect(limited.status).toBe(429);
+    expect(limited.body.error.type).toBe('requests');
+    expect(limited.headers.get('x-ratelimit-remaining-requests')).toBe('0');
+  });
+
+  it('answers injected failures, then recovers', async () => {
+    emulator.failNext({ count: 1 });
+    const failed = await embed({ model: 'text-embedding-3-small', input: 'x' });
+    expect(failed.status).toBe(503);
+    expect(failed.body.error.code).toBe('server_is_overloaded');
+    expect((await embed({ model: 'text-embedding-3-small', input: 'x' })).status).toBe(200);
+  });
+
+  it('answers insufficient_quota with a 429 marked not retryable', async () => {
+    emulator.setInsufficientQuota(true);
+    const res = await embed({ model: 'text-embedding-3-small', input: 'x' });
+    expect(res.status).toBe(429);
+    expect(res.body.error.code).toBe('insufficient_quota');
+    expect(res.headers.get('x-should-retry')).toBe('false');
+  });
+
+  it('takes switches through the control endpoint and reports stats', async () => {
+    const configured = await fetch(`${url}/__emulator/config`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ latencyMs: 100, failNext: { count: 1, status: 500 } }),
+    });
+    expect(((await configured.json()) as { config: unknown }).config).toMatchObject({ latencyMs: 100 });
+    const started = Date.now();
+    expect((await embed({ model: 'text-embedding-3-small', input: 'x' })).status).toBe(500);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(90);
+    const stats = (await (await fetch(`${url}/__emulator/stats`)).json()) as Record<string, number>;
+    expect(stats).toMatchObject({ requests: 1, failed: 1, succeeded: 0, inputs: 0, tokens: 0 });
+  });
+
+  it('counts inputs and tokens of successful requests only', async () => {
+    await embed({ model: 'text-embedding-3-small', input: ['a b', 'c'] });
+    await embed({ model: 'nope', input: 'x' });
+    expect(emulator.stats).toEqual({ requests: 2, succeeded: 1, failed: 1, rateLimited: 0, inputs: 2, tokens: 3 });
+  });
+});

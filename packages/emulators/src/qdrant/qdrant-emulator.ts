@@ -1,0 +1,583 @@
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { CONTROL_PREFIX, EmulatorServer, type EmulatorServerOptions } from '../shared/emulator-server';
+import { FaultInjector, type FaultRule } from '../shared/fault-injector';
+import { sleep } from '../shared/sleep';
+import { Collection, type PayloadIndex, type PointInput, type StoredPoint } from './collection';
+import { compileFilter, type Payload } from './filter';
+import { type PointId, describeJson, parsePointId, pointKey } from './point-id';
+import { QdrantError } from './qdrant-error';
+import {
+  type PayloadProjection,
+  denseVector,
+  objectBody,
+  optionalNumber,
+  optionalUint,
+  waitParam,
+  withPayload,
+  withVector,
+} from './request-body';
+import { DISTANCES, type Distance } from './scoring';
+
+/** Options of {@link QdrantEmulator}. */
+export interface QdrantEmulatorOptions extends EmulatorServerOptions {
+  /** When set, every request but `/`, `/healthz`, `/livez`, `/readyz` needs it (`api-key` or Bearer). */
+  apiKey?: string;
+  /** Version reported by `GET /`; the js client compares it with its own. Default `1.19.0`. */
+  version?: string;
+}
+
+const PAYLOAD_SCHEMA_TYPES = ['keyword', 'integer', 'float', 'geo', 'text', 'bool', 'datetime', 'uuid'];
+/** Paths Qdrant serves without an API key. */
+const OPEN_PATHS = new Set(['/', '/healthz', '/livez', '/readyz']);
+const JSON_LIMIT = '64mb';
+
+type Locals = { startedAt?: bigint };
+
+/**
+ * An in-memory Qdrant 1.19 REST server for the endpoints catalog-indexer uses: collections, aliases,
+ * payload indexes, points (upsert, retrieve, delete, scroll, count, query and the legacy search).
+ * Scoring is exact. Writes apply at once whatever `wait` says; only the reported status differs.
+ */
+export class QdrantEmulator extends EmulatorServer {
+  private readonly collections = new Map<string, Collection>();
+  private aliases = new Map<string, string>();
+  private readonly faults = new FaultInjector();
+  private readonly apiKey: string | undefined;
+  private readonly version: string;
+
+  constructor(options: QdrantEmulatorOptions = {}) {
+    super(options);
+    this.apiKey = options.apiKey;
+    this.version = options.version ?? '1.19.0';
+  }
+
+  /** Arms a fault: the next matching requests fail with `status` and/or wait `delayMs`. */
+  injectFault(rule: FaultRule): void {
+    this.faults.add(rule);
+  }
+
+  /** Disarms every fault. */
+  resetFaults(): void {
+    this.faults.reset();
+  }
+
+  /** Drops all collections, aliases and faults. */
+  reset(): void {
+    this.collections.clear();
+    this.aliases.clear();
+    this.faults.reset();
+  }
+
+  /** Names of the existing collections. */
+  collectionNames(): string[] {
+    return [...this.collections.keys()];
+  }
+
+  /** Number of points in a collection (or alias), undefined when it does not exist. */
+  pointCount(name: string): number | undefined {
+    return this.findCollection(name)?.size;
+  }
+
+  protected registerRoutes(app: Express): void {
+    app.use((_req, res, next) => {
+      (res.locals as Locals).startedAt = process.hrtime.bigint();
+      next();
+    });
+    app.use(express.json({ limit: JSON_LIMIT, strict: false }));
+    this.controlRoutes(app);
+    app.use((req, res, next) => this.applyFault(req, res, next));
+    app.use((req, res, next) => this.checkApiKey(req, res, next));
+
+    this.route(app, 'get', '/', (_req, res) => {
+      res.json({ title: 'qdrant - vector search engine', version: this.version });
+    });
+    this.route(app, 'get', '/healthz', (_req, res) => this.text(res, 'healthz check passed'));
+    this.route(app, 'get', '/livez', (_req, res) => this.text(res, 'healthz check passed'));
+    this.route(app, 'get', '/readyz', (_req, res) => this.text(res, 'all shards are ready'));
+
+    this.route(app, 'get', '/collections', (_req, res) => {
+      this.ok(res, { collections: [...this.collections.keys()].map((name) => ({ name })) });
+    });
+    this.route(app, 'get', '/aliases', (_req, res) => {
+      this.ok(res, { aliases: this.aliasList() });
+    });
+    this.route(app, 'post', '/collections/aliases', (req, res) => this.updateAliases(req, res));
+    this.route(app, 'get', '/collections/{collection_name}', (req, res) => {
+      const c = this.collection(req);
+      this.ok(res, this.collectionInfo(c));
+    });
+    this.route(app, 'put', '/collections/{collection_name}', (req, res) => this.createCollection(req, res));
+    this.route(app, 'delete', '/collections/{collection_name}', (req, res) => {
+      const name = param(req, 'collection_name');
+      const existed = this.collections.delete(name);
+      if (existed) this.aliases = new Map([...this.aliases].filter(([, target]) => target !== name));
+      this.ok(res, existed);
+    });
+    this.route(app, 'get', '/collections/{collection_name}/exists', (req, res) => {
+      this.ok(res, { exists: this.findCollection(param(req, 'collection_name')) !== undefined });
+    });
+    this.route(app, 'get', '/collections/{collection_name}/aliases', (req, res) => {
+      const c = this.collection(req);
+      this.ok(res, { aliases: this.aliasList().filter((a) => a.collection_name === c.name) });
+    });
+    this.route(app, 'put', '/collections/{collection_name}/index', (req, res) => this.createIndex(req, res));
+    this.route(app, 'delete', '/collections/{collection_name}/index/{field_name}', (req, res) => {
+      const c = this.collection(req);
+      this.updated(req, res, c.deleteIndex(param(req, 'field_name')));
+    });
+
+    this.route(app, 'put', '/collections/{collection_name}/points', (req, res) => this.upsert(req, res));
+    this.route(app, 'post', '/collections/{collection_name}/points', (req, res) => this.retrieve(req, res));
+    this.route(app, 'get', '/collections/{collection_name}/points/{id}', (req, res) => {
+      const c = this.collection(req);
+      const raw = param(req, 'id');
+      const id = parsePointId(/^\d+$/.test(raw) ? Number(raw) : raw);
+      const point = c.get(id);
+      if (!point) throw QdrantError.pointNotFound(id);
+      this.ok(res, record(point, (p) => ({ ...p }), true));
+    });
+    this.route(app, 'post', '/collections/{collection_name}/points/delete', (req, res) => this.deletePoints(req, res));
+    this.route(app, 'post', '/collections/{collection_name}/points/scroll', (req, res) => this.scroll(req, res));
+    this.route(app, 'post', '/collections/{collection_name}/points/count', (req, res) => {
+      const c = this.collection(req);
+      const body = req.body === undefined ? {} : objectBody(req.body);
+      this.ok(res, { count: c.count(compileFilter(body.filter)) });
+    });
+    this.route(app, 'post', '/collections/{collection_name}/points/query', (req, res) => this.query(req, res));
+    // Gone from the 1.19 spec and client, but the 1.19 server still routes it; older callers use it.
+    this.route(app, 'post', '/collections/{collection_name}/points/search', (req, res) => this.search(req, res));
+
+    app.use((req, res) => {
+      this.fail(res, new QdrantError(404, `Not found: no route for ${req.method} ${req.path}`));
+    });
+  }
+
+  protected handleError(err: unknown, _req: Request, res: Response): void {
+    if (err instanceof QdrantError) {
+      this.fail(res, err);
+      return;
+    }
+    const bodyError = err as { type?: string; message?: string; status?: number };
+    if (bodyError.type === 'entity.parse.failed') {
+      this.fail(res, QdrantError.format(bodyError.message ?? 'invalid JSON'));
+    } else if (bodyError.type === 'entity.too.large') {
+      this.fail(res, new QdrantError(413, `Payload error: JSON payload is larger than allowed (limit: ${JSON_LIMIT})`));
+    } else if (typeof bodyError.status === 'number' && bodyError.status >= 400 && bodyError.status < 500) {
+      this.fail(res, new QdrantError(bodyError.status, bodyError.message ?? 'Bad request'));
+    } else {
+      this.logger?.error({ err }, 'qdrant emulator failed');
+      this.fail(res, new QdrantError(500, `Service internal error: ${bodyError.message ?? String(err)}`));
+    }
+  }
+
+  private controlRoutes(app: Express): void {
+    app.post(`${CONTROL_PREFIX}/faults`, (req, res) => {
+      try {
+        const body = (req.body ?? {}) as FaultRule & { reset?: boolean };
+        if (body.reset === true) this.faults.reset();
+        else this.faults.add(body);
+        res.json({ pending: this.faults.pending });
+      } catch (err) {
+        res.status(400).json({ error: (err as Error).message });
+      }
+    });
+    app.delete(`${CONTROL_PREFIX}/faults`, (_req, res) => {
+      this.faults.reset();
+      res.json({ pending: 0 });
+    });
+    app.post(`${CONTROL_PREFIX}/reset`, (_req, res) => {
+      this.reset();
+      res.json({ reset: true });
+    });
+  }
+
+  private applyFault(req: Request, res: Response, next: NextFunction): void {
+    const fault = this.faults.take(req.method, req.path);
+    if (!fault) {
+      next();
+      return;
+    }
+    void sleep(fault.delayMs).then(() => {
+      if (fault.status === undefined) {
+        next();
+        return;
+      }
+      const message = fault.message ?? (fault.status >= 500 ? 'Service unavailable (injected fault)' : 'Injected fault');
+      this.fail(res, new QdrantError(fault.status, message, fault.retryAfterSeconds));
+    });
+  }
+
+  private checkApiKey(req: Request, res: Response, next: NextFunction): void {
+    if (this.apiKey === undefined || OPEN_PATHS.has(req.path)) {
+      next();
+      return;
+    }
+    const header = req.get('api-key') ?? req.get('authorization')?.replace(/^Bearer\s+/i, '');
+    if (header === undefined || header === '') {
+      this.fail(res, new QdrantError(401, 'Must provide an API key or an Authorization bearer token'));
+    } else if (header !== this.apiKey) {
+      this.fail(res, new QdrantError(403, 'Invalid API key or JWT'));
+    } else {
+      next();
+    }
+  }
+
+  private createCollection(req: Request, res: Response): void {
+    const name = param(req, 'collection_name');
+    const body = objectBody(req.body);
+    if (this.collections.has(name)) throw QdrantError.collectionExists(name);
+    const vectors = body.vectors;
+    if (typeof vectors !== 'object' || vectors === null || Array.isArray(vectors)) {
+      throw QdrantError.unsupported('A collection without one unnamed dense vector');
+    }
+    const v = vectors as Record<string, unknown>;
+    if (!('size' in v) && !('distance' in v)) throw QdrantError.unsupported('Named vectors');
+    if (typeof v.size !== 'number' || !Number.isInteger(v.size) || v.size < 0) {
+      throw QdrantError.format(`invalid type: ${describeJson(v.size)}, expected u64`);
+    }
+    if (v.size < 1) throw QdrantError.validation('vectors.size', `value ${v.size} invalid, must be 1 or larger`);
+    if (!DISTANCES.includes(v.distance as Distance)) {
+      throw QdrantError.format(
+        `unknown variant \`${String(v.distance)}\`, expected one of \`Cosine\`, \`Euclid\`, \`Dot\`, \`Manhattan\``,
+      );
+    }
+    if (v.multivector_config !== undefined && v.multivector_config !== null) throw QdrantError.unsupported('Multivectors');
+    this.collections.set(name, new Collection(name, { size: v.size, distance: v.distance as Distance }));
+    this.ok(res, true);
+  }
+
+  private updateAliases(req: Request, res: Response): void {
+    const body = objectBody(req.body);
+    if (!Array.isArray(body.actions)) throw QdrantError.format('missing field `actions`');
+    // Actions apply all or nothing, which is what makes an alias switch atomic.
+    const next = new Map(this.aliases);
+    for (const action of body.actions as unknown[]) {
+      const a = (typeof action === 'object' && action !== null ? action : {}) as Record<string, Record<string, unknown> | undefined>;
+      if (a.create_alias) {
+        const alias = stringField(a.create_alias, 'alias_name');
+        const target = stringField(a.create_alias, 'collection_name');
+        if (!this.collections.has(target)) throw QdrantError.collectionNotFound(target);
+        if (next.has(alias)) throw new QdrantError(409, `Wrong input: Alias \`${alias}\` already exists!`);
+        if (this.collections.has(alias)) throw QdrantError.collectionExists(alias);
+        next.set(alias, target);
+      } else if (a.delete_alias) {
+        const alias = stringField(a.delete_alias, 'alias_name');
+        if (!next.delete(alias)) throw QdrantError.aliasNotFound(alias);
+      } else if (a.rename_alias) {
+        const from = stringField(a.rename_alias, 'old_alias_name');
+        const to = stringField(a.rename_alias, 'new_alias_name');
+        const target = next.get(from);
+        if (target === undefined) throw QdrantError.aliasNotFound(from);
+        if (next.has(to)) throw new QdrantError(409, `Wrong input: Alias \`${to}\` already exists!`);
+        next.delete(from);
+        next.set(to, target);
+      } else {
+        throw QdrantError.format('data did not match any variant of untagged enum AliasOperations');
+      }
+    }
+    this.aliases = next;
+    this.ok(res, true);
+  }
+
+  private createIndex(req: Request, res: Response): void {
+    const c = this.collection(req);
+    const body = objectBody(req.body);
+    const field = body.field_name;
+    if (typeof field !== 'string') throw QdrantError.format('missing field `field_name`');
+    const schema = body.field_schema;
+    let index: PayloadIndex;
+    if (typeof schema === 'string' && PAYLOAD_SCHEMA_TYPES.includes(schema)) {
+      index = { dataType: schema };
+    } else if (
+      typeof schema === 'object' &&
+      schema !== null &&
+      typeof (schema as { type?: unknown }).type === 'string' &&
+      PAYLOAD_SCHEMA_TYPES.includes((schema as { type: string }).type)
+    ) {
+      index = { dataType: (schema as { type: string }).type, params: { ...(schema as Record<string, unknown>) } };
+    } else if (schema === undefined || schema === null) {
+      throw QdrantError.wrongInput('Can not infer field schema: field_schema is required by the emulator');
+    } else {
+      throw QdrantError.format('data did not match any variant of untagged enum PayloadFieldSchema');
+    }
+    this.updated(req, res, c.createIndex(field, index));
+  }
+
+  private upsert(req: Request, res: Response): void {
+    const c = this.collection(req);
+    const body = objectBody(req.body);
+    for (const unsupported of ['update_filter', 'update_mode', 'shard_key']) {
+      if (body[unsupported] !== undefined && body[unsupported] !== null) throw QdrantError.unsupported(`Upsert with ${unsupported}`);
+    }
+    let inputs: PointInput[];
+    if (Array.isArray(body.points)) {
+      inputs = (body.points as unknown[]).map((raw) => {
+        if (typeof raw !== 'object' || raw === null) throw QdrantError.format('invalid type: expected struct PointStruct');
+        const p = raw as Record<string, unknown>;
+        if (p.id === undefined) throw QdrantError.format('missing field `id`');
+        return this.pointInput(c, p.id, p.vector, p.payload);
+      });
+    } else if (typeof body.batch === 'object' && body.batch !== null) {
+      const batch = body.batch as Record<string, unknown>;
+      if (!Array.isArray(batch.ids) || !Array.isArray(batch.vectors)) {
+        throw QdrantError.format('data did not match any variant of untagged enum PointInsertOperations');
+      }
+      const { ids, vectors } = batch as { ids: unknown[]; vectors: unknown[] };
+      const payloads = batch.payloads as unknown[] | null | undefined;
+      if (ids.length !== vectors.length || (Array.isArray(payloads) && payloads.length !== ids.length)) {
+        throw QdrantError.wrongInput('number of ids, vectors and payloads in a batch must be equal');
+      }
+      inputs = ids.map((id, i) => this.pointInput(c, id, vectors[i], Array.isArray(payloads) ? payloads[i] : undefined));
+    } else {
+      throw QdrantError.format('data did not match any variant of untagged enum PointInsertOperations');
+    }
+    this.updated(req, res, c.upsert(inputs));
+  }
+
+  private pointInput(c: Collection, rawId: unknown, rawVector: unknown, rawPayload: unknown): PointInput {
+    const id = parsePointId(rawId);
+    if (typeof rawVector === 'object' && rawVector !== null && !Array.isArray(rawVector)) {
+      const names = Object.keys(rawVector);
+      throw QdrantError.wrongInput(`Not existing vector name error: ${names[0] ?? ''}`);
+    }
+    const vector = denseVector(rawVector);
+    if (vector.length !== c.vectors.size) throw QdrantError.dimension(c.vectors.size, vector.length);
+    if (rawPayload !== undefined && rawPayload !== null && (typeof rawPayload !== 'object' || Array.isArray(rawPayload))) {
+      throw QdrantError.format(`invalid type: ${describeJson(rawPayload)}, expected a map`);
+    }
+    return { id, vector, payload: (rawPayload ?? {}) as Payload };
+  }
+
+  private retrieve(req: Request, res: Response): void {
+    const c = this.collection(req);
+    const body = objectBody(req.body);
+    if (!Array.isArray(body.ids)) throw QdrantError.format('missing field `ids`');
+    const ids = (body.ids as unknown[]).map(parsePointId);
+    const projection = withPayload(body.with_payload, true);
+    const vectors = withVector(body.with_vector, false);
+    this.ok(res, c.retrieve(ids).map((p) => record(p, projection, vectors)));
+  }
+
+  private deletePoints(req: Request, res: Response): void {
+    const c = this.collection(req);
+    const body = objectBody(req.body);
+    if (Array.isArray(body.points)) {
+      this.updated(req, res, c.deleteIds((body.points as unknown[]).map(parsePointId)));
+    } else if (typeof body.filter === 'object' && body.filter !== null) {
+      this.updated(req, res, c.deleteWhere(compileFilter(body.filter)));
+    } else {
+      throw QdrantError.format('data did not match any variant of untagged enum PointsSelector');
+    }
+  }
+
+  private scroll(req: Request, res: Response): void {
+    const c = this.collection(req);
+    const body = req.body === undefined ? {} : objectBody(req.body);
+    if (body.order_by !== undefined && body.order_by !== null) throw QdrantError.unsupported('Scroll with order_by');
+    const limit = optionalUint(body, 'limit', 10, 1);
+    const offset = body.offset === undefined || body.offset === null ? undefined : parsePointId(body.offset);
+    const projection = withPayload(body.with_payload, true);
+    const vectors = withVector(body.with_vector, false);
+    const ordered = c.ordered(compileFilter(body.filter));
+    const start = offset === undefined ? 0 : firstAtOrAfter(ordered, offset);
+    const page = ordered.slice(start, start + limit);
+    const next = ordered[start + limit];
+    this.ok(res, {
+      points: page.map((p) => record(p, projection, vectors)),
+      next_page_offset: next ? next.id : null,
+    });
+  }
+
+  private query(req: Request, res: Response): void {
+    const c = this.collection(req);
+    const body = req.body === undefined ? {} : objectBody(req.body);
+    for (const unsupported of ['prefetch', 'lookup_from', 'shard_key']) {
+      if (body[unsupported] !== undefined && body[unsupported] !== null) throw QdrantError.unsupported(`Query with ${unsupported}`);
+    }
+    if (typeof body.using === 'string' && body.using !== '') {
+      throw QdrantError.wrongInput(`Not existing vector name error: ${body.using}`);
+    }
+    const limit = optionalUint(body, 'limit', 10, 1);
+    const offset = optionalUint(body, 'offset', 0, 0);
+    const scoreThreshold = optionalNumber(body, 'score_threshold');
+    const filter = compileFilter(body.filter);
+    const projection = withPayload(body.with_payload, false);
+    const vectors = withVector(body.with_vector, false);
+    const query = this.queryVector(c, body.query);
+    if (query === undefined) {
+      // Without a query Qdrant lists matching points in id order, unscored.
+      const points = c.ordered(filter).slice(offset, offset + limit);
+      this.ok(res, { points: points.map((p) => scored(p, 0, projection, vectors)) });
+      return;
+    }
+    const hits = c.search(query.vector, { filter, limit, offset, scoreThreshold, exclude: query.exclude });
+    this.ok(res, { points: hits.map((h) => scored(h.point, h.score, projection, vectors)) });
+  }
+
+  private search(req: Request, res: Response): void {
+    const c = this.collection(req);
+    const body = objectBody(req.body);
+    let raw = body.vector;
+    if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) {
+      const named = raw as { name?: unknown; vector?: unknown };
+      if (named.name !== '') throw QdrantError.wrongInput(`Not existing vector name error: ${String(named.name)}`);
+      raw = named.vector;
+    }
+    const vector = denseVector(raw);
+    if (vector.length !== c.vectors.size) throw QdrantError.dimension(c.vectors.size, vector.length);
+    const limitField = body.limit === undefined && body.top !== undefined ? 'top' : 'limit';
+    if (body[limitField] === undefined) throw QdrantError.format('missing field `limit`');
+    const limit = optionalUint(body, limitField, 10, 1);
+    const offset = optionalUint(body, 'offset', 0, 0);
+    const hits = c.search(vector, {
+      filter: compileFilter(body.filter),
+      limit,
+      offset,
+      scoreThreshold: optionalNumber(body, 'score_threshold'),
+    });
+    const projection = withPayload(body.with_payload, false);
+    const vectors = withVector(body.with_vector, false);
+    this.ok(res, hits.map((h) => scored(h.point, h.score, projection, vectors)));
+  }
+
+  /** The vector a `query` asks for: a dense vector, a point id, or `{nearest: …}` of either. */
+  private queryVector(c: Collection, raw: unknown): { vector: number[]; exclude?: Set<string> } | undefined {
+    if (raw === undefined || raw === null) return undefined;
+    if (typeof raw === 'number' || typeof raw === 'string') {
+      const id = parsePointId(raw);
+      const point = c.get(id);
+      if (!point) throw QdrantError.pointNotFound(id);
+      // Searching by a point returns its neighbours, not the point itself.
+      return { vector: point.vector, exclude: new Set([pointKey(id)]) };
+    }
+    if (Array.isArray(raw)) {
+      if (raw.some((v) => Array.isArray(v))) throw QdrantError.unsupported('Multivector queries');
+      const vector = denseVector(raw);
+      if (vector.length !== c.vectors.size) throw QdrantError.dimension(c.vectors.size, vector.length);
+      return { vector };
+    }
+    if (typeof raw === 'object') {
+      const q = raw as Record<string, unknown>;
+      if ('nearest' in q) {
+        if (q.mmr !== undefined && q.mmr !== null) throw QdrantError.unsupported('MMR');
+        return this.queryVector(c, q.nearest);
+      }
+      const kind = Object.keys(q)[0] ?? 'empty';
+      throw QdrantError.unsupported(`The ${kind} query`);
+    }
+    throw QdrantError.format('data did not match any variant of untagged enum QueryInterface');
+  }
+
+  private collectionInfo(c: Collection): Record<string, unknown> {
+    return {
+      status: 'green',
+      optimizer_status: 'ok',
+      indexed_vectors_count: 0,
+      points_count: c.size,
+      segments_count: 1,
+      config: {
+        params: {
+          vectors: { size: c.vectors.size, distance: c.vectors.distance },
+          shard_number: 1,
+          replication_factor: 1,
+          write_consistency_factor: 1,
+          on_disk_payload: true,
+        },
+        hnsw_config: { m: 16, ef_construct: 100, full_scan_threshold: 10000, max_indexing_threads: 0, on_disk: false },
+        optimizer_config: {
+          deleted_threshold: 0.2,
+          vacuum_min_vector_number: 1000,
+          default_segment_number: 0,
+          max_segment_size: null,
+          memmap_threshold: null,
+          indexing_threshold: 10000,
+          flush_interval_sec: 5,
+          max_optimization_threads: null,
+        },
+        wal_config: { wal_capacity_mb: 32, wal_segments_ahead: 0 },
+        quantization_config: null,
+      },
+      payload_schema: c.payloadSchema(),
+    };
+  }
+
+  private aliasList(): { alias_name: string; collection_name: string }[] {
+    return [...this.aliases].map(([alias_name, collection_name]) => ({ alias_name, collection_name }));
+  }
+
+  private findCollection(name: string): Collection | undefined {
+    return this.collections.get(name) ?? this.collections.get(this.aliases.get(name) ?? '');
+  }
+
+  /** The collection (or alias target) named in the path, or Qdrant's 404. */
+  private collection(req: Request): Collection {
+    const name = param(req, 'collection_name');
+    const c = this.findCollection(name);
+    if (!c) throw QdrantError.collectionNotFound(name);
+    return c;
+  }
+
+  private updated(req: Request, res: Response, operationId: number): void {
+    const wait = waitParam(req.query.wait);
+    this.ok(res, { operation_id: operationId, status: wait ? 'completed' : 'acknowledged' });
+  }
+
+  private ok(res: Response, result: unknown): void {
+    res.json({ result, status: 'ok', time: elapsed(res) });
+  }
+
+  private text(res: Response, body: string): void {
+    res.type('text/plain').send(body);
+  }
+
+  private fail(res: Response, error: QdrantError): void {
+    if (error.retryAfterSeconds !== undefined) res.set('retry-after', String(error.retryAfterSeconds));
+    res.status(error.status).json({ status: { error: error.message }, time: elapsed(res) });
+  }
+}
+
+function param(req: Request, name: string): string {
+  const value = (req.params as Record<string, string | undefined>)[name];
+  if (value === undefined) throw new QdrantError(500, `Service internal error: route lacks parameter ${name}`);
+  return value;
+}
+
+function stringField(obj: Record<string, unknown>, field: string): string {
+  const value = obj[field];
+  if (typeof value !== 'string') throw QdrantError.format(`missing field \`${field}\``);
+  return value;
+}
+
+function elapsed(res: Response): number {
+  const started = (res.locals as Locals).startedAt;
+  return started === undefined ? 0 : Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+function firstAtOrAfter(ordered: readonly StoredPoint[], offset: PointId): number {
+  const key = pointKey(offset);
+  const exact = ordered.findIndex((p) => pointKey(p.id) === key);
+  if (exact >= 0) return exact;
+  const after = ordered.findIndex((p) =>
+    typeof p.id === typeof offset ? p.id > offset : typeof offset === 'number',
+  );
+  return after < 0 ? ordered.length : after;
+}
+
+function record(p: StoredPoint, projection: PayloadProjection | undefined, vectors: boolean): Record<string, unknown> {
+  return { id: p.id, payload: projection ? projection(p.payload) : null, vector: vectors ? p.vector : null };
+}
+
+function scored(
+  p: StoredPoint,
+  score: number,
+  projection: PayloadProjection | undefined,
+  vectors: boolean,
+): Record<string, unknown> {
+  return {
+    id: p.id,
+    version: p.version,
+    score,
+    ...(projection ? { payload: projection(p.payload) } : {}),
+    ...(vectors ? { vector: p.vector } : {}),
+  };
+}

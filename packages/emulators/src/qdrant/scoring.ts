@@ -1,0 +1,64 @@
+/** The distance functions of a Qdrant collection. */
+export type Distance = 'Cosine' | 'Dot' | 'Euclid' | 'Manhattan';
+
+export const DISTANCES: readonly Distance[] = ['Cosine', 'Euclid', 'Dot', 'Manhattan'];
+
+/** True when a bigger score is better (similarities); false for distances, where smaller is better. */
+export function higherIsBetter(distance: Distance): boolean {
+  switch (distance) {
+    case 'Cosine':
+    case 'Dot':
+      return true;
+    case 'Euclid':
+    case 'Manhattan':
+      return false;
+  }
+}
+
+/** `vector` scaled to unit length; a zero vector stays as it is, as in Qdrant. */
+export function normalize(vector: readonly number[]): number[] {
+  let sum = 0;
+  for (const v of vector) sum += v * v;
+  if (sum === 0) return [...vector];
+  const scale = 1 / Math.sqrt(sum);
+  return vector.map((v) => v * scale);
+}
+
+/** Prepares a vector for storage: Cosine collections keep unit vectors, so scoring is a dot product. */
+export function prepareVector(distance: Distance, vector: readonly number[]): number[] {
+  return distance === 'Cosine' ? normalize(vector) : [...vector];
+}
+
+function dot(a: readonly number[], b: readonly number[]): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i] ?? 0) * (b[i] ?? 0);
+  return s;
+}
+
+/**
+ * The exact score Qdrant reports between a stored vector (already prepared) and a query vector:
+ * Cosine and Dot are similarities, Euclid and Manhattan are distances.
+ */
+export function score(distance: Distance, stored: readonly number[], query: readonly number[]): number {
+  switch (distance) {
+    case 'Cosine':
+      return dot(stored, normalize(query));
+    case 'Dot':
+      return dot(stored, query);
+    case 'Euclid': {
+      let s = 0;
+      for (let i = 0; i < stored.length; i++) s += ((stored[i] ?? 0) - (query[i] ?? 0)) ** 2;
+      return Math.sqrt(s);
+    }
+    case 'Manhattan': {
+      let s = 0;
+      for (let i = 0; i < stored.length; i++) s += Math.abs((stored[i] ?? 0) - (query[i] ?? 0));
+      return s;
+    }
+  }
+}
+
+/** Whether a score passes a `score_threshold`: at least it for similarities, at most it for distances. */
+export function passesThreshold(distance: Distance, value: number, threshold: number): boolean {
+  return higherIsBetter(distance) ? value >= threshold : value <= threshold;
+}

@@ -1,0 +1,102 @@
+import { randomUUID } from 'node:crypto';
+import { type ErrorRequestHandler, type RequestHandler } from 'express';
+import { ZodError } from 'zod';
+import { CatalogValidationError } from '@catalog-indexer/catalog';
+import { type Logger } from '@catalog-indexer/logger';
+import { AppError } from './app-error';
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** Set by {@link requestContext}. */
+      id: string;
+      /** Child logger stamped with the request id. */
+      log: Logger;
+    }
+  }
+}
+
+/** Gives every request an id (taken from `x-request-id` when sent) and a child logger; logs each response. */
+export function requestContext(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const header = req.header('x-request-id');
+    req.id = header && /^[\w.-]{1,128}$/.test(header) ? header : randomUUID();
+    req.log = logger.child({ requestId: req.id });
+    res.setHeader('x-request-id', req.id);
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      req.log.info({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+    });
+    next();
+  };
+}
+
+/** 404 in the error shape for routes that do not exist. */
+export const notFound: RequestHandler = (req, _res, next) => {
+  next(new AppError('not_found', `no route for ${req.method} ${req.path}`));
+};
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+  message: string;
+}
+
+function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  if (error instanceof CatalogValidationError) {
+    return new AppError('invalid_catalog', error.message, error.details);
+  }
+  if (error instanceof ZodError) {
+    return new AppError(
+      'invalid_request',
+      'the request is not valid: ' + error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; '),
+      error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+    );
+  }
+  const parserError = error as BodyParserError;
+  if (parserError && typeof parserError === 'object') {
+    if (parserError.type === 'entity.parse.failed') {
+      return new AppError('invalid_json', `the body is not valid JSON: ${parserError.message}`);
+    }
+    if (parserError.type === 'entity.too.large') {
+      return new AppError('payload_too_large', 'the body is larger than the server accepts (MAX_UPLOAD_BYTES)');
+    }
+  }
+  return new AppError('internal', 'internal error');
+}
+
+/** Maps every error to `{"error": {"code", "message", "details"?}}` with the code's status. */
+export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _next) => {
+  const appError = toAppError(error);
+  const log = req.log as Logger | undefined;
+  if (appError.status >= 500) log?.error({ err: error }, 'request failed');
+  res.status(appError.status).json({
+    error: {
+      code: appError.code,
+      message: appError.message,
+      ...(appError.details !== undefined ? { details: appError.details } : {}),
+    },
+  });
+};
+
+/** Requires `Content-Type: application/json` on requests with a body. */
+export const requireJson: RequestHandler = (req, _res, next) => {
+  if (['POST', 'PUT', 'PATCH'].includes(req.method) && req.headers['content-length'] !== '0' && !req.is('application/json')) {
+    next(new AppError('unsupported_media_type', 'send the body as JSON with Content-Type: application/json'));
+    return;
+  }
+  next();
+};
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The `:id` path parameter as a UUID, or a 400 saying so. */
+export function uuidParam(value: unknown, name = 'id'): string {
+  if (typeof value !== 'string' || !UUID.test(value)) {
+    throw new AppError('invalid_id', `${name} must be a UUID like 2f1c…-…, got "${String(value)}"`);
+  }
+  return value.toLowerCase();
+}

@@ -1,0 +1,163 @@
+import { chunkCatalog, flattenItems, shopCatalog, type Catalog } from '@catalog-indexer/catalog';
+import { CatalogRepository, EmbeddingRepository, IndexRunRepository } from '@catalog-indexer/db';
+import { LocalEmbedder, type Embedder, type EmbeddingResult } from '@catalog-indexer/embeddings';
+import { QdrantEmulator } from '@catalog-indexer/emulators';
+import { createLogger } from '@catalog-indexer/logger';
+import { createTestDatabase, uniqueName, type TestDatabase } from '@catalog-indexer/testing';
+import { QdrantStore } from '@catalog-indexer/vector-store';
+import { CleanupService, ReindexService } from './index';
+
+/** The local embedder, counting what it is asked and able to fail on demand. */
+class ProbeEmbedder implements Embedder {
+  readonly inner = new LocalEmbedder('text-embedding-3-small', 64);
+  readonly model = this.inner.model;
+  readonly dimensions = this.inner.dimensions;
+  calls = 0;
+  texts = 0;
+  failOnCall: number | undefined;
+
+  async embed(texts: string[]): Promise<EmbeddingResult> {
+    this.calls++;
+    if (this.failOnCall === this.calls) throw new Error('embeddings API down');
+    this.texts += texts.length;
+    return this.inner.embed(texts);
+  }
+}
+
+const toNew = (catalog: Catalog) => ({
+  name: catalog.name,
+  description: catalog.description ?? null,
+  document: catalog as unknown as Record<string, unknown>,
+  items: flattenItems(catalog),
+});
+
+describe(ReindexService.name, () => {
+  const logger = createLogger({ level: 'silent' });
+  let db: TestDatabase;
+  let qdrant: QdrantEmulator;
+  let store: QdrantStore;
+  let catalogs: CatalogRepository;
+  let embeddings: EmbeddingRepository;
+  let runs: IndexRunRepository;
+  let embedder: ProbeEmbedder;
+  let service: ReindexService;
+
+  const rowIds = async (catalogId: string, status = 'active') =>
+    ((await db.dataSource.query<{ id: string }[]>(`SELECT id FROM dq_embeddings WHERE catalog_id = $1 AND status = $2`, [catalogId, status])))
+      .map((r) => r.id)
+      .sort();
+  const pointIds = async (catalogId: string) => (await store.listIds(catalogId)).sort();
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    qdrant = new QdrantEmulator();
+    const { url } = await qdrant.start(0);
+    embedder = new ProbeEmbedder();
+    store = new QdrantStore({ url, collection: uniqueName('pipeline'), dimensions: embedder.dimensions, writeAttempts: 2 });
+    await store.ensureCollection();
+    catalogs = new CatalogRepository(db.dataSource);
+    embeddings = new EmbeddingRepository(db.dataSource);
+    runs = new IndexRunRepository(db.dataSource);
+    // Small slices, so that one run makes several embedding calls and upserts.
+    service = new ReindexService({ catalogs, embeddings, runs, store, embedder, logger, sliceSize: 16 });
+  });
+  afterAll(async () => {
+    await qdrant.stop();
+    await db.drop();
+  });
+  beforeEach(() => {
+    embedder.calls = 0;
+    embedder.texts = 0;
+    embedder.failOnCall = undefined;
+    qdrant.resetFaults();
+  });
+
+  it('indexes every chunk and leaves exactly one point per current row', async () => {
+    const { id } = await catalogs.create(toNew(shopCatalog));
+    const result = await service.reindex(id);
+    const chunks = chunkCatalog(shopCatalog);
+    expect(result).toMatchObject({ status: 'completed', chunks: chunks.length, embedded: chunks.length, skipped: 0 });
+    expect(embedder.texts).toBe(chunks.length);
+    const rows = await rowIds(id);
+    expect(rows).toHaveLength(chunks.length);
+    expect(await pointIds(id)).toEqual(rows);
+    expect((await runs.list(id))[0]).toMatchObject({ status: 'completed', embedded: chunks.length });
+  });
+
+  it('embeds nothing for an unchanged catalog and only the changed chunks after an edit', async () => {
+    const { id } = await catalogs.create(toNew(shopCatalog));
+    await service.reindex(id);
+    embedder.calls = 0;
+    embedder.texts = 0;
+    const again = await service.reindex(id);
+    expect(again).toMatchObject({ embedded: 0, deleted: 0 });
+    expect(embedder.calls).toBe(0);
+
+    const edited = structuredClone<Catalog>(shopCatalog);
+    const refunds = edited.schemas[0]!.tables.find((t) => t.name === 'refunds')!;
+    refunds.columns.find((c) => c.name === 'reason')!.description = 'Why the money went back, as support wrote it.';
+    const before = new Map(chunkCatalog(shopCatalog).map((c) => [c.key, c.content]));
+    const changed = chunkCatalog(edited).filter((c) => before.get(c.key) !== c.content);
+    expect(changed.length).toBeGreaterThan(0);
+    await catalogs.replace(id, toNew(edited));
+    const result = await service.reindex(id);
+    expect(result).toMatchObject({ embedded: changed.length, deleted: changed.length });
+    expect(embedder.texts).toBe(changed.length);
+    expect(await pointIds(id)).toEqual(await rowIds(id));
+  });
+
+  it('leaves the previous index whole and removes what it wrote when embedding fails midway', async () => {
+    const { id } = await catalogs.create(toNew(shopCatalog));
+    await service.reindex(id);
+    const previousRows = await rowIds(id);
+    embedder.calls = 0;
+    embedder.failOnCall = 3;
+    await expect(service.reindex(id, { force: true })).rejects.toThrow('embeddings API down');
+    expect(await rowIds(id, 'pending')).toEqual([]);
+    expect(await rowIds(id)).toEqual(previousRows);
+    expect(await pointIds(id)).toEqual(previousRows);
+    expect((await runs.list(id))[0]).toMatchObject({ status: 'failed', error: 'embeddings API down' });
+  });
+
+  it('deletes the points it wrote when Qdrant refuses an upsert for good', async () => {
+    const { id } = await catalogs.create(toNew(shopCatalog));
+    await service.reindex(id);
+    const rows = await rowIds(id);
+    // The first upsert of the run goes through; the second fails on both of its attempts.
+    let upserts = 0;
+    const off = qdrant.onExchange((x) => {
+      if (x.method === 'PUT' && /\/points$/.test(x.path)) upserts++;
+    });
+    qdrant.injectFault({ method: 'PUT', path: '/points$', delayMs: 0, times: 1 });
+    qdrant.injectFault({ method: 'PUT', path: '/points$', status: 500, message: 'disk full', times: 2 });
+    await expect(service.reindex(id, { force: true })).rejects.toThrow(/upsert points failed/);
+    off();
+    expect(upserts).toBeGreaterThanOrEqual(2);
+    expect(await rowIds(id, 'pending')).toEqual([]);
+    expect(await rowIds(id)).toEqual(rows);
+    expect(await pointIds(id)).toEqual(rows);
+  });
+
+  it('removes the chunks of rejected items at cleanup', async () => {
+    const { id } = await catalogs.create(toNew(shopCatalog));
+    await service.reindex(id);
+    await catalogs.updateRejections(id, { reject: ['hr'] });
+    const cleanup = new CleanupService({ catalogs, embeddings, runs, store, logger });
+    const result = await cleanup.cleanup(id);
+    const hrChunks = chunkCatalog(shopCatalog).filter((c) => c.metadata.schema === 'hr' || c.key.includes('hr.'));
+    expect(result.deleted).toBeGreaterThanOrEqual(hrChunks.length);
+    const rows = (await db.dataSource.query<{ chunk_key: string }[]>(`SELECT chunk_key FROM dq_embeddings WHERE catalog_id = $1`, [id]));
+    expect(rows.some((r) => r.chunk_key.includes('hr.'))).toBe(false);
+    expect(await pointIds(id)).toEqual(await rowIds(id));
+  });
+
+  it('removes every row and point of a deleted catalog at cleanup', async () => {
+    const { id } = await catalogs.create(toNew(shopCatalog));
+    await service.reindex(id);
+    await catalogs.delete(id);
+    const cleanup = new CleanupService({ catalogs, embeddings, runs, store, logger });
+    await cleanup.cleanup(id);
+    expect(await rowIds(id)).toEqual([]);
+    expect(await pointIds(id)).toEqual([]);
+  });
+});

@@ -1,0 +1,9 @@
+export {
+  QdrantStore,
+  type QdrantStoreOptions,
+  type VectorPoint,
+  type PointPayload,
+  type SearchHit,
+  type SearchOptions,
+} from './qdrant.store';
+export { VectorStoreError } from './vector-store.error';

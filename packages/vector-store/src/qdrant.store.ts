@@ -1,0 +1,259 @@
+import { QdrantClient } from '@qdrant/js-client-rest';
+import { type Logger } from '@catalog-indexer/logger';
+import { VectorStoreError } from './vector-store.error';
+
+/** The payload every point carries. `catalog_id` is the tenant key, filtered on every query. */
+export interface PointPayload {
+  catalog_id: string;
+  kind: string;
+  schema?: string | null;
+  table?: string | null;
+  column?: string | null;
+  chunk_key: string;
+  content_hash: string;
+  [key: string]: unknown;
+}
+
+export interface VectorPoint {
+  id: string;
+  vector: number[];
+  payload: PointPayload;
+}
+
+export interface SearchHit {
+  id: string;
+  score: number;
+}
+
+export interface SearchOptions {
+  catalogId: string;
+  limit: number;
+  kinds?: string[];
+  schemas?: string[];
+  tables?: string[];
+  scoreThreshold?: number;
+}
+
+export interface QdrantStoreOptions {
+  url: string;
+  apiKey?: string;
+  collection: string;
+  dimensions: number;
+  timeoutMs?: number;
+  /** Points per upsert request (Qdrant advises 64-256). */
+  upsertBatchSize?: number;
+  /** Upsert requests in flight at once (Qdrant advises 2-4). */
+  upsertParallelism?: number;
+  /** Attempts of each write before giving up. */
+  writeAttempts?: number;
+  logger?: Logger;
+}
+
+/** Payload fields with a keyword index, created with the collection (before any bulk load). */
+const KEYWORD_INDEXES = ['kind', 'schema', 'table'] as const;
+
+/**
+ * The embeddings collection in Qdrant: bootstrap, writes with `wait=true` and retries, filtered search,
+ * and the scroll/count the pipeline needs to check that both stores agree.
+ */
+export class QdrantStore {
+  readonly collection: string;
+  readonly dimensions: number;
+  private readonly client: QdrantClient;
+  private readonly batchSize: number;
+  private readonly parallelism: number;
+  private readonly attempts: number;
+  private readonly logger: Logger | undefined;
+
+  constructor(options: QdrantStoreOptions) {
+    this.collection = options.collection;
+    this.dimensions = options.dimensions;
+    this.batchSize = options.upsertBatchSize ?? 128;
+    this.parallelism = options.upsertParallelism ?? 3;
+    this.attempts = options.writeAttempts ?? 4;
+    this.logger = options.logger;
+    // A URL without a port means Qdrant's 6333, as the client assumes.
+    this.client = new QdrantClient({
+      url: options.url,
+      apiKey: options.apiKey,
+      timeout: options.timeoutMs ?? 30_000,
+      checkCompatibility: false,
+    });
+  }
+
+  /**
+   * Creates the collection (cosine, the configured size) and its payload indexes when missing. An existing
+   * collection of another size is an error: a new model or size needs a new collection.
+   */
+  async ensureCollection(): Promise<void> {
+    const { exists } = await this.call('check collection', () => this.client.collectionExists(this.collection));
+    if (exists) {
+      const info = await this.call('read collection', () => this.client.getCollection(this.collection));
+      const vectors = info.config.params.vectors;
+      const size = vectors && 'size' in vectors && typeof vectors.size === 'number' ? vectors.size : undefined;
+      if (size !== undefined && size !== this.dimensions) {
+        throw new VectorStoreError(
+          `collection "${this.collection}" holds ${size}-dimensional vectors but the embedder makes ${this.dimensions}: ` +
+            'set QDRANT_COLLECTION_NAME to a new collection for this model and reindex',
+        );
+      }
+    } else {
+      try {
+        await this.client.createCollection(this.collection, {
+          vectors: { size: this.dimensions, distance: 'Cosine' },
+        });
+      } catch (error) {
+        // Another process created it first: fine.
+        if (!(isApiError(error) && error.status === 409)) throw this.wrap('create collection', error);
+      }
+    }
+    await this.call('index catalog_id', () =>
+      this.client.createPayloadIndex(this.collection, {
+        field_name: 'catalog_id',
+        field_schema: { type: 'keyword', is_tenant: true },
+        wait: true,
+      }),
+    );
+    for (const field of KEYWORD_INDEXES) {
+      await this.call(`index ${field}`, () =>
+        this.client.createPayloadIndex(this.collection, { field_name: field, field_schema: 'keyword', wait: true }),
+      );
+    }
+  }
+
+  /** Writes points in batches, a few requests at a time, each with `wait=true` and retries. */
+  async upsert(points: VectorPoint[]): Promise<void> {
+    const batches: VectorPoint[][] = [];
+    for (let i = 0; i < points.length; i += this.batchSize) batches.push(points.slice(i, i + this.batchSize));
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < batches.length) {
+        const batch = batches[next++];
+        if (!batch) return;
+        await this.withRetries('upsert points', () =>
+          this.client.upsert(this.collection, { wait: true, points: batch }),
+        );
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.parallelism, batches.length) }, lane));
+  }
+
+  /** Deletes points by id (`wait=true`, retried). Missing ids are not an error. */
+  async deleteIds(ids: string[]): Promise<void> {
+    for (let i = 0; i < ids.length; i += 1000) {
+      const batch = ids.slice(i, i + 1000);
+      await this.withRetries('delete points', () => this.client.delete(this.collection, { wait: true, points: batch }));
+    }
+  }
+
+  /** Deletes every point of a catalog. */
+  async deleteCatalog(catalogId: string): Promise<void> {
+    await this.withRetries('delete catalog points', () =>
+      this.client.delete(this.collection, { wait: true, filter: { must: [{ key: 'catalog_id', match: { value: catalogId } }] } }),
+    );
+  }
+
+  /** Nearest points of one catalog, best first, through `POST /points/query`. */
+  async search(vector: number[], options: SearchOptions): Promise<SearchHit[]> {
+    const must: Record<string, unknown>[] = [{ key: 'catalog_id', match: { value: options.catalogId } }];
+    if (options.kinds?.length) must.push({ key: 'kind', match: { any: options.kinds } });
+    if (options.schemas?.length) must.push({ key: 'schema', match: { any: options.schemas } });
+    if (options.tables?.length) must.push({ key: 'table', match: { any: options.tables } });
+    const response = await this.call('query points', () =>
+      this.client.query(this.collection, {
+        query: vector,
+        filter: { must },
+        limit: options.limit,
+        with_payload: false,
+        ...(options.scoreThreshold !== undefined ? { score_threshold: options.scoreThreshold } : {}),
+      }),
+    );
+    return response.points.map((p) => ({ id: String(p.id), score: p.score }));
+  }
+
+  /** Every point id of a catalog, by scrolling. */
+  async listIds(catalogId: string): Promise<string[]> {
+    const ids: string[] = [];
+    let offset: string | number | undefined | null = undefined;
+    do {
+      const page = await this.call('scroll points', () =>
+        this.client.scroll(this.collection, {
+          filter: { must: [{ key: 'catalog_id', match: { value: catalogId } }] },
+          limit: 1000,
+          with_payload: false,
+          with_vector: false,
+          ...(offset !== undefined && offset !== null ? { offset } : {}),
+        }),
+      );
+      for (const p of page.points) ids.push(String(p.id));
+      offset = page.next_page_offset as string | number | null | undefined;
+    } while (offset !== undefined && offset !== null);
+    return ids;
+  }
+
+  async count(catalogId: string): Promise<number> {
+    const result = await this.call('count points', () =>
+      this.client.count(this.collection, {
+        filter: { must: [{ key: 'catalog_id', match: { value: catalogId } }] },
+        exact: true,
+      }),
+    );
+    return result.count;
+  }
+
+  /** True when Qdrant answers. */
+  async ping(): Promise<boolean> {
+    try {
+      await this.client.collectionExists(this.collection);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw this.wrap(what, error);
+    }
+  }
+
+  /** Retries writes on 429, 5xx and network errors with exponential backoff; 4xx fail at once. */
+  private async withRetries<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (error) {
+        const retryable = !isApiError(error) || error.status === 429 || error.status >= 500;
+        if (!retryable || attempt >= this.attempts) throw this.wrap(what, error);
+        const delay = Math.min(200 * 2 ** (attempt - 1), 5_000) * (0.75 + Math.random() / 2);
+        this.logger?.warn({ attempt, delay: Math.round(delay), err: describe(error) }, `qdrant ${what} failed, retrying`);
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
+  private wrap(what: string, error: unknown): VectorStoreError {
+    return new VectorStoreError(`qdrant ${what} failed: ${describe(error)}`, isApiError(error) ? error.status : undefined, {
+      cause: error,
+    });
+  }
+}
+
+interface ApiErrorLike {
+  status: number;
+  data?: unknown;
+}
+
+function isApiError(error: unknown): error is ApiErrorLike & Error {
+  return error instanceof Error && typeof (error as Partial<ApiErrorLike>).status === 'number';
+}
+
+function describe(error: unknown): string {
+  if (isApiError(error)) {
+    const data = error.data as { status?: { error?: string } } | undefined;
+    return `${error.status} ${data?.status?.error ?? error.message}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}

@@ -38,6 +38,8 @@ export function createDataSource(options: DataSourceOptions): DataSource {
  * once and only one of them migrates. Returns the names of the migrations it ran.
  */
 export async function runMigrations(dataSource: DataSource): Promise<string[]> {
+  const poolSize = (dataSource.options.extra as { max?: number } | undefined)?.max ?? 10;
+  if (poolSize < 2) throw new Error('runMigrations needs a pool of at least 2 connections');
   const runner = dataSource.createQueryRunner();
   await runner.connect();
   try {

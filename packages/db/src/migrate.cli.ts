@@ -6,7 +6,7 @@ import { createDataSource, runMigrations } from './data-source';
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger({ level: config.logLevel, name: 'migrate' });
-  const dataSource = createDataSource({ url: config.postgres.url, poolSize: 1, applicationName: 'migrate' });
+  const dataSource = createDataSource({ url: config.postgres.url, poolSize: 2, applicationName: 'migrate' });
   await dataSource.initialize();
   try {
     const ran = await runMigrations(dataSource);

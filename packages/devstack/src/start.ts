@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   const childEnv: Record<string, string> = { DB_MIGRATE_ON_START: 'false' };
 
   if (await ensureDatabase(config.postgres.url)) log.info({ database: maskUrl(config.postgres.url) }, 'created the database');
-  const dataSource = createDataSource({ url: config.postgres.url, poolSize: 1, applicationName: 'start' });
+  const dataSource = createDataSource({ url: config.postgres.url, poolSize: 2, applicationName: 'start' });
   await dataSource.initialize();
   const ran = await runMigrations(dataSource);
   await dataSource.destroy();

@@ -106,6 +106,20 @@ describe(ReindexService.name, () => {
     expect(await pointIds(id)).toEqual(await rowIds(id));
   });
 
+  it('embeds again the chunks whose points were lost, and only those', async () => {
+    const { id } = await catalogs.create(toNew(shopCatalog));
+    await service.reindex(id);
+    const lost = (await rowIds(id)).slice(0, 5);
+    await store.deleteIds(lost);
+    embedder.texts = 0;
+    const result = await service.reindex(id);
+    expect(result).toMatchObject({ embedded: 5, deleted: 5 });
+    expect(embedder.texts).toBe(5);
+    const rows = await rowIds(id);
+    expect(rows.filter((r) => lost.includes(r))).toEqual([]);
+    expect(await pointIds(id)).toEqual(rows);
+  });
+
   it('leaves the previous index whole and removes what it wrote when embedding fails midway', async () => {
     const { id } = await catalogs.create(toNew(shopCatalog));
     await service.reindex(id);

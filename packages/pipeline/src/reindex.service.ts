@@ -56,7 +56,8 @@ export interface PipelineDeps {
  * 3. the replaced points are deleted, and the catalog's points are compared with its rows: points that no
  *    row owns are removed, so a completed run leaves exactly one point per current row.
  * A failure before step 2 deletes what the run wrote (compensating deletes) and leaves the previous index
- * whole; unchanged chunks (same content hash of text, model and size) are never embedded again.
+ * whole; unchanged chunks (same content hash of text, model and size) whose point exists are never
+ * embedded again.
  */
 export class ReindexService {
   private readonly sync: StoreSync;
@@ -86,6 +87,9 @@ export class ReindexService {
       const document = parseCatalog(catalog.document);
       const chunks = chunkCatalog(document, { rejectedKeys: await catalogs.rejectedKeys(catalogId) });
       const current = new Map((await embeddings.activeChunks(catalogId)).map((c) => [c.chunkKey, c]));
+      // A row whose point is gone (a Qdrant restored from an old snapshot, an emptied collection) is embedded
+      // again even when its content is unchanged: a reindex repairs the index, it does not only extend it.
+      const points = new Set(await this.deps.store.listIds(catalogId));
       const toEmbed: { chunk: Chunk; hash: string }[] = [];
       const retired: string[] = [];
       const wanted = new Set<string>();
@@ -93,7 +97,7 @@ export class ReindexService {
         wanted.add(chunk.key);
         const hash = contentHash(chunk.content, embedder.model, embedder.dimensions);
         const existing = current.get(chunk.key);
-        if (existing && existing.contentHash === hash && !options.force) {
+        if (existing && existing.contentHash === hash && points.has(existing.id) && !options.force) {
           counts.skipped++;
           continue;
         }

@@ -56,6 +56,7 @@ describe(loadConfig.name, () => {
     const { problems, message } = error as ConfigError;
     expect(problems.map((p) => p.key).sort()).toEqual(['DATABASE_URL', 'QDRANT_PORT', 'QUEUE_PREFIX', 'REDIS_URL']);
     for (const key of ['DATABASE_URL', 'QDRANT_PORT', 'QUEUE_PREFIX', 'REDIS_URL']) expect(message).toContain(key);
+    expect(message).toContain('QDRANT_PORT: must be a port number (1-65535)');
   });
 
   it('asks for dimensions when the model is unknown', () => {

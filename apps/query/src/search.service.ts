@@ -27,6 +27,10 @@ export interface SearchResponse {
 
 /** How many extra hits to ask Qdrant for, since hydration may drop some (rows not current). */
 const OVERFETCH = 1.5;
+/** When hydration dropped too many hits, ask again for this many times as many. */
+const REFETCH_GROWTH = 4;
+/** Most hits one query asks Qdrant for, however many hydration drops: bounds the cost of a query. */
+const MAX_FETCH = 1_000;
 
 const since = (start: bigint): number => Math.round(Number(process.hrtime.bigint() - start) / 1e4) / 100;
 
@@ -47,24 +51,36 @@ export class SearchService {
     const embedMs = since(t0);
     const vector = vectors[0];
     if (!vector) throw new Error('the embedder returned no vector');
-    const t1 = process.hrtime.bigint();
-    const hits = await this.store.search(vector, {
-      catalogId: request.catalogId,
-      limit: Math.ceil(request.limit * OVERFETCH),
-      kinds: request.kinds,
-      schemas: request.schemas,
-      tables: request.tables,
-    });
-    const searchMs = since(t1);
-    const t2 = process.hrtime.bigint();
-    const rows = await this.embeddings.hydrate(hits.map((h) => h.id));
-    const hydrateMs = since(t2);
-    const results: SearchResultItem[] = [];
-    for (const hit of hits) {
-      const row = rows.get(hit.id);
-      if (!row || row.catalogId !== request.catalogId) continue;
-      results.push({ id: row.id, kind: row.kind, score: hit.score, content: row.content, key: row.itemKey, metadata: row.metadata });
-      if (results.length >= request.limit) break;
+    let searchMs = 0;
+    let hydrateMs = 0;
+    let fetchLimit = Math.min(Math.ceil(request.limit * OVERFETCH), MAX_FETCH);
+    let results: SearchResultItem[];
+    // Points without a current row (a reindex in progress writes points before it activates their rows)
+    // can crowd the top of the ranking; ask again for more rather than return fewer results than exist.
+    for (;;) {
+      const t1 = process.hrtime.bigint();
+      const hits = await this.store.search(vector, {
+        catalogId: request.catalogId,
+        limit: fetchLimit,
+        kinds: request.kinds,
+        schemas: request.schemas,
+        tables: request.tables,
+      });
+      searchMs += since(t1);
+      const t2 = process.hrtime.bigint();
+      // Every round hydrates all its hits, so the answer reflects one read of Postgres, never a mix.
+      const rows = await this.embeddings.hydrate(hits.map((h) => h.id));
+      hydrateMs += since(t2);
+      results = [];
+      for (const hit of hits) {
+        const row = rows.get(hit.id);
+        if (!row || row.catalogId !== request.catalogId) continue;
+        results.push({ id: row.id, kind: row.kind, score: hit.score, content: row.content, key: row.itemKey, metadata: row.metadata });
+        if (results.length >= request.limit) break;
+      }
+      const exhausted = hits.length < fetchLimit || fetchLimit >= MAX_FETCH;
+      if (results.length >= request.limit || exhausted) break;
+      fetchLimit = Math.min(fetchLimit * REFETCH_GROWTH, MAX_FETCH);
     }
     return { results, timings: { embedMs, searchMs, hydrateMs, totalMs: since(t0) } };
   }

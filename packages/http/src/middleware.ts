@@ -3,7 +3,7 @@ import { type ErrorRequestHandler, type RequestHandler } from 'express';
 import { ZodError } from 'zod';
 import { CatalogValidationError } from '@catalog-indexer/catalog';
 import { type Logger } from '@catalog-indexer/logger';
-import { AppError } from './app-error';
+import { AppError, type ErrorCode } from './app-error';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -44,6 +44,17 @@ interface BodyParserError {
   message: string;
 }
 
+/**
+ * Codes for the client errors that Express and body-parser raise themselves (a path that cannot be decoded,
+ * a charset or content encoding the parser does not read): they are the client's to fix, not a 500.
+ */
+const CLIENT_ERROR_CODES: Partial<Record<number, ErrorCode>> = {
+  400: 'invalid_request',
+  404: 'not_found',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+};
+
 function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
   if (error instanceof CatalogValidationError) {
@@ -64,6 +75,11 @@ function toAppError(error: unknown): AppError {
     if (parserError.type === 'entity.too.large') {
       return new AppError('payload_too_large', 'the body is larger than the server accepts (MAX_UPLOAD_BYTES)');
     }
+    if (parserError.type === 'charset.unsupported' || parserError.type === 'encoding.unsupported') {
+      return new AppError('unsupported_media_type', `${parserError.message}: send JSON in UTF-8, uncompressed, gzip, deflate or br`);
+    }
+    const code = typeof parserError.status === 'number' ? CLIENT_ERROR_CODES[parserError.status] : undefined;
+    if (code) return new AppError(code, parserError.message);
   }
   return new AppError('internal', 'internal error');
 }

@@ -33,8 +33,9 @@ export class JobProducer {
   }
 
   /**
-   * Validates the payload and adds the job. Requests for the same job name and catalog coalesce: at most one
-   * runs and one waits, and the waiting one is the newest request.
+   * Validates the payload and adds the job. Requests for the same job name and catalog coalesce: while one
+   * waits, a new request joins it (its `true` flags, such as `force`, are added to the waiting job's data);
+   * while one runs, the newest request is kept to run after it. So at most one runs and one waits.
    */
   async enqueue<N extends JobName>(name: N, input: JobInput<N>): Promise<EnqueuedJob> {
     const payload = parsePayload(name, input);
@@ -45,7 +46,19 @@ export class JobProducer {
       deduplication: { id: `${name}-${payload.catalogId}`, keepLastIfActive: true },
     });
     const id = job.id ?? jobId;
-    return { jobId: id, name, deduplicated: id !== jobId };
+    const deduplicated = id !== jobId;
+    if (deduplicated) await this.mergeFlags(id, payload);
+    return { jobId: id, name, deduplicated };
+  }
+
+  /** Adds the request's `true` flags to a waiting job that took it, so a forced request is not lost. */
+  private async mergeFlags(id: string, payload: Record<string, unknown>): Promise<void> {
+    const existing: Job | undefined = await this.queue.getJob(id);
+    if (!existing || !['waiting', 'delayed', 'prioritized'].includes(await existing.getState())) return;
+    const data = existing.data as Record<string, unknown>;
+    const raised = Object.keys(payload).filter((k) => payload[k] === true && data[k] !== true);
+    if (raised.length === 0) return;
+    await existing.updateData({ ...data, ...Object.fromEntries(raised.map((k) => [k, true])) });
   }
 
   /** The job's state as BullMQ has it, or null when there is no such job. */

@@ -41,6 +41,14 @@ describe(JobProducer.name, () => {
     expect(view).toMatchObject({ name: 'reindex', state: 'waiting', data: { catalogId, force: false } });
   });
 
+  it('keeps a forced request that joins a waiting job', async () => {
+    const catalogId = randomUUID();
+    const first = await producer.enqueue('reindex', { catalogId });
+    const forced = await producer.enqueue('reindex', { catalogId, force: true });
+    expect(forced).toMatchObject({ jobId: first.jobId, deduplicated: true });
+    expect((await producer.getJob(first.jobId))?.data).toEqual({ catalogId, force: true });
+  });
+
   it('hands each job to its handler with the validated payload and reports the result', async () => {
     const seen: string[] = [];
     const handlers: JobHandlers = {

@@ -1,0 +1,413 @@
+import { randomUUID } from 'node:crypto';
+import { type Express } from 'express';
+import request, { type Response } from 'supertest';
+import { flattenItems, shopCatalog, type Catalog } from '@catalog-indexer/catalog';
+import { loadConfig } from '@catalog-indexer/config';
+import { CatalogRepository, createDataSource, IndexRunRepository } from '@catalog-indexer/db';
+import { createLogger } from '@catalog-indexer/logger';
+import { createRedisConnection, JobProducer } from '@catalog-indexer/queue';
+import { createTestDatabase, deleteRedisPrefix, uniqueName, type TestDatabase } from '@catalog-indexer/testing';
+import { type Redis } from 'ioredis';
+import { createApp, type ApiDeps } from './app';
+
+const shopItems = flattenItems(shopCatalog);
+
+/** A copy of the fixture that a test may change. */
+const shop = (): Catalog => structuredClone<Catalog>(shopCatalog);
+
+/** Error bodies say what went wrong, never where in the code: no stack frames, no file paths. */
+function expectNoStack(res: Response): void {
+  expect(res.text).not.toMatch(/\bat .+\(.*:\d+:\d+\)|\.ts:\d+|node_modules|"stack"/);
+}
+
+describe('api app', () => {
+  let db: TestDatabase;
+  let redis: Redis;
+  let jobs: JobProducer;
+  let prefix: string;
+  let deps: ApiDeps;
+  let app: Express;
+
+  const count = async (sql: string, params: unknown[] = []): Promise<number> =>
+    (await db.dataSource.query<{ n: number }[]>(sql, params))[0]!.n;
+  const catalogCount = () => count('SELECT count(*)::int AS n FROM catalogs');
+  const itemCount = (catalogId?: string) =>
+    catalogId
+      ? count('SELECT count(*)::int AS n FROM catalog_items WHERE catalog_id = $1', [catalogId])
+      : count('SELECT count(*)::int AS n FROM catalog_items');
+  const rejectedKeys = async (catalogId: string) =>
+    (
+      await db.dataSource.query<{ key: string }[]>(
+        'SELECT key FROM catalog_items WHERE catalog_id = $1 AND rejected ORDER BY key',
+        [catalogId],
+      )
+    ).map((r) => r.key);
+
+  /** Uploads the catalog through the api and returns its id. */
+  const upload = async (catalog: Catalog = shop()): Promise<string> => {
+    const res = await request(app).post('/v1/catalogs').send(catalog).expect(201);
+    return (res.body as { id: string }).id;
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    prefix = uniqueName('api');
+    redis = createRedisConnection(loadConfig().redis.url, 'producer');
+    jobs = new JobProducer(redis, prefix);
+    deps = {
+      logger: createLogger({ level: 'silent' }),
+      dataSource: db.dataSource,
+      redis,
+      catalogs: new CatalogRepository(db.dataSource),
+      runs: new IndexRunRepository(db.dataSource),
+      jobs,
+      maxUploadBytes: 5_000_000,
+    };
+    app = createApp(deps);
+  });
+  afterAll(async () => {
+    await jobs.close();
+    redis.disconnect();
+    await deleteRedisPrefix(prefix);
+    await db.drop();
+  });
+
+  describe('POST /v1/catalogs', () => {
+    it('stores the catalog with all its items and answers 201 with its id and Location', async () => {
+      const res = await request(app).post('/v1/catalogs').send(shop()).expect(201);
+      const body = res.body as { id: string; name: string; version: number; items: number };
+      expect(body).toMatchObject({ name: 'shop', version: 1, items: shopItems.length });
+      expect(body.id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(res.headers.location).toBe(`/v1/catalogs/${body.id}`);
+      expect(await itemCount(body.id)).toBe(shopItems.length);
+      const keys = (
+        await db.dataSource.query<{ key: string }[]>('SELECT key FROM catalog_items WHERE catalog_id = $1', [body.id])
+      ).map((r) => r.key);
+      expect(keys.sort()).toEqual(shopItems.map((i) => i.key).sort());
+    });
+
+    it('rejects an invalid catalog with 400 invalid_catalog, lists every problem with its path, and stores nothing', async () => {
+      const [catalogsBefore, itemsBefore] = [await catalogCount(), await itemCount()];
+      const bad = shop() as Catalog & Record<string, unknown>;
+      bad.schemas[0]!.tables[0]!.columns[0]!.name = '';
+      (bad.schemas[0]!.tables[1] as unknown as Record<string, unknown>).colums = [];
+
+      const res = await request(app).post('/v1/catalogs').send(bad).expect(400);
+
+      const error = (res.body as { error: { code: string; message: string; details: { path: string; message: string }[] } }).error;
+      expect(error.code).toBe('invalid_catalog');
+      const paths = error.details.map((d) => d.path);
+      expect(paths).toEqual(
+        expect.arrayContaining(['schemas[0].tables[0].columns[0].name', 'schemas[0].tables[1].colums']),
+      );
+      expect(error.message).toContain('schemas[0].tables[0].columns[0].name');
+      expectNoStack(res);
+      expect(await catalogCount()).toBe(catalogsBefore);
+      expect(await itemCount()).toBe(itemsBefore);
+    });
+
+    it('rejects a body that is not a JSON object with 400 invalid_catalog', async () => {
+      const before = await catalogCount();
+      const res = await request(app).post('/v1/catalogs').send([1, 2]).expect(400);
+      expect(res.body).toMatchObject({ error: { code: 'invalid_catalog' } });
+      expect(await catalogCount()).toBe(before);
+    });
+
+    it('answers malformed JSON with 400 invalid_json', async () => {
+      const before = await catalogCount();
+      const res = await request(app)
+        .post('/v1/catalogs')
+        .set('Content-Type', 'application/json')
+        .send('{"name": "shop", ')
+        .expect(400);
+      expect(res.body).toMatchObject({ error: { code: 'invalid_json' } });
+      expectNoStack(res);
+      expect(await catalogCount()).toBe(before);
+    });
+
+    it('answers a body that is not JSON with 415 unsupported_media_type', async () => {
+      const res = await request(app).post('/v1/catalogs').set('Content-Type', 'text/plain').send('name: shop').expect(415);
+      expect(res.body).toMatchObject({ error: { code: 'unsupported_media_type' } });
+    });
+
+    it('answers JSON in a charset or encoding the server does not read with 415, not 500', async () => {
+      const charset = await request(app)
+        .post('/v1/catalogs')
+        .set('Content-Type', 'application/json; charset=latin9')
+        .send(JSON.stringify(shop()))
+        .expect(415);
+      expect(charset.body).toMatchObject({ error: { code: 'unsupported_media_type' } });
+      const encoding = await request(app)
+        .post('/v1/catalogs')
+        .set('Content-Type', 'application/json')
+        .set('Content-Encoding', 'compress')
+        .send(JSON.stringify(shop()))
+        .expect(415);
+      expect(encoding.body).toMatchObject({ error: { code: 'unsupported_media_type' } });
+    });
+
+    it('answers a body larger than maxUploadBytes with 413 payload_too_large and stores nothing', async () => {
+      const small = createApp({ ...deps, maxUploadBytes: 1024 });
+      const before = await catalogCount();
+      const res = await request(small).post('/v1/catalogs').send(shop()).expect(413);
+      expect(res.body).toMatchObject({ error: { code: 'payload_too_large' } });
+      expect(await catalogCount()).toBe(before);
+    });
+  });
+
+  describe('GET /v1/catalogs', () => {
+    it('lists stored catalogs with their item counts', async () => {
+      const id = await upload();
+      const res = await request(app).get('/v1/catalogs').expect(200);
+      const body = res.body as { catalogs: { id: string; name: string; itemCount: number }[]; limit: number; offset: number };
+      expect(body).toMatchObject({ limit: 100, offset: 0 });
+      expect(body.catalogs.find((c) => c.id === id)).toMatchObject({ name: 'shop', itemCount: shopItems.length });
+    });
+
+    it('answers a limit out of range with 400 invalid_request', async () => {
+      const res = await request(app).get('/v1/catalogs?limit=0').expect(400);
+      expect(res.body).toMatchObject({ error: { code: 'invalid_request' } });
+    });
+
+    it('returns one catalog with its document', async () => {
+      const id = await upload();
+      const res = await request(app).get(`/v1/catalogs/${id}`).expect(200);
+      expect(res.body).toMatchObject({ id, name: 'shop', version: 1, document: { name: 'shop' } });
+      const document = (res.body as { document: Catalog }).document;
+      expect(document.schemas.map((s) => s.name)).toEqual(shopCatalog.schemas.map((s) => s.name));
+    });
+
+    it('answers an id that is not a UUID with 400 invalid_id', async () => {
+      const res = await request(app).get('/v1/catalogs/not-a-uuid').expect(400);
+      expect(res.body).toMatchObject({ error: { code: 'invalid_id' } });
+    });
+
+    it('answers an unknown id with 404 not_found', async () => {
+      const res = await request(app).get(`/v1/catalogs/${randomUUID()}`).expect(404);
+      expect(res.body).toMatchObject({ error: { code: 'not_found' } });
+    });
+
+    it('answers a path that cannot be decoded with 400, not 500', async () => {
+      const res = await request(app).get('/v1/catalogs/%E0%A4%A').expect(400);
+      expect(res.body).toMatchObject({ error: { code: 'invalid_request' } });
+      expectNoStack(res);
+    });
+  });
+
+  describe('PUT /v1/catalogs/:id', () => {
+    it('replaces the catalog, bumps its version and keeps the rejections of keys that still exist', async () => {
+      const id = await upload();
+      await request(app).patch(`/v1/catalogs/${id}/items`).send({ reject: ['sales.orders', 'sales.customers.email'] }).expect(200);
+      const edited = shop();
+      const customers = edited.schemas[0]!.tables.find((t) => t.name === 'customers')!;
+      customers.columns = customers.columns.filter((c) => c.name !== 'email');
+      edited.description = 'The shop, edited';
+
+      const res = await request(app).put(`/v1/catalogs/${id}`).send(edited).expect(200);
+
+      expect(res.body).toMatchObject({ id, version: 2, description: 'The shop, edited', items: shopItems.length - 1 });
+      expect(await itemCount(id)).toBe(shopItems.length - 1);
+      expect(await rejectedKeys(id)).toEqual(['sales.orders']);
+      const got = await request(app).get(`/v1/catalogs/${id}`).expect(200);
+      expect(got.body).toMatchObject({ version: 2, document: { description: 'The shop, edited' } });
+    });
+
+    it('answers an invalid replacement with 400 and leaves the stored catalog as it was', async () => {
+      const id = await upload();
+      const bad = shop();
+      bad.schemas[0]!.name = '';
+      const res = await request(app).put(`/v1/catalogs/${id}`).send(bad).expect(400);
+      expect(res.body).toMatchObject({ error: { code: 'invalid_catalog' } });
+      expect(await request(app).get(`/v1/catalogs/${id}`).expect(200)).toHaveProperty('body.version', 1);
+      expect(await itemCount(id)).toBe(shopItems.length);
+    });
+
+    it('answers an unknown id with 404 not_found', async () => {
+      const res = await request(app).put(`/v1/catalogs/${randomUUID()}`).send(shop()).expect(404);
+      expect(res.body).toMatchObject({ error: { code: 'not_found' } });
+    });
+  });
+
+  describe('PATCH /v1/catalogs/:id/items', () => {
+    it('rejects items and restores them', async () => {
+      const id = await upload();
+      const rejected = await request(app)
+        .patch(`/v1/catalogs/${id}/items`)
+        .send({ reject: ['sales.orders.tax_amount', 'sales.refunds'] })
+        .expect(200);
+      expect(rejected.body).toMatchObject({ id, rejected: ['sales.orders.tax_amount', 'sales.refunds'], restored: [] });
+      expect(await rejectedKeys(id)).toEqual(['sales.orders.tax_amount', 'sales.refunds']);
+
+      await request(app).patch(`/v1/catalogs/${id}/items`).send({ restore: ['sales.refunds'] }).expect(200);
+      expect(await rejectedKeys(id)).toEqual(['sales.orders.tax_amount']);
+    });
+
+    it('answers an unknown key with 400 unknown_keys and changes nothing, not even the known keys', async () => {
+      const id = await upload();
+      await request(app).patch(`/v1/catalogs/${id}/items`).send({ reject: ['sales.refunds'] }).expect(200);
+
+      const res = await request(app)
+        .patch(`/v1/catalogs/${id}/items`)
+        .send({ reject: ['sales.orders', 'sales.no_such_table'], restore: ['sales.refunds'] })
+        .expect(400);
+
+      expect(res.body).toMatchObject({
+        error: { code: 'unknown_keys', details: { unknownKeys: ['sales.no_such_table'] } },
+      });
+      expect(await rejectedKeys(id)).toEqual(['sales.refunds']);
+    });
+
+    it('answers a body without keys with 400 invalid_request', async () => {
+      const id = await upload();
+      const res = await request(app).patch(`/v1/catalogs/${id}/items`).send({}).expect(400);
+      expect(res.body).toMatchObject({ error: { code: 'invalid_request' } });
+    });
+  });
+
+  describe('jobs', () => {
+    it('enqueues a reindex job that waits in Redis with the catalog id only', async () => {
+      const id = await upload();
+      const res = await request(app).post(`/v1/catalogs/${id}/reindex`).expect(202);
+      const { jobId } = res.body as { jobId: string };
+      expect(res.body).toMatchObject({ catalogId: id, deduplicated: false, statusUrl: `/v1/jobs/${jobId}` });
+
+      const job = await request(app).get(`/v1/jobs/${jobId}`).expect(200);
+      expect(job.body).toMatchObject({ id: jobId, name: 'reindex', state: 'waiting', failedReason: null });
+      expect((job.body as { data: unknown }).data).toEqual({ catalogId: id, force: false });
+      expect(await jobs.queue.getJobState(jobId)).toBe('waiting');
+    });
+
+    it('passes force to the reindex job when asked', async () => {
+      const id = await upload();
+      const res = await request(app).post(`/v1/catalogs/${id}/reindex`).send({ force: true }).expect(202);
+      const job = await request(app).get(`/v1/jobs/${(res.body as { jobId: string }).jobId}`).expect(200);
+      expect((job.body as { data: unknown }).data).toEqual({ catalogId: id, force: true });
+    });
+
+    it('coalesces a second reindex request for the same catalog into the waiting job', async () => {
+      const id = await upload();
+      const first = await request(app).post(`/v1/catalogs/${id}/reindex`).expect(202);
+      const second = await request(app).post(`/v1/catalogs/${id}/reindex`).expect(202);
+      expect(second.body).toMatchObject({ jobId: (first.body as { jobId: string }).jobId, deduplicated: true });
+      const waiting = (await jobs.queue.getWaiting()).filter((j) => (j.data as { catalogId: string }).catalogId === id);
+      expect(waiting).toHaveLength(1);
+    });
+
+    it('answers a reindex body with an unknown field with 400 invalid_request and enqueues nothing', async () => {
+      const id = await upload();
+      const res = await request(app).post(`/v1/catalogs/${id}/reindex`).send({ forse: true }).expect(400);
+      expect(res.body).toMatchObject({ error: { code: 'invalid_request' } });
+      const waiting = (await jobs.queue.getWaiting()).filter((j) => (j.data as { catalogId: string }).catalogId === id);
+      expect(waiting).toEqual([]);
+    });
+
+    it('answers a reindex of an unknown catalog with 404 not_found', async () => {
+      const res = await request(app).post(`/v1/catalogs/${randomUUID()}/reindex`).expect(404);
+      expect(res.body).toMatchObject({ error: { code: 'not_found' } });
+    });
+
+    it('enqueues a cleanup job', async () => {
+      const id = await upload();
+      const res = await request(app).post(`/v1/catalogs/${id}/cleanup`).expect(202);
+      const { jobId } = res.body as { jobId: string };
+      const job = await request(app).get(`/v1/jobs/${jobId}`).expect(200);
+      expect(job.body).toMatchObject({ name: 'cleanup', state: 'waiting', data: { catalogId: id, catalogDeleted: false } });
+    });
+
+    it('deletes a catalog, its items, and enqueues the cleanup of its index', async () => {
+      const id = await upload();
+      const res = await request(app).delete(`/v1/catalogs/${id}`).expect(202);
+      const { jobId } = res.body as { jobId: string };
+      expect(res.body).toMatchObject({ id, deleted: true });
+
+      const job = await request(app).get(`/v1/jobs/${jobId}`).expect(200);
+      expect(job.body).toMatchObject({ name: 'cleanup', state: 'waiting', data: { catalogId: id, catalogDeleted: true } });
+      await request(app).get(`/v1/catalogs/${id}`).expect(404);
+      expect(await itemCount(id)).toBe(0);
+      await request(app).delete(`/v1/catalogs/${id}`).expect(404);
+    });
+
+    it('answers an unknown job with 404 not_found', async () => {
+      const res = await request(app).get('/v1/jobs/reindex-unknown').expect(404);
+      expect(res.body).toMatchObject({ error: { code: 'not_found' } });
+    });
+
+    it('answers a job id with forbidden characters with 400 invalid_id', async () => {
+      const res = await request(app).get('/v1/jobs/a:b').expect(400);
+      expect(res.body).toMatchObject({ error: { code: 'invalid_id' } });
+    });
+  });
+
+  describe('GET /v1/catalogs/:id/runs', () => {
+    it('answers an empty list for a catalog never indexed', async () => {
+      const id = await upload();
+      const res = await request(app).get(`/v1/catalogs/${id}/runs`).expect(200);
+      expect(res.body).toEqual({ runs: [] });
+    });
+
+    it('lists the runs of a catalog in the documented shape', async () => {
+      const id = await upload();
+      const run = await deps.runs.start(id, 'reindex', 'reindex-1', 1);
+      await deps.runs.complete(run.id, { embedded: 3, skipped: 2, deleted: 1, tokens: 40 });
+      const res = await request(app).get(`/v1/catalogs/${id}/runs`).expect(200);
+      const runs = (res.body as { runs: Record<string, unknown>[] }).runs;
+      expect(runs).toHaveLength(1);
+      expect(runs[0]).toMatchObject({
+        id: run.id,
+        mode: 'reindex',
+        status: 'completed',
+        embedded: 3,
+        skipped: 2,
+        deleted: 1,
+        tokens: 40,
+        error: null,
+      });
+      expect(Object.keys(runs[0]!)).toEqual(
+        expect.arrayContaining(['id', 'mode', 'status', 'embedded', 'skipped', 'deleted', 'tokens', 'startedAt', 'finishedAt', 'error']),
+      );
+      expect(typeof runs[0]!.finishedAt).toBe('string');
+    });
+
+    it('answers an unknown catalog with 404 not_found', async () => {
+      await request(app).get(`/v1/catalogs/${randomUUID()}/runs`).expect(404);
+    });
+  });
+
+  describe('operations', () => {
+    it('answers /healthz with 200', async () => {
+      const res = await request(app).get('/healthz').expect(200);
+      expect(res.body).toEqual({ status: 'ok' });
+    });
+
+    it('answers /readyz with 200 when Postgres and Redis answer', async () => {
+      const res = await request(app).get('/readyz').expect(200);
+      expect(res.body).toEqual({ status: 'ready', checks: { postgres: true, redis: true } });
+    });
+
+    it('serves Bull Board at /admin/queues', async () => {
+      const res = await request(app).get('/admin/queues').expect(200);
+      expect(res.headers['content-type']).toMatch(/text\/html/);
+      const queues = await request(app).get('/admin/queues/api/queues').expect(200);
+      expect(JSON.stringify(queues.body)).toContain('catalog-jobs');
+    });
+
+    it('answers an unknown route with 404 in the error shape', async () => {
+      const res = await request(app).get('/v1/nothing-here').expect(404);
+      expect(res.body).toEqual({ error: { code: 'not_found', message: expect.stringContaining('/v1/nothing-here') as unknown } });
+    });
+
+    it('answers a failure of Postgres with 500 internal, without a stack trace, and /readyz with 503', async () => {
+      const closed = createDataSource({ url: db.url, poolSize: 1, applicationName: 'test-closed' });
+      await closed.initialize();
+      await closed.destroy();
+      const broken = createApp({ ...deps, dataSource: closed, catalogs: new CatalogRepository(closed) });
+
+      const res = await request(broken).get('/v1/catalogs').expect(500);
+      expect(res.body).toEqual({ error: { code: 'internal', message: 'internal error' } });
+      expectNoStack(res);
+
+      const ready = await request(broken).get('/readyz').expect(503);
+      expect(ready.body).toMatchObject({ status: 'not ready', checks: { postgres: false, redis: true } });
+    });
+  });
+});

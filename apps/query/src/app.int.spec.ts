@@ -1,0 +1,258 @@
+import { randomUUID } from 'node:crypto';
+import { type Express } from 'express';
+import request from 'supertest';
+import { flattenItems, shopCatalog, type Catalog } from '@catalog-indexer/catalog';
+import { CatalogRepository, EmbeddingRepository, IndexRunRepository } from '@catalog-indexer/db';
+import { LocalEmbedder } from '@catalog-indexer/embeddings';
+import { QdrantEmulator } from '@catalog-indexer/emulators';
+import { createLogger } from '@catalog-indexer/logger';
+import { ReindexService } from '@catalog-indexer/pipeline';
+import { createTestDatabase, uniqueName, type TestDatabase } from '@catalog-indexer/testing';
+import { QdrantStore } from '@catalog-indexer/vector-store';
+import { createApp } from './app';
+import { SearchService, type SearchResponse } from './search.service';
+
+const QUESTION = 'revenue by region of paid orders last quarter';
+
+const toNew = (catalog: Catalog) => ({
+  name: catalog.name,
+  description: catalog.description ?? null,
+  document: catalog as unknown as Record<string, unknown>,
+  items: flattenItems(catalog),
+});
+
+interface EmbeddingDbRow {
+  id: string;
+  catalog_id: string;
+  kind: string;
+  item_key: string;
+  content: string;
+  metadata: Record<string, unknown>;
+}
+
+describe('query app', () => {
+  const logger = createLogger({ level: 'silent' });
+  const embedder = new LocalEmbedder('text-embedding-3-small', 64);
+  let db: TestDatabase;
+  let qdrant: QdrantEmulator;
+  let store: QdrantStore;
+  let catalogs: CatalogRepository;
+  let reindex: ReindexService;
+  let app: Express;
+  /** The shop catalog, indexed. */
+  let shopId: string;
+  /** A second catalog with the same content, so its chunks score exactly like the shop's. */
+  let twinId: string;
+
+  const rowsOf = async (catalogId: string): Promise<Map<string, EmbeddingDbRow>> => {
+    const rows = await db.dataSource.query<EmbeddingDbRow[]>(
+      `SELECT id, catalog_id, kind, item_key, content, metadata FROM dq_embeddings WHERE catalog_id = $1 AND status = 'active'`,
+      [catalogId],
+    );
+    return new Map(rows.map((r) => [r.id, r]));
+  };
+  const search = async (body: Record<string, unknown>): Promise<SearchResponse> =>
+    (await request(app).post('/v1/search').send(body).expect(200)).body as SearchResponse;
+  const questionVector = async (): Promise<number[]> => (await embedder.embed([QUESTION])).vectors[0]!;
+  /** A Qdrant point of the shop catalog with no row in Postgres, as close to the question as can be. */
+  const ghostPoint = async () => ({
+    id: randomUUID(),
+    vector: await questionVector(),
+    payload: {
+      catalog_id: shopId,
+      kind: 'table',
+      schema: 'sales',
+      table: 'orders',
+      column: null,
+      chunk_key: 'sales.orders',
+      content_hash: 'ghost',
+    },
+  });
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    qdrant = new QdrantEmulator();
+    const { url } = await qdrant.start(0);
+    store = new QdrantStore({ url, collection: uniqueName('query'), dimensions: embedder.dimensions });
+    await store.ensureCollection();
+    catalogs = new CatalogRepository(db.dataSource);
+    const embeddings = new EmbeddingRepository(db.dataSource);
+    reindex = new ReindexService({ catalogs, embeddings, runs: new IndexRunRepository(db.dataSource), store, embedder, logger });
+    shopId = (await catalogs.create(toNew(shopCatalog))).id;
+    const twin = structuredClone<Catalog>(shopCatalog);
+    twin.name = 'shop-twin';
+    twinId = (await catalogs.create(toNew(twin))).id;
+    await reindex.reindex(shopId);
+    await reindex.reindex(twinId);
+    app = createApp({ logger, dataSource: db.dataSource, store, search: new SearchService(embedder, store, embeddings) });
+  });
+  afterAll(async () => {
+    await qdrant.stop();
+    await db.drop();
+  });
+
+  describe('POST /v1/search', () => {
+    it('returns results hydrated from their dq_embeddings rows, best first, with timings', async () => {
+      const response = await search({ catalogId: shopId, query: QUESTION });
+      const rows = await rowsOf(shopId);
+
+      expect(response.results).toHaveLength(10);
+      for (const result of response.results) {
+        const row = rows.get(result.id);
+        expect(row).toBeDefined();
+        expect(result).toMatchObject({ kind: row!.kind, content: row!.content, key: row!.item_key, metadata: row!.metadata });
+      }
+      const scores = response.results.map((r) => r.score);
+      expect(scores).toEqual([...scores].sort((a, b) => b - a));
+      expect(new Set(response.results.map((r) => r.id)).size).toBe(response.results.length);
+      for (const name of ['embedMs', 'searchMs', 'hydrateMs', 'totalMs'] as const) {
+        expect(typeof response.timings[name]).toBe('number');
+      }
+    });
+
+    it('puts the chunk whose text is the question first', async () => {
+      const rows = [...(await rowsOf(shopId)).values()];
+      const target = rows.find((r) => r.kind === 'column' && r.item_key === 'sales.orders.shipping_country')!;
+      const response = await search({ catalogId: shopId, query: target.content, limit: 3 });
+      expect(response.results[0]).toMatchObject({ id: target.id, content: target.content });
+    });
+
+    it('returns only chunks of the requested catalog, even when another catalog has the same chunks', async () => {
+      const shopRows = await rowsOf(shopId);
+      const twinRows = await rowsOf(twinId);
+      const fromShop = await search({ catalogId: shopId, query: QUESTION, limit: 50 });
+      const fromTwin = await search({ catalogId: twinId, query: QUESTION, limit: 50 });
+
+      expect(fromShop.results).toHaveLength(50);
+      expect(fromShop.results.every((r) => shopRows.has(r.id))).toBe(true);
+      expect(fromTwin.results.every((r) => twinRows.has(r.id))).toBe(true);
+      expect(fromTwin.results.map((r) => r.content)).toEqual(fromShop.results.map((r) => r.content));
+    });
+
+    it('accepts the catalog id in upper case', async () => {
+      const response = await search({ catalogId: shopId.toUpperCase(), query: QUESTION, limit: 3 });
+      const rows = await rowsOf(shopId);
+      expect(response.results).toHaveLength(3);
+      expect(response.results.every((r) => rows.has(r.id))).toBe(true);
+    });
+
+    it('returns only the kinds asked for', async () => {
+      const columns = await search({ catalogId: shopId, query: QUESTION, kinds: ['column'], limit: 20 });
+      expect(columns.results).toHaveLength(20);
+      expect(new Set(columns.results.map((r) => r.kind))).toEqual(new Set(['column']));
+
+      const docs = await search({ catalogId: shopId, query: QUESTION, kinds: ['document', 'example'], limit: 20 });
+      expect(docs.results.length).toBeGreaterThan(0);
+      expect(docs.results.every((r) => r.kind === 'document' || r.kind === 'example')).toBe(true);
+    });
+
+    it('returns only the tables asked for', async () => {
+      const response = await search({ catalogId: shopId, query: QUESTION, tables: ['refunds'], limit: 20 });
+      expect(response.results.length).toBeGreaterThan(0);
+      expect(response.results.every((r) => r.metadata.table === 'refunds')).toBe(true);
+    });
+
+    it('returns at most limit results, 10 by default', async () => {
+      expect((await search({ catalogId: shopId, query: QUESTION, limit: 1 })).results).toHaveLength(1);
+      expect((await search({ catalogId: shopId, query: QUESTION, limit: 7 })).results).toHaveLength(7);
+      expect((await search({ catalogId: shopId, query: QUESTION })).results).toHaveLength(10);
+    });
+
+    it('returns nothing for a catalog without an index', async () => {
+      expect((await search({ catalogId: randomUUID(), query: QUESTION })).results).toEqual([]);
+    });
+
+    it.each([
+      ['a missing catalogId', { query: QUESTION }, 'catalogId'],
+      ['a catalogId that is not a UUID', { catalogId: 'shop', query: QUESTION }, 'catalogId'],
+      ['a missing query', { catalogId: randomUUID() }, 'query'],
+      ['an empty query', { catalogId: randomUUID(), query: '   ' }, 'query'],
+      ['a limit of 0', { catalogId: randomUUID(), query: QUESTION, limit: 0 }, 'limit'],
+      ['a limit of 101', { catalogId: randomUUID(), query: QUESTION, limit: 101 }, 'limit'],
+      ['a limit that is not an integer', { catalogId: randomUUID(), query: QUESTION, limit: 2.5 }, 'limit'],
+      ['an unknown kind', { catalogId: randomUUID(), query: QUESTION, kinds: ['view'] }, 'kinds.0'],
+      ['an unknown field', { catalogId: randomUUID(), query: QUESTION, top_k: 5 }, 'top_k'],
+    ])('answers %s with 400 invalid_request naming the field', async (_what, body, field) => {
+      const res = await request(app).post('/v1/search').send(body).expect(400);
+      const error = (res.body as { error: { code: string; message: string; details: { path: string; message: string }[] } }).error;
+      expect(error.code).toBe('invalid_request');
+      expect(error.message).toContain(field);
+      expect(JSON.stringify(error.details)).toContain(field);
+    });
+
+    it('answers malformed JSON with 400 invalid_json and a body that is not JSON with 415', async () => {
+      const bad = await request(app).post('/v1/search').set('Content-Type', 'application/json').send('{"query":').expect(400);
+      expect(bad.body).toMatchObject({ error: { code: 'invalid_json' } });
+      const text = await request(app).post('/v1/search').set('Content-Type', 'text/plain').send(QUESTION).expect(415);
+      expect(text.body).toMatchObject({ error: { code: 'unsupported_media_type' } });
+    });
+  });
+
+  describe('visibility (invariant 1)', () => {
+    it('drops a Qdrant point that has no row, even when it is the nearest one', async () => {
+      const ghost = await ghostPoint();
+      await store.upsert([ghost]);
+      try {
+        const hits = await store.search(ghost.vector, { catalogId: shopId, limit: 1 });
+        expect(hits[0]?.id).toBe(ghost.id);
+
+        const response = await search({ catalogId: shopId, query: QUESTION, limit: 5 });
+        expect(response.results.map((r) => r.id)).not.toContain(ghost.id);
+        expect(response.results).toHaveLength(5);
+      } finally {
+        await store.deleteIds([ghost.id]);
+      }
+    });
+
+    it('drops the hit of a row that is pending, not current', async () => {
+      const before = await search({ catalogId: shopId, query: QUESTION, limit: 5 });
+      const top = before.results[0]!;
+      await db.dataSource.query(`UPDATE dq_embeddings SET status = 'pending' WHERE id = $1`, [top.id]);
+      try {
+        const after = await search({ catalogId: shopId, query: QUESTION, limit: 5 });
+        expect(after.results.map((r) => r.id)).not.toContain(top.id);
+        expect(after.results.map((r) => r.id)).toEqual([...before.results.slice(1).map((r) => r.id), after.results[4]!.id]);
+      } finally {
+        await db.dataSource.query(`UPDATE dq_embeddings SET status = 'active' WHERE id = $1`, [top.id]);
+      }
+    });
+
+    it('still returns limit results when invisible points crowd the top of the ranking', async () => {
+      const ghosts = await Promise.all([1, 2, 3, 4, 5, 6].map(() => ghostPoint()));
+      await store.upsert(ghosts);
+      try {
+        const response = await search({ catalogId: shopId, query: QUESTION, limit: 4 });
+        const rows = await rowsOf(shopId);
+        expect(response.results).toHaveLength(4);
+        expect(response.results.every((r) => rows.has(r.id))).toBe(true);
+      } finally {
+        await store.deleteIds(ghosts.map((g) => g.id));
+      }
+    });
+
+    it('returns nothing of a deleted catalog, whose rows and points are still there until cleanup', async () => {
+      const copy = structuredClone<Catalog>(shopCatalog);
+      copy.name = 'shop-deleted';
+      const { id } = await catalogs.create(toNew(copy));
+      await reindex.reindex(id);
+      expect((await search({ catalogId: id, query: QUESTION, limit: 3 })).results).toHaveLength(3);
+
+      await catalogs.delete(id);
+      expect(await store.count(id)).toBeGreaterThan(0);
+      expect((await search({ catalogId: id, query: QUESTION, limit: 3 })).results).toEqual([]);
+    });
+  });
+
+  describe('operations', () => {
+    it('answers /healthz and /readyz with 200 when Postgres and Qdrant answer', async () => {
+      await request(app).get('/healthz').expect(200, { status: 'ok' });
+      const ready = await request(app).get('/readyz').expect(200);
+      expect(ready.body).toEqual({ status: 'ready', checks: { postgres: true, qdrant: true } });
+    });
+
+    it('answers an unknown route with 404 in the error shape', async () => {
+      const res = await request(app).post('/v1/nothing').send({}).expect(404);
+      expect(res.body).toMatchObject({ error: { code: 'not_found' } });
+    });
+  });
+});

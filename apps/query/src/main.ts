@@ -1,5 +1,5 @@
 import { loadConfig } from '@catalog-indexer/config';
-import { createDataSource, EmbeddingRepository, runMigrations } from '@catalog-indexer/db';
+import { openDataSource, EmbeddingRepository } from '@catalog-indexer/db';
 import { createEmbedder } from '@catalog-indexer/embeddings';
 import { createLogger, maskUrl } from '@catalog-indexer/logger';
 import { QdrantStore } from '@catalog-indexer/vector-store';
@@ -9,9 +9,12 @@ import { SearchService } from './search.service';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, name: 'query' });
-  const dataSource = createDataSource({ url: config.postgres.url, poolSize: config.postgres.poolSize, applicationName: 'query' });
-  await dataSource.initialize();
-  if (config.postgres.migrateOnStart) await runMigrations(dataSource);
+  const dataSource = await openDataSource({
+    url: config.postgres.url,
+    poolSize: config.postgres.poolSize,
+    applicationName: 'query',
+    migrate: config.postgres.migrateOnStart,
+  });
   const embedder = createEmbedder(config.embeddings, logger.child({ component: 'embeddings' }));
   const store = new QdrantStore({
     url: config.qdrant.url,

@@ -1,5 +1,5 @@
 import { loadConfig } from '@catalog-indexer/config';
-import { createDataSource, runMigrations } from '@catalog-indexer/db';
+import { openDataSource } from '@catalog-indexer/db';
 import { createEmbedder } from '@catalog-indexer/embeddings';
 import { createLogger, maskUrl } from '@catalog-indexer/logger';
 import { createRedisConnection } from '@catalog-indexer/queue';
@@ -9,9 +9,12 @@ import { startWorkers } from './workers';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, name: 'worker' });
-  const dataSource = createDataSource({ url: config.postgres.url, poolSize: config.postgres.poolSize, applicationName: 'worker' });
-  await dataSource.initialize();
-  if (config.postgres.migrateOnStart) await runMigrations(dataSource);
+  const dataSource = await openDataSource({
+    url: config.postgres.url,
+    poolSize: config.postgres.poolSize,
+    applicationName: 'worker',
+    migrate: config.postgres.migrateOnStart,
+  });
   const embedder = createEmbedder(config.embeddings, logger.child({ component: 'embeddings' }));
   const store = new QdrantStore({
     url: config.qdrant.url,

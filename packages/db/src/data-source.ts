@@ -51,3 +51,14 @@ export async function runMigrations(dataSource: DataSource): Promise<string[]> {
     await runner.release();
   }
 }
+
+/**
+ * Opens the catalog database for a service: connects and, when `migrate` is set, runs pending migrations.
+ * Every app starts with this.
+ */
+export async function openDataSource(options: DataSourceOptions & { migrate: boolean }): Promise<DataSource> {
+  const dataSource = createDataSource(options);
+  await dataSource.initialize();
+  if (options.migrate) await runMigrations(dataSource);
+  return dataSource;
+}

@@ -14,6 +14,7 @@ export interface OpenAIEmbedderOptions {
   sendDimensions?: boolean;
   /** `base64` (the SDK's default: a quarter of the bytes) or `float` for servers that ignore the field. */
   encoding?: 'base64' | 'float';
+  /** Tokens per request (at most 300,000); below 8,191 it also caps each input, which is truncated to fit. */
   batchMaxTokens?: number;
   batchMaxInputs?: number;
   maxRetries?: number;
@@ -42,10 +43,12 @@ export class OpenAIEmbedder implements Embedder {
     this.encoding = options.encoding ?? 'base64';
     this.sendDimensions = options.sendDimensions ?? options.model.startsWith('text-embedding-3');
     this.logger = options.logger;
+    const maxTokensPerRequest = Math.min(options.batchMaxTokens ?? OPENAI_LIMITS.maxTokensPerRequest, OPENAI_LIMITS.maxTokensPerRequest);
     this.limits = {
       maxInputs: Math.min(options.batchMaxInputs ?? OPENAI_LIMITS.maxInputs, OPENAI_LIMITS.maxInputs),
-      maxTokensPerInput: OPENAI_LIMITS.maxTokensPerInput,
-      maxTokensPerRequest: Math.min(options.batchMaxTokens ?? OPENAI_LIMITS.maxTokensPerRequest, OPENAI_LIMITS.maxTokensPerRequest),
+      // A request budget below the per-input limit also caps each input: one input alone must fit a request.
+      maxTokensPerInput: Math.min(OPENAI_LIMITS.maxTokensPerInput, maxTokensPerRequest),
+      maxTokensPerRequest,
     };
     this.client = new OpenAI({
       apiKey: options.apiKey,

@@ -1,4 +1,4 @@
-import { QdrantClient } from '@qdrant/js-client-rest';
+import { QdrantClient, QdrantClientResourceExhaustedError } from '@qdrant/js-client-rest';
 import { type Logger } from '@catalog-indexer/logger';
 import { VectorStoreError } from './vector-store.error';
 
@@ -51,6 +51,9 @@ export interface QdrantStoreOptions {
 
 /** Payload fields with a keyword index, created with the collection (before any bulk load). */
 const KEYWORD_INDEXES = ['kind', 'schema', 'table'] as const;
+
+/** Longest `Retry-After` a write waits before its next attempt; a longer one is cut to this. */
+const MAX_RETRY_AFTER_MS = 30_000;
 
 /**
  * The embeddings collection in Qdrant: bootstrap, writes with `wait=true` and retries, filtered search,
@@ -121,21 +124,32 @@ export class QdrantStore {
     }
   }
 
-  /** Writes points in batches, a few requests at a time, each with `wait=true` and retries. */
+  /**
+   * Writes points in batches, a few requests at a time, each with `wait=true` and retries. On a batch that
+   * fails for good no further batch starts, and the call rejects once the batches in flight have settled.
+   */
   async upsert(points: VectorPoint[]): Promise<void> {
     const batches: VectorPoint[][] = [];
     for (let i = 0; i < points.length; i += this.batchSize) batches.push(points.slice(i, i + this.batchSize));
     let next = 0;
+    let failed = false;
     const lane = async (): Promise<void> => {
-      while (next < batches.length) {
+      // Once a batch has failed for good the caller gets the error; the other lanes stop taking batches.
+      while (!failed && next < batches.length) {
         const batch = batches[next++];
         if (!batch) return;
-        await this.withRetries('upsert points', () =>
-          this.client.upsert(this.collection, { wait: true, points: batch }),
-        );
+        try {
+          await this.withRetries('upsert points', () => this.client.upsert(this.collection, { wait: true, points: batch }));
+        } catch (error) {
+          failed = true;
+          throw error;
+        }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.parallelism, batches.length) }, lane));
+    // Settle every lane before answering, so no write of this call is still in flight when it rejects.
+    const outcomes = await Promise.allSettled(Array.from({ length: Math.min(this.parallelism, batches.length) }, lane));
+    const rejected = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (rejected) throw rejected.reason;
   }
 
   /** Deletes points by id (`wait=true`, retried). Missing ids are not an error. */
@@ -219,15 +233,21 @@ export class QdrantStore {
     }
   }
 
-  /** Retries writes on 429, 5xx and network errors with exponential backoff; 4xx fail at once. */
+  /**
+   * Retries writes on 429, 5xx and network errors with exponential backoff (or the 429's `Retry-After`);
+   * other 4xx fail at once.
+   */
   private async withRetries<T>(what: string, fn: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await fn();
       } catch (error) {
-        const retryable = !isApiError(error) || error.status === 429 || error.status >= 500;
+        const status = statusOf(error);
+        const retryable = status === undefined || status === 429 || status >= 500;
         if (!retryable || attempt >= this.attempts) throw this.wrap(what, error);
-        const delay = Math.min(200 * 2 ** (attempt - 1), 5_000) * (0.75 + Math.random() / 2);
+        const backoff = Math.min(200 * 2 ** (attempt - 1), 5_000) * (0.75 + Math.random() / 2);
+        const retryAfterMs = error instanceof QdrantClientResourceExhaustedError ? error.retry_after * 1000 : undefined;
+        const delay = retryAfterMs !== undefined && retryAfterMs > 0 ? Math.min(retryAfterMs, MAX_RETRY_AFTER_MS) : backoff;
         this.logger?.warn({ attempt, delay: Math.round(delay), err: describe(error) }, `qdrant ${what} failed, retrying`);
         await new Promise((r) => setTimeout(r, delay));
       }
@@ -235,9 +255,7 @@ export class QdrantStore {
   }
 
   private wrap(what: string, error: unknown): VectorStoreError {
-    return new VectorStoreError(`qdrant ${what} failed: ${describe(error)}`, isApiError(error) ? error.status : undefined, {
-      cause: error,
-    });
+    return new VectorStoreError(`qdrant ${what} failed: ${describe(error)}`, statusOf(error), { cause: error });
   }
 }
 
@@ -250,7 +268,17 @@ function isApiError(error: unknown): error is ApiErrorLike & Error {
   return error instanceof Error && typeof (error as Partial<ApiErrorLike>).status === 'number';
 }
 
+/**
+ * The HTTP status of a failed call, when Qdrant answered. The client turns a 429 that carries `Retry-After`
+ * into a {@link QdrantClientResourceExhaustedError} without a status.
+ */
+function statusOf(error: unknown): number | undefined {
+  if (error instanceof QdrantClientResourceExhaustedError) return 429;
+  return isApiError(error) ? error.status : undefined;
+}
+
 function describe(error: unknown): string {
+  if (error instanceof QdrantClientResourceExhaustedError) return `429 ${error.message} (retry after ${error.retry_after} s)`;
   if (isApiError(error)) {
     const data = error.data as { status?: { error?: string } } | undefined;
     return `${error.status} ${data?.status?.error ?? error.message}`;

@@ -1,0 +1,274 @@
+import { randomUUID } from 'node:crypto';
+import { QdrantEmulator, type Exchange } from '@catalog-indexer/emulators';
+import { uniqueName } from '@catalog-indexer/testing';
+import { QdrantStore, type QdrantStoreOptions, type VectorPoint } from './qdrant.store';
+import { VectorStoreError } from './vector-store.error';
+
+const DIMENSIONS = 4;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** A point of `catalogId` with a vector near `direction` (one of the 4 axes) and an uppercase UUID. */
+const point = (catalogId: string, overrides: Partial<VectorPoint['payload']> = {}, vector?: number[]): VectorPoint => {
+  const id = randomUUID().toUpperCase();
+  return {
+    id,
+    vector: vector ?? [Math.random(), Math.random(), Math.random(), Math.random()],
+    payload: { catalog_id: catalogId, kind: 'column', schema: 'public', table: 'orders', chunk_key: id, content_hash: 'h', ...overrides },
+  };
+};
+const points = (catalogId: string, n: number): VectorPoint[] => Array.from({ length: n }, () => point(catalogId));
+const sorted = (ids: string[]): string[] => [...ids].map((id) => id.toLowerCase()).sort();
+
+describe(QdrantStore.name, () => {
+  const emulator = new QdrantEmulator();
+  let url: string;
+  let exchanges: Exchange[] = [];
+  const stores: QdrantStore[] = [];
+
+  /** A store on a collection of its own, so tests do not see each other's points. */
+  const newStore = async (options: Partial<QdrantStoreOptions> = {}): Promise<QdrantStore> => {
+    const store = new QdrantStore({ url, collection: uniqueName('vs'), dimensions: DIMENSIONS, writeAttempts: 3, ...options });
+    await store.ensureCollection();
+    stores.push(store);
+    return store;
+  };
+  const collectionInfo = async (name: string) => {
+    const res = await fetch(`${url}/collections/${name}`);
+    return (await res.json()) as {
+      result: { config: { params: { vectors: { size: number; distance: string } } }; payload_schema: Record<string, { data_type: string; params?: Record<string, unknown> }> };
+    };
+  };
+
+  beforeAll(async () => {
+    ({ url } = await emulator.start(0));
+    emulator.onExchange((e) => exchanges.push(e));
+  });
+  afterAll(async () => {
+    await emulator.stop();
+  });
+  beforeEach(() => {
+    emulator.resetFaults();
+    exchanges = [];
+  });
+
+  describe('ensureCollection', () => {
+    it('creates a cosine collection with the tenant and filter indexes, and can run again', async () => {
+      const store = await newStore();
+      await store.ensureCollection();
+
+      const { result } = await collectionInfo(store.collection);
+      expect(result.config.params.vectors).toEqual({ size: DIMENSIONS, distance: 'Cosine' });
+      expect(result.payload_schema.catalog_id).toMatchObject({ data_type: 'keyword', params: { type: 'keyword', is_tenant: true } });
+      for (const field of ['kind', 'schema', 'table']) expect(result.payload_schema[field]).toMatchObject({ data_type: 'keyword' });
+      expect(exchanges.filter((e) => e.method === 'PUT' && e.path === `/collections/${store.collection}`)).toHaveLength(1);
+      expect(await store.ping()).toBe(true);
+    });
+
+    it('refuses a collection of another size and names QDRANT_COLLECTION_NAME', async () => {
+      const store = await newStore();
+      const other = new QdrantStore({ url, collection: store.collection, dimensions: DIMENSIONS * 2 });
+      const error: unknown = await other.ensureCollection().catch((e: unknown) => e);
+
+      expect(error).toBeInstanceOf(VectorStoreError);
+      expect((error as Error).message).toMatch(/holds 4-dimensional vectors but the embedder makes 8/);
+      expect((error as Error).message).toContain('QDRANT_COLLECTION_NAME');
+    });
+  });
+
+  describe('upsert, listIds and count', () => {
+    it('stores every point in batches and lists them all across scroll pages', async () => {
+      const store = await newStore({ upsertBatchSize: 64, upsertParallelism: 3 });
+      const catalog = randomUUID();
+      const written = points(catalog, 1200);
+      await store.upsert(written);
+
+      const upserts = exchanges.filter((e) => e.method === 'PUT' && e.path.endsWith('/points'));
+      expect(upserts).toHaveLength(Math.ceil(1200 / 64));
+      for (const e of upserts) expect((e.requestBody as { points: unknown[] }).points.length).toBeLessThanOrEqual(64);
+      expect(emulator.pointCount(store.collection)).toBe(1200);
+      expect(await store.count(catalog)).toBe(1200);
+
+      const ids = await store.listIds(catalog);
+      expect(exchanges.filter((e) => e.path.endsWith('/points/scroll')).length).toBeGreaterThan(1);
+      expect(sorted(ids)).toEqual(sorted(written.map((p) => p.id)));
+      for (const id of ids) expect(id).toMatch(UUID);
+    });
+
+    it('counts and lists only the points of the asked catalog', async () => {
+      const store = await newStore();
+      const [mine, theirs] = [randomUUID(), randomUUID()];
+      const own = points(mine, 5);
+      await store.upsert([...own, ...points(theirs, 7)]);
+
+      expect(await store.count(mine)).toBe(5);
+      expect(sorted(await store.listIds(mine))).toEqual(sorted(own.map((p) => p.id)));
+      expect(await store.listIds(randomUUID())).toEqual([]);
+    });
+
+    it('replaces a point written again under the same id', async () => {
+      const store = await newStore();
+      const catalog = randomUUID();
+      const p = point(catalog, {}, [1, 0, 0, 0]);
+      await store.upsert([p]);
+      await store.upsert([{ ...p, vector: [0, 1, 0, 0] }]);
+
+      expect(await store.count(catalog)).toBe(1);
+      const [hit] = await store.search([0, 1, 0, 0], { catalogId: catalog, limit: 1 });
+      expect(hit?.score).toBeCloseTo(1, 5);
+    });
+  });
+
+  describe('search', () => {
+    const catalog = randomUUID();
+    const other = randomUUID();
+    let store: QdrantStore;
+    const near = point(catalog, { kind: 'table', table: 'orders' }, [1, 0, 0, 0]);
+    const middle = point(catalog, { kind: 'column', table: 'orders' }, [1, 1, 0, 0]);
+    const far = point(catalog, { kind: 'column', schema: 'sales', table: 'customers' }, [0, 1, 0, 0]);
+    const opposite = point(catalog, { kind: 'column', table: 'products' }, [-1, 0, 0.1, 0]);
+    // Another tenant's point, identical to the query: it must never come back.
+    const foreign = point(other, { kind: 'table', table: 'orders' }, [1, 0, 0, 0]);
+
+    beforeAll(async () => {
+      store = await newStore();
+      await store.upsert([near, middle, far, opposite, foreign]);
+    });
+
+    it('returns only the catalog\'s points, best score first, as lowercase UUIDs', async () => {
+      const hits = await store.search([1, 0, 0, 0], { catalogId: catalog, limit: 10 });
+
+      expect(hits.map((h) => h.id)).toEqual([near, middle, far, opposite].map((p) => p.id.toLowerCase()));
+      for (const h of hits) expect(h.id).toMatch(UUID);
+      const scores = hits.map((h) => h.score);
+      expect(scores).toEqual([...scores].sort((a, b) => b - a));
+      expect(hits[0]!.score).toBeCloseTo(1, 5);
+      expect(hits.map((h) => h.id)).not.toContain(foreign.id.toLowerCase());
+      // The query sent the tenant filter itself, not a filter applied afterwards.
+      const query = exchanges.find((e) => e.path.endsWith('/points/query'))!;
+      expect(JSON.stringify(query.requestBody)).toContain(catalog);
+    });
+
+    it('returns nothing for a catalog without points', async () => {
+      expect(await store.search([1, 0, 0, 0], { catalogId: randomUUID(), limit: 10 })).toEqual([]);
+    });
+
+    it('honours the limit and the score threshold', async () => {
+      expect((await store.search([1, 0, 0, 0], { catalogId: catalog, limit: 2 })).map((h) => h.id)).toEqual(
+        [near, middle].map((p) => p.id.toLowerCase()),
+      );
+      const above = await store.search([1, 0, 0, 0], { catalogId: catalog, limit: 10, scoreThreshold: 0.5 });
+      expect(above.map((h) => h.id)).toEqual([near, middle].map((p) => p.id.toLowerCase()));
+    });
+
+    it('filters by kinds, schemas and tables', async () => {
+      const ids = async (options: { kinds?: string[]; schemas?: string[]; tables?: string[] }) =>
+        sorted((await store.search([1, 0, 0, 0], { catalogId: catalog, limit: 10, ...options })).map((h) => h.id));
+
+      expect(await ids({ kinds: ['table'] })).toEqual(sorted([near.id]));
+      expect(await ids({ schemas: ['sales'] })).toEqual(sorted([far.id]));
+      expect(await ids({ tables: ['orders', 'products'] })).toEqual(sorted([near.id, middle.id, opposite.id]));
+      expect(await ids({ kinds: ['column'], tables: ['orders'] })).toEqual(sorted([middle.id]));
+      // Empty lists mean "no filter", not "match nothing".
+      expect(await ids({ kinds: [], schemas: [], tables: [] })).toHaveLength(4);
+    });
+  });
+
+  describe('faults', () => {
+    it('retries a write answered 503 and succeeds', async () => {
+      const store = await newStore({ writeAttempts: 3 });
+      const catalog = randomUUID();
+      emulator.injectFault({ method: 'PUT', path: '/points$', status: 503, times: 2 });
+      await store.upsert(points(catalog, 10));
+
+      expect(exchanges.filter((e) => e.path.endsWith('/points')).map((e) => e.status)).toEqual([503, 503, 200]);
+      expect(await store.count(catalog)).toBe(10);
+    });
+
+    it('retries a 429 with Retry-After and gives up with status 429 when it persists', async () => {
+      const store = await newStore({ writeAttempts: 2 });
+      const catalog = randomUUID();
+      emulator.injectFault({ method: 'PUT', path: '/points$', status: 429, retryAfterSeconds: 1, times: 1 });
+      await store.upsert(points(catalog, 3));
+      expect(await store.count(catalog)).toBe(3);
+
+      emulator.injectFault({ method: 'POST', path: '/points/delete$', status: 429, retryAfterSeconds: 1, times: 2 });
+      const error: unknown = await store.deleteCatalog(catalog).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(VectorStoreError);
+      expect((error as VectorStoreError).status).toBe(429);
+      expect(exchanges.filter((e) => e.path.endsWith('/points/delete')).map((e) => e.status)).toEqual([429, 429]);
+      expect(await store.count(catalog)).toBe(3);
+    });
+
+    it('gives up after the configured attempts with the last status', async () => {
+      const store = await newStore({ writeAttempts: 2 });
+      emulator.injectFault({ method: 'PUT', path: '/points$', status: 502, times: 5 });
+      const error: unknown = await store.upsert(points(randomUUID(), 1)).catch((e: unknown) => e);
+
+      expect(error).toBeInstanceOf(VectorStoreError);
+      expect((error as VectorStoreError).status).toBe(502);
+      expect(exchanges.filter((e) => e.path.endsWith('/points'))).toHaveLength(2);
+    });
+
+    it('fails at once on a 400 with Qdrant\'s message and status', async () => {
+      const store = await newStore();
+      const bad = point(randomUUID(), {}, [1, 0, 0]);
+      const error: unknown = await store.upsert([bad]).catch((e: unknown) => e);
+
+      expect(error).toBeInstanceOf(VectorStoreError);
+      expect(error).toMatchObject({ status: 400, code: 'vector_store_failed' });
+      expect((error as Error).message).toContain('Vector dimension error: expected dim: 4, got 3');
+      expect(exchanges.filter((e) => e.path.endsWith('/points'))).toHaveLength(1);
+    });
+
+    it('stops the other upsert lanes once a batch has failed for good', async () => {
+      const store = await newStore({ upsertBatchSize: 10, upsertParallelism: 2, writeAttempts: 1 });
+      const catalog = randomUUID();
+      const written = points(catalog, 100);
+      // The third batch has a wrong-size vector.
+      written[25] = { ...written[25]!, vector: [1, 0, 0] };
+      await expect(store.upsert(written)).rejects.toMatchObject({ status: 400 });
+      const stored = await store.count(catalog);
+
+      // Batches 1, 2 and the failing 3rd, and at most the one the other lane had in flight: nothing after.
+      const upserts = exchanges.filter((e) => e.path.endsWith('/points'));
+      expect(upserts.length).toBeLessThanOrEqual(4);
+      expect(stored).toBe(upserts.filter((e) => e.status === 200).length * 10);
+      expect(await store.count(catalog)).toBe(stored);
+    });
+
+    it('reports a Qdrant that does not answer', async () => {
+      const down = new QdrantStore({ url: 'http://127.0.0.1:1', collection: 'c', dimensions: DIMENSIONS, writeAttempts: 1 });
+      expect(await down.ping()).toBe(false);
+      const error: unknown = await down.count('x').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(VectorStoreError);
+      expect((error as VectorStoreError).status).toBeUndefined();
+    });
+  });
+
+  describe('deletes', () => {
+    it('deleteIds removes exactly the given points, and missing ids are no error', async () => {
+      const store = await newStore();
+      const catalog = randomUUID();
+      const written = points(catalog, 20);
+      await store.upsert(written);
+      const gone = written.slice(0, 7).map((p) => p.id);
+      await store.deleteIds([...gone, randomUUID()]);
+
+      expect(sorted(await store.listIds(catalog))).toEqual(sorted(written.slice(7).map((p) => p.id)));
+      await store.deleteIds([]);
+      expect(await store.count(catalog)).toBe(13);
+    });
+
+    it('deleteCatalog removes every point of that catalog and none of another', async () => {
+      const store = await newStore();
+      const [doomed, kept] = [randomUUID(), randomUUID()];
+      const keptPoints = points(kept, 6);
+      await store.upsert([...points(doomed, 9), ...keptPoints]);
+      await store.deleteCatalog(doomed);
+
+      expect(await store.count(doomed)).toBe(0);
+      expect(sorted(await store.listIds(kept))).toEqual(sorted(keptPoints.map((p) => p.id)));
+      expect(emulator.pointCount(store.collection)).toBe(6);
+    });
+  });
+});

@@ -3,7 +3,7 @@ import { type Express } from 'express';
 import request, { type Response } from 'supertest';
 import { flattenItems, shopCatalog, type Catalog } from '@catalog-indexer/catalog';
 import { loadConfig } from '@catalog-indexer/config';
-import { CatalogRepository, createDataSource, IndexRunRepository } from '@catalog-indexer/db';
+import { CatalogRepository, createDataSource, IndexRunRepository, openDataSource, type DataSource } from '@catalog-indexer/db';
 import { createLogger } from '@catalog-indexer/logger';
 import { createRedisConnection, JobProducer } from '@catalog-indexer/queue';
 import { createTestDatabase, deleteRedisPrefix, uniqueName, type TestDatabase } from '@catalog-indexer/testing';
@@ -21,7 +21,7 @@ function expectNoStack(res: Response): void {
 }
 
 describe('api app', () => {
-  let db: TestDatabase;
+  let db: TestDatabase<DataSource>;
   let redis: Redis;
   let jobs: JobProducer;
   let prefix: string;
@@ -50,7 +50,7 @@ describe('api app', () => {
   };
 
   beforeAll(async () => {
-    db = await createTestDatabase();
+    db = await createTestDatabase((url) => openDataSource({ url, poolSize: 4, applicationName: 'test', migrate: true }));
     prefix = uniqueName('api');
     redis = createRedisConnection(loadConfig().redis.url, 'producer');
     jobs = new JobProducer(redis, prefix);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Express } from 'express';
 import request from 'supertest';
 import { flattenItems, shopCatalog, type Catalog } from '@catalog-indexer/catalog';
-import { CatalogRepository, EmbeddingRepository, IndexRunRepository } from '@catalog-indexer/db';
+import { CatalogRepository, EmbeddingRepository, IndexRunRepository, openDataSource, type DataSource } from '@catalog-indexer/db';
 import { LocalEmbedder } from '@catalog-indexer/embeddings';
 import { QdrantEmulator } from '@catalog-indexer/emulators';
 import { createLogger } from '@catalog-indexer/logger';
@@ -33,7 +33,7 @@ interface EmbeddingDbRow {
 describe('query app', () => {
   const logger = createLogger({ level: 'silent' });
   const embedder = new LocalEmbedder('text-embedding-3-small', 64);
-  let db: TestDatabase;
+  let db: TestDatabase<DataSource>;
   let qdrant: QdrantEmulator;
   let store: QdrantStore;
   let catalogs: CatalogRepository;
@@ -70,7 +70,7 @@ describe('query app', () => {
   });
 
   beforeAll(async () => {
-    db = await createTestDatabase();
+    db = await createTestDatabase((url) => openDataSource({ url, poolSize: 4, applicationName: 'test', migrate: true }));
     qdrant = new QdrantEmulator();
     const { url } = await qdrant.start(0);
     store = new QdrantStore({ url, collection: uniqueName('query'), dimensions: embedder.dimensions });

@@ -1,6 +1,6 @@
 import { type Embedder, type EmbeddingResult } from './embedder';
-import { hashingVector } from './hashing-vector';
-import { countTokens } from './tokens';
+import { hashingVector } from '@catalog-indexer/text';
+import { countTokens } from '@catalog-indexer/text';
 
 /**
  * A deterministic embedder that needs no network and no key: feature-hashing vectors in which texts that

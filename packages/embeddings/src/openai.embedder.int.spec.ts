@@ -4,10 +4,10 @@ import { OpenAIEmulator, type Exchange } from '@catalog-indexer/emulators';
 import { createLogger } from '@catalog-indexer/logger';
 import { createEmbedder } from './create-embedder';
 import { EmbeddingRequestError } from './embedding.error';
-import { hashingVector } from './hashing-vector';
+import { hashingVector } from '@catalog-indexer/text';
 import { LocalEmbedder } from './local.embedder';
 import { OpenAIEmbedder, type OpenAIEmbedderOptions } from './openai.embedder';
-import { countTokens } from './tokens';
+import { countTokens } from '@catalog-indexer/text';
 
 const API_KEY = 'sk-test-embedder-0123456789';
 const MODEL = 'text-embedding-3-small';

@@ -3,7 +3,7 @@ import { type Logger } from '@catalog-indexer/logger';
 import { OPENAI_LIMITS, packBatches, type BatchLimits, type PreparedInput } from './batching';
 import { type Embedder, type EmbeddingResult } from './embedder';
 import { EmbeddingRequestError } from './embedding.error';
-import { truncateToTokens } from './tokens';
+import { truncateToTokens } from '@catalog-indexer/text';
 
 export interface OpenAIEmbedderOptions {
   apiKey: string;

@@ -6,7 +6,7 @@
  */
 import { QdrantClient } from '@qdrant/js-client-rest';
 import OpenAI from 'openai';
-import { countTokens } from '@catalog-indexer/embeddings';
+import { countTokens } from '@catalog-indexer/text';
 import { OpenAIEmulator } from './openai/openai-emulator';
 import { decodeBase64Embedding } from './openai/embedding-encoding';
 import { QdrantEmulator } from './qdrant/qdrant-emulator';

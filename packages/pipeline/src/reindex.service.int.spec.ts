@@ -1,5 +1,5 @@
 import { chunkCatalog, flattenItems, shopCatalog, type Catalog } from '@catalog-indexer/catalog';
-import { CatalogRepository, EmbeddingRepository, IndexRunRepository } from '@catalog-indexer/db';
+import { CatalogRepository, EmbeddingRepository, IndexRunRepository, openDataSource, type DataSource } from '@catalog-indexer/db';
 import { LocalEmbedder, type Embedder, type EmbeddingResult } from '@catalog-indexer/embeddings';
 import { QdrantEmulator } from '@catalog-indexer/emulators';
 import { createLogger } from '@catalog-indexer/logger';
@@ -33,7 +33,7 @@ const toNew = (catalog: Catalog) => ({
 
 describe(ReindexService.name, () => {
   const logger = createLogger({ level: 'silent' });
-  let db: TestDatabase;
+  let db: TestDatabase<DataSource>;
   let qdrant: QdrantEmulator;
   let store: QdrantStore;
   let catalogs: CatalogRepository;
@@ -49,7 +49,7 @@ describe(ReindexService.name, () => {
   const pointIds = async (catalogId: string) => (await store.listIds(catalogId)).sort();
 
   beforeAll(async () => {
-    db = await createTestDatabase();
+    db = await createTestDatabase((url) => openDataSource({ url, poolSize: 4, applicationName: 'test', migrate: true }));
     qdrant = new QdrantEmulator();
     const { url } = await qdrant.start(0);
     embedder = new ProbeEmbedder();

@@ -3,6 +3,7 @@ import { shopCatalog } from '@catalog-indexer/catalog';
 import { loadConfig } from '@catalog-indexer/config';
 import { spawnApp, waitForHttp, type AppProcess } from '@catalog-indexer/devstack';
 import { OpenAIEmulator, QdrantEmulator } from '@catalog-indexer/emulators';
+import { openDataSource, type DataSource } from '@catalog-indexer/db';
 import { createTestDatabase, deleteRedisPrefix, uniqueName, waitFor, type TestDatabase } from '@catalog-indexer/testing';
 import { QdrantStore } from '@catalog-indexer/vector-store';
 
@@ -41,7 +42,7 @@ describe('walking skeleton', () => {
   const prefix = uniqueName('e2e');
   const collection = uniqueName('e2e');
   const dimensions = 256;
-  let db: TestDatabase;
+  let db: TestDatabase<DataSource>;
   let qdrant: QdrantEmulator;
   let openai: OpenAIEmulator;
   let apps: AppProcess[] = [];
@@ -62,7 +63,7 @@ describe('walking skeleton', () => {
     );
 
   beforeAll(async () => {
-    db = await createTestDatabase({ migrate: false });
+    db = await createTestDatabase((url) => openDataSource({ url, poolSize: 4, applicationName: 'test', migrate: false }));
     qdrant = new QdrantEmulator();
     openai = new OpenAIEmulator({ apiKey: 'sk-e2e-test' });
     const q = await qdrant.start(0);

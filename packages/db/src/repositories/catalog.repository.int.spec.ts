@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '@catalog-indexer/testing';
-import { CatalogRepository, EmbeddingRepository, IndexRunRepository, type NewCatalog } from '../index';
+import { CatalogRepository, EmbeddingRepository, IndexRunRepository, type NewCatalog, openDataSource, type DataSource } from '../index';
 
 const catalog = (name: string): NewCatalog => ({
   name,
@@ -13,13 +13,13 @@ const catalog = (name: string): NewCatalog => ({
 });
 
 describe('db repositories', () => {
-  let db: TestDatabase;
+  let db: TestDatabase<DataSource>;
   let catalogs: CatalogRepository;
   let embeddings: EmbeddingRepository;
   let runs: IndexRunRepository;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
+    db = await createTestDatabase((url) => openDataSource({ url, poolSize: 4, applicationName: 'test', migrate: true }));
     catalogs = new CatalogRepository(db.dataSource);
     embeddings = new EmbeddingRepository(db.dataSource);
     runs = new IndexRunRepository(db.dataSource);

@@ -1,4 +1,4 @@
-import { hashingVector } from '@catalog-indexer/embeddings';
+import { hashingVector } from '@catalog-indexer/text';
 import { decodeBase64Embedding, toFloat32 } from './embedding-encoding';
 import { OpenAIEmulator } from './openai-emulator';
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import express, { type Express, type Request, type Response } from 'express';
-import { countTokens, hashingVector } from '@catalog-indexer/embeddings';
+import { countTokens, hashingVector } from '@catalog-indexer/text';
 import { CONTROL_PREFIX, EmulatorServer, type EmulatorServerOptions } from '../shared/emulator-server';
 import { sleep } from '../shared/sleep';
 import { encodeBase64Embedding, toFloat32 } from './embedding-encoding';

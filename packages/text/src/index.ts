@@ -1,0 +1,2 @@
+export { hashingVector, words } from './hashing-vector';
+export { countTokens, truncateToTokens } from './tokens';

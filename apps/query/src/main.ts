@@ -2,7 +2,7 @@ import { loadConfig } from '@catalog-indexer/config';
 import { openDataSource, EmbeddingRepository } from '@catalog-indexer/db';
 import { createEmbedder } from '@catalog-indexer/embeddings';
 import { createLogger, maskUrl } from '@catalog-indexer/logger';
-import { QdrantStore } from '@catalog-indexer/vector-store';
+import { createQdrantStore } from '@catalog-indexer/vector-store';
 import { createApp } from './app';
 import { SearchService } from './search.service';
 
@@ -16,14 +16,7 @@ async function main(): Promise<void> {
     migrate: config.postgres.migrateOnStart,
   });
   const embedder = createEmbedder(config.embeddings, logger.child({ component: 'embeddings' }));
-  const store = new QdrantStore({
-    url: config.qdrant.url,
-    apiKey: config.qdrant.apiKey,
-    collection: config.qdrant.collection,
-    dimensions: embedder.dimensions,
-    timeoutMs: config.qdrant.timeoutMs,
-    logger: logger.child({ component: 'qdrant' }),
-  });
+  const store = createQdrantStore(config.qdrant, embedder.dimensions, logger.child({ component: 'qdrant' }));
   await store.ensureCollection();
   const app = createApp({ logger, dataSource, store, search: new SearchService(embedder, store, new EmbeddingRepository(dataSource)) });
   const server = app.listen(config.query.port, config.query.host, () => {

@@ -3,7 +3,7 @@ import { openDataSource } from '@catalog-indexer/db';
 import { createEmbedder } from '@catalog-indexer/embeddings';
 import { createLogger, maskUrl } from '@catalog-indexer/logger';
 import { createRedisConnection } from '@catalog-indexer/queue';
-import { QdrantStore } from '@catalog-indexer/vector-store';
+import { createQdrantStore } from '@catalog-indexer/vector-store';
 import { startWorkers } from './workers';
 
 async function main(): Promise<void> {
@@ -16,14 +16,7 @@ async function main(): Promise<void> {
     migrate: config.postgres.migrateOnStart,
   });
   const embedder = createEmbedder(config.embeddings, logger.child({ component: 'embeddings' }));
-  const store = new QdrantStore({
-    url: config.qdrant.url,
-    apiKey: config.qdrant.apiKey,
-    collection: config.qdrant.collection,
-    dimensions: embedder.dimensions,
-    timeoutMs: config.qdrant.timeoutMs,
-    logger: logger.child({ component: 'qdrant' }),
-  });
+  const store = createQdrantStore(config.qdrant, embedder.dimensions, logger.child({ component: 'qdrant' }));
   await store.ensureCollection();
   const connection = createRedisConnection(config.redis.url, 'worker');
   const worker = startWorkers({ config, logger, dataSource, connection, store, embedder });

@@ -7,3 +7,4 @@ export {
   type SearchOptions,
 } from './qdrant.store';
 export { VectorStoreError } from './vector-store.error';
+export { createQdrantStore } from './create-store';

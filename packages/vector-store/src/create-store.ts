@@ -1,0 +1,15 @@
+import { type Config } from '@catalog-indexer/config';
+import { type Logger } from '@catalog-indexer/logger';
+import { QdrantStore } from './qdrant.store';
+
+/** The store the configuration names, for vectors of `dimensions` (the embedder's). */
+export function createQdrantStore(config: Config['qdrant'], dimensions: number, logger: Logger): QdrantStore {
+  return new QdrantStore({
+    url: config.url,
+    apiKey: config.apiKey,
+    collection: config.collection,
+    dimensions,
+    timeoutMs: config.timeoutMs,
+    logger,
+  });
+}

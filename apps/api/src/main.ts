@@ -1,6 +1,6 @@
 import { loadConfig } from '@catalog-indexer/config';
 import { CatalogRepository, IndexRunRepository, openDataSource } from '@catalog-indexer/db';
-import { createLogger, maskUrl } from '@catalog-indexer/logger';
+import { createLogger, exitOnStartupFailure, maskUrl } from '@catalog-indexer/logger';
 import { createRedisConnection, JobProducer } from '@catalog-indexer/queue';
 import { createApp } from './app';
 
@@ -46,7 +46,4 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => shutdown('SIGINT'));
 }
 
-main().catch((error: unknown) => {
-  createLogger({ name: 'api' }).fatal({ err: error }, 'api failed to start');
-  process.exit(1);
-});
+main().catch((error: unknown) => exitOnStartupFailure('api', error));

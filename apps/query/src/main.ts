@@ -1,7 +1,7 @@
 import { loadConfig } from '@catalog-indexer/config';
 import { openDataSource, EmbeddingRepository } from '@catalog-indexer/db';
 import { createEmbedder } from '@catalog-indexer/embeddings';
-import { createLogger, maskUrl } from '@catalog-indexer/logger';
+import { createLogger, exitOnStartupFailure, maskUrl } from '@catalog-indexer/logger';
 import { createQdrantStore } from '@catalog-indexer/vector-store';
 import { createApp } from './app';
 import { SearchService } from './search.service';
@@ -36,7 +36,4 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => shutdown('SIGINT'));
 }
 
-main().catch((error: unknown) => {
-  createLogger({ name: 'query' }).fatal({ err: error }, 'query failed to start');
-  process.exit(1);
-});
+main().catch((error: unknown) => exitOnStartupFailure('query', error));

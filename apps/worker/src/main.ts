@@ -1,7 +1,7 @@
 import { loadConfig } from '@catalog-indexer/config';
 import { openDataSource } from '@catalog-indexer/db';
 import { createEmbedder } from '@catalog-indexer/embeddings';
-import { createLogger, maskUrl } from '@catalog-indexer/logger';
+import { createLogger, exitOnStartupFailure, maskUrl } from '@catalog-indexer/logger';
 import { createRedisConnection } from '@catalog-indexer/queue';
 import { createQdrantStore } from '@catalog-indexer/vector-store';
 import { startWorkers } from './workers';
@@ -45,7 +45,4 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => shutdown('SIGINT'));
 }
 
-main().catch((error: unknown) => {
-  createLogger({ name: 'worker' }).fatal({ err: error }, 'worker failed to start');
-  process.exit(1);
-});
+main().catch((error: unknown) => exitOnStartupFailure('worker', error));

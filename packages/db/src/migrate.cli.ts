@@ -1,5 +1,5 @@
 import { loadConfig } from '@catalog-indexer/config';
-import { createLogger, maskUrl } from '@catalog-indexer/logger';
+import { createLogger, exitOnStartupFailure, maskUrl } from '@catalog-indexer/logger';
 import { createDataSource, runMigrations } from './data-source';
 
 /** `pnpm db:migrate`: applies pending migrations to the configured database. */
@@ -16,7 +16,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  createLogger({ name: 'migrate' }).fatal({ err: error }, 'migration failed');
-  process.exit(1);
-});
+main().catch((error: unknown) => exitOnStartupFailure('migrate', error));

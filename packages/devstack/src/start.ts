@@ -2,7 +2,7 @@ import { shopCatalog } from '@catalog-indexer/catalog';
 import { loadConfig } from '@catalog-indexer/config';
 import { createDataSource, runMigrations } from '@catalog-indexer/db';
 import { QdrantEmulator } from '@catalog-indexer/emulators';
-import { createLogger, maskUrl } from '@catalog-indexer/logger';
+import { createLogger, exitOnStartupFailure, maskUrl } from '@catalog-indexer/logger';
 import { spawnApp, waitForHttp, type AppProcess } from './app-process';
 import { ensureDatabase } from './ensure-database';
 
@@ -121,7 +121,4 @@ async function indexDemoCatalog(api: string): Promise<{ catalogId: string; resul
   }
 }
 
-main().catch((error: unknown) => {
-  createLogger({ name: 'start' }).fatal({ err: error }, 'start failed');
-  process.exit(1);
-});
+main().catch((error: unknown) => exitOnStartupFailure('start', error));

@@ -74,3 +74,13 @@ export function maskUrl(url: string): string {
     return '[unparseable url]';
   }
 }
+
+/**
+ * Logs why a process could not start, with the reason in the message itself (a configuration error lists
+ * every bad key there), and ends the process with exit code 1.
+ */
+export function exitOnStartupFailure(service: string, error: unknown): never {
+  const reason = error instanceof Error ? error.message : String(error);
+  createLogger({ name: service }).fatal({ err: error }, `${service} failed to start: ${reason}`);
+  process.exit(1);
+}

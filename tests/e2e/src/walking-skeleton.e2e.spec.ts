@@ -168,6 +168,12 @@ describe('walking skeleton', () => {
     expect(openai.stats.requests).toBe(before);
   });
 
+  it('never writes the API key to a log', () => {
+    const output = apps.map((a) => a.output()).join('\n');
+    expect(output).toContain('embeddings: OpenAI API');
+    expect(output).not.toContain('sk-e2e-test');
+  });
+
   it('mounts Bull Board at /admin/queues', async () => {
     const res = await fetch(`${api}/admin/queues`);
     expect(res.status).toBe(200);

@@ -1,6 +1,6 @@
 import { type Payload, type Predicate } from './filter';
 import { type PointId, comparePointIds, pointKey } from './point-id';
-import { type Distance, higherIsBetter, passesThreshold, prepareVector, score } from './scoring';
+import { type Distance, higherIsBetter, passesThreshold, prepareQuery, prepareVector, scorePrepared } from './scoring';
 
 /** The single unnamed dense vector of a collection. */
 export interface VectorConfig {
@@ -126,15 +126,25 @@ export class Collection {
   search(query: readonly number[], options: SearchOptions): ScoredStoredPoint[] {
     const { distance } = this.vectors;
     const sign = higherIsBetter(distance) ? -1 : 1;
-    const hits: ScoredStoredPoint[] = [];
+    const order = (a: ScoredStoredPoint, b: ScoredStoredPoint) =>
+      sign * (a.score - b.score) || comparePointIds(a.point.id, b.point.id);
+    const keep = options.offset + options.limit;
+    // Only the best `keep` hits are held, sorted: a search of many points sorts a few, not all of them.
+    const best: ScoredStoredPoint[] = [];
+    const prepared = prepareQuery(distance, query);
     for (const p of this.points.values()) {
       if (options.exclude?.has(pointKey(p.id)) || !options.filter(p)) continue;
-      const s = score(distance, p.vector, query);
+      const s = scorePrepared(distance, p.vector, prepared);
       if (options.scoreThreshold !== undefined && !passesThreshold(distance, s, options.scoreThreshold)) continue;
-      hits.push({ point: p, score: s });
+      const hit = { point: p, score: s };
+      const last = best[best.length - 1];
+      if (best.length >= keep && last !== undefined && order(hit, last) >= 0) continue;
+      let i = best.length;
+      while (i > 0 && order(hit, best[i - 1]!) < 0) i--;
+      best.splice(i, 0, hit);
+      if (best.length > keep) best.pop();
     }
-    hits.sort((a, b) => sign * (a.score - b.score) || comparePointIds(a.point.id, b.point.id));
-    return hits.slice(options.offset, options.offset + options.limit);
+    return best.slice(options.offset);
   }
 
   /** Creates or replaces a payload index; returns the operation id. */

@@ -29,10 +29,16 @@ export function prepareVector(distance: Distance, vector: readonly number[]): nu
   return distance === 'Cosine' ? normalize(vector) : [...vector];
 }
 
+/** Vectors of one collection all have its size (checked on write and on query). */
 function dot(a: readonly number[], b: readonly number[]): number {
   let s = 0;
-  for (let i = 0; i < a.length; i++) s += (a[i] ?? 0) * (b[i] ?? 0);
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
   return s;
+}
+
+/** Prepares a query vector once per search: Cosine compares unit vectors. */
+export function prepareQuery(distance: Distance, query: readonly number[]): readonly number[] {
+  return distance === 'Cosine' ? normalize(query) : query;
 }
 
 /**
@@ -40,9 +46,13 @@ function dot(a: readonly number[], b: readonly number[]): number {
  * Cosine and Dot are similarities, Euclid and Manhattan are distances.
  */
 export function score(distance: Distance, stored: readonly number[], query: readonly number[]): number {
+  return scorePrepared(distance, stored, prepareQuery(distance, query));
+}
+
+/** {@link score} with a query already passed through {@link prepareQuery}: the inner loop of a search. */
+export function scorePrepared(distance: Distance, stored: readonly number[], query: readonly number[]): number {
   switch (distance) {
     case 'Cosine':
-      return dot(stored, normalize(query));
     case 'Dot':
       return dot(stored, query);
     case 'Euclid': {

@@ -1,5 +1,5 @@
 import { loadConfig } from '@catalog-indexer/config';
-import { CatalogRepository, IndexRunRepository, openDataSource } from '@catalog-indexer/db';
+import { CatalogRepository, IndexRunRepository, openConfiguredDataSource } from '@catalog-indexer/db';
 import { createLogger, exitOnStartupFailure, maskUrl } from '@catalog-indexer/logger';
 import { createRedisConnection, JobProducer } from '@catalog-indexer/queue';
 import { createApp } from './app';
@@ -7,12 +7,7 @@ import { createApp } from './app';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, name: 'api' });
-  const dataSource = await openDataSource({
-    url: config.postgres.url,
-    poolSize: config.postgres.poolSize,
-    applicationName: 'api',
-    migrate: config.postgres.migrateOnStart,
-  });
+  const dataSource = await openConfiguredDataSource(config.postgres, 'api');
   const redis = createRedisConnection(config.redis.url, 'producer');
   const jobs = new JobProducer(redis, config.queue.prefix);
   const app = createApp({

@@ -1,5 +1,5 @@
 import { loadConfig } from '@catalog-indexer/config';
-import { openDataSource, EmbeddingRepository } from '@catalog-indexer/db';
+import { openConfiguredDataSource, EmbeddingRepository } from '@catalog-indexer/db';
 import { createEmbedder } from '@catalog-indexer/embeddings';
 import { createLogger, exitOnStartupFailure, maskUrl } from '@catalog-indexer/logger';
 import { createQdrantStore } from '@catalog-indexer/vector-store';
@@ -9,12 +9,7 @@ import { SearchService } from './search.service';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, name: 'query' });
-  const dataSource = await openDataSource({
-    url: config.postgres.url,
-    poolSize: config.postgres.poolSize,
-    applicationName: 'query',
-    migrate: config.postgres.migrateOnStart,
-  });
+  const dataSource = await openConfiguredDataSource(config.postgres, 'query');
   const embedder = createEmbedder(config.embeddings, logger.child({ component: 'embeddings' }));
   const store = createQdrantStore(config.qdrant, embedder.dimensions, logger.child({ component: 'qdrant' }));
   await store.ensureCollection();

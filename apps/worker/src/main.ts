@@ -1,5 +1,5 @@
 import { loadConfig } from '@catalog-indexer/config';
-import { openDataSource } from '@catalog-indexer/db';
+import { openConfiguredDataSource } from '@catalog-indexer/db';
 import { createEmbedder } from '@catalog-indexer/embeddings';
 import { createLogger, exitOnStartupFailure, maskUrl } from '@catalog-indexer/logger';
 import { createRedisConnection } from '@catalog-indexer/queue';
@@ -9,12 +9,7 @@ import { startWorkers } from './workers';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, name: 'worker' });
-  const dataSource = await openDataSource({
-    url: config.postgres.url,
-    poolSize: config.postgres.poolSize,
-    applicationName: 'worker',
-    migrate: config.postgres.migrateOnStart,
-  });
+  const dataSource = await openConfiguredDataSource(config.postgres, 'worker');
   const embedder = createEmbedder(config.embeddings, logger.child({ component: 'embeddings' }));
   const store = createQdrantStore(config.qdrant, embedder.dimensions, logger.child({ component: 'qdrant' }));
   await store.ensureCollection();

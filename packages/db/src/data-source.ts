@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
+import { type Config } from '@catalog-indexer/config';
 import { CatalogEntity } from './entities/catalog.entity';
 import { CatalogItemEntity } from './entities/catalog-item.entity';
 import { EmbeddingEntity } from './entities/embedding.entity';
@@ -61,4 +62,14 @@ export async function openDataSource(options: DataSourceOptions & { migrate: boo
   await dataSource.initialize();
   if (options.migrate) await runMigrations(dataSource);
   return dataSource;
+}
+
+/** The configured database for one service, migrated at start when the configuration says so. */
+export function openConfiguredDataSource(postgres: Config['postgres'], applicationName: string): Promise<DataSource> {
+  return openDataSource({
+    url: postgres.url,
+    poolSize: postgres.poolSize,
+    applicationName,
+    migrate: postgres.migrateOnStart,
+  });
 }

@@ -1,4 +1,4 @@
-export { createDataSource, openDataSource, runMigrations, ENTITIES, MIGRATIONS, type DataSourceOptions } from './data-source';
+export { createDataSource, openDataSource, openConfiguredDataSource, runMigrations, ENTITIES, MIGRATIONS, type DataSourceOptions } from './data-source';
 export { CatalogEntity, type CatalogRow } from './entities/catalog.entity';
 export { CatalogItemEntity, type CatalogItemRow } from './entities/catalog-item.entity';
 export { EmbeddingEntity, type EmbeddingRow, type EmbeddingStatus } from './entities/embedding.entity';

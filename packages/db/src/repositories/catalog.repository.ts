@@ -3,14 +3,7 @@ import { CatalogEntity, type CatalogRow } from '../entities/catalog.entity';
 import { CatalogItemEntity, type CatalogItemRow } from '../entities/catalog-item.entity';
 
 /** An item as the catalog package flattens it, ready to store. */
-export interface NewCatalogItem {
-  key: string;
-  kind: string;
-  parentKey: string | null;
-  name: string;
-  position: number;
-  data: Record<string, unknown>;
-}
+export type NewCatalogItem = Omit<CatalogItemRow, 'id' | 'catalogId' | 'rejected'>;
 
 export interface NewCatalog {
   name: string;

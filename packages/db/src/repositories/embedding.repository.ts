@@ -2,24 +2,12 @@ import { type DataSource } from 'typeorm';
 import { type EmbeddingRow } from '../entities/embedding.entity';
 
 /** What the pipeline needs to know of a chunk already indexed, to decide whether to embed it again. */
-export interface IndexedChunk {
-  id: string;
-  chunkKey: string;
-  contentHash: string;
-}
+export type IndexedChunk = Pick<EmbeddingRow, 'id' | 'chunkKey' | 'contentHash'>;
 
 export type NewEmbedding = Omit<EmbeddingRow, 'status' | 'createdAt' | 'updatedAt' | 'qdrantPointId'>;
 
 /** A visible chunk as the query service returns it. */
-export interface HydratedEmbedding {
-  id: string;
-  catalogId: string;
-  kind: string;
-  chunkKey: string;
-  itemKey: string;
-  content: string;
-  metadata: Record<string, unknown>;
-}
+export type HydratedEmbedding = Pick<EmbeddingRow, 'id' | 'catalogId' | 'kind' | 'chunkKey' | 'itemKey' | 'content' | 'metadata'>;
 
 const INSERT_BATCH = 500;
 

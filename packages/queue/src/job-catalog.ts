@@ -6,6 +6,13 @@ export const CATALOG_QUEUE = 'catalog-jobs';
 
 const DAY_S = 24 * 60 * 60;
 
+/** Backoff and retention shared by every job: finished jobs are kept for a while, not forever. */
+const COMMON_OPTIONS = {
+  backoff: { type: 'exponential', delay: 2_000 },
+  removeOnComplete: { age: 7 * DAY_S, count: 5_000 },
+  removeOnFail: { age: 30 * DAY_S },
+} satisfies JobsOptions;
+
 /**
  * Every job name, its payload schema and its default options, shared by the producer (api) and the
  * consumer (worker). Payloads carry ids only: handlers re-read the catalog from Postgres.
@@ -17,12 +24,7 @@ export const jobCatalog = {
       /** Re-embed every chunk even when its content hash is unchanged. */
       force: z.boolean().default(false),
     }),
-    options: {
-      attempts: 5,
-      backoff: { type: 'exponential', delay: 2_000 },
-      removeOnComplete: { age: 7 * DAY_S, count: 5_000 },
-      removeOnFail: { age: 30 * DAY_S },
-    } satisfies JobsOptions,
+    options: { ...COMMON_OPTIONS, attempts: 5 } satisfies JobsOptions,
   },
   cleanup: {
     payload: z.object({
@@ -30,12 +32,7 @@ export const jobCatalog = {
       /** The catalog was deleted: remove all its rows and points. */
       catalogDeleted: z.boolean().default(false),
     }),
-    options: {
-      attempts: 10,
-      backoff: { type: 'exponential', delay: 2_000 },
-      removeOnComplete: { age: 7 * DAY_S, count: 5_000 },
-      removeOnFail: { age: 30 * DAY_S },
-    } satisfies JobsOptions,
+    options: { ...COMMON_OPTIONS, attempts: 10 } satisfies JobsOptions,
   },
 } as const;
 

@@ -1,6 +1,7 @@
 import { type DataSource, type EntityManager } from 'typeorm';
 import { CatalogEntity, type CatalogRow } from '../entities/catalog.entity';
 import { CatalogItemEntity, type CatalogItemRow } from '../entities/catalog-item.entity';
+import { insertAsJsonBatches } from './json-batches';
 
 /** An item as the catalog package flattens it, ready to store. */
 export type NewCatalogItem = Omit<CatalogItemRow, 'id' | 'catalogId' | 'rejected'>;
@@ -163,24 +164,23 @@ export class CatalogRepository {
     items: NewCatalogItem[],
     rejected: ReadonlySet<string>,
   ): Promise<void> {
-    for (let i = 0; i < items.length; i += ITEM_INSERT_BATCH) {
-      const batch = items.slice(i, i + ITEM_INSERT_BATCH).map((item) => ({
-        key: item.key,
-        kind: item.kind,
-        parent_key: item.parentKey,
-        name: item.name,
-        position: item.position,
-        data: item.data,
-        rejected: rejected.has(item.key),
-      }));
-      // One statement per batch, whatever its size: the rows travel as one JSON parameter.
-      await m.query(
+    const rows = items.map((item) => ({
+      key: item.key,
+      kind: item.kind,
+      parent_key: item.parentKey,
+      name: item.name,
+      position: item.position,
+      data: item.data,
+      rejected: rejected.has(item.key),
+    }));
+    await insertAsJsonBatches(rows, ITEM_INSERT_BATCH, (json) =>
+      m.query(
         `INSERT INTO catalog_items (catalog_id, key, kind, parent_key, name, position, data, rejected)
          SELECT $1, x.key, x.kind, x.parent_key, x.name, x.position, x.data, x.rejected
            FROM jsonb_to_recordset($2::jsonb)
              AS x(key text, kind text, parent_key text, name text, position int, data jsonb, rejected boolean)`,
-        [catalogId, JSON.stringify(batch)],
-      );
-    }
+        [catalogId, json],
+      ),
+    );
   }
 }

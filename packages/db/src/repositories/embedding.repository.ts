@@ -1,5 +1,6 @@
 import { type DataSource } from 'typeorm';
 import { type EmbeddingRow } from '../entities/embedding.entity';
+import { insertAsJsonBatches } from './json-batches';
 
 /** What the pipeline needs to know of a chunk already indexed, to decide whether to embed it again. */
 export type IndexedChunk = Pick<EmbeddingRow, 'id' | 'chunkKey' | 'contentHash'>;
@@ -35,22 +36,21 @@ export class EmbeddingRepository {
 
   /** Writes rows as `pending`: stored, but invisible to queries until {@link activate}. */
   async insertPending(rows: NewEmbedding[]): Promise<void> {
-    for (let i = 0; i < rows.length; i += INSERT_BATCH) {
-      const batch = rows.slice(i, i + INSERT_BATCH).map((r) => ({
-        id: r.id,
-        catalog_id: r.catalogId,
-        kind: r.kind,
-        chunk_key: r.chunkKey,
-        item_key: r.itemKey,
-        content: r.content,
-        metadata: r.metadata,
-        content_hash: r.contentHash,
-        model: r.model,
-        dimensions: r.dimensions,
-        index_run_id: r.indexRunId,
-      }));
-      // One statement per batch: the rows travel as one JSON parameter.
-      await this.dataSource.query(
+    const json = rows.map((r) => ({
+      id: r.id,
+      catalog_id: r.catalogId,
+      kind: r.kind,
+      chunk_key: r.chunkKey,
+      item_key: r.itemKey,
+      content: r.content,
+      metadata: r.metadata,
+      content_hash: r.contentHash,
+      model: r.model,
+      dimensions: r.dimensions,
+      index_run_id: r.indexRunId,
+    }));
+    await insertAsJsonBatches(json, INSERT_BATCH, (batch) =>
+      this.dataSource.query(
         `INSERT INTO dq_embeddings (id, catalog_id, kind, chunk_key, item_key, content, metadata, qdrant_point_id,
                                     content_hash, model, dimensions, status, index_run_id)
          SELECT x.id, x.catalog_id, x.kind, x.chunk_key, x.item_key, x.content, x.metadata, x.id,
@@ -58,9 +58,9 @@ export class EmbeddingRepository {
            FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, catalog_id uuid, kind text, chunk_key text,
                 item_key text, content text, metadata jsonb, content_hash text, model text, dimensions int,
                 index_run_id uuid)`,
-        [JSON.stringify(batch)],
-      );
-    }
+        [batch],
+      ),
+    );
   }
 
   /**

@@ -1,11 +1,18 @@
 import express, { type Express } from 'express';
-import { type CatalogRepository, type DataSource, type IndexRunRepository } from '@catalog-indexer/db';
+import {
+  EmbeddingRepository,
+  PointDeletionRepository,
+  type CatalogRepository,
+  type DataSource,
+  type IndexRunRepository,
+} from '@catalog-indexer/db';
 import { errorHandler, notFound, requestContext, requireJson } from '@catalog-indexer/http';
 import { type Logger } from '@catalog-indexer/logger';
 import { type JobProducer } from '@catalog-indexer/queue';
 import { type Redis } from 'ioredis';
 import { BULL_BOARD_PATH, bullBoardRouter } from './bull-board';
 import { catalogRoutes } from './routes/catalogs.routes';
+import { indexRoutes, type PointCounter } from './routes/index.routes';
 import { jobRoutes } from './routes/jobs.routes';
 
 export interface ApiDeps {
@@ -16,6 +23,8 @@ export interface ApiDeps {
   runs: IndexRunRepository;
   jobs: JobProducer;
   maxUploadBytes: number;
+  /** Counts a catalog's points for `GET /v1/catalogs/:id/index`; without it, points are reported as null. */
+  countPoints?: PointCounter;
 }
 
 /** The api: stores catalogs, enqueues jobs, reports their state. Never embeds. */
@@ -39,6 +48,15 @@ export function createApp(deps: ApiDeps): Express {
   app.use(requireJson);
   app.use(express.json({ limit: deps.maxUploadBytes }));
   app.use('/v1/catalogs', catalogRoutes(deps));
+  app.use(
+    '/v1/catalogs',
+    indexRoutes({
+      ...deps,
+      embeddings: new EmbeddingRepository(deps.dataSource),
+      deletions: new PointDeletionRepository(deps.dataSource),
+      countPoints: deps.countPoints ?? (() => Promise.resolve(null)),
+    }),
+  );
   app.use('/v1/jobs', jobRoutes(deps.jobs));
   app.use(notFound);
   app.use(errorHandler);

@@ -2,7 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { type Express } from 'express';
 import request from 'supertest';
 import { flattenItems, shopCatalog, type Catalog } from '@catalog-indexer/catalog';
-import { CatalogRepository, EmbeddingRepository, IndexRunRepository, openDataSource, type DataSource } from '@catalog-indexer/db';
+import {
+  CatalogRepository,
+  EmbeddingRepository,
+  IndexRunRepository,
+  LeaseRepository,
+  PointDeletionRepository,
+  openDataSource,
+  type DataSource,
+} from '@catalog-indexer/db';
 import { LocalEmbedder } from '@catalog-indexer/embeddings';
 import { QdrantEmulator } from '@catalog-indexer/emulators';
 import { createLogger } from '@catalog-indexer/logger';
@@ -77,7 +85,16 @@ describe('query app', () => {
     await store.ensureCollection();
     catalogs = new CatalogRepository(db.dataSource);
     const embeddings = new EmbeddingRepository(db.dataSource);
-    reindex = new ReindexService({ catalogs, embeddings, runs: new IndexRunRepository(db.dataSource), store, embedder, logger });
+    reindex = new ReindexService({
+      catalogs,
+      embeddings,
+      runs: new IndexRunRepository(db.dataSource),
+      leases: new LeaseRepository(db.dataSource),
+      deletions: new PointDeletionRepository(db.dataSource),
+      store,
+      embedder,
+      logger,
+    });
     shopId = (await catalogs.create(toNew(shopCatalog))).id;
     const twin = structuredClone<Catalog>(shopCatalog);
     twin.name = 'shop-twin';

@@ -11,7 +11,7 @@ import { chunkCatalog, flattenItems, type Catalog } from '@catalog-indexer/catal
 import {
   CatalogRepository,
   EmbeddingRepository,
-  IndexRunRepository,
+  IndexRunRepository, LeaseRepository, PointDeletionRepository,
   openDataSource,
   type DataSource,
   type HydratedEmbedding,
@@ -99,7 +99,9 @@ async function wire(options: BenchOptions, cleanup: Cleanup): Promise<Wiring> {
   const catalogs = new CatalogRepository(db.dataSource);
   const embeddings = new EmbeddingRepository(db.dataSource);
   const runs = new IndexRunRepository(db.dataSource);
-  const service = new ReindexService({ catalogs, embeddings, runs, store, embedder, logger, sliceSize: SLICE_SIZE });
+  const leases = new LeaseRepository(db.dataSource);
+  const deletions = new PointDeletionRepository(db.dataSource);
+  const service = new ReindexService({ catalogs, embeddings, runs, leases, deletions, store, embedder, logger, batchMaxInputs: SLICE_SIZE });
   return { db, openai, store, catalogs, embeddings, runs, embedder, service };
 }
 

@@ -71,7 +71,19 @@ describe(ReindexService.name, () => {
     leases = new LeaseRepository(db.dataSource);
     deletions = new PointDeletionRepository(db.dataSource);
     // Small batches, one at a time, so that one run makes several embedding calls and upserts in order.
-    service = new ReindexService({ catalogs, embeddings, runs, leases, deletions, store, embedder, logger, batchMaxInputs: 16, inlineConcurrency: 1 });
+    service = new ReindexService({
+      catalogs,
+      embeddings,
+      runs,
+      leases,
+      deletions,
+      store,
+      embedder,
+      logger,
+      batchMaxInputs: 16,
+      inlineConcurrency: 1,
+      upsertPatienceMs: 1_500,
+    });
   });
   afterAll(async () => {
     await qdrant.stop();
@@ -177,8 +189,9 @@ describe(ReindexService.name, () => {
       if (x.method === 'PUT' && /\/points$/.test(x.path)) upserts++;
     });
     qdrant.injectFault({ method: 'PUT', path: '/points$', delayMs: 0, times: 1 });
-    qdrant.injectFault({ method: 'PUT', path: '/points$', status: 500, message: 'disk full', times: 2 });
+    qdrant.injectFault({ method: 'PUT', path: '/points$', status: 500, message: 'disk full', times: 1_000 });
     await expect(service.reindex(id, { force: true })).rejects.toThrow(/upsert points failed/);
+    qdrant.resetFaults();
     off();
     expect(upserts).toBeGreaterThanOrEqual(2);
     expect(await rowIds(id)).toEqual(rows);
@@ -188,6 +201,16 @@ describe(ReindexService.name, () => {
     // A later run finishes the job and leaves exactly one point per current row.
     expect((await service.reindex(id, { force: true })).status).toBe('completed');
     expect(await rowIds(id, 'pending')).toEqual([]);
+    expect(await pointIds(id)).toEqual(await rowIds(id));
+  });
+
+  it('waits out a Qdrant outage with the vectors it has, without paying for them again', async () => {
+    const { id } = await catalogs.create(toNew(shopCatalog));
+    // Both attempts of the store's first upsert fail; the batch keeps its vectors and tries again.
+    qdrant.injectFault({ method: 'PUT', path: '/points$', status: 503, message: 'restarting', times: 2 });
+    const result = await service.reindex(id);
+    expect(result.status).toBe('completed');
+    expect(embedder.texts).toBe(chunkCatalog(shopCatalog).length);
     expect(await pointIds(id)).toEqual(await rowIds(id));
   });
 

@@ -5,6 +5,7 @@ import {
   type EmbeddingRepository,
   type Fence,
   FencedError,
+  assertFence,
   type IndexRunRepository,
   type LeaseRepository,
   type NewEmbedding,
@@ -65,7 +66,7 @@ export type ActivateOutcome =
   | { kind: 'completed'; result: ReindexResult };
 
 export interface BatchResult {
-  status: 'embedded' | 'nothing-to-do' | 'catalog-deleted';
+  status: 'embedded' | 'nothing-to-do' | 'catalog-deleted' | 'busy';
   embedded: number;
   tokens: number;
 }
@@ -86,6 +87,8 @@ export interface PipelineDeps {
   batchMaxTokens?: number;
   /** Batches embedded at once by {@link ReindexService.reindex} (the in-process path). */
   inlineConcurrency?: number;
+  /** How long a batch keeps its vectors and retries the upsert through a Qdrant outage (default 5 min). */
+  upsertPatienceMs?: number;
 }
 
 /**
@@ -202,38 +205,60 @@ export class ReindexService {
   }
 
   /**
-   * Embeds one planned batch and writes its points, then marks its rows embedded (a checkpoint). A batch
-   * whose rows are already embedded does nothing; a batch of a deleted catalog is not paid for.
+   * Embeds one planned batch and writes its points, then marks its rows embedded (a checkpoint), all while
+   * holding the batch's rows (see {@link EmbeddingRepository.claimBatch}). A batch whose rows are already
+   * embedded does nothing; one that another execution holds answers `busy`; a batch of a deleted catalog is
+   * not paid for. Once embedded, the points are written with patience (Qdrant outages of minutes are
+   * waited out with the vectors in memory) so that an outage does not cost the tokens again.
    */
   async embedBatch(run: Pick<RunContext, 'catalogId' | 'runId' | 'fence'>, batch: number, signal?: AbortSignal): Promise<BatchResult> {
     const { embeddings, embedder, catalogs } = this.deps;
     const fence = this.fence(run);
-    const rows = await embeddings.batchToEmbed(run.runId, batch);
-    if (rows.length === 0) return { status: 'nothing-to-do', embedded: 0, tokens: 0 };
-    if (!(await catalogs.exists(run.catalogId))) return { status: 'catalog-deleted', embedded: 0, tokens: 0 };
-    // Cheap check before paying for tokens: a holder that lost the lease stops here.
-    if (!(await this.lease.holds(fence))) throw new FencedError(fence.catalogId, fence.fence);
-    const { vectors, tokens } = await embedder.embed(rows.map((r) => r.content), signal);
-    signal?.throwIfAborted();
-    await this.deps.runs.add(run.runId, { tokens });
-    const points: VectorPoint[] = rows.map((row, j) => ({
-      id: row.id,
-      vector: vectors[j] ?? [],
-      payload: {
-        catalog_id: run.catalogId,
-        kind: row.kind,
-        schema: stringOrNull(row.metadata.schema),
-        table: stringOrNull(row.metadata.table),
-        column: stringOrNull(row.metadata.column),
-        chunk_key: row.chunkKey,
-        content_hash: row.contentHash,
-      },
-    }));
-    if (!(await this.lease.holds(fence))) throw new FencedError(fence.catalogId, fence.fence);
-    await this.deps.store.upsert(points);
-    await this.deps.leases.fenced(fence, (m) => embeddings.markEmbedded(m, rows.map((r) => r.id)));
-    await this.deps.runs.add(run.runId, { embedded: rows.length });
-    return { status: 'embedded', embedded: rows.length, tokens };
+    const outcome = await embeddings.claimBatch(run.runId, batch, async (rows, m) => {
+      if (!(await catalogs.exists(run.catalogId))) return { status: 'catalog-deleted' as const, embedded: 0, tokens: 0 };
+      // Cheap check before paying for tokens: a holder that lost the lease stops here.
+      if (!(await this.lease.holds(fence))) throw new FencedError(fence.catalogId, fence.fence);
+      const { vectors, tokens } = await embedder.embed(rows.map((r) => r.content), signal);
+      const points: VectorPoint[] = rows.map((row, j) => ({
+        id: row.id,
+        vector: vectors[j] ?? [],
+        payload: {
+          catalog_id: run.catalogId,
+          kind: row.kind,
+          schema: stringOrNull(row.metadata.schema),
+          table: stringOrNull(row.metadata.table),
+          column: stringOrNull(row.metadata.column),
+          chunk_key: row.chunkKey,
+          content_hash: row.contentHash,
+        },
+      }));
+      await this.upsertPatiently(points, signal);
+      await assertFence(m, fence);
+      await embeddings.markEmbedded(m, rows.map((r) => r.id));
+      return { status: 'embedded' as const, embedded: rows.length, tokens };
+    });
+    if (outcome.claimed) {
+      // Counted once the checkpoint is committed: a run's tokens are those of the chunks it embedded.
+      if (outcome.value.embedded > 0) await this.deps.runs.add(run.runId, { embedded: outcome.value.embedded, tokens: outcome.value.tokens });
+      return outcome.value;
+    }
+    return outcome.remaining > 0 ? { status: 'busy', embedded: 0, tokens: 0 } : { status: 'nothing-to-do', embedded: 0, tokens: 0 };
+  }
+
+  /** Upserts, waiting out Qdrant outages with capped backoff for up to `upsertPatienceMs`. */
+  private async upsertPatiently(points: VectorPoint[], signal?: AbortSignal): Promise<void> {
+    const deadline = Date.now() + (this.deps.upsertPatienceMs ?? 5 * 60_000);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.deps.store.upsert(points);
+        return;
+      } catch (error) {
+        if (Date.now() >= deadline || signal?.aborted || isPermanentStoreError(error)) throw error;
+        const delay = Math.min(15_000, 500 * 2 ** (attempt - 1));
+        this.deps.logger.warn({ attempt, delay, err: error }, 'point upsert failed; keeping the vectors and trying again');
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
   }
 
   /** Batches of the run that still have rows without a point. */
@@ -402,6 +427,12 @@ export async function runBounded<T>(items: readonly T[], limit: number, work: (i
   const outcomes = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, lane));
   const rejected = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
   if (rejected) throw rejected.reason;
+}
+
+/** A 4xx of Qdrant other than 429: a retry cannot fix it (a wrong vector size, a malformed request). */
+function isPermanentStoreError(error: unknown): boolean {
+  const status = (error as { status?: unknown }).status;
+  return typeof status === 'number' && status >= 400 && status < 500 && status !== 429 && status !== 404;
 }
 
 function stringOrNull(value: unknown): string | null {

@@ -14,5 +14,5 @@ describe('start-up with a bad configuration', () => {
       .find((l) => l.level === 60);
     expect(fatal?.msg).toMatch(/Invalid configuration \(3 problems\)/);
     for (const key of ['QDRANT_PORT', 'REDIS_URL', 'QUEUE_PREFIX']) expect(fatal?.msg).toContain(key);
-  });
+  }, 60_000);
 });

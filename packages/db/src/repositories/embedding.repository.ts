@@ -109,15 +109,35 @@ export class EmbeddingRepository {
     );
   }
 
-  /** The rows of one batch of a run that still have no point. */
-  async batchToEmbed(runId: string, batch: number): Promise<RowToEmbed[]> {
-    return this.dataSource.query(
-      `SELECT id, kind, chunk_key AS "chunkKey", content, metadata, content_hash AS "contentHash"
-         FROM dq_embeddings
-        WHERE index_run_id = $1 AND batch = $2 AND status = 'pending' AND embedded_at IS NULL
-        ORDER BY chunk_key`,
-      [runId, batch],
-    );
+  /**
+   * Claims the rows of one batch of a run that still have no point and runs `work` on them inside one
+   * transaction that holds them `FOR UPDATE SKIP LOCKED`: a second execution of the same batch (a job taken
+   * up again while its first execution still runs, after a Redis outage or a lost lock) finds them claimed
+   * and does not pay for them again. `work` marks them embedded through the manager it gets, so the claim and
+   * the checkpoint commit together. A process that dies drops its connection, and with it the claim.
+   */
+  async claimBatch<T>(
+    runId: string,
+    batch: number,
+    work: (rows: RowToEmbed[], m: EntityManager) => Promise<T>,
+  ): Promise<{ claimed: true; value: T } | { claimed: false; remaining: number }> {
+    return this.dataSource.transaction(async (m) => {
+      const rows: RowToEmbed[] = await m.query(
+        `SELECT id, kind, chunk_key AS "chunkKey", content, metadata, content_hash AS "contentHash"
+           FROM dq_embeddings
+          WHERE index_run_id = $1 AND batch = $2 AND status = 'pending' AND embedded_at IS NULL
+          ORDER BY chunk_key
+          FOR UPDATE SKIP LOCKED`,
+        [runId, batch],
+      );
+      if (rows.length > 0) return { claimed: true as const, value: await work(rows, m) };
+      const left: { n: string }[] = await m.query(
+        `SELECT count(*) AS n FROM dq_embeddings
+          WHERE index_run_id = $1 AND batch = $2 AND status = 'pending' AND embedded_at IS NULL`,
+        [runId, batch],
+      );
+      return { claimed: false as const, remaining: Number(left[0]?.n ?? 0) };
+    });
   }
 
   /** Batches of a run that still have rows without a point. */

@@ -264,7 +264,14 @@ describe('query app', () => {
     it('answers /healthz and /readyz with 200 when Postgres and Qdrant answer', async () => {
       await request(app).get('/healthz').expect(200, { status: 'ok' });
       const ready = await request(app).get('/readyz').expect(200);
-      expect(ready.body).toEqual({ status: 'ready', checks: { postgres: true, qdrant: true } });
+      expect(ready.body).toEqual({ status: 'ready', checks: { postgres: true, qdrant: true, collection: true } });
+    });
+
+    it('answers /readyz with 503 when the collection is missing, as after a Qdrant restarted empty', async () => {
+      const lost = new QdrantStore({ url: qdrant.url, collection: uniqueName('lost'), dimensions: embedder.dimensions });
+      const other = createApp({ logger, dataSource: db.dataSource, store: lost, search: new SearchService(embedder, lost, new EmbeddingRepository(db.dataSource)) });
+      const ready = await request(other).get('/readyz').expect(503);
+      expect(ready.body).toEqual({ status: 'not ready', checks: { postgres: true, qdrant: true, collection: false } });
     });
 
     it('answers an unknown route with 404 in the error shape', async () => {

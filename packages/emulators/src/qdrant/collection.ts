@@ -1,6 +1,6 @@
-import { type Payload, compileFilter, rawValuesAt } from './filter';
+import { type Payload, type Predicate, compileFilter, rawValuesAt } from './filter';
 import { type PointId, comparePointIds, pointKey } from './point-id';
-import { higherIsBetter, passesThreshold, prepareQuery, prepareVector, scorePrepared } from './scoring';
+import { type PreparedVector, higherIsBetter, passesThreshold, prepareQuery, prepareVector, scorePrepared } from './scoring';
 import { SparseIndex } from './sparse-index';
 import { ValueIndex } from './value-index';
 import { TopHits } from './top-hits';
@@ -12,11 +12,17 @@ export interface PayloadIndex {
   params?: Record<string, unknown>;
 }
 
+/** The vectors of a stored point: dense ones prepared for scoring, sparse ones sorted. */
+export interface StoredVectors {
+  dense: Map<string, PreparedVector>;
+  sparse: Map<string, SparseVector>;
+}
+
 /** A point as stored: dense vectors already normalised for Cosine, sparse vectors sorted. */
 export interface StoredPoint {
   id: PointId;
   key: string;
-  vectors: PointVectors;
+  vectors: StoredVectors;
   payload: Payload;
   /** Operation id of the write that last touched the point (Qdrant's `version`). */
   version: number;
@@ -45,6 +51,8 @@ export interface ScoredStoredPoint {
   point: StoredPoint;
   score: number;
 }
+
+const ACCEPT_ALL: Predicate = () => true;
 
 /** Payload index types whose values a {@link ValueIndex} can hold. */
 const VALUE_INDEX_TYPES = new Set(['keyword', 'integer', 'uuid', 'bool']);
@@ -81,7 +89,7 @@ export class Collection {
     const op = this.nextOperationId();
     for (const p of points) {
       const key = pointKey(p.id);
-      const dense = new Map<string, number[]>();
+      const dense = new Map<string, PreparedVector>();
       for (const [name, v] of p.vectors.dense) dense.set(name, prepareVector(this.layout.dense.get(name)!.distance, v));
       this.store({ id: p.id, key, vectors: { dense, sparse: p.vectors.sparse }, payload: p.payload, version: op });
     }
@@ -130,9 +138,9 @@ export class Collection {
 
   /** Points matching a raw filter, in no particular order. */
   select(filter: unknown): StoredPoint[] {
-    const test = compileFilter(filter);
+    const { points, test } = this.plan(filter);
     const out: StoredPoint[] = [];
-    for (const p of this.candidates(filter)) if (test(p)) out.push(p);
+    for (const p of points) if (test(p)) out.push(p);
     return out;
   }
 
@@ -149,9 +157,9 @@ export class Collection {
   searchDense(name: string, query: readonly number[], options: SearchOptions): ScoredStoredPoint[] {
     const distance = this.layout.dense.get(name)!.distance;
     const prepared = prepareQuery(distance, query);
-    const test = compileFilter(options.filter);
+    const { points, test } = this.plan(options.filter);
     const best = new TopHits<StoredPoint>(options.limit, higherIsBetter(distance));
-    for (const p of this.candidates(options.filter)) {
+    for (const p of points) {
       const stored = p.vectors.dense.get(name);
       if (!stored || options.exclude?.has(p.key) || !test(p)) continue;
       const s = scorePrepared(distance, stored, prepared);
@@ -169,15 +177,16 @@ export class Collection {
   searchSparse(name: string, rawQuery: SparseVector, options: SearchOptions): ScoredStoredPoint[] {
     const index = this.sparseIndexes.get(name)!;
     const query = this.modifySparseQuery(name, rawQuery);
-    const test = compileFilter(options.filter);
+    const narrowed = this.indexedCandidates(options.filter);
+    const useNarrowed = narrowed !== undefined && narrowed.size < index.cost(query);
+    const test = useNarrowed && this.isSingleIndexedCondition(options.filter) ? ACCEPT_ALL : compileFilter(options.filter);
     const best = new TopHits<StoredPoint>(options.limit, true);
     const consider = (p: StoredPoint, s: number): void => {
       if (options.exclude?.has(p.key) || !test(p)) return;
       if (options.scoreThreshold !== undefined && s < options.scoreThreshold) return;
       best.offer(p, s);
     };
-    const narrowed = this.indexedCandidates(options.filter);
-    if (narrowed !== undefined && narrowed.size < index.cost(query)) {
+    if (useNarrowed) {
       for (const key of narrowed) {
         const p = this.points.get(key);
         const stored = p?.vectors.sparse.get(name);
@@ -272,16 +281,34 @@ export class Collection {
     };
   }
 
-  /** The points a filter can match: an indexed value posting list when `must` allows it, else all. */
-  private candidates(filter: unknown): Iterable<StoredPoint> {
+  /**
+   * How to evaluate a filter: the points it can match (an indexed value posting list when `must` allows
+   * it, else all) and the test left to apply to them (none when the posting list is the whole filter).
+   */
+  private plan(filter: unknown): { points: Iterable<StoredPoint>; test: Predicate } {
+    const test = compileFilter(filter);
     const keys = this.indexedCandidates(filter);
-    if (keys === undefined) return this.points.values();
-    const out: StoredPoint[] = [];
+    if (keys === undefined) return { points: this.points.values(), test };
+    const points: StoredPoint[] = [];
     for (const k of keys) {
       const p = this.points.get(k);
-      if (p) out.push(p);
+      if (p) points.push(p);
     }
-    return out;
+    return { points, test: this.isSingleIndexedCondition(filter) ? ACCEPT_ALL : test };
+  }
+
+  /** True for `{must: C}` / `{must: [C]}` (possibly nested) where C matches an indexed field by value. */
+  private isSingleIndexedCondition(filter: unknown): boolean {
+    if (typeof filter !== 'object' || filter === null) return false;
+    const { must, ...others } = filter as { must?: unknown };
+    if (Object.values(others).some((v) => v !== undefined && v !== null)) return false;
+    const list = Array.isArray(must) ? must : [must];
+    if (list.length !== 1) return false;
+    const c = list[0] as { key?: unknown; must?: unknown } | null | undefined;
+    if (typeof c !== 'object' || c === null) return false;
+    if (typeof c.key !== 'string') return this.isSingleIndexedCondition(c);
+    const keys = Object.keys(c).filter((k) => (c as Record<string, unknown>)[k] !== undefined && (c as Record<string, unknown>)[k] !== null);
+    return keys.length === 2 && keys.includes('match') && this.conditionCandidates(c) !== undefined;
   }
 
   /**

@@ -238,12 +238,20 @@ function compileValuesCount(key: string, raw: unknown): Predicate {
   };
 }
 
+/** Dotted keys already split into path segments (filters run once per candidate point). */
+const PATHS = new Map<string, string[]>();
+
 /**
  * Values at a dotted key, before arrays at the end of the path are opened: `a.b` walks into nested
  * objects and through arrays of objects on the way (`a[].b` is accepted as the same path).
  */
 export function rawValuesAt(payload: Payload, key: string): unknown[] {
-  const segments = key.split('.').map((s) => s.replace(/\[\]$/, ''));
+  let segments = PATHS.get(key);
+  if (segments === undefined) {
+    segments = key.split('.').map((s) => s.replace(/\[\]$/, ''));
+    if (PATHS.size >= 10_000) PATHS.clear();
+    PATHS.set(key, segments);
+  }
   let current: unknown[] = [payload];
   for (const segment of segments) {
     const next: unknown[] = [];

@@ -48,7 +48,7 @@ function vectorOutput(c: Collection, p: StoredPoint, selection: VectorSelection)
   const entries: [string, unknown][] = [];
   for (const name of c.layout.dense.keys()) {
     const v = p.vectors.dense.get(name);
-    if (v && wanted(name)) entries.push([name, v]);
+    if (v && wanted(name)) entries.push([name, Array.from(v)]);
   }
   for (const name of c.layout.sparse.keys()) {
     const v = p.vectors.sparse.get(name);

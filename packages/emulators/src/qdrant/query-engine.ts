@@ -186,7 +186,8 @@ export class QueryEngine {
       const id = parsePointId(raw);
       const point = c.get(id);
       if (!point) throw QdrantError.pointNotFound(id);
-      const vector = dense ? point.vectors.dense.get(using) : point.vectors.sparse.get(using);
+      const stored = dense ? point.vectors.dense.get(using) : point.vectors.sparse.get(using);
+      const vector = stored instanceof Float64Array ? Array.from(stored) : stored;
       if (!vector) throw QdrantError.wrongInput(`Vector ${using === UNNAMED ? 'default' : using} of point ${id} is missing`);
       return { kind: 'nearest', vector, exclude: new Set([pointKey(id)]) };
     }

@@ -41,7 +41,17 @@ export interface Config {
   };
   api: { host: string; port: number; maxUploadBytes: number };
   query: { host: string; port: number };
-  worker: { concurrency: number };
+  worker: {
+    concurrency: number;
+    /** BullMQ job lock: a killed process's jobs are taken up again after at most this plus `stalledIntervalMs`. */
+    lockDurationMs: number;
+    stalledIntervalMs: number;
+    maxStalledCount: number;
+    /** How long a catalog's write lease lives without renewal (a dead holder keeps it at most this long). */
+    leaseTtlMs: number;
+    /** Period of the reconcile job (0: only on demand). */
+    reconcileIntervalMs: number;
+  };
 }
 
 function postgresUrl(env: ParsedEnv): string {
@@ -116,6 +126,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     },
     api: { host: env.API_HOST, port: env.API_PORT, maxUploadBytes: env.MAX_UPLOAD_BYTES },
     query: { host: env.QUERY_HOST, port: env.QUERY_PORT },
-    worker: { concurrency: env.WORKER_CONCURRENCY },
+    worker: {
+      concurrency: env.WORKER_CONCURRENCY,
+      lockDurationMs: env.WORKER_LOCK_DURATION_MS,
+      stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
+      maxStalledCount: env.WORKER_MAX_STALLED_COUNT,
+      leaseTtlMs: env.CATALOG_LEASE_TTL_MS,
+      reconcileIntervalMs: env.RECONCILE_INTERVAL_MS,
+    },
   };
 }

@@ -113,7 +113,7 @@ describe(OpenAIEmulator.name, () => {
   it('counts inputs and tokens of successful requests only', async () => {
     await embed({ model: 'text-embedding-3-small', input: ['a b', 'c'] });
     await embed({ model: 'nope', input: 'x' });
-    expect(emulator.stats).toEqual({ requests: 2, succeeded: 1, failed: 1, serverErrors: 0, rateLimited: 0, inputs: 2, tokens: 3 });
+    expect(emulator.stats).toMatchObject({ requests: 2, succeeded: 1, failed: 1, serverErrors: 0, rateLimited: 0, inputs: 2, tokens: 3 });
   });
 
   it('takes a fixed latency plus a part that grows with the request tokens', async () => {
@@ -158,6 +158,16 @@ describe(OpenAIEmulator.name, () => {
     await embed({ model: 'text-embedding-3-small', input: 'a b' });
     await embed({ model: 'nope', input: 'x' });
     await embed({ model: 'text-embedding-3-small', input: 'a b' });
-    expect(emulator.stats).toEqual({ requests: 4, succeeded: 1, failed: 3, serverErrors: 2, rateLimited: 0, inputs: 1, tokens: 2 });
+    expect(emulator.stats).toEqual({
+      requests: 4,
+      succeeded: 1,
+      failed: 3,
+      serverErrors: 2,
+      rateLimited: 0,
+      inputs: 1,
+      tokens: 2,
+      firstRequestAt: now,
+      lastSucceededAt: now,
+    });
   });
 });

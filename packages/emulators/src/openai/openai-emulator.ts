@@ -45,6 +45,10 @@ export interface OpenAIEmulatorStats {
   inputs: number;
   /** Tokens embedded by successful requests: what the API bills. */
   tokens: number;
+  /** When the first embeddings request arrived (the emulator's clock, ms), or null. */
+  firstRequestAt: number | null;
+  /** When the last successful answer was sent (the emulator's clock, ms), or null. */
+  lastSucceededAt: number | null;
 }
 
 /** Failures to inject into the next requests. */
@@ -72,7 +76,17 @@ const NOMINAL_LIMITS = { requests: 10_000, tokens: 10_000_000 };
 /** The route the product calls; the spec lists it as `/embeddings` under the server URL `…/v1`. */
 const EMBEDDINGS_PATH = '/v1/embeddings';
 
-const emptyStats = (): OpenAIEmulatorStats => ({ requests: 0, succeeded: 0, rateLimited: 0, failed: 0, serverErrors: 0, inputs: 0, tokens: 0 });
+const emptyStats = (): OpenAIEmulatorStats => ({
+  requests: 0,
+  succeeded: 0,
+  rateLimited: 0,
+  failed: 0,
+  serverErrors: 0,
+  inputs: 0,
+  tokens: 0,
+  firstRequestAt: null,
+  lastSucceededAt: null,
+});
 
 /**
  * An OpenAI `POST /v1/embeddings` server: deterministic hashing vectors (texts sharing words are close),
@@ -190,6 +204,7 @@ export class OpenAIEmulator extends EmulatorServer {
   private async embeddings(req: Request, res: Response): Promise<void> {
     this.counters.requests += 1;
     const started = this.now();
+    this.counters.firstRequestAt ??= started;
     try {
       this.authorize(req);
       const failure = this.takeInjectedFailure();
@@ -210,6 +225,7 @@ export class OpenAIEmulator extends EmulatorServer {
       this.counters.succeeded += 1;
       this.counters.inputs += request.inputs.length;
       this.counters.tokens += request.totalTokens;
+      this.counters.lastSucceededAt = this.now();
       this.commonHeaders(res);
       res.set('openai-model', request.model.name);
       res.set('openai-processing-ms', String(Math.max(0, this.now() - started)));

@@ -1,6 +1,6 @@
 import { loadConfig } from '@catalog-indexer/config';
 import { openConfiguredDataSource } from '@catalog-indexer/db';
-import { createEmbedder } from '@catalog-indexer/embeddings';
+import { createEmbedder, createRateLimiter } from '@catalog-indexer/embeddings';
 import { createLogger, exitOnStartupFailure, maskUrl } from '@catalog-indexer/logger';
 import { JobProducer, createRedisConnection } from '@catalog-indexer/queue';
 import { createQdrantStore } from '@catalog-indexer/vector-store';
@@ -10,11 +10,13 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, name: 'worker' });
   const dataSource = await openConfiguredDataSource(config.postgres, 'worker');
-  const embedder = createEmbedder(config.embeddings, logger.child({ component: 'embeddings' }));
-  const store = createQdrantStore(config.qdrant, embedder.dimensions, logger.child({ component: 'qdrant' }));
-  await store.ensureCollection();
   const connection = createRedisConnection(config.redis.url, 'worker');
   const producerConnection = createRedisConnection(config.redis.url, 'worker');
+  // Every worker process shares the API's rate limit (EMBEDDING_RPM / EMBEDDING_TPM) and its 429 pauses.
+  const limiter = createRateLimiter(config.embeddings, { connection: producerConnection, prefix: config.queue.prefix });
+  const embedder = createEmbedder(config.embeddings, logger.child({ component: 'embeddings' }), { limiter });
+  const store = createQdrantStore(config.qdrant, embedder.dimensions, logger.child({ component: 'qdrant' }));
+  await store.ensureCollection();
   const producer = new JobProducer(producerConnection, config.queue.prefix);
   if (config.worker.reconcileIntervalMs > 0) {
     // One schedule for the whole deployment: every worker upserts the same scheduler id.

@@ -77,6 +77,9 @@ export const envSchema = z.object({
   EMBEDDING_BATCH_MAX_INPUTS: positiveInt.max(2048).default(512),
   EMBEDDING_MAX_RETRIES: z.coerce.number().int().min(0).max(20).default(5),
   EMBEDDING_TIMEOUT_MS: positiveInt.default(60_000),
+  // The API's limits for the key and model, shared by every worker through Redis; unset = not limited here.
+  EMBEDDING_RPM: positiveInt.optional(),
+  EMBEDDING_TPM: positiveInt.optional(),
 
   API_HOST: z.string().min(1).default('0.0.0.0'),
   API_PORT: port.default(3000),

@@ -34,6 +34,10 @@ export interface Config {
     batchMaxInputs: number;
     maxRetries: number;
     timeoutMs: number;
+    /** Requests per minute all workers together may send (`EMBEDDING_RPM`); undefined = no client-side limit. */
+    requestsPerMinute: number | undefined;
+    /** Tokens per minute all workers together may send (`EMBEDDING_TPM`); undefined = no client-side limit. */
+    tokensPerMinute: number | undefined;
   };
   api: { host: string; port: number; maxUploadBytes: number };
   query: { host: string; port: number };
@@ -117,6 +121,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       batchMaxInputs: env.EMBEDDING_BATCH_MAX_INPUTS,
       maxRetries: env.EMBEDDING_MAX_RETRIES,
       timeoutMs: env.EMBEDDING_TIMEOUT_MS,
+      requestsPerMinute: env.EMBEDDING_RPM,
+      tokensPerMinute: env.EMBEDDING_TPM,
     },
     api: { host: env.API_HOST, port: env.API_PORT, maxUploadBytes: env.MAX_UPLOAD_BYTES },
     query: { host: env.QUERY_HOST, port: env.QUERY_PORT },

@@ -7,8 +7,8 @@ import { createApp } from './app';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, name: 'api' });
-  const dataSource = await openConfiguredDataSource(config.postgres, 'api');
-  const redis = createRedisConnection(config.redis.url, 'producer');
+  const dataSource = await openConfiguredDataSource(config.postgres, 'api', logger);
+  const redis = createRedisConnection(config.redis, 'producer');
   const jobs = new JobProducer(redis, config.queue.prefix);
   const app = createApp({
     logger,

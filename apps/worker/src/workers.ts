@@ -3,9 +3,8 @@ import { CatalogRepository, EmbeddingRepository, IndexRunRepository, type DataSo
 import { type Embedder } from '@catalog-indexer/embeddings';
 import { type Logger } from '@catalog-indexer/logger';
 import { CleanupService, ReindexService } from '@catalog-indexer/pipeline';
-import { createJobWorker, type Worker } from '@catalog-indexer/queue';
+import { createJobWorker, RedisErrorBackoff, type RedisClient, type Worker } from '@catalog-indexer/queue';
 import { type QdrantStore } from '@catalog-indexer/vector-store';
-import { type Redis } from 'ioredis';
 import { cleanupJob } from './jobs/cleanup.job';
 import { reindexJob } from './jobs/reindex.job';
 
@@ -13,7 +12,7 @@ export interface WorkerDeps {
   config: Config;
   logger: Logger;
   dataSource: DataSource;
-  connection: Redis;
+  connection: RedisClient;
   store: QdrantStore;
   embedder: Embedder;
 }
@@ -38,6 +37,7 @@ export function startWorkers(deps: WorkerDeps): Worker {
   worker.on('failed', (job, error) =>
     log.warn({ jobId: job?.id, name: job?.name, attemptsMade: job?.attemptsMade, err: error }, 'job failed'),
   );
-  worker.on('error', (error) => log.error({ err: error }, 'worker error'));
+  // Failed Redis calls pause the worker with capped exponential backoff and are logged as summaries.
+  new RedisErrorBackoff({ logger: log }).attach(worker);
   return worker;
 }

@@ -21,4 +21,5 @@ export {
   type HydratedEmbedding,
 } from './repositories/embedding.repository';
 export { IndexRunRepository, type IndexRunCounts } from './repositories/index-run.repository';
+export { checkConnectionBudget, type ConnectionBudget } from './connection-budget';
 export type { DataSource } from 'typeorm';

@@ -76,3 +76,12 @@ export async function waitForHttp(url: string, timeoutMs: number, describe: () =
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+/** The message of the first fatal (level 60) JSON log line in a process's output, if any. */
+export function fatalLogMessage(output: string): string | undefined {
+  return output
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { level?: number; msg?: string })
+    .find((l) => l.level === 60)?.msg;
+}

@@ -8,7 +8,9 @@ export {
   type JobPayload,
   type JobInput,
 } from './job-catalog';
-export { createRedisConnection } from './connection';
+export { createRedisConnection, isCluster, masterNodes, type RedisClient, type RedisTarget } from './connection';
 export { JobProducer, type EnqueuedJob, type JobView } from './job-producer';
 export { createJobWorker, type JobHandler, type JobHandlers, type JobWorkerOptions } from './job-worker';
-export { UnrecoverableError, type Job, type Queue, type Worker } from 'bullmq';
+export { queueReadiness, type QueueReadiness } from './queue-readiness';
+export { RedisErrorBackoff, type PausableWorker, type RedisErrorBackoffOptions } from './redis-error-backoff';
+export { Queue, UnrecoverableError, type Job, type Worker } from 'bullmq';

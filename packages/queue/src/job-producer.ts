@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, type Job } from 'bullmq';
-import { type Redis } from 'ioredis';
+import { type RedisClient } from './connection';
 import { CATALOG_QUEUE, jobCatalog, parsePayload, type JobInput, type JobName } from './job-catalog';
 
 export interface EnqueuedJob {
@@ -28,7 +28,7 @@ export interface JobView {
 export class JobProducer {
   readonly queue: Queue;
 
-  constructor(connection: Redis, prefix: string) {
+  constructor(connection: RedisClient, prefix: string) {
     this.queue = new Queue(CATALOG_QUEUE, { connection, prefix });
   }
 

@@ -80,6 +80,17 @@ describe(RedisErrorBackoff.name, () => {
     expect(lines.at(-1)!.msg).toContain('redis calls succeed again after 2000 failures');
   });
 
+  it('never resumes a worker that is closing', () => {
+    const { logger } = capturedLogger();
+    const worker = new RecordingWorker();
+    new RedisErrorBackoff({ logger, initialDelayMs: 1_000 }).attach(worker);
+    worker.emit('error', new Error('NOPERM'));
+    worker.emit('closing');
+    jest.advanceTimersByTime(60_000);
+    worker.emit('error', new Error('NOPERM'));
+    expect(worker.calls).toEqual(['pause']);
+  });
+
   it('starts from the shortest pause again after calls have succeeded', () => {
     const { logger } = capturedLogger();
     const worker = new RecordingWorker();

@@ -3,6 +3,7 @@ import { type Logger } from '@catalog-indexer/logger';
 /** What the backoff needs of a BullMQ Worker: its `error` events, and pausing and resuming it. */
 export interface PausableWorker {
   on(event: 'error', listener: (error: Error) => void): unknown;
+  on(event: 'closing', listener: () => void): unknown;
   pause(doNotWaitActive?: boolean): Promise<void>;
   resume(): unknown;
 }
@@ -49,10 +50,15 @@ export class RedisErrorBackoff {
     this.summaryIntervalMs = options.summaryIntervalMs ?? 10_000;
   }
 
-  /** Listens to the worker's errors. One backoff per worker. */
+  /** Listens to the worker's errors. One backoff per worker; it stops when the worker closes. */
   attach(worker: PausableWorker): this {
     this.worker = worker;
     worker.on('error', (error) => this.onError(error));
+    worker.on('closing', () => {
+      // A closing worker must not be resumed by a pending timer.
+      this.stop();
+      this.worker = undefined;
+    });
     return this;
   }
 

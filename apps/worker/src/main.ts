@@ -2,7 +2,7 @@ import { loadConfig } from '@catalog-indexer/config';
 import { openConfiguredDataSource } from '@catalog-indexer/db';
 import { createEmbedder, createRateLimiter } from '@catalog-indexer/embeddings';
 import { createLogger, exitOnStartupFailure, maskUrl } from '@catalog-indexer/logger';
-import { JobProducer, createRedisConnection } from '@catalog-indexer/queue';
+import { CATALOG_QUEUE, JobProducer, Queue, createRedisConnection } from '@catalog-indexer/queue';
 import { createQdrantStore } from '@catalog-indexer/vector-store';
 import { startHealthServer } from './health-server';
 import { startWorkers } from './workers';
@@ -24,10 +24,12 @@ async function main(): Promise<void> {
     await producer.queue.upsertJobScheduler('reconcile-all', { every: config.worker.reconcileIntervalMs }, { name: 'reconcile', data: {} });
   }
   const worker = startWorkers({ config, logger, dataSource, connection, producer, store, embedder });
+  // Readiness asks the queue through the worker's own connection: what the worker itself can reach.
+  const healthQueue = new Queue(CATALOG_QUEUE, { connection, prefix: config.queue.prefix });
   const health =
     config.worker.healthPort === undefined
       ? undefined
-      : await startHealthServer({ dataSource, queue: producer.queue, worker }, config.worker.healthPort);
+      : await startHealthServer({ dataSource, queue: healthQueue, worker }, config.worker.healthPort);
   logger.info(
     {
       pid: process.pid,
@@ -51,6 +53,7 @@ async function main(): Promise<void> {
       health?.close();
       await worker.close();
       await producer.close();
+      await healthQueue.close();
       connection.disconnect();
       producerConnection.disconnect();
       await dataSource.destroy();

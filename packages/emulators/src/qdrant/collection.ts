@@ -1,5 +1,6 @@
 import { type Payload, type Predicate, compileFilter, rawValuesAt } from './filter';
 import { type PointId, comparePointIds, pointKey } from './point-id';
+import { QdrantError } from './qdrant-error';
 import { type PreparedVector, higherIsBetter, passesThreshold, prepareQuery, prepareVector, scorePrepared } from './scoring';
 import { SparseIndex } from './sparse-index';
 import { ValueIndex } from './value-index';
@@ -92,6 +93,39 @@ export class Collection {
       const dense = new Map<string, PreparedVector>();
       for (const [name, v] of p.vectors.dense) dense.set(name, prepareVector(this.layout.dense.get(name)!.distance, v));
       this.store({ id: p.id, key, vectors: { dense, sparse: p.vectors.sparse }, payload: p.payload, version: op });
+    }
+    return op;
+  }
+
+  /**
+   * Sets the given vectors of existing points, keeping their other vectors and payload; every id must
+   * exist (checked before anything changes). Returns the operation id.
+   */
+  updateVectors(updates: readonly { id: PointId; vectors: PointVectors }[]): number {
+    const missing = updates.find((u) => !this.points.has(pointKey(u.id)));
+    if (missing) throw QdrantError.pointNotFound(missing.id);
+    const op = this.nextOperationId();
+    for (const u of updates) {
+      const old = this.points.get(pointKey(u.id))!;
+      const dense = new Map(old.vectors.dense);
+      for (const [name, v] of u.vectors.dense) dense.set(name, prepareVector(this.layout.dense.get(name)!.distance, v));
+      const sparse = new Map([...old.vectors.sparse, ...u.vectors.sparse]);
+      this.store({ ...old, vectors: { dense, sparse }, version: op });
+    }
+    return op;
+  }
+
+  /** Removes the named vectors from the given points; returns the operation id. */
+  deleteVectors(targets: readonly StoredPoint[], names: readonly string[]): number {
+    const op = this.nextOperationId();
+    for (const p of targets) {
+      const dense = new Map(p.vectors.dense);
+      const sparse = new Map(p.vectors.sparse);
+      for (const name of names) {
+        dense.delete(name);
+        sparse.delete(name);
+      }
+      this.store({ ...p, vectors: { dense, sparse }, version: op });
     }
     return op;
   }

@@ -5,7 +5,7 @@ import { sleep } from '../shared/sleep';
 import { Collection, type PayloadIndex, type PointInput, type StoredPoint } from './collection';
 import { applySettingsUpdate, parseCreateSettings } from './collection-settings';
 import { type Payload, compileFilter } from './filter';
-import { type PointId, parsePointId, pointKey } from './point-id';
+import { parsePointId } from './point-id';
 import { batchVectors, deleteKey, pointInput, pointRecord, scoredRecord, setAtKey } from './point-io';
 import { QdrantError } from './qdrant-error';
 import { QueryEngine } from './query-engine';
@@ -485,10 +485,7 @@ export class QdrantEmulator extends EmulatorServer {
     const projection = withPayload(body.with_payload, true);
     const vectors = withVector(body, false);
     compileFilter(body.filter);
-    const ordered = c.ordered(body.filter);
-    const start = offset === undefined ? 0 : firstAtOrAfter(ordered, offset);
-    const page = ordered.slice(start, start + limit);
-    const next = ordered[start + limit];
+    const { points: page, next } = c.page(body.filter, offset, limit);
     this.ok(res, {
       points: page.map((p) => pointRecord(c, p, projection, vectors)),
       next_page_offset: next ? next.id : null,
@@ -600,12 +597,3 @@ function elapsed(res: Response): number {
   return started === undefined ? 0 : Number(process.hrtime.bigint() - started) / 1e9;
 }
 
-function firstAtOrAfter(ordered: readonly StoredPoint[], offset: PointId): number {
-  const key = pointKey(offset);
-  const exact = ordered.findIndex((p) => pointKey(p.id) === key);
-  if (exact >= 0) return exact;
-  const after = ordered.findIndex((p) =>
-    typeof p.id === typeof offset ? p.id > offset : typeof offset === 'number',
-  );
-  return after < 0 ? ordered.length : after;
-}

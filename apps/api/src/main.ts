@@ -2,14 +2,17 @@ import { loadConfig } from '@catalog-indexer/config';
 import { CatalogRepository, IndexRunRepository, openConfiguredDataSource } from '@catalog-indexer/db';
 import { createLogger, exitOnStartupFailure, maskUrl } from '@catalog-indexer/logger';
 import { createRedisConnection, JobProducer } from '@catalog-indexer/queue';
+import { createQdrantStore } from '@catalog-indexer/vector-store';
 import { createApp } from './app';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, name: 'api' });
-  const dataSource = await openConfiguredDataSource(config.postgres, 'api');
-  const redis = createRedisConnection(config.redis.url, 'producer');
+  const dataSource = await openConfiguredDataSource(config.postgres, 'api', logger);
+  const redis = createRedisConnection(config.redis, 'producer');
   const jobs = new JobProducer(redis, config.queue.prefix);
+  // Read-only use: counting a catalog's points for GET /v1/catalogs/:id/index.
+  const store = createQdrantStore(config.qdrant, config.embeddings.dimensions, logger.child({ component: 'qdrant' }));
   const app = createApp({
     logger,
     dataSource,
@@ -18,6 +21,7 @@ async function main(): Promise<void> {
     runs: new IndexRunRepository(dataSource),
     jobs,
     maxUploadBytes: config.api.maxUploadBytes,
+    countPoints: (catalogId) => store.count(catalogId).catch(() => null),
   });
   const server = app.listen(config.api.port, config.api.host, () => {
     logger.info(

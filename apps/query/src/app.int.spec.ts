@@ -2,7 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { type Express } from 'express';
 import request from 'supertest';
 import { flattenItems, shopCatalog, type Catalog } from '@catalog-indexer/catalog';
-import { CatalogRepository, EmbeddingRepository, IndexRunRepository, openDataSource, type DataSource } from '@catalog-indexer/db';
+import {
+  CatalogRepository,
+  EmbeddingRepository,
+  IndexRunRepository,
+  LeaseRepository,
+  PointDeletionRepository,
+  openDataSource,
+  type DataSource,
+} from '@catalog-indexer/db';
 import { LocalEmbedder } from '@catalog-indexer/embeddings';
 import { QdrantEmulator } from '@catalog-indexer/emulators';
 import { createLogger } from '@catalog-indexer/logger';
@@ -77,7 +85,16 @@ describe('query app', () => {
     await store.ensureCollection();
     catalogs = new CatalogRepository(db.dataSource);
     const embeddings = new EmbeddingRepository(db.dataSource);
-    reindex = new ReindexService({ catalogs, embeddings, runs: new IndexRunRepository(db.dataSource), store, embedder, logger });
+    reindex = new ReindexService({
+      catalogs,
+      embeddings,
+      runs: new IndexRunRepository(db.dataSource),
+      leases: new LeaseRepository(db.dataSource),
+      deletions: new PointDeletionRepository(db.dataSource),
+      store,
+      embedder,
+      logger,
+    });
     shopId = (await catalogs.create(toNew(shopCatalog))).id;
     const twin = structuredClone<Catalog>(shopCatalog);
     twin.name = 'shop-twin';
@@ -247,7 +264,14 @@ describe('query app', () => {
     it('answers /healthz and /readyz with 200 when Postgres and Qdrant answer', async () => {
       await request(app).get('/healthz').expect(200, { status: 'ok' });
       const ready = await request(app).get('/readyz').expect(200);
-      expect(ready.body).toEqual({ status: 'ready', checks: { postgres: true, qdrant: true } });
+      expect(ready.body).toEqual({ status: 'ready', checks: { postgres: true, qdrant: true, collection: true } });
+    });
+
+    it('answers /readyz with 503 when the collection is missing, as after a Qdrant restarted empty', async () => {
+      const lost = new QdrantStore({ url: qdrant.url, collection: uniqueName('lost'), dimensions: embedder.dimensions });
+      const other = createApp({ logger, dataSource: db.dataSource, store: lost, search: new SearchService(embedder, lost, new EmbeddingRepository(db.dataSource)) });
+      const ready = await request(other).get('/readyz').expect(503);
+      expect(ready.body).toEqual({ status: 'not ready', checks: { postgres: true, qdrant: true, collection: false } });
     });
 
     it('answers an unknown route with 404 in the error shape', async () => {

@@ -24,6 +24,8 @@ export function createApp(deps: QueryDeps): Express {
     const checks = {
       postgres: await deps.dataSource.query('SELECT 1').then(() => true, () => false),
       qdrant: await deps.store.ping(),
+      // A Qdrant that restarted empty answers, but has nothing to search until a worker recreates and refills it.
+      collection: await deps.store.collectionExists().catch(() => false),
     };
     const ready = Object.values(checks).every(Boolean);
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });

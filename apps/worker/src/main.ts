@@ -1,20 +1,33 @@
 import { loadConfig } from '@catalog-indexer/config';
 import { openConfiguredDataSource } from '@catalog-indexer/db';
-import { createEmbedder } from '@catalog-indexer/embeddings';
+import { createEmbedder, createRateLimiter } from '@catalog-indexer/embeddings';
 import { createLogger, exitOnStartupFailure, maskUrl } from '@catalog-indexer/logger';
-import { createRedisConnection } from '@catalog-indexer/queue';
+import { JobProducer, createRedisConnection } from '@catalog-indexer/queue';
 import { createQdrantStore } from '@catalog-indexer/vector-store';
+import { startHealthServer } from './health-server';
 import { startWorkers } from './workers';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, name: 'worker' });
-  const dataSource = await openConfiguredDataSource(config.postgres, 'worker');
-  const embedder = createEmbedder(config.embeddings, logger.child({ component: 'embeddings' }));
+  const dataSource = await openConfiguredDataSource(config.postgres, 'worker', logger);
+  const connection = createRedisConnection(config.redis, 'worker');
+  const producerConnection = createRedisConnection(config.redis, 'worker');
+  // Every worker process shares the API's rate limit (EMBEDDING_RPM / EMBEDDING_TPM) and its 429 pauses.
+  const limiter = createRateLimiter(config.embeddings, { connection: producerConnection, prefix: config.queue.prefix });
+  const embedder = createEmbedder(config.embeddings, logger.child({ component: 'embeddings' }), { limiter });
   const store = createQdrantStore(config.qdrant, embedder.dimensions, logger.child({ component: 'qdrant' }));
   await store.ensureCollection();
-  const connection = createRedisConnection(config.redis.url, 'worker');
-  const worker = startWorkers({ config, logger, dataSource, connection, store, embedder });
+  const producer = new JobProducer(producerConnection, config.queue.prefix);
+  if (config.worker.reconcileIntervalMs > 0) {
+    // One schedule for the whole deployment: every worker upserts the same scheduler id.
+    await producer.queue.upsertJobScheduler('reconcile-all', { every: config.worker.reconcileIntervalMs }, { name: 'reconcile', data: {} });
+  }
+  const worker = startWorkers({ config, logger, dataSource, connection, producer, store, embedder });
+  const health =
+    config.worker.healthPort === undefined
+      ? undefined
+      : await startHealthServer({ dataSource, queue: producer.queue, worker }, config.worker.healthPort);
   logger.info(
     {
       pid: process.pid,
@@ -23,15 +36,23 @@ async function main(): Promise<void> {
       collection: config.qdrant.collection,
       database: maskUrl(config.postgres.url),
       queuePrefix: config.queue.prefix,
+      stalledIntervalMs: config.worker.stalledIntervalMs,
+      redisCluster: config.redis.cluster,
+      healthPort: config.worker.healthPort,
     },
     'worker ready',
   );
+  // SIGTERM: stop taking jobs and let the active ones (one batch each, or a step of a reindex) finish; a job
+  // still running when the grace period ends is handed back by its lock expiring (a stall), never lost.
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'worker shutting down: finishing active jobs');
     setTimeout(() => process.exit(1), 30_000).unref();
     void (async () => {
+      health?.close();
       await worker.close();
+      await producer.close();
       connection.disconnect();
+      producerConnection.disconnect();
       await dataSource.destroy();
       process.exit(0);
     })();

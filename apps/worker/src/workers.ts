@@ -1,43 +1,79 @@
 import { type Config } from '@catalog-indexer/config';
-import { CatalogRepository, EmbeddingRepository, IndexRunRepository, type DataSource } from '@catalog-indexer/db';
+import {
+  CatalogRepository,
+  EmbeddingRepository,
+  IndexRunRepository,
+  LeaseRepository,
+  PointDeletionRepository,
+  type DataSource,
+} from '@catalog-indexer/db';
 import { type Embedder } from '@catalog-indexer/embeddings';
 import { type Logger } from '@catalog-indexer/logger';
-import { CleanupService, ReindexService } from '@catalog-indexer/pipeline';
-import { createJobWorker, type Worker } from '@catalog-indexer/queue';
+import { CleanupService, ReconcileService, ReindexService } from '@catalog-indexer/pipeline';
+import { createJobWorker, RedisErrorBackoff, type JobProducer, type RedisClient, type Worker } from '@catalog-indexer/queue';
 import { type QdrantStore } from '@catalog-indexer/vector-store';
-import { type Redis } from 'ioredis';
 import { cleanupJob } from './jobs/cleanup.job';
+import { embedBatchJob } from './jobs/embed-batch.job';
+import { reconcileJob } from './jobs/reconcile.job';
 import { reindexJob } from './jobs/reindex.job';
 
 export interface WorkerDeps {
   config: Config;
   logger: Logger;
   dataSource: DataSource;
-  connection: Redis;
+  /** The worker's blocking connection (BullMQ waits for Redis forever on it). */
+  connection: RedisClient;
+  /** Adds batch jobs, follow-ups and reindexes asked for by the reconciler. */
+  producer: JobProducer;
   store: QdrantStore;
   embedder: Embedder;
 }
 
 /** The BullMQ worker of this process, with one handler per job name of the catalog. */
 export function startWorkers(deps: WorkerDeps): Worker {
-  const catalogs = new CatalogRepository(deps.dataSource);
-  const embeddings = new EmbeddingRepository(deps.dataSource);
-  const runs = new IndexRunRepository(deps.dataSource);
+  const { config } = deps;
+  const repositories = {
+    catalogs: new CatalogRepository(deps.dataSource),
+    embeddings: new EmbeddingRepository(deps.dataSource),
+    runs: new IndexRunRepository(deps.dataSource),
+    leases: new LeaseRepository(deps.dataSource),
+    deletions: new PointDeletionRepository(deps.dataSource),
+  };
   const logger = deps.logger.child({ component: 'pipeline' });
-  const reindex = new ReindexService({ catalogs, embeddings, runs, store: deps.store, embedder: deps.embedder, logger });
-  const cleanup = new CleanupService({ catalogs, embeddings, runs, store: deps.store, logger });
+  const common = { ...repositories, store: deps.store, logger, leaseTtlMs: config.worker.leaseTtlMs };
+  const reindex = new ReindexService({
+    ...common,
+    embedder: deps.embedder,
+    batchMaxInputs: config.embeddings.batchMaxInputs,
+    batchMaxTokens: config.embeddings.batchMaxTokens,
+  });
+  const cleanup = new CleanupService(common);
+  const reconcile = new ReconcileService(common);
+  const coalescer = deps.producer.coalescer;
   const worker = createJobWorker({
     connection: deps.connection,
-    prefix: deps.config.queue.prefix,
-    concurrency: deps.config.worker.concurrency,
-    handlers: { reindex: reindexJob(reindex), cleanup: cleanupJob(cleanup) },
+    prefix: config.queue.prefix,
+    concurrency: config.worker.concurrency,
+    lockDuration: config.worker.lockDurationMs,
+    stalledInterval: config.worker.stalledIntervalMs,
+    maxStalledCount: config.worker.maxStalledCount,
+    handlers: {
+      reindex: reindexJob({ service: reindex, coalescer, producer: deps.producer }),
+      'embed-batch': embedBatchJob(reindex),
+      cleanup: cleanupJob(cleanup, coalescer),
+      reconcile: reconcileJob(reconcile, deps.producer),
+    },
   });
   const log = deps.logger.child({ component: 'worker' });
-  worker.on('active', (job) => log.info({ jobId: job.id, name: job.name, catalogId: (job.data as { catalogId?: string }).catalogId }, 'job started'));
-  worker.on('completed', (job) => log.info({ jobId: job.id, name: job.name, result: job.returnvalue as unknown }, 'job completed'));
+  worker.on('active', (job) => log.debug({ jobId: job.id, name: job.name, catalogId: (job.data as { catalogId?: string }).catalogId }, 'job started'));
+  worker.on('completed', (job) => {
+    const level = job.name === 'embed-batch' ? 'debug' : 'info';
+    log[level]({ jobId: job.id, name: job.name, result: job.returnvalue as unknown }, 'job completed');
+  });
   worker.on('failed', (job, error) =>
     log.warn({ jobId: job?.id, name: job?.name, attemptsMade: job?.attemptsMade, err: error }, 'job failed'),
   );
-  worker.on('error', (error) => log.error({ err: error }, 'worker error'));
+  // Failed Redis calls pause the worker with capped exponential backoff and are logged as summaries.
+  new RedisErrorBackoff({ logger: log }).attach(worker);
   return worker;
 }

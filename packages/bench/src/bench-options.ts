@@ -19,7 +19,8 @@ const FLAGS = {
   dimensions: { env: 'BENCH_DIMENSIONS', fallback: 1536, min: 1 },
 } as const;
 
-function flagValue(argv: string[], name: string): string | undefined {
+/** The value of `--name V` or `--name=V` in argv, if given. */
+export function flagValue(argv: string[], name: string): string | undefined {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === `--${name}`) return argv[i + 1];
@@ -28,32 +29,45 @@ function flagValue(argv: string[], name: string): string | undefined {
   return undefined;
 }
 
+/** An integer flag: `--name N`, else its environment variable, else the fallback. */
+export interface IntegerFlag {
+  env: string;
+  fallback: number;
+  min: number;
+}
+
+/**
+ * Reads integer flags from argv (first) and the environment; an unknown flag or an invalid value is an
+ * error that names it.
+ */
+export function readIntegerFlags<K extends string>(argv: string[], env: NodeJS.ProcessEnv, flags: Record<K, IntegerFlag>): Record<K, number> {
+  const names = Object.keys(flags) as K[];
+  const known = new Set<string>(['help', ...names]);
+  for (const arg of argv) {
+    const m = /^--([a-z0-9-]+)/.exec(arg);
+    if (m && !known.has(m[1]!)) throw new Error(`unknown flag ${arg}; known: ${[...known].map((k) => `--${k}`).join(', ')}`);
+  }
+  const values = {} as Record<K, number>;
+  for (const name of names) {
+    const { env: variable, fallback, min } = flags[name];
+    const raw = flagValue(argv, name) ?? env[variable];
+    if (raw === undefined || raw === '') {
+      values[name] = fallback;
+      continue;
+    }
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min) throw new Error(`--${name} (${variable}) must be an integer >= ${min}, got "${raw}"`);
+    values[name] = value;
+  }
+  return values;
+}
+
 /**
  * Reads the options from argv (first) and the environment. `--databases` defaults to every database of
  * tables.json; an invalid value is an error that names the flag.
  */
 export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions {
-  const known = new Set(['help', ...Object.keys(FLAGS)]);
-  for (const arg of argv) {
-    const m = /^--([a-z-]+)/.exec(arg);
-    if (m && !known.has(m[1]!)) throw new Error(`unknown flag ${arg}; known: ${[...known].map((k) => `--${k}`).join(', ')}`);
-  }
-  const read = (name: keyof typeof FLAGS): number => {
-    const { env: variable, fallback, min } = FLAGS[name];
-    const raw = flagValue(argv, name) ?? env[variable];
-    if (raw === undefined || raw === '') return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min) throw new Error(`--${name} (${variable}) must be an integer >= ${min}, got "${raw}"`);
-    return value;
-  };
-  return {
-    databases: read('databases'),
-    queries: read('queries'),
-    warmup: read('warmup'),
-    dimensions: read('dimensions'),
-    model: 'text-embedding-3-small',
-    editFraction: 0.01,
-  };
+  return { ...readIntegerFlags(argv, env, FLAGS), model: 'text-embedding-3-small', editFraction: 0.01 };
 }
 
 export const USAGE =

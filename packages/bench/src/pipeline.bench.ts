@@ -12,6 +12,8 @@ import {
   CatalogRepository,
   EmbeddingRepository,
   IndexRunRepository,
+  LeaseRepository,
+  PointDeletionRepository,
   openDataSource,
   type DataSource,
   type HydratedEmbedding,
@@ -22,6 +24,7 @@ import { createLogger } from '@catalog-indexer/logger';
 import { ReindexService, type ReindexResult } from '@catalog-indexer/pipeline';
 import { createTestDatabase, uniqueName, type TestDatabase } from '@catalog-indexer/testing';
 import { QdrantStore } from '@catalog-indexer/vector-store';
+import { Cleanup, progress } from './bench-cleanup';
 import { parseBenchOptions, USAGE, type BenchOptions } from './bench-options';
 import {
   buildSpiderCatalog,
@@ -37,33 +40,6 @@ import { elapsed, round, summarize } from './stats';
 /** Results per query, as apps/query returns them (it asks Qdrant for 1.5× as many; see notes). */
 const QUERY_LIMIT = 10;
 const SLICE_SIZE = 512;
-
-const progress = (message: string): void => {
-  process.stderr.write(`[bench] ${message}\n`);
-};
-
-/** Cleanup steps, run once in reverse order whether the run succeeds, fails or is interrupted. */
-class Cleanup {
-  private readonly steps: { name: string; run: () => Promise<unknown> }[] = [];
-  private done: Promise<void> | undefined;
-
-  add(name: string, run: () => Promise<unknown>): void {
-    this.steps.push({ name, run });
-  }
-
-  run(): Promise<void> {
-    this.done ??= (async () => {
-      for (const step of this.steps.reverse()) {
-        try {
-          await step.run();
-        } catch (error) {
-          progress(`cleanup "${step.name}" failed: ${error instanceof Error ? error.message : String(error)}`);
-        }
-      }
-    })();
-    return this.done;
-  }
-}
 
 interface Wiring {
   db: TestDatabase<DataSource>;
@@ -99,7 +75,9 @@ async function wire(options: BenchOptions, cleanup: Cleanup): Promise<Wiring> {
   const catalogs = new CatalogRepository(db.dataSource);
   const embeddings = new EmbeddingRepository(db.dataSource);
   const runs = new IndexRunRepository(db.dataSource);
-  const service = new ReindexService({ catalogs, embeddings, runs, store, embedder, logger, sliceSize: SLICE_SIZE });
+  const leases = new LeaseRepository(db.dataSource);
+  const deletions = new PointDeletionRepository(db.dataSource);
+  const service = new ReindexService({ catalogs, embeddings, runs, leases, deletions, store, embedder, logger, batchMaxInputs: SLICE_SIZE });
   return { db, openai, store, catalogs, embeddings, runs, embedder, service };
 }
 

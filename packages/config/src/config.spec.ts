@@ -45,6 +45,23 @@ describe(loadConfig.name, () => {
     expect(loadConfig({ EMBEDDING_MODEL: 'text-embedding-3-small', EMBEDDING_DIMENSIONS: '256' }).embeddings.dimensions).toBe(256);
   });
 
+  it('reads the shared embedding rate limits, unlimited when unset', () => {
+    expect(loadConfig({}).embeddings).toMatchObject({ requestsPerMinute: undefined, tokensPerMinute: undefined });
+    expect(loadConfig({ EMBEDDING_RPM: '3000', EMBEDDING_TPM: '1000000' }).embeddings).toMatchObject({
+      requestsPerMinute: 3000,
+      tokensPerMinute: 1_000_000,
+    });
+    const error = (() => {
+      try {
+        loadConfig({ EMBEDDING_TPM: '0', EMBEDDING_RPM: 'many' });
+      } catch (e) {
+        return e as ConfigError;
+      }
+      throw new Error('a bad limit was accepted');
+    })();
+    expect(error.problems.map((p) => p.key).sort()).toEqual(['EMBEDDING_RPM', 'EMBEDDING_TPM']);
+  });
+
   it('names every bad key in one error', () => {
     let error: unknown;
     try {

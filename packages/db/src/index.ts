@@ -17,8 +17,14 @@ export {
 export {
   EmbeddingRepository,
   type IndexedChunk,
+  type PendingChunk,
   type NewEmbedding,
+  type RowToEmbed,
   type HydratedEmbedding,
 } from './repositories/embedding.repository';
+export { LeaseRepository, assertFence, type Fence, type LeaseView } from './repositories/lease.repository';
+export { PointDeletionRepository, type DuePointDeletion } from './repositories/point-deletion.repository';
+export { FencedError } from './errors/fenced.error';
 export { IndexRunRepository, type IndexRunCounts } from './repositories/index-run.repository';
-export type { DataSource } from 'typeorm';
+export { checkConnectionBudget, type ConnectionBudget } from './connection-budget';
+export type { DataSource, EntityManager } from 'typeorm';

@@ -3,11 +3,28 @@ import { type Logger } from '@catalog-indexer/logger';
 import { type Embedder } from './embedder';
 import { LocalEmbedder } from './local.embedder';
 import { OpenAIEmbedder } from './openai.embedder';
+import { type RateLimiter } from './rate-limiter';
+
+/** What {@link createEmbedder} may be given besides the configuration. */
+export interface CreateEmbedderOptions {
+  /** Shared rate limiter (see {@link createRateLimiter}); used by the OpenAI embedder only. */
+  limiter?: RateLimiter;
+}
 
 /** The embedder the configuration asks for: OpenAI (or a compatible server) with a key, else local. */
-export function createEmbedder(config: Config['embeddings'], logger: Logger): Embedder {
+export function createEmbedder(config: Config['embeddings'], logger: Logger, options: CreateEmbedderOptions = {}): Embedder {
   if (config.provider === 'openai' && config.apiKey) {
-    logger.info({ model: config.model, dimensions: config.dimensions, baseUrl: config.baseUrl ?? 'https://api.openai.com/v1' }, 'embeddings: OpenAI API');
+    logger.info(
+      {
+        model: config.model,
+        dimensions: config.dimensions,
+        baseUrl: config.baseUrl ?? 'https://api.openai.com/v1',
+        requestsPerMinute: config.requestsPerMinute ?? 'unlimited',
+        tokensPerMinute: config.tokensPerMinute ?? 'unlimited',
+        sharedLimiter: options.limiter !== undefined,
+      },
+      'embeddings: OpenAI API',
+    );
     return new OpenAIEmbedder({
       apiKey: config.apiKey,
       baseUrl: config.baseUrl,
@@ -18,6 +35,7 @@ export function createEmbedder(config: Config['embeddings'], logger: Logger): Em
       batchMaxInputs: config.batchMaxInputs,
       maxRetries: config.maxRetries,
       timeoutMs: config.timeoutMs,
+      limiter: options.limiter,
       logger,
     });
   }

@@ -1,7 +1,11 @@
 export { hashingVector, words, countTokens, truncateToTokens } from '@catalog-indexer/text';
-export type { Embedder, EmbeddingResult } from './embedder';
+export type { Embedder, EmbeddingResult, EmbeddingStats } from './embedder';
 export { LocalEmbedder } from './local.embedder';
 export { OpenAIEmbedder, type OpenAIEmbedderOptions } from './openai.embedder';
 export { EmbeddingRequestError } from './embedding.error';
-export { createEmbedder } from './create-embedder';
+export { createEmbedder, type CreateEmbedderOptions } from './create-embedder';
+export { createRateLimiter } from './create-rate-limiter';
+export type { RateLimiter, RateLimitGrant } from './rate-limiter';
+export { RedisRateLimiter, type RedisRateLimiterOptions } from './redis-rate-limiter';
+export { retryAfterMs } from './retry-after';
 export { packBatches, OPENAI_LIMITS, type BatchLimits, type PreparedInput } from './batching';

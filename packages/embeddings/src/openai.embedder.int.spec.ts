@@ -36,7 +36,7 @@ describe(OpenAIEmbedder.name, () => {
 
   const bodies = (): EmbeddingsBody[] => exchanges.map((e) => e.requestBody as EmbeddingsBody);
   const embedder = (options: Partial<OpenAIEmbedderOptions> = {}): OpenAIEmbedder =>
-    new OpenAIEmbedder({ apiKey: API_KEY, baseUrl, model: MODEL, dimensions: DIMENSIONS, maxRetries: 2, ...options });
+    new OpenAIEmbedder({ apiKey: API_KEY, baseUrl, model: MODEL, dimensions: DIMENSIONS, maxRetries: 2, retryBaseMs: 20, ...options });
 
   beforeAll(async () => {
     const { url } = await emulator.start(0);
@@ -140,7 +140,7 @@ describe(OpenAIEmbedder.name, () => {
   });
 
   it('returns nothing and calls nothing for no texts', async () => {
-    await expect(embedder().embed([])).resolves.toEqual({ vectors: [], tokens: 0 });
+    await expect(embedder().embed([])).resolves.toMatchObject({ vectors: [], tokens: 0, stats: { requests: 0 } });
     expect(emulator.stats.requests).toBe(0);
   });
 
@@ -177,6 +177,28 @@ describe(OpenAIEmbedder.name, () => {
     expect(emulator.stats).toMatchObject({ requests: 3, failed: 2, succeeded: 1 });
     expect(exchanges.map((x) => x.status)).toEqual([503, 503, 200]);
     expect(exchanges.map((x) => x.requestHeaders['x-stainless-retry-count'])).toEqual(['0', '1', '2']);
+  });
+
+  it('keeps sending after more 429s than it has retries, without counting them as failures', async () => {
+    emulator.failNext({ count: 4, status: 429, retryAfterMs: 30 });
+    const result = await embedder({ maxRetries: 1 }).embed(['orders']);
+    expect(result.vectors).toEqual([expectedVector('orders')]);
+    expect(exchanges.map((x) => x.status)).toEqual([429, 429, 429, 429, 200]);
+    expect(result.stats).toMatchObject({ requests: 5, rateLimited: 4, retries: 0 });
+    expect(result.stats!.waitedMs).toBeGreaterThanOrEqual(4 * 25);
+  });
+
+  it('backs off exponentially up to a cap between retries of 5xx answers', async () => {
+    emulator.failNext({ count: 4, status: 500 });
+    const started = Date.now();
+    const e = embedder({ maxRetries: 4, retryBaseMs: 40, retryMaxMs: 80 });
+    const result = await e.embed(['orders']);
+    const elapsed = Date.now() - started;
+    // 40, 80, 80, 80 ms (each less up to a quarter of jitter): 210 to 280 ms; uncapped it would be 600.
+    expect(elapsed).toBeGreaterThanOrEqual(200);
+    expect(elapsed).toBeLessThan(550);
+    expect(result.stats).toMatchObject({ requests: 5, retries: 4, rateLimited: 0 });
+    expect(e.stats).toMatchObject({ requests: 5, retries: 4, tokens: result.tokens });
   });
 
   it('throws the server error, not a permanent one, when retries run out', async () => {
@@ -235,6 +257,8 @@ describe(createEmbedder.name, () => {
     batchMaxInputs: 2,
     maxRetries: 0,
     timeoutMs: 10_000,
+    requestsPerMinute: undefined,
+    tokensPerMinute: undefined,
     ...overrides,
   });
 

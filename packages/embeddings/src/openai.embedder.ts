@@ -1,9 +1,12 @@
 import OpenAI from 'openai';
 import { type Logger } from '@catalog-indexer/logger';
 import { OPENAI_LIMITS, packBatches, type BatchLimits, type PreparedInput } from './batching';
-import { type Embedder, type EmbeddingResult } from './embedder';
+import { type Embedder, type EmbeddingResult, type EmbeddingStats } from './embedder';
 import { EmbeddingRequestError } from './embedding.error';
+import { setTimeout as delay } from 'node:timers/promises';
 import { truncateToTokens } from '@catalog-indexer/text';
+import { type RateLimiter } from './rate-limiter';
+import { retryAfterMs } from './retry-after';
 
 export interface OpenAIEmbedderOptions {
   apiKey: string;
@@ -17,16 +20,31 @@ export interface OpenAIEmbedderOptions {
   /** Tokens per request (at most 300,000); below 8,191 it also caps each input, which is truncated to fit. */
   batchMaxTokens?: number;
   batchMaxInputs?: number;
+  /** Retries of a request after a 5xx, 408, 409, timeout or connection error (429s are not counted). */
   maxRetries?: number;
   timeoutMs?: number;
+  /** First backoff after a transient failure, doubled each time; default 500 ms. */
+  retryBaseMs?: number;
+  /** Longest backoff after a transient failure; default 8 s. */
+  retryMaxMs?: number;
+  /**
+   * Admits each request within the API's limits and holds all requests after a 429; shared by every
+   * process when it is a {@link RedisRateLimiter}. Without one, a 429 holds only the call that got it.
+   */
+  limiter?: RateLimiter;
   logger?: Logger;
 }
+
+const emptyStats = (): EmbeddingStats => ({ requests: 0, tokens: 0, rateLimited: 0, retries: 0, waitedMs: 0 });
 
 /**
  * Embeds through the official `openai` SDK. Texts are counted with cl100k_base, cut to the per-input limit
  * (a chunk over it is truncated, never sent to fail), and packed into requests within the input and token
- * limits. The SDK retries 408/409/429/5xx and connection errors with backoff, honouring `retry-after`;
- * errors that a retry cannot fix become {@link EmbeddingRequestError}.
+ * limits. Each request first takes its place from the rate limiter; a 429 pauses every process sharing the
+ * limiter for its `retry-after` and the request is sent again, however often that happens, without counting
+ * as a failure. 5xx, 408, 409, timeouts and connection errors are retried with capped exponential backoff
+ * (the SDK's own retries are off, so that the limiter alone decides when to send). Errors that a retry
+ * cannot fix become {@link EmbeddingRequestError}.
  */
 export class OpenAIEmbedder implements Embedder {
   readonly model: string;
@@ -36,6 +54,11 @@ export class OpenAIEmbedder implements Embedder {
   private readonly encoding: 'base64' | 'float';
   private readonly sendDimensions: boolean;
   private readonly logger: Logger | undefined;
+  private readonly limiter: RateLimiter | undefined;
+  private readonly maxRetries: number;
+  private readonly retryBaseMs: number;
+  private readonly retryMaxMs: number;
+  private readonly totals = emptyStats();
 
   constructor(options: OpenAIEmbedderOptions) {
     this.model = options.model;
@@ -43,7 +66,16 @@ export class OpenAIEmbedder implements Embedder {
     this.encoding = options.encoding ?? 'base64';
     this.sendDimensions = options.sendDimensions ?? options.model.startsWith('text-embedding-3');
     this.logger = options.logger;
-    const maxTokensPerRequest = Math.min(options.batchMaxTokens ?? OPENAI_LIMITS.maxTokensPerRequest, OPENAI_LIMITS.maxTokensPerRequest);
+    this.limiter = options.limiter;
+    this.maxRetries = options.maxRetries ?? 5;
+    this.retryBaseMs = options.retryBaseMs ?? 500;
+    this.retryMaxMs = options.retryMaxMs ?? 8_000;
+    // A request must fit one minute of the token limit, or it could never be sent.
+    const maxTokensPerRequest = Math.min(
+      options.batchMaxTokens ?? OPENAI_LIMITS.maxTokensPerRequest,
+      OPENAI_LIMITS.maxTokensPerRequest,
+      options.limiter?.tokensPerMinute ?? Infinity,
+    );
     this.limits = {
       maxInputs: Math.min(options.batchMaxInputs ?? OPENAI_LIMITS.maxInputs, OPENAI_LIMITS.maxInputs),
       // A request budget below the per-input limit also caps each input: one input alone must fit a request.
@@ -53,9 +85,14 @@ export class OpenAIEmbedder implements Embedder {
     this.client = new OpenAI({
       apiKey: options.apiKey,
       baseURL: options.baseUrl,
-      maxRetries: options.maxRetries ?? 5,
+      maxRetries: 0,
       timeout: options.timeoutMs ?? 60_000,
     });
+  }
+
+  /** Every call since this embedder was made: requests, billed tokens, 429s, retries, time waited. */
+  get stats(): EmbeddingStats {
+    return { ...this.totals };
   }
 
   async embed(texts: string[], signal?: AbortSignal): Promise<EmbeddingResult> {
@@ -69,10 +106,18 @@ export class OpenAIEmbedder implements Embedder {
       return { index, text: cut.text, tokens: cut.tokens };
     });
     const vectors: number[][] = new Array<number[]>(texts.length);
-    let tokens = 0;
+    const stats = emptyStats();
     for (const batch of packBatches(prepared, this.limits)) {
-      const response = await this.request(batch.map((b) => b.text), signal);
-      tokens += response.usage?.total_tokens ?? batch.reduce((s, b) => s + b.tokens, 0);
+      const counted = batch.reduce((s, b) => s + b.tokens, 0);
+      const response = await this.request(
+        batch.map((b) => b.text),
+        counted,
+        stats,
+        signal,
+      );
+      const billed = response.usage?.total_tokens ?? counted;
+      stats.tokens += billed;
+      this.totals.tokens += billed;
       if (response.data.length !== batch.length) {
         throw new EmbeddingRequestError(`the embeddings API returned ${response.data.length} vectors for ${batch.length} inputs`);
       }
@@ -88,26 +133,92 @@ export class OpenAIEmbedder implements Embedder {
         vectors[input.index] = item.embedding;
       }
     }
-    return { vectors, tokens };
+    return { vectors, tokens: stats.tokens, stats };
   }
 
-  private async request(input: string[], signal?: AbortSignal): Promise<OpenAI.CreateEmbeddingResponse> {
-    try {
-      return await this.client.embeddings.create(
-        {
-          model: this.model,
-          input,
-          // Omitted, the SDK asks for base64 and decodes it to floats itself; given explicitly, it would hand
-          // back the raw base64 strings.
-          ...(this.encoding === 'float' ? { encoding_format: 'float' as const } : {}),
-          ...(this.sendDimensions ? { dimensions: this.dimensions } : {}),
-        },
-        { signal },
-      );
-    } catch (error) {
-      throw classify(error);
+  /** Sends one request until it succeeds, waiting out 429s and retrying transient failures. */
+  private async request(input: string[], tokens: number, stats: EmbeddingStats, signal?: AbortSignal): Promise<OpenAI.CreateEmbeddingResponse> {
+    let attempt = 0;
+    let failures = 0;
+    let rateLimited = 0;
+    const count = (key: 'requests' | 'rateLimited' | 'retries' | 'waitedMs', amount = 1): void => {
+      stats[key] += amount;
+      this.totals[key] += amount;
+    };
+    for (;;) {
+      const grant = await this.limiter?.acquire(tokens, signal);
+      if (grant) count('waitedMs', grant.waitedMs);
+      count('requests');
+      try {
+        return await this.client.embeddings.create(
+          {
+            model: this.model,
+            input,
+            // Omitted, the SDK asks for base64 and decodes it to floats itself; given explicitly, it would hand
+            // back the raw base64 strings.
+            ...(this.encoding === 'float' ? { encoding_format: 'float' as const } : {}),
+            ...(this.sendDimensions ? { dimensions: this.dimensions } : {}),
+          },
+          // The SDK does not retry here (maxRetries 0), so it would always say 0.
+          { signal, headers: { 'X-Stainless-Retry-Count': String(attempt) } },
+        );
+      } catch (error) {
+        attempt += 1;
+        const rateLimit = rateLimitOf(error);
+        if (rateLimit) {
+          count('rateLimited');
+          rateLimited += 1;
+          // The API did not count the refused request; the pause (shared) keeps everyone off it meanwhile.
+          if (grant) await this.limiter?.refund(grant);
+          const waitMs = rateLimit.retryAfterMs ?? Math.min(60_000, 1_000 * 2 ** Math.min(rateLimited - 1, 6));
+          this.logger?.warn({ waitMs, rateLimited, tokens }, 'embeddings API answered 429: pausing and sending again');
+          const started = Date.now();
+          if (this.limiter) await this.limiter.pause(waitMs);
+          else await delay(waitMs, undefined, { signal });
+          count('waitedMs', Date.now() - started);
+          continue;
+        }
+        if (isTransient(error) && failures < this.maxRetries) {
+          failures += 1;
+          count('retries');
+          const backoff = Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** (failures - 1));
+          const waitMs = backoff * (0.75 + Math.random() * 0.25);
+          this.logger?.warn({ err: error, failures, waitMs }, 'embeddings request failed: retrying');
+          await delay(waitMs, undefined, { signal });
+          continue;
+        }
+        throw classify(error);
+      }
     }
   }
+}
+
+/** A 429 `rate_limit_exceeded` worth waiting for, with its `retry-after-ms` / `retry-after` if given. */
+function rateLimitOf(error: unknown): { retryAfterMs: number | undefined } | undefined {
+  if (!(error instanceof OpenAI.APIError)) return undefined;
+  const { status, headers } = answerOf(error);
+  if (status !== 429) return undefined;
+  if (error.code === 'insufficient_quota' || headers?.get('x-should-retry') === 'false') return undefined;
+  // "Limit 1000, Requested 1200": this request alone is over the limit and will never be accepted.
+  const sizes = /Limit (\d+),(?: Used \d+,)? Requested (\d+)/.exec(error.message);
+  if (sizes && Number(sizes[2]) > Number(sizes[1])) return undefined;
+  return { retryAfterMs: retryAfterMs(headers) };
+}
+
+/** The status and headers of an API error (none for connection errors). */
+function answerOf(error: object): { status: number | undefined; headers: Headers | undefined } {
+  const { status, headers } = error as { status?: unknown; headers?: unknown };
+  return { status: typeof status === 'number' ? status : undefined, headers: headers instanceof Headers ? headers : undefined };
+}
+
+/** Failures that another attempt may get past: 408, 409, 5xx, timeouts and lost connections. */
+function isTransient(error: unknown): boolean {
+  if (error instanceof OpenAI.APIUserAbortError) return false;
+  if (error instanceof OpenAI.APIConnectionError) return true;
+  if (!(error instanceof OpenAI.APIError)) return false;
+  const { status, headers } = answerOf(error);
+  if (headers?.get('x-should-retry') === 'false') return false;
+  return status === 408 || status === 409 || (status !== undefined && status >= 500);
 }
 
 /** Errors a retry cannot fix become {@link EmbeddingRequestError}; the rest are thrown as they are. */
@@ -118,7 +229,10 @@ function classify(error: unknown): unknown {
   if (status === 429 && code === 'insufficient_quota') {
     return new EmbeddingRequestError(`embeddings quota exhausted: ${error.message}`, status, code);
   }
-  if (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 409 && status !== 429) {
+  if (status === 429) {
+    return new EmbeddingRequestError(`embeddings request over the API's rate limit on its own: ${error.message}`, status, code);
+  }
+  if (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 409) {
     const hint = status === 401 ? ' (check OPENAI_API_KEY)' : status === 404 ? ' (check EMBEDDING_MODEL and OPENAI_BASE_URL)' : '';
     return new EmbeddingRequestError(`embeddings request refused with ${status}${hint}: ${error.message}`, status, code);
   }

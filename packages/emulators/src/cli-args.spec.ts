@@ -2,7 +2,7 @@ import { parseCliArgs } from './cli-args';
 
 describe(parseCliArgs.name, () => {
   it('starts both emulators on the usual ports by default', () => {
-    expect(parseCliArgs([])).toEqual({ which: 'all', port: 6333, openaiPort: 6335, apiKey: undefined });
+    expect(parseCliArgs([])).toEqual({ which: 'all', port: 6333, openaiPort: 6335, apiKey: undefined, openai: {} });
   });
 
   it('reads the emulator, ports and API key', () => {
@@ -11,8 +11,16 @@ describe(parseCliArgs.name, () => {
       port: 0,
       openaiPort: 7000,
       apiKey: 'k',
+      openai: {},
     });
     expect(parseCliArgs(['openai']).port).toBe(6335);
+  });
+
+  it('reads the OpenAI emulator latency and rate limits', () => {
+    const args = parseCliArgs(['openai', '--latency-ms', '300', '--latency-per-1k-tokens-ms', '20', '--tpm', '1000000', '--rpm', '3000']);
+    expect(args.openai).toEqual({ latencyMs: 300, latencyPer1kTokensMs: 20, tokensPerMinute: 1_000_000, requestsPerMinute: 3000 });
+    expect(() => parseCliArgs(['openai', '--tpm', '0'])).toThrow(/--tpm must be a number >= 1/);
+    expect(() => parseCliArgs(['openai', '--latency-ms', 'slow'])).toThrow(/--latency-ms/);
   });
 
   it('rejects unknown emulators, flags and ports with the usage', () => {

@@ -6,9 +6,21 @@ export interface CliArgs {
   /** Port of the OpenAI emulator when both start. */
   openaiPort: number;
   apiKey?: string;
+  /** Switches of the OpenAI emulator; each undefined when its flag was not given. */
+  openai: {
+    latencyMs?: number;
+    latencyPer1kTokensMs?: number;
+    tokensPerMinute?: number;
+    requestsPerMinute?: number;
+  };
 }
 
-const USAGE = 'usage: cli.ts qdrant|openai|all [--port N] [--openai-port N] [--api-key KEY]';
+const USAGE =
+  'usage: cli.ts qdrant|openai|all [--port N] [--openai-port N] [--api-key KEY] ' +
+  '[--latency-ms N] [--latency-per-1k-tokens-ms N] [--tpm N] [--rpm N]';
+
+/** Flags of the OpenAI emulator: latency (fixed and per 1,000 tokens) and rate limits. */
+const OPENAI_FLAGS = ['latency-ms', 'latency-per-1k-tokens-ms', 'tpm', 'rpm'];
 
 /**
  * Parses `qdrant|openai|all --port N --openai-port N --api-key KEY`. Default ports are the real services'
@@ -25,7 +37,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     flags.set(flag.slice(2), value);
   }
   for (const flag of flags.keys()) {
-    if (!['port', 'openai-port', 'api-key'].includes(flag)) throw new Error(`unknown flag --${flag}; ${USAGE}`);
+    if (!['port', 'openai-port', 'api-key', ...OPENAI_FLAGS].includes(flag)) throw new Error(`unknown flag --${flag}; ${USAGE}`);
   }
   const port = (name: string, fallback: number): number => {
     const raw = flags.get(name);
@@ -35,5 +47,23 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     return n;
   };
   const single = which === 'openai' ? 6335 : 6333;
-  return { which, port: port('port', single), openaiPort: port('openai-port', 6335), apiKey: flags.get('api-key') };
+  const number = (name: string, min: number): number | undefined => {
+    const raw = flags.get(name);
+    if (raw === undefined) return undefined;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number >= ${min}, got "${raw}"`);
+    return n;
+  };
+  return {
+    which,
+    port: port('port', single),
+    openaiPort: port('openai-port', 6335),
+    apiKey: flags.get('api-key'),
+    openai: {
+      latencyMs: number('latency-ms', 0),
+      latencyPer1kTokensMs: number('latency-per-1k-tokens-ms', 0),
+      tokensPerMinute: number('tpm', 1),
+      requestsPerMinute: number('rpm', 1),
+    },
+  };
 }

@@ -18,10 +18,11 @@ async function main(): Promise<void> {
   }
   if (args.which === 'openai' || args.which === 'all') {
     const log = childLogger(root, { component: 'openai-emulator' });
-    const openai = new OpenAIEmulator({ apiKey: args.apiKey, logger: log });
+    const switches = Object.fromEntries(Object.entries(args.openai).filter(([, v]) => v !== undefined));
+    const openai = new OpenAIEmulator({ apiKey: args.apiKey, logger: log, ...switches });
     const { url } = await openai.start(args.which === 'all' ? args.openaiPort : args.port);
     started.push(openai);
-    log.info({ url, baseURL: `${url}/v1` }, 'OpenAI emulator listening');
+    log.info({ url, baseURL: `${url}/v1`, ...openai.config }, 'OpenAI emulator listening');
   }
   const shutdown = (signal: string): void => {
     root.info({ signal }, 'stopping emulators');

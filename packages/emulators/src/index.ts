@@ -5,6 +5,7 @@ export { parsePointId, comparePointIds, type PointId } from './qdrant/point-id';
 export { score, normalize, type Distance } from './qdrant/scoring';
 export {
   OpenAIEmulator,
+  OPENAI_LIKE_LATENCY,
   type OpenAIEmulatorOptions,
   type OpenAIEmulatorConfig,
   type OpenAIEmulatorStats,

@@ -1,60 +1,83 @@
 import { chunkCatalog, parseCatalog } from '@catalog-indexer/catalog';
-import { type CatalogRepository, type EmbeddingRepository, type IndexRunRepository } from '@catalog-indexer/db';
+import {
+  type CatalogRepository,
+  type EmbeddingRepository,
+  type IndexRunRepository,
+  type LeaseRepository,
+  type PointDeletionRepository,
+} from '@catalog-indexer/db';
 import { type Logger } from '@catalog-indexer/logger';
 import { type QdrantStore } from '@catalog-indexer/vector-store';
+import { CatalogLease } from './catalog-lease';
 import { StoreSync } from './store-sync';
 
-export interface CleanupResult {
-  status: 'completed';
-  deleted: number;
-  runId?: string;
-}
+export type CleanupResult =
+  | { status: 'completed'; deleted: number; runId?: string; catalogDeleted: boolean }
+  | { status: 'busy' };
 
 export interface CleanupDeps {
   catalogs: CatalogRepository;
   embeddings: EmbeddingRepository;
   runs: IndexRunRepository;
+  leases: LeaseRepository;
+  deletions: PointDeletionRepository;
   store: QdrantStore;
   logger: Logger;
+  leaseTtlMs?: number;
 }
 
 /**
- * Removes from the index what should no longer be there: chunks of rejected items (and of items gone from
- * the catalog), or everything of a deleted catalog. Rows go first, so queries stop showing them at once;
- * then their points, then any point no row owns.
+ * Removes from the index what should no longer be there: the active chunks of rejected items (and of items
+ * gone from the catalog), or everything of a deleted catalog. It holds the catalog's lease like a reindex
+ * (the two never run at once). Rows go first, in one fenced transaction that records their points in the
+ * delete outbox, so queries stop showing them at once; then the outbox is drained and any point no row owns
+ * is deleted. Pending rows are left alone: they belong to a reindex, which keeps or drops them.
  */
 export class CleanupService {
+  private readonly lease: CatalogLease;
   private readonly sync: StoreSync;
 
   constructor(private readonly deps: CleanupDeps) {
-    this.sync = new StoreSync(deps.embeddings, deps.store, deps.logger);
+    this.lease = new CatalogLease(deps.leases, deps.leaseTtlMs ?? 60_000, deps.logger);
+    this.sync = new StoreSync(deps.embeddings, deps.deletions, deps.store, deps.logger);
   }
 
-  async cleanup(catalogId: string, options: { jobId?: string | null } = {}): Promise<CleanupResult> {
-    const { catalogs, embeddings, store, runs } = this.deps;
-    const catalog = await catalogs.get(catalogId);
-    if (!catalog) {
-      // Deleted catalog: its rows are already invisible (hydration joins on catalogs); remove them for good.
-      const ids = await embeddings.allIds(catalogId);
-      await embeddings.deleteIds(catalogId, ids);
-      await store.deleteCatalog(catalogId);
-      this.deps.logger.info({ catalogId, deleted: ids.length }, 'removed the index of a deleted catalog');
-      return { status: 'completed', deleted: ids.length };
-    }
-    const run = await runs.start(catalogId, 'cleanup', options.jobId ?? null, catalog.version);
+  /** Runs the cleanup under the catalog's lease, or answers `busy` while another writer holds it. */
+  async cleanup(catalogId: string, options: { jobId?: string | null; holder?: string } = {}): Promise<CleanupResult> {
+    const { catalogs, embeddings, runs, store } = this.deps;
+    const holder = options.holder ?? options.jobId ?? `cleanup-${catalogId}-${Date.now()}`;
+    const fence = await this.lease.acquire(catalogId, holder);
+    if (!fence) return { status: 'busy' };
+    const stop = this.lease.keepAlive(fence);
     try {
-      const chunks = chunkCatalog(parseCatalog(catalog.document), { rejectedKeys: await catalogs.rejectedKeys(catalogId) });
-      const keep = new Set(chunks.map((c) => c.key));
-      const stale = (await embeddings.activeChunks(catalogId)).filter((c) => !keep.has(c.chunkKey)).map((c) => c.id);
-      await embeddings.deleteIds(catalogId, stale);
-      await store.deleteIds(stale);
-      const check = await this.sync.removeOrphanPoints(catalogId);
-      const counts = { embedded: 0, skipped: 0, deleted: stale.length + check.orphanPoints, tokens: 0 };
-      await runs.complete(run.id, counts);
-      return { status: 'completed', deleted: counts.deleted, runId: run.id };
-    } catch (error) {
-      await runs.fail(run.id, error instanceof Error ? error.message : String(error));
-      throw error;
+      const catalog = await catalogs.get(catalogId);
+      if (!catalog) {
+        // Deleted catalog: its rows are already invisible (hydration joins on catalogs); remove them for good.
+        const removed = await this.deps.leases.fenced(fence, (m) => embeddings.removeAll(m, catalogId));
+        await runs.abandonOthers(catalogId, null, 'catalog deleted');
+        await this.sync.drainOutbox(catalogId);
+        await store.deleteCatalog(catalogId);
+        this.deps.logger.info({ catalogId, deleted: removed.length }, 'removed the index of a deleted catalog');
+        return { status: 'completed', deleted: removed.length, catalogDeleted: true };
+      }
+      const run = await runs.start(catalogId, 'cleanup', options.jobId ?? null, catalog.version);
+      try {
+        const chunks = chunkCatalog(parseCatalog(catalog.document), { rejectedKeys: await catalogs.rejectedKeys(catalogId) });
+        const keep = new Set(chunks.map((c) => c.key));
+        const stale = (await embeddings.activeChunks(catalogId)).filter((c) => !keep.has(c.chunkKey)).map((c) => c.id);
+        const removed = await this.deps.leases.fenced(fence, (m) => embeddings.removeRows(m, catalogId, stale));
+        const drained = await this.sync.drainOutbox(catalogId);
+        const check = await this.sync.removeOrphanPoints(catalogId);
+        const counts = { embedded: 0, skipped: 0, deleted: removed.length + check.orphanPoints, tokens: 0 };
+        await runs.complete(run.id, counts, { rowsRemoved: removed.length, pointsDeleted: drained.deleted, orphanPoints: check.orphanPoints });
+        return { status: 'completed', deleted: counts.deleted, runId: run.id, catalogDeleted: false };
+      } catch (error) {
+        await runs.fail(run.id, error instanceof Error ? error.message : String(error));
+        throw error;
+      }
+    } finally {
+      stop();
+      await this.lease.release(fence);
     }
   }
 }

@@ -1,9 +1,17 @@
 export {
   ReindexService,
+  runBounded,
   type ReindexOptions,
   type ReindexProgress,
   type ReindexResult,
   type PipelineDeps,
+  type RunContext,
+  type BeginOutcome,
+  type PlanOutcome,
+  type ActivateOutcome,
+  type BatchResult,
 } from './reindex.service';
 export { CleanupService, type CleanupResult, type CleanupDeps } from './cleanup.service';
-export { StoreSync } from './store-sync';
+export { ReconcileService, type CatalogDrift, type ReconcileDeps } from './reconcile.service';
+export { CatalogLease } from './catalog-lease';
+export { StoreSync, type SyncReport } from './store-sync';

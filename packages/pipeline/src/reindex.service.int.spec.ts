@@ -1,5 +1,13 @@
 import { chunkCatalog, flattenItems, shopCatalog, type Catalog } from '@catalog-indexer/catalog';
-import { CatalogRepository, EmbeddingRepository, IndexRunRepository, openDataSource, type DataSource } from '@catalog-indexer/db';
+import {
+  CatalogRepository,
+  EmbeddingRepository,
+  IndexRunRepository,
+  LeaseRepository,
+  PointDeletionRepository,
+  openDataSource,
+  type DataSource,
+} from '@catalog-indexer/db';
 import { LocalEmbedder, type Embedder, type EmbeddingResult } from '@catalog-indexer/embeddings';
 import { QdrantEmulator } from '@catalog-indexer/emulators';
 import { createLogger } from '@catalog-indexer/logger';
@@ -41,6 +49,8 @@ describe(ReindexService.name, () => {
   let runs: IndexRunRepository;
   let embedder: ProbeEmbedder;
   let service: ReindexService;
+  let leases: LeaseRepository;
+  let deletions: PointDeletionRepository;
 
   const rowIds = async (catalogId: string, status = 'active') =>
     ((await db.dataSource.query<{ id: string }[]>(`SELECT id FROM dq_embeddings WHERE catalog_id = $1 AND status = $2`, [catalogId, status])))
@@ -58,8 +68,22 @@ describe(ReindexService.name, () => {
     catalogs = new CatalogRepository(db.dataSource);
     embeddings = new EmbeddingRepository(db.dataSource);
     runs = new IndexRunRepository(db.dataSource);
-    // Small slices, so that one run makes several embedding calls and upserts.
-    service = new ReindexService({ catalogs, embeddings, runs, store, embedder, logger, sliceSize: 16 });
+    leases = new LeaseRepository(db.dataSource);
+    deletions = new PointDeletionRepository(db.dataSource);
+    // Small batches, one at a time, so that one run makes several embedding calls and upserts in order.
+    service = new ReindexService({
+      catalogs,
+      embeddings,
+      runs,
+      leases,
+      deletions,
+      store,
+      embedder,
+      logger,
+      batchMaxInputs: 16,
+      inlineConcurrency: 1,
+      upsertPatienceMs: 1_500,
+    });
   });
   afterAll(async () => {
     await qdrant.stop();
@@ -120,20 +144,42 @@ describe(ReindexService.name, () => {
     expect(await pointIds(id)).toEqual(rows);
   });
 
-  it('leaves the previous index whole and removes what it wrote when embedding fails midway', async () => {
+  it('leaves the previous index whole when embedding fails midway, and the next run pays only for the rest', async () => {
     const { id } = await catalogs.create(toNew(shopCatalog));
     await service.reindex(id);
     const previousRows = await rowIds(id);
+    const edited = structuredClone<Catalog>(shopCatalog);
+    for (const table of edited.schemas[0]!.tables) table.description = `${table.description ?? ''} (revised)`;
+    await catalogs.replace(id, toNew(edited));
+    const changed = chunkCatalog(edited).filter((c) => !chunkCatalog(shopCatalog).some((o) => o.key === c.key && o.content === c.content));
+    expect(changed.length).toBeGreaterThan(16);
     embedder.calls = 0;
-    embedder.failOnCall = 3;
-    await expect(service.reindex(id, { force: true })).rejects.toThrow('embeddings API down');
-    expect(await rowIds(id, 'pending')).toEqual([]);
+    embedder.texts = 0;
+    embedder.failOnCall = 2;
+    await expect(service.reindex(id)).rejects.toThrow('embeddings API down');
+    // The previous index stays whole and visible; the first batch is kept as a checkpoint.
     expect(await rowIds(id)).toEqual(previousRows);
-    expect(await pointIds(id)).toEqual(previousRows);
+    const checkpoints = (
+      await db.dataSource.query<{ id: string }[]>(
+        `SELECT id FROM dq_embeddings WHERE catalog_id = $1 AND status = 'pending' AND embedded_at IS NOT NULL`,
+        [id],
+      )
+    ).map((r) => r.id);
+    expect(checkpoints).toHaveLength(16);
     expect((await runs.list(id))[0]).toMatchObject({ status: 'failed', error: 'embeddings API down' });
+    const embeddedBefore = embedder.texts;
+    expect(embeddedBefore).toBe(16);
+    embedder.texts = 0;
+    const result = await service.reindex(id);
+    expect(result.status).toBe('completed');
+    expect(embedder.texts).toBe(changed.length - embeddedBefore);
+    expect(await rowIds(id, 'pending')).toEqual([]);
+    const rows = await rowIds(id);
+    expect(checkpoints.every((c) => rows.includes(c))).toBe(true);
+    expect(await pointIds(id)).toEqual(rows);
   });
 
-  it('deletes the points it wrote when Qdrant refuses an upsert for good', async () => {
+  it('keeps the previous index when Qdrant refuses an upsert for good, and leaves no point without a row', async () => {
     const { id } = await catalogs.create(toNew(shopCatalog));
     await service.reindex(id);
     const rows = await rowIds(id);
@@ -143,21 +189,38 @@ describe(ReindexService.name, () => {
       if (x.method === 'PUT' && /\/points$/.test(x.path)) upserts++;
     });
     qdrant.injectFault({ method: 'PUT', path: '/points$', delayMs: 0, times: 1 });
-    qdrant.injectFault({ method: 'PUT', path: '/points$', status: 500, message: 'disk full', times: 2 });
+    qdrant.injectFault({ method: 'PUT', path: '/points$', status: 500, message: 'disk full', times: 1_000 });
     await expect(service.reindex(id, { force: true })).rejects.toThrow(/upsert points failed/);
+    qdrant.resetFaults();
     off();
     expect(upserts).toBeGreaterThanOrEqual(2);
-    expect(await rowIds(id, 'pending')).toEqual([]);
     expect(await rowIds(id)).toEqual(rows);
-    expect(await pointIds(id)).toEqual(rows);
+    // Every point is owned by a row: the active ones, or the checkpoint of the batch that went through.
+    const owned = [...rows, ...(await rowIds(id, 'pending'))].sort();
+    expect((await pointIds(id)).every((p) => owned.includes(p))).toBe(true);
+    // A later run finishes the job and leaves exactly one point per current row.
+    expect((await service.reindex(id, { force: true })).status).toBe('completed');
+    expect(await rowIds(id, 'pending')).toEqual([]);
+    expect(await pointIds(id)).toEqual(await rowIds(id));
+  });
+
+  it('waits out a Qdrant outage with the vectors it has, without paying for them again', async () => {
+    const { id } = await catalogs.create(toNew(shopCatalog));
+    // Both attempts of the store's first upsert fail; the batch keeps its vectors and tries again.
+    qdrant.injectFault({ method: 'PUT', path: '/points$', status: 503, message: 'restarting', times: 2 });
+    const result = await service.reindex(id);
+    expect(result.status).toBe('completed');
+    expect(embedder.texts).toBe(chunkCatalog(shopCatalog).length);
+    expect(await pointIds(id)).toEqual(await rowIds(id));
   });
 
   it('removes the chunks of rejected items at cleanup', async () => {
     const { id } = await catalogs.create(toNew(shopCatalog));
     await service.reindex(id);
     await catalogs.updateRejections(id, { reject: ['hr'] });
-    const cleanup = new CleanupService({ catalogs, embeddings, runs, store, logger });
+    const cleanup = new CleanupService({ catalogs, embeddings, runs, leases, deletions, store, logger });
     const result = await cleanup.cleanup(id);
+    if (result.status !== 'completed') throw new Error('cleanup found the catalog busy');
     const hrChunks = chunkCatalog(shopCatalog).filter((c) => c.metadata.schema === 'hr' || c.key.includes('hr.'));
     expect(result.deleted).toBeGreaterThanOrEqual(hrChunks.length);
     const rows = (await db.dataSource.query<{ chunk_key: string }[]>(`SELECT chunk_key FROM dq_embeddings WHERE catalog_id = $1`, [id]));
@@ -169,7 +232,7 @@ describe(ReindexService.name, () => {
     const { id } = await catalogs.create(toNew(shopCatalog));
     await service.reindex(id);
     await catalogs.delete(id);
-    const cleanup = new CleanupService({ catalogs, embeddings, runs, store, logger });
+    const cleanup = new CleanupService({ catalogs, embeddings, runs, leases, deletions, store, logger });
     await cleanup.cleanup(id);
     expect(await rowIds(id)).toEqual([]);
     expect(await pointIds(id)).toEqual([]);

@@ -1,52 +1,60 @@
-import { type EmbeddingRepository } from '@catalog-indexer/db';
+import { type EmbeddingRepository, type PointDeletionRepository } from '@catalog-indexer/db';
 import { type Logger } from '@catalog-indexer/logger';
 import { type QdrantStore } from '@catalog-indexer/vector-store';
 
+export interface SyncReport {
+  /** Points deleted because no row owns them. */
+  orphanPoints: number;
+  /** Active rows whose point is missing: a reindex embeds them again. */
+  missingPoints: number;
+}
+
 /**
- * The moves that keep Qdrant's points in step with Postgres's rows for one catalog. Postgres is the source
- * of truth: a point no row owns is removed; a row is never removed to match Qdrant.
+ * The moves that keep Qdrant's points in step with Postgres's rows. Postgres is the source of truth: a point
+ * no row owns is removed; a row is never removed to match Qdrant.
  */
 export class StoreSync {
   constructor(
     private readonly embeddings: EmbeddingRepository,
+    private readonly deletions: PointDeletionRepository,
     private readonly store: QdrantStore,
     private readonly logger: Logger,
   ) {}
 
   /**
-   * Compensating deletes of a run that failed before activating: the points it wrote, then its pending rows.
-   * When Qdrant cannot be reached the points stay behind, owned by no row: the next run's orphan check
-   * removes them, and queries never show them because hydration drops them.
+   * Deletes the points recorded in the outbox (all due entries, or every entry of one catalog), removing
+   * each entry once Qdrant confirmed it. A failed delete stays recorded with a later attempt time. Returns
+   * how many points were deleted and how many entries are left failing.
    */
-  async compensate(catalogId: string, written: string[]): Promise<void> {
-    if (written.length === 0) return;
-    try {
-      await this.store.deleteIds(written);
-    } catch (error) {
-      this.logger.error({ catalogId, points: written.length, err: error }, 'compensating delete of points failed');
+  async drainOutbox(catalogId?: string, limit = 200): Promise<{ deleted: number; failed: number }> {
+    let deleted = 0;
+    let failed = 0;
+    for (;;) {
+      const due = await this.deletions.due(limit, catalogId);
+      if (due.length === 0) break;
+      const done: string[] = [];
+      for (const entry of due) {
+        try {
+          await this.store.deleteIds(entry.pointIds);
+          done.push(entry.id);
+          deleted += entry.pointIds.length;
+        } catch (error) {
+          failed++;
+          await this.deletions.failed(entry.id, error instanceof Error ? error.message : String(error));
+          this.logger.warn({ catalogId: entry.catalogId, points: entry.pointIds.length, attempts: entry.attempts + 1, err: error }, 'point delete failed; kept in the outbox');
+        }
+      }
+      await this.deletions.done(done);
+      if (failed > 0 || due.length < limit) break;
     }
-    await this.embeddings.deleteIds(catalogId, written).catch((error: unknown) => {
-      this.logger.error({ catalogId, rows: written.length, err: error }, 'compensating delete of pending rows failed');
-    });
-  }
-
-  /** Removes rows left `pending` by an earlier attempt, and their points. Returns how many. */
-  async removePending(catalogId: string): Promise<number> {
-    const all = await this.embeddings.allIds(catalogId);
-    const active = new Set((await this.embeddings.activeChunks(catalogId)).map((c) => c.id));
-    const pending = all.filter((id) => !active.has(id));
-    if (pending.length === 0) return 0;
-    await this.store.deleteIds(pending);
-    await this.embeddings.deleteIds(catalogId, pending);
-    this.logger.info({ catalogId, pending: pending.length }, 'removed the leftovers of an interrupted run');
-    return pending.length;
+    return { deleted, failed };
   }
 
   /**
-   * Compares the catalog's points with its rows and deletes the points no row owns. Returns what it found,
-   * including rows that have no point.
+   * Compares the catalog's points with its rows (active and pending) and deletes the points no row owns.
+   * Reports the active rows that have no point.
    */
-  async removeOrphanPoints(catalogId: string): Promise<{ orphanPoints: number; missingPoints: number }> {
+  async removeOrphanPoints(catalogId: string): Promise<SyncReport> {
     const rowIds = new Set(await this.embeddings.allIds(catalogId));
     const pointIds = await this.store.listIds(catalogId);
     const pointSet = new Set(pointIds);
@@ -56,7 +64,7 @@ export class StoreSync {
       this.logger.warn({ catalogId, orphans: orphans.length }, 'deleted points that no row owns');
     }
     let missingPoints = 0;
-    for (const id of rowIds) if (!pointSet.has(id)) missingPoints++;
+    for (const row of await this.embeddings.activeChunks(catalogId)) if (!pointSet.has(row.id)) missingPoints++;
     return { orphanPoints: orphans.length, missingPoints };
   }
 }

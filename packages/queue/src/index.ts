@@ -1,14 +1,20 @@
 export {
   CATALOG_QUEUE,
   JOB_NAMES,
+  MAX_BACKOFF_MS,
+  cappedBackoff,
   jobCatalog,
   parsePayload,
   isJobName,
   type JobName,
   type JobPayload,
   type JobInput,
+  type ReindexState,
 } from './job-catalog';
-export { createRedisConnection } from './connection';
+export { createRedisConnection, isCluster, masterNodes, type RedisClient, type RedisTarget } from './connection';
 export { JobProducer, type EnqueuedJob, type JobView } from './job-producer';
-export { createJobWorker, type JobHandler, type JobHandlers, type JobWorkerOptions } from './job-worker';
-export { UnrecoverableError, type Job, type Queue, type Worker } from 'bullmq';
+export { JobCoalescer, type Reservation } from './job-coalescer';
+export { createJobWorker, postpone, type JobContext, type JobHandler, type JobHandlers, type JobWorkerOptions } from './job-worker';
+export { queueReadiness, type QueueReadiness } from './queue-readiness';
+export { RedisErrorBackoff, type PausableWorker, type RedisErrorBackoffOptions } from './redis-error-backoff';
+export { DelayedError, Queue, UnrecoverableError, WaitingChildrenError, type Job, type Worker } from 'bullmq';

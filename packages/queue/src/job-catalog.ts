@@ -6,16 +6,40 @@ export const CATALOG_QUEUE = 'catalog-jobs';
 
 const DAY_S = 24 * 60 * 60;
 
-/** Backoff and retention shared by every job: finished jobs are kept for a while, not forever. */
+/**
+ * Backoff of every retried job: the worker's `capped` strategy, 2 s doubling up to 60 s (see
+ * {@link cappedBackoff}), so that with the attempts below an outage of Postgres, Qdrant or the embeddings API
+ * of several minutes delays a job but does not fail it.
+ */
 const COMMON_OPTIONS = {
-  backoff: { type: 'exponential', delay: 2_000 },
+  backoff: { type: 'capped', delay: 2_000 },
   removeOnComplete: { age: 7 * DAY_S, count: 5_000 },
   removeOnFail: { age: 30 * DAY_S },
 } satisfies JobsOptions;
 
+/** The largest pause between two attempts of a job. */
+export const MAX_BACKOFF_MS = 60_000;
+
+/** 2 s, 4 s, 8 s … capped at {@link MAX_BACKOFF_MS}, with ±20 % jitter so retries of many jobs spread out. */
+export function cappedBackoff(attemptsMade: number, delay = 2_000, random: () => number = Math.random): number {
+  const base = Math.min(MAX_BACKOFF_MS, delay * 2 ** Math.max(0, attemptsMade - 1));
+  return Math.round(base * (0.8 + 0.4 * random()));
+}
+
+/** Where a fanned-out reindex is: the parent job keeps it in its data between steps. */
+const reindexState = z.object({
+  runId: z.uuid(),
+  fence: z.number().int().positive(),
+  step: z.enum(['plan', 'activate']),
+  /** The catalog version the current plan indexes. */
+  version: z.number().int().optional(),
+  /** How many plans this run made (each plan's batch jobs have ids of their own). */
+  plans: z.number().int().nonnegative().default(0),
+});
+
 /**
  * Every job name, its payload schema and its default options, shared by the producer (api) and the
- * consumer (worker). Payloads carry ids only: handlers re-read the catalog from Postgres.
+ * consumer (worker). Payloads carry ids and small parameters only: handlers re-read the catalog from Postgres.
  */
 export const jobCatalog = {
   reindex: {
@@ -23,8 +47,20 @@ export const jobCatalog = {
       catalogId: z.uuid(),
       /** Re-embed every chunk even when its content hash is unchanged. */
       force: z.boolean().default(false),
+      /** Set by the worker once the run has begun. */
+      state: reindexState.optional(),
     }),
-    options: { ...COMMON_OPTIONS, attempts: 5 } satisfies JobsOptions,
+    options: { ...COMMON_OPTIONS, attempts: 15 } satisfies JobsOptions,
+  },
+  /** One batch of a reindex's planned rows: embed, upsert points, mark embedded. A child of its reindex job. */
+  'embed-batch': {
+    payload: z.object({
+      catalogId: z.uuid(),
+      runId: z.uuid(),
+      fence: z.number().int().positive(),
+      batch: z.number().int().nonnegative(),
+    }),
+    options: { ...COMMON_OPTIONS, attempts: 15, removeOnComplete: { age: DAY_S, count: 20_000 } } satisfies JobsOptions,
   },
   cleanup: {
     payload: z.object({
@@ -32,7 +68,12 @@ export const jobCatalog = {
       /** The catalog was deleted: remove all its rows and points. */
       catalogDeleted: z.boolean().default(false),
     }),
-    options: { ...COMMON_OPTIONS, attempts: 10 } satisfies JobsOptions,
+    options: { ...COMMON_OPTIONS, attempts: 15 } satisfies JobsOptions,
+  },
+  /** Compares rows with points and repairs both; without a catalog id, every catalog and the delete outbox. */
+  reconcile: {
+    payload: z.object({ catalogId: z.uuid().optional() }),
+    options: { ...COMMON_OPTIONS, attempts: 5, removeOnComplete: { age: DAY_S, count: 1_000 } } satisfies JobsOptions,
   },
 } as const;
 
@@ -40,6 +81,7 @@ export type JobName = keyof typeof jobCatalog;
 export const JOB_NAMES = Object.keys(jobCatalog) as JobName[];
 export type JobPayload<N extends JobName> = z.output<(typeof jobCatalog)[N]['payload']>;
 export type JobInput<N extends JobName> = z.input<(typeof jobCatalog)[N]['payload']>;
+export type ReindexState = z.output<typeof reindexState>;
 
 /** Validates a payload against the catalog; throws a ZodError naming what is wrong. */
 export function parsePayload<N extends JobName>(name: N, data: unknown): JobPayload<N> {

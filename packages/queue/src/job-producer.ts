@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, type Job } from 'bullmq';
-import { type Redis } from 'ioredis';
+import { type RedisClient } from './connection';
 import { CATALOG_QUEUE, jobCatalog, parsePayload, type JobInput, type JobName } from './job-catalog';
+import { JobCoalescer } from './job-coalescer';
 
 export interface EnqueuedJob {
   jobId: string;
   name: JobName;
-  /** True when an equal job for the same catalog was already waiting or running and took this request. */
+  /** True when the request joined a job that already carries it (waiting, or a forced run that is active). */
   deduplicated: boolean;
+  /** `waiting` or `active` when deduplicated: the state of the job it joined when it joined. */
+  joined?: 'waiting' | 'active';
 }
 
 export interface JobView {
@@ -24,41 +27,54 @@ export interface JobView {
   finishedAt: string | null;
 }
 
+/** A reservation older than this whose job is not in the queue was left by a producer that died. */
+const ORPHAN_RESERVATION_MS = 10_000;
+
 /** Adds catalog jobs and reads their state. Used by the api; never processes anything. */
 export class JobProducer {
   readonly queue: Queue;
+  readonly coalescer: JobCoalescer;
 
-  constructor(connection: Redis, prefix: string) {
+  constructor(connection: RedisClient, prefix: string) {
     this.queue = new Queue(CATALOG_QUEUE, { connection, prefix });
+    this.coalescer = new JobCoalescer(connection, prefix, () => this.queue.waitUntilReady());
   }
 
   /**
-   * Validates the payload and adds the job. Requests for the same job name and catalog coalesce: while one
-   * waits, a new request joins it (its `true` flags, such as `force`, are added to the waiting job's data);
-   * while one runs, the newest request is kept to run after it. So at most one runs and one waits.
+   * Validates the payload and adds the job, coalescing requests for the same job name and catalog (see
+   * {@link JobCoalescer}): the answer's `jobId` is always the job that carries this request. `version` is the
+   * catalog version the caller saw; a forced reindex of that version joins a forced run of it that is active.
    */
-  async enqueue<N extends JobName>(name: N, input: JobInput<N>): Promise<EnqueuedJob> {
-    const payload = parsePayload(name, input);
-    const jobId = `${name}-${randomUUID()}`;
-    const job = await this.queue.add(name, payload, {
-      ...jobCatalog[name].options,
-      jobId,
-      deduplication: { id: `${name}-${payload.catalogId}`, keepLastIfActive: true },
-    });
-    const id = job.id ?? jobId;
-    const deduplicated = id !== jobId;
-    if (deduplicated) await this.mergeFlags(id, payload);
-    return { jobId: id, name, deduplicated };
+  async enqueue<N extends JobName>(name: N, input: JobInput<N>, options: { version?: number | null } = {}): Promise<EnqueuedJob> {
+    const payload = parsePayload(name, input) as Record<string, unknown>;
+    const opts = jobCatalog[name].options;
+    const scope = typeof payload.catalogId === 'string' ? payload.catalogId : 'all';
+    const force = payload.force === true;
+    for (let attempt = 0; ; attempt++) {
+      const newId = `${name}-${randomUUID()}`;
+      const reservation = await this.coalescer.reserve(name, scope, newId, force, options.version ?? null);
+      if (reservation.joined === 'new') {
+        try {
+          await this.queue.add(name, payload, { ...opts, jobId: newId });
+        } catch (error) {
+          await this.coalescer.forget(name, scope, newId).catch(() => undefined);
+          throw error;
+        }
+        return { jobId: newId, name, deduplicated: false };
+      }
+      if (reservation.joined === 'waiting' && attempt < 3 && (await this.isGone(reservation.jobId, reservation.reservedAt))) {
+        await this.coalescer.forget(name, scope, reservation.jobId);
+        continue;
+      }
+      return { jobId: reservation.jobId, name, deduplicated: true, joined: reservation.joined };
+    }
   }
 
-  /** Adds the request's `true` flags to a waiting job that took it, so a forced request is not lost. */
-  private async mergeFlags(id: string, payload: Record<string, unknown>): Promise<void> {
-    const existing: Job | undefined = await this.queue.getJob(id);
-    if (!existing || !['waiting', 'delayed', 'prioritized'].includes(await existing.getState())) return;
-    const data = existing.data as Record<string, unknown>;
-    const raised = Object.keys(payload).filter((k) => payload[k] === true && data[k] !== true);
-    if (raised.length === 0) return;
-    await existing.updateData({ ...data, ...Object.fromEntries(raised.map((k) => [k, true])) });
+  /** A reserved job that finished without being claimed, or that was never added by a producer that died. */
+  private async isGone(jobId: string, reservedAt: number | undefined): Promise<boolean> {
+    const state = await this.queue.getJobState(jobId);
+    if (state === 'completed' || state === 'failed') return true;
+    return state === 'unknown' && Date.now() - (reservedAt ?? 0) > ORPHAN_RESERVATION_MS;
   }
 
   /** The job's state as BullMQ has it, or null when there is no such job. */

@@ -1,20 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '@catalog-indexer/config';
-import { deleteRedisPrefix, uniqueName, waitFor } from '@catalog-indexer/testing';
-import { type Redis } from 'ioredis';
-import { createJobWorker, createRedisConnection, JobProducer, type JobHandlers, type Worker } from './index';
+import { deleteRedisPrefix, uniqueQueuePrefix, waitFor } from '@catalog-indexer/testing';
+import { createJobWorker, createRedisConnection, JobProducer, type JobHandlers, type RedisClient, type Worker } from './index';
 
 describe(JobProducer.name, () => {
-  const prefix = uniqueName('test-queue');
-  const redisUrl = loadConfig().redis.url;
-  let producerConnection: Redis;
-  let workerConnection: Redis;
+  const prefix = uniqueQueuePrefix('test-queue');
+  const redisConfig = loadConfig().redis;
+  let producerConnection: RedisClient;
+  let workerConnection: RedisClient;
   let producer: JobProducer;
   let worker: Worker | undefined;
 
   beforeAll(() => {
-    producerConnection = createRedisConnection(redisUrl, 'producer');
-    workerConnection = createRedisConnection(redisUrl, 'worker');
+    producerConnection = createRedisConnection(redisConfig, 'producer');
+    workerConnection = createRedisConnection(redisConfig, 'worker');
     producer = new JobProducer(producerConnection, prefix);
   });
   afterAll(async () => {
@@ -46,7 +45,52 @@ describe(JobProducer.name, () => {
     const first = await producer.enqueue('reindex', { catalogId });
     const forced = await producer.enqueue('reindex', { catalogId, force: true });
     expect(forced).toMatchObject({ jobId: first.jobId, deduplicated: true });
-    expect((await producer.getJob(first.jobId))?.data).toEqual({ catalogId, force: true });
+    // The forced flag travels with the reservation: the job learns it when it starts.
+    expect(await producer.coalescer.claim('reindex', catalogId, first.jobId)).toBe(true);
+  });
+
+  it('gives a request that arrives after the job started the id of a follow-up, which later requests join', async () => {
+    const catalogId = randomUUID();
+    const first = await producer.enqueue('reindex', { catalogId }, { version: 1 });
+    expect(await producer.coalescer.claim('reindex', catalogId, first.jobId)).toBe(false);
+    const second = await producer.enqueue('reindex', { catalogId }, { version: 1 });
+    const third = await producer.enqueue('reindex', { catalogId, force: true }, { version: 1 });
+    expect(second).toMatchObject({ deduplicated: false });
+    expect(second.jobId).not.toBe(first.jobId);
+    expect(third).toMatchObject({ jobId: second.jobId, deduplicated: true, joined: 'waiting' });
+    // The follow-up carries the forced request: its claim says so.
+    expect(await producer.coalescer.claim('reindex', catalogId, second.jobId)).toBe(true);
+  });
+
+  it('lets a forced request join a forced run of the same version that is active, and no other', async () => {
+    const catalogId = randomUUID();
+    const run = await producer.enqueue('reindex', { catalogId, force: true }, { version: 3 });
+    expect(await producer.coalescer.claim('reindex', catalogId, run.jobId)).toBe(true);
+    await producer.coalescer.setVersion('reindex', catalogId, run.jobId, 3);
+    expect(await producer.enqueue('reindex', { catalogId, force: true }, { version: 3 })).toMatchObject({ jobId: run.jobId, joined: 'active' });
+    const newer = await producer.enqueue('reindex', { catalogId, force: true }, { version: 4 });
+    expect(newer.jobId).not.toBe(run.jobId);
+    await producer.coalescer.finish('reindex', catalogId, run.jobId);
+    expect(await producer.enqueue('reindex', { catalogId, force: true }, { version: 4 })).toMatchObject({ jobId: newer.jobId, joined: 'waiting' });
+  });
+
+  it('gives 100 concurrent requests the id of one job, which exists', async () => {
+    const catalogId = randomUUID();
+    const answers = await Promise.all(Array.from({ length: 100 }, () => producer.enqueue('reindex', { catalogId })));
+    const ids = new Set(answers.map((a) => a.jobId));
+    expect(ids.size).toBe(1);
+    expect(answers.filter((a) => !a.deduplicated)).toHaveLength(1);
+    for (const id of ids) expect(await producer.getJob(id)).not.toBeNull();
+  });
+
+  it('replaces a reservation whose job is gone', async () => {
+    const catalogId = randomUUID();
+    const first = await producer.enqueue('cleanup', { catalogId });
+    await (await producer.queue.getJob(first.jobId))?.remove();
+    await producerConnection.hset(producer.coalescer.key('cleanup', catalogId), 'waitingAt', '0');
+    const next = await producer.enqueue('cleanup', { catalogId });
+    expect(next.jobId).not.toBe(first.jobId);
+    expect(await producer.getJob(next.jobId)).not.toBeNull();
   });
 
   it('hands each job to its handler with the validated payload and reports the result', async () => {
@@ -60,6 +104,8 @@ describe(JobProducer.name, () => {
         seen.push(`cleanup ${payload.catalogId}`);
         return Promise.resolve({ deleted: 0 });
       },
+      'embed-batch': () => Promise.resolve(undefined),
+      reconcile: () => Promise.resolve(undefined),
     };
     worker = createJobWorker({ connection: workerConnection, prefix, concurrency: 1, handlers });
     const catalogId = randomUUID();
@@ -86,12 +132,17 @@ describe(JobProducer.name, () => {
   it('fails a job for good when its handler throws a permanent error', async () => {
     const catalogId = randomUUID();
     const permanent = Object.assign(new Error('bad key'), { permanent: true });
-    const connection = createRedisConnection(redisUrl, 'worker');
+    const connection = createRedisConnection(redisConfig, 'worker');
     const failing = createJobWorker({
       connection,
       prefix: `${prefix}-perm`,
       concurrency: 1,
-      handlers: { reindex: () => Promise.reject(permanent), cleanup: () => Promise.resolve(undefined) },
+      handlers: {
+        reindex: () => Promise.reject(permanent),
+        cleanup: () => Promise.resolve(undefined),
+        'embed-batch': () => Promise.resolve(undefined),
+        reconcile: () => Promise.resolve(undefined),
+      },
     });
     const other = new JobProducer(producerConnection, `${prefix}-perm`);
     try {
@@ -111,7 +162,7 @@ describe(JobProducer.name, () => {
 
   it('refuses to start a worker whose handlers do not match the catalog', () => {
     const none = () => Promise.resolve(undefined);
-    const handlers = { reindex: none, cleanup: none, extra: none };
+    const handlers = { reindex: none, cleanup: none, 'embed-batch': none, reconcile: none, extra: none };
     expect(() =>
       createJobWorker({ connection: workerConnection, prefix, concurrency: 1, handlers }),
     ).toThrow(/unknown \[extra\]/);

@@ -1,19 +1,29 @@
-import { Worker, UnrecoverableError, type Job } from 'bullmq';
-import { type Redis } from 'ioredis';
+import { DelayedError, UnrecoverableError, WaitingChildrenError, Worker, type Job } from 'bullmq';
+import { type RedisClient } from './connection';
 import { ZodError } from 'zod';
-import { CATALOG_QUEUE, JOB_NAMES, isJobName, parsePayload, type JobName, type JobPayload } from './job-catalog';
+import { CATALOG_QUEUE, JOB_NAMES, cappedBackoff, isJobName, parsePayload, type JobName, type JobPayload } from './job-catalog';
 
-/** What a handler receives: the validated payload and the BullMQ job (for progress and ids). */
-export type JobHandler<N extends JobName> = (payload: JobPayload<N>, job: Job, signal?: AbortSignal) => Promise<unknown>;
+/** What a handler gets besides its payload: the job's lock token (for moving the job) and its abort signal. */
+export interface JobContext {
+  token: string | undefined;
+  signal: AbortSignal | undefined;
+}
+
+/** What a handler receives: the validated payload, the BullMQ job (for progress and ids) and its context. */
+export type JobHandler<N extends JobName> = (payload: JobPayload<N>, job: Job, context: JobContext) => Promise<unknown>;
 export type JobHandlers = { [N in JobName]: JobHandler<N> };
 
 export interface JobWorkerOptions {
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   concurrency: number;
   handlers: JobHandlers;
+  /** How long a job's lock lives without renewal; a process that dies loses its jobs after this. */
   lockDuration?: number;
+  /** How often this worker looks for stalled jobs (jobs of dead processes) and takes them up again. */
   stalledInterval?: number;
+  /** How many times a job may stall before it fails; high, so that repeated crashes do not lose a job. */
+  maxStalledCount?: number;
 }
 
 /**
@@ -24,10 +34,25 @@ function isPermanent(error: unknown): error is Error & { permanent: true } {
   return error instanceof Error && (error as { permanent?: unknown }).permanent === true;
 }
 
+/** Control-flow errors of BullMQ that a handler throws on purpose: passed through untouched. */
+function isControlFlow(error: unknown): boolean {
+  return error instanceof DelayedError || error instanceof WaitingChildrenError || error instanceof UnrecoverableError;
+}
+
+/**
+ * Puts a job back to wait `ms` without using up an attempt (e.g. while another writer holds its catalog).
+ * Throw what it returns from the handler.
+ */
+export async function postpone(job: Job, token: string | undefined, ms: number): Promise<DelayedError> {
+  await job.moveToDelayed(Date.now() + ms, token);
+  return new DelayedError();
+}
+
 /**
  * One BullMQ Worker on the catalog queue. Refuses to start unless every job name of the catalog has exactly
  * one handler (the mapped type makes a missing one a compile error; this catches extra ones at run time).
- * A payload that does not match its schema fails for good: retrying cannot fix it.
+ * A payload that does not match its schema fails for good: retrying cannot fix it. Retries back off with
+ * the `capped` strategy of the job catalog.
  */
 export function createJobWorker(options: JobWorkerOptions): Worker {
   const names = Object.keys(options.handlers);
@@ -38,7 +63,7 @@ export function createJobWorker(options: JobWorkerOptions): Worker {
   }
   return new Worker(
     CATALOG_QUEUE,
-    async (job: Job, _token?: string, signal?: AbortSignal) => {
+    async (job: Job, token?: string, signal?: AbortSignal) => {
       if (!isJobName(job.name)) throw new UnrecoverableError(`no handler for job name "${job.name}"`);
       const name = job.name;
       let payload: JobPayload<typeof name>;
@@ -50,8 +75,9 @@ export function createJobWorker(options: JobWorkerOptions): Worker {
       }
       const handler = options.handlers[name] as JobHandler<typeof name>;
       try {
-        return await handler(payload, job, signal);
+        return await handler(payload, job, { token, signal });
       } catch (error) {
+        if (isControlFlow(error)) throw error;
         if (isPermanent(error)) throw new UnrecoverableError(error.message);
         throw error;
       }
@@ -62,7 +88,10 @@ export function createJobWorker(options: JobWorkerOptions): Worker {
       concurrency: options.concurrency,
       lockDuration: options.lockDuration ?? 30_000,
       stalledInterval: options.stalledInterval ?? 30_000,
-      maxStalledCount: 2,
+      maxStalledCount: options.maxStalledCount ?? 50,
+      settings: {
+        backoffStrategy: (attemptsMade: number, type?: string) => (type === 'capped' ? cappedBackoff(attemptsMade) : 2_000),
+      },
     },
   );
 }

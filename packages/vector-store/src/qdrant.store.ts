@@ -46,7 +46,16 @@ export interface QdrantStoreOptions {
   upsertParallelism?: number;
   /** Attempts of each write before giving up. */
   writeAttempts?: number;
+  /** Distributed-mode parameters of a collection this store creates; Qdrant's defaults when absent. */
+  collectionParams?: CollectionParams;
   logger?: Logger;
+}
+
+/** `shard_number`, `replication_factor` and `write_consistency_factor` of a new collection. */
+export interface CollectionParams {
+  shardNumber?: number;
+  replicationFactor?: number;
+  writeConsistencyFactor?: number;
 }
 
 /** Payload fields with a keyword index, created with the collection (before any bulk load). */
@@ -67,8 +76,11 @@ export class QdrantStore {
   private readonly parallelism: number;
   private readonly attempts: number;
   private readonly logger: Logger | undefined;
+  private recreating: Promise<void> | undefined;
+  private readonly collectionParams: CollectionParams;
 
   constructor(options: QdrantStoreOptions) {
+    this.collectionParams = options.collectionParams ?? {};
     this.collection = options.collection;
     this.dimensions = options.dimensions;
     this.batchSize = options.upsertBatchSize ?? 128;
@@ -89,9 +101,9 @@ export class QdrantStore {
    * collection of another size is an error: a new model or size needs a new collection.
    */
   async ensureCollection(): Promise<void> {
-    const { exists } = await this.call('check collection', () => this.client.collectionExists(this.collection));
+    const { exists } = await this.call('check collection', () => this.client.collectionExists(this.collection), false);
     if (exists) {
-      const info = await this.call('read collection', () => this.client.getCollection(this.collection));
+      const info = await this.call('read collection', () => this.client.getCollection(this.collection), false);
       const vectors = info.config.params.vectors;
       const size = vectors && 'size' in vectors && typeof vectors.size === 'number' ? vectors.size : undefined;
       if (size !== undefined && size !== this.dimensions) {
@@ -102,8 +114,12 @@ export class QdrantStore {
       }
     } else {
       try {
+        const { shardNumber, replicationFactor, writeConsistencyFactor } = this.collectionParams;
         await this.client.createCollection(this.collection, {
           vectors: { size: this.dimensions, distance: 'Cosine' },
+          ...(shardNumber !== undefined ? { shard_number: shardNumber } : {}),
+          ...(replicationFactor !== undefined ? { replication_factor: replicationFactor } : {}),
+          ...(writeConsistencyFactor !== undefined ? { write_consistency_factor: writeConsistencyFactor } : {}),
         });
       } catch (error) {
         // Another process created it first: fine.
@@ -116,10 +132,12 @@ export class QdrantStore {
         field_schema: { type: 'keyword', is_tenant: true },
         wait: true,
       }),
+      false,
     );
     for (const field of KEYWORD_INDEXES) {
       await this.call(`index ${field}`, () =>
         this.client.createPayloadIndex(this.collection, { field_name: field, field_schema: 'keyword', wait: true }),
+        false,
       );
     }
   }
@@ -205,6 +223,34 @@ export class QdrantStore {
     return ids;
   }
 
+  /** The distinct `catalog_id`s of every point in the collection (the reconciler's view of Qdrant's tenants). */
+  async catalogIds(): Promise<Set<string>> {
+    const ids = new Set<string>();
+    let offset: string | number | undefined | null = undefined;
+    do {
+      const page = await this.call('scroll catalog ids', () =>
+        this.client.scroll(this.collection, {
+          limit: 1000,
+          with_payload: ['catalog_id'],
+          with_vector: false,
+          ...(offset !== undefined && offset !== null ? { offset } : {}),
+        }),
+      );
+      for (const p of page.points) {
+        const id = (p.payload as { catalog_id?: unknown } | null | undefined)?.catalog_id;
+        if (typeof id === 'string') ids.add(id);
+      }
+      offset = page.next_page_offset as string | number | null | undefined;
+    } while (offset !== undefined && offset !== null);
+    return ids;
+  }
+
+  /** Whether the collection exists (readiness: a missing collection is reported, not hidden). */
+  async collectionExists(): Promise<boolean> {
+    const { exists } = await this.call('check collection', () => this.client.collectionExists(this.collection), false);
+    return exists;
+  }
+
   async count(catalogId: string): Promise<number> {
     const result = await this.call('count points', () =>
       this.client.count(this.collection, {
@@ -225,12 +271,28 @@ export class QdrantStore {
     }
   }
 
-  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  private async call<T>(what: string, fn: () => Promise<T>, recover = true): Promise<T> {
     try {
       return await fn();
     } catch (error) {
+      if (recover && (await this.recreateIfMissing(error))) return this.call(what, fn, false);
       throw this.wrap(what, error);
     }
+  }
+
+  /**
+   * A lost collection (Qdrant restarted empty, the collection dropped by hand) is recreated, with its payload
+   * indexes, by whoever finds it missing; the caller then tries again. The rows whose points were lost are
+   * found by the next reindex or reconcile and embedded again. Concurrent finders share one recreation.
+   */
+  private async recreateIfMissing(error: unknown): Promise<boolean> {
+    if (!isMissingCollection(error)) return false;
+    this.logger?.warn({ collection: this.collection }, 'qdrant collection is missing: creating it again');
+    this.recreating ??= this.ensureCollection().finally(() => {
+      this.recreating = undefined;
+    });
+    await this.recreating;
+    return true;
   }
 
   /**
@@ -242,6 +304,7 @@ export class QdrantStore {
       try {
         return await fn();
       } catch (error) {
+        if (await this.recreateIfMissing(error)) continue;
         const status = statusOf(error);
         const retryable = status === undefined || status === 429 || status >= 500;
         if (!retryable || attempt >= this.attempts) throw this.wrap(what, error);
@@ -262,6 +325,13 @@ export class QdrantStore {
 interface ApiErrorLike {
   status: number;
   data?: unknown;
+}
+
+/** Qdrant's 404 for a collection that does not exist (not for a missing point). */
+function isMissingCollection(error: unknown): boolean {
+  if (!isApiError(error) || error.status !== 404) return false;
+  const data = error.data as { status?: { error?: string } } | undefined;
+  return /collection .* (doesn't|does not) exist/i.test(data?.status?.error ?? error.message);
 }
 
 function isApiError(error: unknown): error is ApiErrorLike & Error {

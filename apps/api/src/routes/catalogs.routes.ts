@@ -103,8 +103,9 @@ export function catalogRoutes({ catalogs, runs, jobs }: CatalogRoutesDeps): Rout
   router.post('/:id/reindex', async (req, res) => {
     const id = uuidParam(req.params.id);
     const body = reindexBody.parse(req.body ?? {});
-    if (!(await catalogs.exists(id))) throw new AppError('not_found', `no catalog ${id}`);
-    const job = await jobs.enqueue('reindex', { catalogId: id, force: body.force });
+    const catalog = await catalogs.get(id);
+    if (!catalog) throw new AppError('not_found', `no catalog ${id}`);
+    const job = await jobs.enqueue('reindex', { catalogId: id, force: body.force }, { version: catalog.version });
     res.status(202).json({ ...job, catalogId: id, statusUrl: `/v1/jobs/${job.jobId}` });
   });
 

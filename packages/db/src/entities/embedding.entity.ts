@@ -1,8 +1,9 @@
 import { EntitySchema } from 'typeorm';
 
 /**
- * Life of an embedding row: written `pending` before its Qdrant point, switched to `active` in the same
- * transaction that retires the rows it replaces. Only `active` rows are visible to queries.
+ * Life of an embedding row: planned `pending` (no point yet, `embeddedAt` null), then embedded (`embeddedAt`
+ * set once its Qdrant point is written), then switched to `active` in the same transaction that retires the
+ * rows it replaces. Only `active` rows are visible to queries.
  */
 export type EmbeddingStatus = 'pending' | 'active';
 
@@ -21,6 +22,10 @@ export interface EmbeddingRow {
   dimensions: number;
   status: EmbeddingStatus;
   indexRunId: string | null;
+  /** When the row's point was written; null while a planned row waits for its batch. */
+  embeddedAt: Date | null;
+  /** The batch job of the run that embeds this row (pending rows only). */
+  batch: number | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -42,6 +47,8 @@ export const EmbeddingEntity = new EntitySchema<EmbeddingRow>({
     dimensions: { type: 'integer' },
     status: { type: 'text' },
     indexRunId: { name: 'index_run_id', type: 'uuid', nullable: true },
+    embeddedAt: { name: 'embedded_at', type: 'timestamptz', nullable: true },
+    batch: { type: 'integer', nullable: true },
     createdAt: { name: 'created_at', type: 'timestamptz', createDate: true },
     updatedAt: { name: 'updated_at', type: 'timestamptz', updateDate: true },
   },

@@ -1,7 +1,11 @@
 import { EntitySchema } from 'typeorm';
 
-export type IndexRunMode = 'reindex' | 'cleanup';
-export type IndexRunStatus = 'running' | 'completed' | 'failed';
+export type IndexRunMode = 'reindex' | 'cleanup' | 'reconcile';
+/**
+ * `abandoned`: the run stopped without failing: its catalog was deleted, or another writer took the catalog's
+ * lease after this run's holder died (its checkpoints stay for the next run).
+ */
+export type IndexRunStatus = 'running' | 'completed' | 'failed' | 'abandoned';
 
 /** The record of one reindex or cleanup of one catalog. */
 export interface IndexRunRow {
@@ -18,6 +22,8 @@ export interface IndexRunRow {
   startedAt: Date;
   finishedAt: Date | null;
   error: string | null;
+  /** Mode-specific figures, e.g. the drift a reconcile found and repaired. */
+  details: Record<string, unknown> | null;
 }
 
 export const IndexRunEntity = new EntitySchema<IndexRunRow>({
@@ -37,5 +43,6 @@ export const IndexRunEntity = new EntitySchema<IndexRunRow>({
     startedAt: { name: 'started_at', type: 'timestamptz', createDate: true },
     finishedAt: { name: 'finished_at', type: 'timestamptz', nullable: true },
     error: { type: 'text', nullable: true },
+    details: { type: 'jsonb', nullable: true },
   },
 });

@@ -1,18 +1,31 @@
-import { type DataSource } from 'typeorm';
+import { type DataSource, type EntityManager } from 'typeorm';
 import { type EmbeddingRow } from '../entities/embedding.entity';
 import { insertAsJsonBatches } from './json-batches';
+import { PointDeletionRepository } from './point-deletion.repository';
 
 /** What the pipeline needs to know of a chunk already indexed, to decide whether to embed it again. */
 export type IndexedChunk = Pick<EmbeddingRow, 'id' | 'chunkKey' | 'contentHash'>;
 
-export type NewEmbedding = Omit<EmbeddingRow, 'status' | 'createdAt' | 'updatedAt' | 'qdrantPointId'>;
+/** A pending row: planned (not `embedded`) or a checkpoint (embedded, its point written). */
+export type PendingChunk = IndexedChunk & { embedded: boolean; indexRunId: string | null };
+
+export type NewEmbedding = Omit<EmbeddingRow, 'status' | 'createdAt' | 'updatedAt' | 'qdrantPointId' | 'embeddedAt' | 'batch'> & {
+  batch?: number | null;
+};
+
+/** A planned row as a batch job reads it to embed and upsert. */
+export type RowToEmbed = Pick<EmbeddingRow, 'id' | 'kind' | 'chunkKey' | 'content' | 'metadata' | 'contentHash'>;
 
 /** A visible chunk as the query service returns it. */
 export type HydratedEmbedding = Pick<EmbeddingRow, 'id' | 'catalogId' | 'kind' | 'chunkKey' | 'itemKey' | 'content' | 'metadata'>;
 
 const INSERT_BATCH = 500;
 
-/** `dq_embeddings`: one row per embedded chunk; the row id is the Qdrant point id. */
+/**
+ * `dq_embeddings`: one row per embedded chunk; the row id is the Qdrant point id. Methods that take an
+ * `EntityManager` write inside the caller's (fenced) transaction; every removal of rows records their point
+ * ids in the delete outbox in that same transaction.
+ */
 export class EmbeddingRepository {
   constructor(private readonly dataSource: DataSource) {}
 
@@ -25,17 +38,37 @@ export class EmbeddingRepository {
     );
   }
 
-  /** Every row id of the catalog, visible or not. */
-  async allIds(catalogId: string): Promise<string[]> {
-    const rows: { id: string }[] = await this.dataSource.query(
-      `SELECT id FROM dq_embeddings WHERE catalog_id = $1`,
+  /** The catalog's pending rows: planned work and checkpoints of runs that did not activate yet. */
+  async pendingChunks(catalogId: string): Promise<PendingChunk[]> {
+    return this.dataSource.query(
+      `SELECT id, chunk_key AS "chunkKey", content_hash AS "contentHash", embedded_at IS NOT NULL AS embedded,
+              index_run_id AS "indexRunId"
+         FROM dq_embeddings WHERE catalog_id = $1 AND status = 'pending'`,
       [catalogId],
     );
+  }
+
+  /** Every row id of the catalog, visible or not. */
+  async allIds(catalogId: string): Promise<string[]> {
+    const rows: { id: string }[] = await this.dataSource.query(`SELECT id FROM dq_embeddings WHERE catalog_id = $1`, [catalogId]);
     return rows.map((r) => r.id);
   }
 
-  /** Writes rows as `pending`: stored, but invisible to queries until {@link activate}. */
-  async insertPending(rows: NewEmbedding[]): Promise<void> {
+  /** Catalog ids that have rows, with their counts by status. */
+  async catalogsWithRows(): Promise<{ catalogId: string; active: number; pending: number }[]> {
+    const rows: { catalog_id: string; active: string; pending: string }[] = await this.dataSource.query(
+      `SELECT catalog_id, count(*) FILTER (WHERE status = 'active') AS active, count(*) FILTER (WHERE status = 'pending') AS pending
+         FROM dq_embeddings GROUP BY catalog_id`,
+    );
+    return rows.map((r) => ({ catalogId: r.catalog_id, active: Number(r.active), pending: Number(r.pending) }));
+  }
+
+  /**
+   * Writes planned rows as `pending` with no point yet (`embedded_at` null): stored, but invisible to queries
+   * until activated. Without a manager, in a statement of its own (already-embedded rows for tests).
+   */
+  async insertPending(rows: NewEmbedding[], m?: EntityManager, options: { embedded?: boolean } = {}): Promise<void> {
+    const runner = m ?? this.dataSource.manager;
     const json = rows.map((r) => ({
       id: r.id,
       catalog_id: r.catalogId,
@@ -48,44 +81,130 @@ export class EmbeddingRepository {
       model: r.model,
       dimensions: r.dimensions,
       index_run_id: r.indexRunId,
+      batch: r.batch ?? null,
     }));
+    const embedded = options.embedded ?? m === undefined;
     await insertAsJsonBatches(json, INSERT_BATCH, (batch) =>
-      this.dataSource.query(
+      runner.query(
         `INSERT INTO dq_embeddings (id, catalog_id, kind, chunk_key, item_key, content, metadata, qdrant_point_id,
-                                    content_hash, model, dimensions, status, index_run_id)
+                                    content_hash, model, dimensions, status, index_run_id, batch, embedded_at)
          SELECT x.id, x.catalog_id, x.kind, x.chunk_key, x.item_key, x.content, x.metadata, x.id,
-                x.content_hash, x.model, x.dimensions, 'pending', x.index_run_id
+                x.content_hash, x.model, x.dimensions, 'pending', x.index_run_id, x.batch,
+                CASE WHEN $2 THEN now() END
            FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, catalog_id uuid, kind text, chunk_key text,
                 item_key text, content text, metadata jsonb, content_hash text, model text, dimensions int,
-                index_run_id uuid)`,
-        [batch],
+                index_run_id uuid, batch int)`,
+        [batch, embedded],
       ),
     );
   }
 
+  /** Hands checkpoints of earlier attempts to `runId`, so its activation takes them. */
+  async adopt(m: EntityManager, catalogId: string, ids: readonly string[], runId: string): Promise<void> {
+    if (ids.length === 0) return;
+    await m.query(
+      `UPDATE dq_embeddings SET index_run_id = $3, batch = NULL
+        WHERE catalog_id = $1 AND id = ANY($2::uuid[]) AND status = 'pending'`,
+      [catalogId, ids, runId],
+    );
+  }
+
   /**
-   * In one transaction: makes the pending rows visible and removes the rows they replace (and the rows of
-   * chunks that no longer exist). A query sees either the old or the new row of each chunk, never neither.
+   * Claims the rows of one batch of a run that still have no point and runs `work` on them inside one
+   * transaction that holds them `FOR UPDATE SKIP LOCKED`: a second execution of the same batch (a job taken
+   * up again while its first execution still runs, after a Redis outage or a lost lock) finds them claimed
+   * and does not pay for them again. `work` marks them embedded through the manager it gets, so the claim and
+   * the checkpoint commit together. A process that dies drops its connection, and with it the claim.
    */
-  async activate(catalogId: string, pendingIds: string[], retiredIds: string[]): Promise<void> {
-    await this.dataSource.transaction(async (m) => {
-      if (retiredIds.length > 0) {
-        await m.query(`DELETE FROM dq_embeddings WHERE catalog_id = $1 AND id = ANY($2::uuid[])`, [
-          catalogId,
-          retiredIds,
-        ]);
-      }
-      if (pendingIds.length > 0) {
-        await m.query(
-          `UPDATE dq_embeddings SET status = 'active', updated_at = now()
-            WHERE catalog_id = $1 AND id = ANY($2::uuid[]) AND status = 'pending'`,
-          [catalogId, pendingIds],
-        );
-      }
+  async claimBatch<T>(
+    runId: string,
+    batch: number,
+    work: (rows: RowToEmbed[], m: EntityManager) => Promise<T>,
+  ): Promise<{ claimed: true; value: T } | { claimed: false; remaining: number }> {
+    return this.dataSource.transaction(async (m) => {
+      const rows: RowToEmbed[] = await m.query(
+        `SELECT id, kind, chunk_key AS "chunkKey", content, metadata, content_hash AS "contentHash"
+           FROM dq_embeddings
+          WHERE index_run_id = $1 AND batch = $2 AND status = 'pending' AND embedded_at IS NULL
+          ORDER BY chunk_key
+          FOR UPDATE SKIP LOCKED`,
+        [runId, batch],
+      );
+      if (rows.length > 0) return { claimed: true as const, value: await work(rows, m) };
+      const left: { n: string }[] = await m.query(
+        `SELECT count(*) AS n FROM dq_embeddings
+          WHERE index_run_id = $1 AND batch = $2 AND status = 'pending' AND embedded_at IS NULL`,
+        [runId, batch],
+      );
+      return { claimed: false as const, remaining: Number(left[0]?.n ?? 0) };
     });
   }
 
-  /** Deletes rows by id (pending rows of a failed run, or all rows of a deleted catalog). */
+  /** Batches of a run that still have rows without a point. */
+  async unembeddedBatches(runId: string): Promise<number[]> {
+    const rows: { batch: number }[] = await this.dataSource.query(
+      `SELECT DISTINCT batch FROM dq_embeddings
+        WHERE index_run_id = $1 AND status = 'pending' AND embedded_at IS NULL ORDER BY batch`,
+      [runId],
+    );
+    return rows.map((r) => r.batch);
+  }
+
+  /** Marks rows whose points are written: they are now checkpoints a later attempt will not pay for again. */
+  async markEmbedded(m: EntityManager, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await m.query(`UPDATE dq_embeddings SET embedded_at = now() WHERE id = ANY($1::uuid[]) AND status = 'pending'`, [ids]);
+  }
+
+  /**
+   * In the caller's transaction: makes the run's embedded pending rows visible and removes the active rows
+   * they replace and those of chunks the catalog no longer has (`wantedKeys` is every current chunk key),
+   * recording the removed rows' points in the delete outbox. A query sees either the old or the new row of
+   * each chunk, never neither.
+   */
+  async activateRun(
+    m: EntityManager,
+    catalogId: string,
+    runId: string,
+    wantedKeys: readonly string[],
+  ): Promise<{ activated: number; retired: string[] }> {
+    const retired: unknown = await m.query(
+      `DELETE FROM dq_embeddings
+        WHERE catalog_id = $1 AND status = 'active'
+          AND (chunk_key IN (SELECT chunk_key FROM dq_embeddings WHERE index_run_id = $2 AND status = 'pending'
+                                AND embedded_at IS NOT NULL)
+               OR NOT (chunk_key = ANY($3::text[])))
+        RETURNING id`,
+      [catalogId, runId, wantedKeys],
+    );
+    const ids = returnedIds(retired);
+    await PointDeletionRepository.record(m, catalogId, ids);
+    const result: [unknown, number] = await m.query(
+      `UPDATE dq_embeddings SET status = 'active', batch = NULL, updated_at = now()
+        WHERE catalog_id = $1 AND index_run_id = $2 AND status = 'pending' AND embedded_at IS NOT NULL`,
+      [catalogId, runId],
+    );
+    return { activated: result[1], retired: ids };
+  }
+
+  /** Deletes rows by id in the caller's transaction and records their points in the outbox. */
+  async removeRows(m: EntityManager, catalogId: string, ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const removed = returnedIds(
+      await m.query(`DELETE FROM dq_embeddings WHERE catalog_id = $1 AND id = ANY($2::uuid[]) RETURNING id`, [catalogId, ids]),
+    );
+    await PointDeletionRepository.record(m, catalogId, removed);
+    return removed;
+  }
+
+  /** Deletes every row of the catalog (deleted catalogs) and records their points in the outbox. */
+  async removeAll(m: EntityManager, catalogId: string): Promise<string[]> {
+    const removed = returnedIds(await m.query(`DELETE FROM dq_embeddings WHERE catalog_id = $1 RETURNING id`, [catalogId]));
+    await PointDeletionRepository.record(m, catalogId, removed);
+    return removed;
+  }
+
+  /** Deletes rows by id without the outbox (rows whose points are known not to exist). */
   async deleteIds(catalogId: string, ids: string[]): Promise<number> {
     if (ids.length === 0) return 0;
     const result: [unknown, number] = await this.dataSource.query(
@@ -93,6 +212,20 @@ export class EmbeddingRepository {
       [catalogId, ids],
     );
     return result[1];
+  }
+
+  /** Test and migration helper: makes pending rows visible and removes the rows they replace, in one transaction. */
+  async activate(catalogId: string, pendingIds: string[], retiredIds: string[]): Promise<void> {
+    await this.dataSource.transaction(async (m) => {
+      if (retiredIds.length > 0) await this.removeRows(m, catalogId, retiredIds);
+      if (pendingIds.length > 0) {
+        await m.query(
+          `UPDATE dq_embeddings SET status = 'active', embedded_at = coalesce(embedded_at, now()), updated_at = now()
+            WHERE catalog_id = $1 AND id = ANY($2::uuid[]) AND status = 'pending'`,
+          [catalogId, pendingIds],
+        );
+      }
+    });
   }
 
   /**
@@ -112,10 +245,21 @@ export class EmbeddingRepository {
   }
 
   async countActive(catalogId: string): Promise<number> {
-    const rows: { n: string }[] = await this.dataSource.query(
-      `SELECT count(*) AS n FROM dq_embeddings WHERE catalog_id = $1 AND status = 'active'`,
+    return (await this.counts(catalogId)).active;
+  }
+
+  async counts(catalogId: string): Promise<{ active: number; pending: number }> {
+    const rows: { active: string; pending: string }[] = await this.dataSource.query(
+      `SELECT count(*) FILTER (WHERE status = 'active') AS active, count(*) FILTER (WHERE status = 'pending') AS pending
+         FROM dq_embeddings WHERE catalog_id = $1`,
       [catalogId],
     );
-    return Number(rows[0]?.n ?? 0);
+    return { active: Number(rows[0]?.active ?? 0), pending: Number(rows[0]?.pending ?? 0) };
   }
+}
+
+/** The ids of `DELETE … RETURNING id`: TypeORM answers `[rows, affected]` for a DELETE on Postgres. */
+function returnedIds(result: unknown): string[] {
+  const rows = Array.isArray(result) && Array.isArray(result[0]) ? (result[0] as unknown[]) : (result as unknown[]);
+  return rows.map((r) => (r as { id: string }).id);
 }

@@ -8,7 +8,7 @@ export interface IndexRunCounts {
   tokens: number;
 }
 
-/** The record of every reindex and cleanup run. */
+/** The record of every reindex, cleanup and reconcile run. Every run ends `completed`, `failed` or `abandoned`. */
 export class IndexRunRepository {
   constructor(private readonly dataSource: DataSource) {}
 
@@ -25,25 +25,83 @@ export class IndexRunRepository {
       tokens: 0,
       finishedAt: null,
       error: null,
+      details: null,
     });
   }
 
-  async complete(id: string, counts: IndexRunCounts): Promise<void> {
+  async get(id: string): Promise<IndexRunRow | null> {
+    return this.dataSource.getRepository(IndexRunEntity).findOne({ where: { id } });
+  }
+
+  /** Adds to a running run's counters (batch jobs report what they embedded). */
+  async add(id: string, counts: Partial<IndexRunCounts>): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE index_runs SET embedded = embedded + $2, skipped = skipped + $3, deleted = deleted + $4, tokens = tokens + $5
+        WHERE id = $1`,
+      [id, counts.embedded ?? 0, counts.skipped ?? 0, counts.deleted ?? 0, counts.tokens ?? 0],
+    );
+  }
+
+  /** Records the catalog version a run works on (it changes when a run follows a replaced catalog). */
+  async setVersion(id: string, catalogVersion: number): Promise<void> {
+    await this.dataSource.getRepository(IndexRunEntity).update({ id }, { catalogVersion });
+  }
+
+  async complete(id: string, counts: Partial<IndexRunCounts>, details?: Record<string, unknown>): Promise<void> {
     await this.dataSource
       .getRepository(IndexRunEntity)
       .update({ id }, { ...counts, status: 'completed', finishedAt: new Date() });
+    if (details) await this.dataSource.query(`UPDATE index_runs SET details = $2::jsonb WHERE id = $1`, [id, JSON.stringify(details)]);
   }
 
   async fail(id: string, error: string, counts?: Partial<IndexRunCounts>): Promise<void> {
     await this.dataSource
       .getRepository(IndexRunEntity)
-      .update({ id }, { ...counts, status: 'failed', error: error.slice(0, 4000), finishedAt: new Date() });
+      .update({ id, status: 'running' }, { ...counts, status: 'failed', error: error.slice(0, 4000), finishedAt: new Date() });
+  }
+
+  async abandon(id: string, reason: string): Promise<void> {
+    await this.dataSource
+      .getRepository(IndexRunEntity)
+      .update({ id, status: 'running' }, { status: 'abandoned', error: reason.slice(0, 4000), finishedAt: new Date() });
+  }
+
+  /**
+   * Marks the catalog's other running runs `abandoned`: called by a writer that was just granted the lease,
+   * so those runs' holders are gone (their leases expired) or finished without saying so.
+   */
+  async abandonOthers(catalogId: string, exceptRunId: string | null, reason: string): Promise<number> {
+    const result: [unknown, number] = await this.dataSource.query(
+      `UPDATE index_runs SET status = 'abandoned', error = $3, finished_at = now()
+        WHERE catalog_id = $1 AND status = 'running' AND ($2::uuid IS NULL OR id <> $2::uuid)`,
+      [catalogId, exceptRunId, reason],
+    );
+    return result[1];
+  }
+
+  /** Runs still `running` whose catalog lease has expired (or never existed): their holders are gone. */
+  async abandonOrphaned(reason: string): Promise<number> {
+    const result: [unknown, number] = await this.dataSource.query(
+      `UPDATE index_runs r SET status = 'abandoned', error = $1, finished_at = now()
+        WHERE r.status = 'running'
+          AND NOT EXISTS (SELECT 1 FROM catalog_leases l WHERE l.catalog_id = r.catalog_id AND l.expires_at >= now())`,
+      [reason],
+    );
+    return result[1];
   }
 
   /** Runs of a catalog, newest first. */
-  async list(catalogId: string, limit = 50): Promise<IndexRunRow[]> {
+  async list(catalogId: string, limit = 50, mode?: IndexRunMode): Promise<IndexRunRow[]> {
     return this.dataSource
       .getRepository(IndexRunEntity)
-      .find({ where: { catalogId }, order: { startedAt: 'DESC' }, take: limit });
+      .find({ where: { catalogId, ...(mode ? { mode } : {}) }, order: { startedAt: 'DESC' }, take: limit });
+  }
+
+  async countRunning(catalogId?: string): Promise<number> {
+    const rows: { n: string }[] = await this.dataSource.query(
+      `SELECT count(*) AS n FROM index_runs WHERE status = 'running' AND ($1::uuid IS NULL OR catalog_id = $1::uuid)`,
+      [catalogId ?? null],
+    );
+    return Number(rows[0]?.n ?? 0);
   }
 }

@@ -113,6 +113,61 @@ describe(OpenAIEmulator.name, () => {
   it('counts inputs and tokens of successful requests only', async () => {
     await embed({ model: 'text-embedding-3-small', input: ['a b', 'c'] });
     await embed({ model: 'nope', input: 'x' });
-    expect(emulator.stats).toEqual({ requests: 2, succeeded: 1, failed: 1, rateLimited: 0, inputs: 2, tokens: 3 });
+    expect(emulator.stats).toMatchObject({ requests: 2, succeeded: 1, failed: 1, serverErrors: 0, rateLimited: 0, inputs: 2, tokens: 3 });
+  });
+
+  it('takes a fixed latency plus a part that grows with the request tokens', async () => {
+    emulator.configure({ latencyMs: 50, latencyPer1kTokensMs: 1_000 });
+    const timed = async (input: string): Promise<number> => {
+      const started = performance.now();
+      expect((await embed({ model: 'text-embedding-3-small', input })).status).toBe(200);
+      return performance.now() - started;
+    };
+    // 1 token: 50 + 1 ms; 300 tokens: 50 + 300 ms.
+    const small = await timed('orders');
+    const large = await timed(' orders'.repeat(300));
+    expect(small).toBeGreaterThanOrEqual(45);
+    expect(small).toBeLessThan(250);
+    expect(large).toBeGreaterThanOrEqual(340);
+  });
+
+  it('answers a rate-limited request at once, without the latency of an accepted one', async () => {
+    emulator.configure({ latencyMs: 1_000, tokensPerMinute: 1 });
+    const started = performance.now();
+    const limited = await embed({ model: 'text-embedding-3-small', input: 'one two three' });
+    expect(limited.status).toBe(429);
+    expect(performance.now() - started).toBeLessThan(500);
+  });
+
+  it('injects 429 rate_limit_exceeded answers with the retry headers asked for', async () => {
+    emulator.failNext({ count: 2, status: 429, retryAfterMs: 1_500 });
+    for (let i = 0; i < 2; i++) {
+      const limited = await embed({ model: 'text-embedding-3-small', input: 'x' });
+      expect(limited.status).toBe(429);
+      expect(limited.body.error).toMatchObject({ code: 'rate_limit_exceeded' });
+      expect(limited.headers.get('retry-after-ms')).toBe('1500');
+      expect(limited.headers.get('retry-after')).toBe('2');
+    }
+    expect((await embed({ model: 'text-embedding-3-small', input: 'x' })).status).toBe(200);
+    expect(emulator.stats).toMatchObject({ requests: 3, rateLimited: 2, failed: 0, succeeded: 1 });
+  });
+
+  it('counts 5xx answers apart, and bills only the tokens of answered requests', async () => {
+    emulator.failNext({ count: 2, status: 500 });
+    await embed({ model: 'text-embedding-3-small', input: 'a b' });
+    await embed({ model: 'text-embedding-3-small', input: 'a b' });
+    await embed({ model: 'nope', input: 'x' });
+    await embed({ model: 'text-embedding-3-small', input: 'a b' });
+    expect(emulator.stats).toEqual({
+      requests: 4,
+      succeeded: 1,
+      failed: 3,
+      serverErrors: 2,
+      rateLimited: 0,
+      inputs: 1,
+      tokens: 2,
+      firstRequestAt: now,
+      lastSucceededAt: now,
+    });
   });
 });

@@ -10,8 +10,10 @@ import { SlidingWindowLimiter, formatResetDuration } from './rate-limiter';
 
 /** Runtime switches of {@link OpenAIEmulator}. */
 export interface OpenAIEmulatorConfig {
-  /** Added to every embeddings request before it is answered. */
+  /** Fixed part of the time an accepted embeddings request takes before it is answered. */
   latencyMs: number;
+  /** Part that grows with the request: milliseconds per 1,000 input tokens, added to `latencyMs`. */
+  latencyPer1kTokensMs: number;
   /** Tokens per minute (sliding window) before 429 `rate_limit_exceeded`; undefined = not enforced. */
   tokensPerMinute?: number;
   /** Requests per minute before 429 `rate_limit_exceeded`; undefined = not enforced. */
@@ -37,19 +39,36 @@ export interface OpenAIEmulatorStats {
   rateLimited: number;
   /** Answered with any other error (injected, quota, validation, auth). */
   failed: number;
+  /** Of `failed`, those answered with a 5xx status. */
+  serverErrors: number;
   /** Inputs embedded by successful requests. */
   inputs: number;
-  /** Tokens embedded by successful requests. */
+  /** Tokens embedded by successful requests: what the API bills. */
   tokens: number;
+  /** When the first embeddings request arrived (the emulator's clock, ms), or null. */
+  firstRequestAt: number | null;
+  /** When the last successful answer was sent (the emulator's clock, ms), or null. */
+  lastSucceededAt: number | null;
 }
 
 /** Failures to inject into the next requests. */
 export interface InjectedFailure {
   count: number;
-  /** Default 503 (`server_is_overloaded`). */
+  /** Default 503 (`server_is_overloaded`); 429 answers `rate_limit_exceeded` at once, with retry headers. */
   status?: number;
   message?: string;
+  /** `retry-after-ms` of an injected 429 (and `retry-after`, rounded up to seconds); default 1000. */
+  retryAfterMs?: number;
 }
+
+/**
+ * Latency like the OpenAI embeddings API's: about 300 ms per request plus a part that grows with its tokens
+ * (here 20 ms per 1,000 tokens, so 0.5 s for a request of 10,000 tokens).
+ */
+export const OPENAI_LIKE_LATENCY: Pick<OpenAIEmulatorConfig, 'latencyMs' | 'latencyPer1kTokensMs'> = {
+  latencyMs: 300,
+  latencyPer1kTokensMs: 20,
+};
 
 /** Limits reported in headers when none is enforced, so clients that read them see plausible values. */
 const NOMINAL_LIMITS = { requests: 10_000, tokens: 10_000_000 };
@@ -57,7 +76,17 @@ const NOMINAL_LIMITS = { requests: 10_000, tokens: 10_000_000 };
 /** The route the product calls; the spec lists it as `/embeddings` under the server URL `…/v1`. */
 const EMBEDDINGS_PATH = '/v1/embeddings';
 
-const emptyStats = (): OpenAIEmulatorStats => ({ requests: 0, succeeded: 0, rateLimited: 0, failed: 0, inputs: 0, tokens: 0 });
+const emptyStats = (): OpenAIEmulatorStats => ({
+  requests: 0,
+  succeeded: 0,
+  rateLimited: 0,
+  failed: 0,
+  serverErrors: 0,
+  inputs: 0,
+  tokens: 0,
+  firstRequestAt: null,
+  lastSucceededAt: null,
+});
 
 /**
  * An OpenAI `POST /v1/embeddings` server: deterministic hashing vectors (texts sharing words are close),
@@ -71,7 +100,7 @@ export class OpenAIEmulator extends EmulatorServer {
   private settings: OpenAIEmulatorConfig;
   private requestLimiter: SlidingWindowLimiter;
   private tokenLimiter: SlidingWindowLimiter;
-  private failures: { remaining: number; status: number; message?: string } | undefined;
+  private failures: { remaining: number; status: number; message?: string; retryAfterMs: number } | undefined;
   private counters = emptyStats();
 
   constructor(options: OpenAIEmulatorOptions = {}) {
@@ -80,6 +109,7 @@ export class OpenAIEmulator extends EmulatorServer {
     this.now = options.now ?? Date.now;
     this.initial = {
       latencyMs: options.latencyMs ?? 0,
+      latencyPer1kTokensMs: options.latencyPer1kTokensMs ?? 0,
       tokensPerMinute: options.tokensPerMinute,
       requestsPerMinute: options.requestsPerMinute,
       insufficientQuota: options.insufficientQuota ?? false,
@@ -98,6 +128,7 @@ export class OpenAIEmulator extends EmulatorServer {
   configure(patch: Partial<OpenAIEmulatorConfig>): void {
     const next = { ...this.settings, ...patch };
     if (!(next.latencyMs >= 0)) throw new RangeError('latencyMs must be >= 0');
+    if (!(next.latencyPer1kTokensMs >= 0)) throw new RangeError('latencyPer1kTokensMs must be >= 0');
     for (const key of ['tokensPerMinute', 'requestsPerMinute'] as const) {
       const v = next[key];
       if (v !== undefined && !(v > 0)) throw new RangeError(`${key} must be positive`);
@@ -112,7 +143,9 @@ export class OpenAIEmulator extends EmulatorServer {
     if (!(failure.count > 0)) throw new RangeError('count must be positive');
     const status = failure.status ?? 503;
     if (!Number.isInteger(status) || status < 400 || status > 599) throw new RangeError(`status must be 4xx or 5xx, got ${status}`);
-    this.failures = { remaining: failure.count, status, message: failure.message };
+    const retryAfterMs = failure.retryAfterMs ?? 1_000;
+    if (!(retryAfterMs >= 0)) throw new RangeError('retryAfterMs must be >= 0');
+    this.failures = { remaining: failure.count, status, message: failure.message, retryAfterMs };
   }
 
   /** Turns quota exhaustion (429 `insufficient_quota`) on or off. */
@@ -163,16 +196,24 @@ export class OpenAIEmulator extends EmulatorServer {
     this.sendError(res, new OpenAIError(500, 'The server had an error while processing your request. Sorry about that!', 'server_error'));
   }
 
+  /**
+   * Refusals that cost the API nothing (auth, quota, validation, rate limits) are answered at once, as
+   * OpenAI does; an accepted request (counted against the limits from its arrival) then takes the latency,
+   * and an injected server error comes at its end.
+   */
   private async embeddings(req: Request, res: Response): Promise<void> {
     this.counters.requests += 1;
     const started = this.now();
-    await sleep(this.settings.latencyMs);
+    this.counters.firstRequestAt ??= started;
     try {
       this.authorize(req);
-      this.injectedFailure();
+      const failure = this.takeInjectedFailure();
+      if (failure?.status === 429) throw injectedRateLimit(failure);
       if (this.settings.insufficientQuota) throw quotaError();
       const request = parseEmbeddingRequest(req.body, countTokens);
       this.enforceRateLimits(request);
+      await sleep(this.settings.latencyMs + (request.totalTokens / 1000) * this.settings.latencyPer1kTokensMs);
+      if (failure) throw injectedError(failure);
       const data = request.inputs.map((input, index) => {
         const vector = toFloat32(hashingVector(input.text, request.dimensions));
         return {
@@ -184,6 +225,7 @@ export class OpenAIEmulator extends EmulatorServer {
       this.counters.succeeded += 1;
       this.counters.inputs += request.inputs.length;
       this.counters.tokens += request.totalTokens;
+      this.counters.lastSucceededAt = this.now();
       this.commonHeaders(res);
       res.set('openai-model', request.model.name);
       res.set('openai-processing-ms', String(Math.max(0, this.now() - started)));
@@ -194,9 +236,11 @@ export class OpenAIEmulator extends EmulatorServer {
         usage: { prompt_tokens: request.totalTokens, total_tokens: request.totalTokens },
       });
     } catch (err) {
-      if (err instanceof OpenAIError) {
-        if (err.code === 'rate_limit_exceeded') this.counters.rateLimited += 1;
-        else this.counters.failed += 1;
+      if (err instanceof OpenAIError && err.code === 'rate_limit_exceeded') {
+        this.counters.rateLimited += 1;
+      } else {
+        this.counters.failed += 1;
+        if (!(err instanceof OpenAIError) || err.status >= 500) this.counters.serverErrors += 1;
       }
       throw err;
     }
@@ -227,22 +271,13 @@ export class OpenAIEmulator extends EmulatorServer {
     }
   }
 
-  private injectedFailure(): void {
+  /** The injected failure this request is to get, if any; each request uses one up. */
+  private takeInjectedFailure(): { status: number; message?: string; retryAfterMs: number } | undefined {
     const failure = this.failures;
-    if (!failure) return;
+    if (!failure) return undefined;
     failure.remaining -= 1;
     if (failure.remaining <= 0) this.failures = undefined;
-    if (failure.status === 503) {
-      throw new OpenAIError(503, failure.message ?? 'The server is overloaded or not ready yet.', 'server_error', null, 'server_is_overloaded');
-    }
-    if (failure.status >= 500) {
-      throw new OpenAIError(
-        failure.status,
-        failure.message ?? 'The server had an error while processing your request. Sorry about that!',
-        'server_error',
-      );
-    }
-    throw new OpenAIError(failure.status, failure.message ?? 'Injected failure', 'invalid_request_error');
+    return failure;
   }
 
   private enforceRateLimits(request: EmbeddingRequest): void {
@@ -279,6 +314,7 @@ export class OpenAIEmulator extends EmulatorServer {
         if (body.reset === true) this.reset();
         const patch: Partial<OpenAIEmulatorConfig> = {};
         if (body.latencyMs !== undefined) patch.latencyMs = body.latencyMs;
+        if (body.latencyPer1kTokensMs !== undefined) patch.latencyPer1kTokensMs = body.latencyPer1kTokensMs;
         if (body.insufficientQuota !== undefined) patch.insufficientQuota = body.insufficientQuota;
         // null lifts a limit; JSON has no undefined.
         if (body.tokensPerMinute !== undefined) patch.tokensPerMinute = body.tokensPerMinute ?? undefined;
@@ -321,6 +357,34 @@ export class OpenAIEmulator extends EmulatorServer {
   private limiter(limit: number | undefined, nominal: number): SlidingWindowLimiter {
     return new SlidingWindowLimiter(limit ?? nominal, this.now);
   }
+}
+
+function injectedError(failure: { status: number; message?: string }): OpenAIError {
+  if (failure.status === 503) {
+    return new OpenAIError(503, failure.message ?? 'The server is overloaded or not ready yet.', 'server_error', null, 'server_is_overloaded');
+  }
+  if (failure.status >= 500) {
+    return new OpenAIError(
+      failure.status,
+      failure.message ?? 'The server had an error while processing your request. Sorry about that!',
+      'server_error',
+    );
+  }
+  return new OpenAIError(failure.status, failure.message ?? 'Injected failure', 'invalid_request_error');
+}
+
+function injectedRateLimit(failure: { message?: string; retryAfterMs: number }): OpenAIError {
+  const wait = failure.retryAfterMs;
+  return new OpenAIError(
+    429,
+    failure.message ??
+      `Rate limit reached for requests. Please try again in ${formatResetDuration(wait)}. ` +
+        'Visit https://platform.openai.com/account/rate-limits to learn more.',
+    'requests',
+    null,
+    'rate_limit_exceeded',
+    { 'retry-after': String(Math.max(1, Math.ceil(wait / 1000))), 'retry-after-ms': String(wait) },
+  );
 }
 
 function quotaError(): OpenAIError {

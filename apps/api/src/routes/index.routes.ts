@@ -1,0 +1,79 @@
+import { Router } from 'express';
+import { type CatalogRepository, type EmbeddingRepository, type IndexRunRepository, type PointDeletionRepository } from '@catalog-indexer/db';
+import { AppError, uuidParam } from '@catalog-indexer/http';
+import { type JobProducer } from '@catalog-indexer/queue';
+
+/** Counts the catalog's points in the vector store (null when it cannot be reached). */
+export type PointCounter = (catalogId: string) => Promise<number | null>;
+
+export interface IndexRoutesDeps {
+  catalogs: CatalogRepository;
+  runs: IndexRunRepository;
+  embeddings: EmbeddingRepository;
+  deletions: PointDeletionRepository;
+  jobs: JobProducer;
+  countPoints: PointCounter;
+}
+
+function runView(r: Awaited<ReturnType<IndexRunRepository['list']>>[number] | undefined) {
+  if (!r) return null;
+  return {
+    id: r.id,
+    mode: r.mode,
+    status: r.status,
+    jobId: r.jobId,
+    catalogVersion: r.catalogVersion,
+    embedded: r.embedded,
+    skipped: r.skipped,
+    deleted: r.deleted,
+    tokens: r.tokens,
+    startedAt: r.startedAt,
+    finishedAt: r.finishedAt,
+    error: r.error,
+    details: r.details,
+  };
+}
+
+/** `/v1/catalogs/:id/index` (the state of a catalog's index) and `/v1/catalogs/:id/reconcile`. */
+export function indexRoutes(deps: IndexRoutesDeps): Router {
+  const router = Router();
+
+  router.get('/:id/index', async (req, res) => {
+    const id = uuidParam(req.params.id);
+    const catalog = await deps.catalogs.get(id);
+    if (!catalog) throw new AppError('not_found', `no catalog ${id}`);
+    const [rows, points, outbox, runs, reconciles] = await Promise.all([
+      deps.embeddings.counts(id),
+      deps.countPoints(id),
+      deps.deletions.pendingCount(id),
+      deps.runs.list(id, 1),
+      deps.runs.list(id, 1, 'reconcile'),
+    ]);
+    const lastReconcile = reconciles[0];
+    res.json({
+      catalogId: id,
+      version: catalog.version,
+      rows,
+      points,
+      inStep: points === null ? null : points === rows.active + rows.pending && outbox === 0,
+      pendingPointDeletes: outbox,
+      drift: lastReconcile
+        ? {
+            checkedAt: lastReconcile.finishedAt ?? lastReconcile.startedAt,
+            found: lastReconcile.details ?? null,
+            repaired: lastReconcile.status === 'completed',
+          }
+        : null,
+      lastRun: runView(runs[0]),
+    });
+  });
+
+  router.post('/:id/reconcile', async (req, res) => {
+    const id = uuidParam(req.params.id);
+    if (!(await deps.catalogs.exists(id))) throw new AppError('not_found', `no catalog ${id}`);
+    const job = await deps.jobs.enqueue('reconcile', { catalogId: id });
+    res.status(202).json({ ...job, catalogId: id, statusUrl: `/v1/jobs/${job.jobId}` });
+  });
+
+  return router;
+}

@@ -1,0 +1,25 @@
+import { FencedError } from '@catalog-indexer/db';
+import { type ReindexService } from '@catalog-indexer/pipeline';
+import { postpone, type JobHandler } from '@catalog-indexer/queue';
+
+/**
+ * `embed-batch`: embeds one planned batch of a reindex and writes its points (any worker process). Keeps the
+ * catalog's lease alive while it works; a batch of a run that lost its lease stops without retrying; a batch
+ * that another execution of the same job still holds waits for it.
+ */
+export const embedBatchJob =
+  (service: ReindexService): JobHandler<'embed-batch'> =>
+  async (payload, job, { signal, token }) => {
+    const stop = service.lease.keepAlive({ catalogId: payload.catalogId, fence: payload.fence });
+    try {
+      const result = await service.embedBatch(payload, payload.batch, signal);
+      // Another execution of this batch holds its rows (this job was taken up again while it still runs).
+      if (result.status === 'busy') throw await postpone(job, token, 2_000);
+      return result;
+    } catch (error) {
+      if (error instanceof FencedError) return { status: 'fenced', embedded: 0, tokens: 0 };
+      throw error;
+    } finally {
+      stop();
+    }
+  };

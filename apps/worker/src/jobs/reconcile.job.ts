@@ -1,0 +1,30 @@
+import { type ReconcileService } from '@catalog-indexer/pipeline';
+import { postpone, type JobHandler, type JobProducer } from '@catalog-indexer/queue';
+
+/**
+ * `reconcile`: compares rows with points and repairs both, for one catalog or for every catalog (the periodic
+ * run, which also retries the delete outbox). Catalogs whose points were lost, or that hold pending rows of
+ * stopped runs, get a reindex.
+ */
+export const reconcileJob =
+  (service: ReconcileService, producer: JobProducer): JobHandler<'reconcile'> =>
+  async (payload, job, { token }) => {
+    const holder = job.id ?? 'reconcile';
+    const drifts = payload.catalogId ? [await service.reconcileCatalog(payload.catalogId, holder)] : await service.reconcileAll(holder);
+    if (payload.catalogId && drifts[0]?.status === 'busy') throw await postpone(job, token, 2_000);
+    const reindexed: string[] = [];
+    for (const drift of drifts) {
+      if (drift.needsReindex) reindexed.push((await producer.enqueue('reindex', { catalogId: drift.catalogId })).jobId);
+    }
+    const sum = (k: 'orphanPoints' | 'missingPoints' | 'strayPending' | 'outboxDeleted') => drifts.reduce((s, d) => s + d[k], 0);
+    return {
+      catalogs: drifts.length,
+      busy: drifts.filter((d) => d.status === 'busy').length,
+      deletedCatalogs: drifts.filter((d) => d.status === 'deleted' && d.rows + d.points > 0).length,
+      orphanPoints: sum('orphanPoints'),
+      missingPoints: sum('missingPoints'),
+      strayPending: sum('strayPending'),
+      outboxDeleted: sum('outboxDeleted'),
+      reindexJobs: reindexed,
+    };
+  };

@@ -1,0 +1,19 @@
+import { readFileSync } from 'node:fs';
+
+/** Resident memory of a process, from `/proc/<pid>/status` (Linux): now and its peak so far, in MB. */
+export interface ProcessMemory {
+  rssMb: number;
+  peakRssMb: number;
+}
+
+function field(status: string, name: string): number {
+  const match = new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status);
+  if (!match) throw new Error(`no ${name} in /proc status`);
+  return Math.round(Number(match[1]) / 1024);
+}
+
+/** `VmRSS` and `VmHWM` of `pid`; throws when the process is gone or the system has no /proc. */
+export function processMemory(pid: number): ProcessMemory {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return { rssMb: field(status, 'VmRSS'), peakRssMb: field(status, 'VmHWM') };
+}

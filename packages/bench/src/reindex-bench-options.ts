@@ -1,0 +1,60 @@
+import { OPENAI_LIKE_LATENCY } from '@catalog-indexer/emulators';
+import { readIntegerFlags } from './bench-options';
+
+/** What the reindex benchmark runs; each field from `--flag N`, `--flag=N` or its `BENCH_*` variable. */
+export interface ReindexBenchOptions {
+  /** Copies of the Spider union catalog (6,172 chunks each) in the benchmark catalog. */
+  copies: number;
+  dimensions: number;
+  /** Worker processes of the multi-worker runs (the first run always has one). */
+  workers: number;
+  /** `WORKER_CONCURRENCY` of every worker process: batch jobs each runs at once. */
+  concurrency: number;
+  /** `EMBEDDING_BATCH_MAX_INPUTS`: chunks per batch job and per embeddings request. */
+  batchInputs: number;
+  /** Fixed latency of an embeddings request, ms. */
+  latencyMs: number;
+  /** Latency per 1,000 tokens of a request, ms. */
+  latencyPer1kTokensMs: number;
+  /** Tokens per minute of the latency-bound runs: high enough never to bind. */
+  latencyBoundTpm: number;
+  /** Tokens per minute of the TPM-bound run; 0 = the catalog's tokens / 2.5 (a run of about two minutes). */
+  tpm: number;
+  /** 0 skips the TPM-bound run. */
+  tpmRun: number;
+}
+
+const FLAGS = {
+  copies: { env: 'BENCH_COPIES', fallback: 4, min: 1 },
+  dimensions: { env: 'BENCH_DIMENSIONS', fallback: 256, min: 1 },
+  workers: { env: 'BENCH_WORKERS', fallback: 3, min: 1 },
+  concurrency: { env: 'BENCH_CONCURRENCY', fallback: 2, min: 1 },
+  'batch-inputs': { env: 'BENCH_BATCH_INPUTS', fallback: 128, min: 1 },
+  'latency-ms': { env: 'BENCH_LATENCY_MS', fallback: OPENAI_LIKE_LATENCY.latencyMs, min: 0 },
+  'latency-per-1k-tokens-ms': { env: 'BENCH_LATENCY_PER_1K_TOKENS_MS', fallback: OPENAI_LIKE_LATENCY.latencyPer1kTokensMs, min: 0 },
+  'latency-bound-tpm': { env: 'BENCH_LATENCY_BOUND_TPM', fallback: 10_000_000, min: 1 },
+  tpm: { env: 'BENCH_TPM', fallback: 0, min: 0 },
+  'tpm-run': { env: 'BENCH_TPM_RUN', fallback: 1, min: 0 },
+} as const;
+
+/** Reads the options from argv (first) and the environment; an invalid value is an error naming the flag. */
+export function parseReindexBenchOptions(argv: string[], env: NodeJS.ProcessEnv): ReindexBenchOptions {
+  const v = readIntegerFlags(argv, env, FLAGS);
+  return {
+    copies: v.copies,
+    dimensions: v.dimensions,
+    workers: v.workers,
+    concurrency: v.concurrency,
+    batchInputs: v['batch-inputs'],
+    latencyMs: v['latency-ms'],
+    latencyPer1kTokensMs: v['latency-per-1k-tokens-ms'],
+    latencyBoundTpm: v['latency-bound-tpm'],
+    tpm: v.tpm,
+    tpmRun: v['tpm-run'],
+  };
+}
+
+export const REINDEX_USAGE =
+  'usage: pnpm bench:reindex [--copies N] [--workers N] [--concurrency N] [--batch-inputs N] [--dimensions N]\n' +
+  '       [--latency-ms N] [--latency-per-1k-tokens-ms N] [--latency-bound-tpm N] [--tpm N] [--tpm-run 0|1]\n' +
+  '       (or BENCH_COPIES, BENCH_WORKERS, …). Prints one JSON line per run to stdout; progress goes to stderr.';

@@ -1,0 +1,57 @@
+import { type Fence, type LeaseRepository } from '@catalog-indexer/db';
+import { type Logger } from '@catalog-indexer/logger';
+
+/**
+ * The one-writer-per-catalog lease as the pipeline uses it: acquire, keep alive while working, release.
+ * See {@link LeaseRepository} for the guarantees (expiry, fencing).
+ */
+export class CatalogLease {
+  constructor(
+    private readonly leases: LeaseRepository,
+    readonly ttlMs: number,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The fence of a lease granted to `holder`, or null while another writer holds the catalog. */
+  acquire(catalogId: string, holder: string): Promise<Fence | null> {
+    return this.leases.acquire(catalogId, holder, this.ttlMs);
+  }
+
+  /** Whether the fence is still current (a cheap check before work that costs money). */
+  holds(fence: Fence): Promise<boolean> {
+    return this.leases.holds(fence);
+  }
+
+  /**
+   * Renews the lease every third of its time to live until the returned function is called. A renewal that
+   * finds the lease taken over calls `onLost` (writes would fail anyway: they check the fence).
+   */
+  keepAlive(fence: Fence, onLost?: () => void): () => void {
+    let stopped = false;
+    const timer = setInterval(() => {
+      void this.leases.renew(fence, this.ttlMs).then(
+        (held) => {
+          if (!held && !stopped) {
+            stopped = true;
+            clearInterval(timer);
+            this.logger.warn({ catalogId: fence.catalogId, fence: fence.fence }, 'catalog lease was taken over');
+            onLost?.();
+          }
+        },
+        (error: unknown) => this.logger.warn({ catalogId: fence.catalogId, err: error }, 'could not renew the catalog lease'),
+      );
+    }, Math.max(50, Math.floor(this.ttlMs / 3)));
+    timer.unref();
+    return () => {
+      stopped = true;
+      clearInterval(timer);
+    };
+  }
+
+  async release(fence: Fence): Promise<void> {
+    await this.leases.release(fence).catch((error: unknown) => {
+      // An unreleased lease expires by itself; the next writer waits at most its time to live.
+      this.logger.warn({ catalogId: fence.catalogId, err: error }, 'could not release the catalog lease');
+    });
+  }
+}

@@ -1,0 +1,118 @@
+import {
+  type CatalogRepository,
+  type EmbeddingRepository,
+  type IndexRunRepository,
+  type LeaseRepository,
+  type PointDeletionRepository,
+} from '@catalog-indexer/db';
+import { type Logger } from '@catalog-indexer/logger';
+import { type QdrantStore } from '@catalog-indexer/vector-store';
+import { CatalogLease } from './catalog-lease';
+import { StoreSync } from './store-sync';
+
+export interface CatalogDrift {
+  catalogId: string;
+  status: 'repaired' | 'busy' | 'deleted';
+  rows: number;
+  points: number;
+  /** Points no row owns (deleted). */
+  orphanPoints: number;
+  /** Active rows without a point (a reindex is asked for). */
+  missingPoints: number;
+  /** Pending rows no running run owns (a reindex is asked for: it reuses or removes them). */
+  strayPending: number;
+  /** Outbox deletes done. */
+  outboxDeleted: number;
+  /** Whether the catalog needs a reindex to repair what Qdrant lost. */
+  needsReindex: boolean;
+}
+
+export interface ReconcileDeps {
+  catalogs: CatalogRepository;
+  embeddings: EmbeddingRepository;
+  runs: IndexRunRepository;
+  leases: LeaseRepository;
+  deletions: PointDeletionRepository;
+  store: QdrantStore;
+  logger: Logger;
+  leaseTtlMs?: number;
+}
+
+/**
+ * Compares each catalog's rows with its points and repairs both directions, under the catalog's lease:
+ * points no row owns are deleted; active rows whose point is gone, and pending rows left by runs that
+ * stopped, are reported as needing a reindex (which embeds the missing chunks again, or reuses the pending
+ * ones). Rows and points of catalogs that no longer exist are removed. Also retries the delete outbox and
+ * closes runs whose holders are gone (`abandoned`), so no run stays `running`.
+ */
+export class ReconcileService {
+  private readonly lease: CatalogLease;
+  private readonly sync: StoreSync;
+
+  constructor(private readonly deps: ReconcileDeps) {
+    this.lease = new CatalogLease(deps.leases, deps.leaseTtlMs ?? 60_000, deps.logger);
+    this.sync = new StoreSync(deps.embeddings, deps.deletions, deps.store, deps.logger);
+  }
+
+  /** Reconciles one catalog (existing or deleted). */
+  async reconcileCatalog(catalogId: string, holder: string): Promise<CatalogDrift> {
+    const { catalogs, embeddings, runs, store } = this.deps;
+    const fence = await this.lease.acquire(catalogId, holder);
+    const empty = { catalogId, rows: 0, points: 0, orphanPoints: 0, missingPoints: 0, strayPending: 0, outboxDeleted: 0, needsReindex: false };
+    if (!fence) return { ...empty, status: 'busy' };
+    const stop = this.lease.keepAlive(fence);
+    try {
+      const catalog = await catalogs.get(catalogId);
+      if (!catalog) {
+        const removed = await this.deps.leases.fenced(fence, (m) => embeddings.removeAll(m, catalogId));
+        await runs.abandonOthers(catalogId, null, 'catalog deleted');
+        const drained = await this.sync.drainOutbox(catalogId);
+        const points = await store.count(catalogId);
+        if (points > 0) await store.deleteCatalog(catalogId);
+        if (removed.length + points > 0) this.deps.logger.warn({ catalogId, rows: removed.length, points }, 'removed the index of a deleted catalog');
+        return { ...empty, status: 'deleted', rows: removed.length, points, orphanPoints: points, outboxDeleted: drained.deleted };
+      }
+      await runs.abandonOthers(catalogId, null, 'superseded: its holder stopped');
+      const run = await runs.start(catalogId, 'reconcile', null, catalog.version);
+      const drained = await this.sync.drainOutbox(catalogId);
+      const check = await this.sync.removeOrphanPoints(catalogId);
+      const counts = await embeddings.counts(catalogId);
+      const points = await store.count(catalogId);
+      const drift: CatalogDrift = {
+        catalogId,
+        status: 'repaired',
+        rows: counts.active + counts.pending,
+        points,
+        orphanPoints: check.orphanPoints,
+        missingPoints: check.missingPoints,
+        strayPending: counts.pending,
+        outboxDeleted: drained.deleted,
+        needsReindex: check.missingPoints > 0 || counts.pending > 0,
+      };
+      await runs.complete(run.id, { deleted: check.orphanPoints }, { ...drift });
+      if (drift.orphanPoints + drift.missingPoints + drift.strayPending > 0) this.deps.logger.warn({ ...drift }, 'reconcile found drift');
+      return drift;
+    } finally {
+      stop();
+      await this.lease.release(fence);
+    }
+  }
+
+  /**
+   * Reconciles every catalog known to either store: live catalogs, catalogs that still have rows, and
+   * tenants that still have points. Retries the outbox first and closes runs whose holders are gone.
+   */
+  async reconcileAll(holder: string): Promise<CatalogDrift[]> {
+    const { catalogs, embeddings, runs, store } = this.deps;
+    await this.sync.drainOutbox();
+    const abandoned = await runs.abandonOrphaned('its holder stopped and its lease expired');
+    if (abandoned > 0) this.deps.logger.warn({ abandoned }, 'runs of stopped holders marked abandoned');
+    const ids = new Set<string>();
+    for (const c of await catalogs.list(1_000_000, 0)) ids.add(c.id);
+    for (const r of await embeddings.catalogsWithRows()) ids.add(r.catalogId);
+    for (const id of await store.catalogIds()) ids.add(id);
+    const out: CatalogDrift[] = [];
+    for (const id of ids) out.push(await this.reconcileCatalog(id, `${holder}:${id}`));
+    return out;
+  }
+}

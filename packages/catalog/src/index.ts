@@ -20,7 +20,8 @@ export type {
   CatalogDocument,
   CatalogExample,
 } from './catalog.schema';
-export { parseCatalog } from './catalog.parser';
+export { parseCatalog, parseCatalogWithNotices } from './catalog.parser';
+export type { ParsedCatalog } from './catalog.parser';
 export { CatalogValidationError } from './catalog-validation.error';
 export type { CatalogProblem } from './catalog-validation.error';
 export {
@@ -28,6 +29,8 @@ export {
   tableKey,
   columnKey,
   relationshipKey,
+  quoteName,
+  splitDottedKey,
   documentKey,
   exampleKey,
   parseRelationshipKey,

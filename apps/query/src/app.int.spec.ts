@@ -8,9 +8,14 @@ import { QdrantEmulator } from '@catalog-indexer/emulators';
 import { createLogger } from '@catalog-indexer/logger';
 import { ReindexService } from '@catalog-indexer/pipeline';
 import { createTestDatabase, uniqueName, type TestDatabase } from '@catalog-indexer/testing';
+import { documentSparseVector, querySparseVector } from '@catalog-indexer/text';
 import { QdrantStore } from '@catalog-indexer/vector-store';
 import { createApp } from './app';
+import { CatalogGraphCache } from './catalog-graph.cache';
+import { ContextService } from './context.service';
 import { SearchService, type SearchResponse } from './search.service';
+
+const FUSION = { denseWeight: 1, sparseWeight: 3, rrfK: 60, candidates: 200 };
 
 const QUESTION = 'revenue by region of paid orders last quarter';
 
@@ -58,6 +63,7 @@ describe('query app', () => {
   const ghostPoint = async () => ({
     id: randomUUID(),
     vector: await questionVector(),
+    sparse: documentSparseVector(QUESTION),
     payload: {
       catalog_id: shopId,
       kind: 'table',
@@ -84,7 +90,9 @@ describe('query app', () => {
     twinId = (await catalogs.create(toNew(twin))).id;
     await reindex.reindex(shopId);
     await reindex.reindex(twinId);
-    app = createApp({ logger, dataSource: db.dataSource, store, search: new SearchService(embedder, store, embeddings) });
+    const searchService = new SearchService(embedder, store, embeddings, FUSION);
+    const context = new ContextService(searchService, new CatalogGraphCache(catalogs), FUSION.candidates);
+    app = createApp({ logger, dataSource: db.dataSource, store, search: searchService, context });
   });
   afterAll(async () => {
     await qdrant.stop();
@@ -105,7 +113,7 @@ describe('query app', () => {
       const scores = response.results.map((r) => r.score);
       expect(scores).toEqual([...scores].sort((a, b) => b - a));
       expect(new Set(response.results.map((r) => r.id)).size).toBe(response.results.length);
-      for (const name of ['embedMs', 'searchMs', 'hydrateMs', 'totalMs'] as const) {
+      for (const name of ['embedMs', 'analyzeMs', 'searchMs', 'hydrateMs', 'totalMs'] as const) {
         expect(typeof response.timings[name]).toBe('number');
       }
     });
@@ -193,7 +201,10 @@ describe('query app', () => {
       const ghost = await ghostPoint();
       await store.upsert([ghost]);
       try {
-        const hits = await store.search(ghost.vector, { catalogId: shopId, limit: 1 });
+        const hits = await store.search(
+          { dense: ghost.vector, sparse: querySparseVector(QUESTION) },
+          { catalogId: shopId, limit: 1, fusion: { denseWeight: 1, sparseWeight: 1, k: 60, prefetchLimit: 10 } },
+        );
         expect(hits[0]?.id).toBe(ghost.id);
 
         const response = await search({ catalogId: shopId, query: QUESTION, limit: 5 });

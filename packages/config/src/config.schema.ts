@@ -29,6 +29,10 @@ const url = (protocols: string[]) =>
     { message: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
   );
 const positiveInt = z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').positive('must be more than 0');
+const weight = z.coerce
+  .number({ error: 'must be a number from 0 to 100' })
+  .min(0, 'must be a number from 0 to 100')
+  .max(100, 'must be a number from 0 to 100');
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
@@ -85,6 +89,11 @@ export const envSchema = z.object({
   MAX_UPLOAD_BYTES: positiveInt.default(20 * 1024 * 1024),
 
   WORKER_CONCURRENCY: positiveInt.max(64).default(2),
+
+  HYBRID_DENSE_WEIGHT: weight.optional(),
+  HYBRID_SPARSE_WEIGHT: weight.optional(),
+  HYBRID_RRF_K: positiveInt.max(1000).default(60),
+  RETRIEVAL_CANDIDATES: positiveInt.max(1000).default(200),
 });
 
 export type RawEnv = z.input<typeof envSchema>;

@@ -38,7 +38,27 @@ export interface Config {
   api: { host: string; port: number; maxUploadBytes: number };
   query: { host: string; port: number };
   worker: { concurrency: number };
+  /** How the query service ranks (see apps/query). */
+  retrieval: {
+    /**
+     * Weights of the dense and the sparse (lexical) prefetch in weighted reciprocal rank fusion. Defaults
+     * depend on the embedder: the local hashing embedder only sees shared words, so the lexical side,
+     * which weighs words by rarity, leads (1 : 3); a real embedding model weighs both equally (1 : 1).
+     */
+    denseWeight: number;
+    sparseWeight: number;
+    /** RRF's `k`: how flat the rank curve is. */
+    rrfK: number;
+    /** Chunks each prefetch returns and the service ranks tables over; wide, so one wide table cannot fill it. */
+    candidates: number;
+  };
 }
+
+/** Dense and sparse weights per embedder when the environment does not set them. */
+export const DEFAULT_FUSION_WEIGHTS = {
+  local: { dense: 1, sparse: 3 },
+  openai: { dense: 1, sparse: 1 },
+} as const;
 
 function postgresUrl(env: ParsedEnv): string {
   if (env.DATABASE_URL) return env.DATABASE_URL;
@@ -81,6 +101,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   const env = parsed.data;
+  const provider = env.OPENAI_API_KEY ? 'openai' : 'local';
   const qdrantUrl = env.QDRANT_URL ?? `http://${env.QDRANT_HOST ?? '127.0.0.1'}:${env.QDRANT_PORT}`;
   return {
     env: env.NODE_ENV,
@@ -97,7 +118,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       configured: env.QDRANT_URL !== undefined || env.QDRANT_HOST !== undefined,
     },
     embeddings: {
-      provider: env.OPENAI_API_KEY ? 'openai' : 'local',
+      provider,
       apiKey: env.OPENAI_API_KEY,
       baseUrl: env.OPENAI_BASE_URL,
       model: env.EMBEDDING_MODEL,
@@ -111,5 +132,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     api: { host: env.API_HOST, port: env.API_PORT, maxUploadBytes: env.MAX_UPLOAD_BYTES },
     query: { host: env.QUERY_HOST, port: env.QUERY_PORT },
     worker: { concurrency: env.WORKER_CONCURRENCY },
+    retrieval: {
+      denseWeight: env.HYBRID_DENSE_WEIGHT ?? DEFAULT_FUSION_WEIGHTS[provider].dense,
+      sparseWeight: env.HYBRID_SPARSE_WEIGHT ?? DEFAULT_FUSION_WEIGHTS[provider].sparse,
+      rrfK: env.HYBRID_RRF_K,
+      candidates: env.RETRIEVAL_CANDIDATES,
+    },
   };
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { chunkCatalog, contentHash, parseCatalog, type Chunk } from '@catalog-indexer/catalog';
+import { catalogVocabulary, chunkCatalog, contentHash, parseCatalog, type Chunk } from '@catalog-indexer/catalog';
+import { documentSparseVector } from '@catalog-indexer/text';
 import {
   type CatalogRepository,
   type EmbeddingRepository,
@@ -86,6 +87,7 @@ export class ReindexService {
 
       const document = parseCatalog(catalog.document);
       const chunks = chunkCatalog(document, { rejectedKeys: await catalogs.rejectedKeys(catalogId) });
+      const vocabulary = catalogVocabulary(document);
       const current = new Map((await embeddings.activeChunks(catalogId)).map((c) => [c.chunkKey, c]));
       // A row whose point is gone (a Qdrant restored from an old snapshot, an emptied collection) is embedded
       // again even when its content is unchanged: a reindex repairs the index, it does not only extend it.
@@ -130,6 +132,7 @@ export class ReindexService {
         const points: VectorPoint[] = rows.map((row, j) => ({
           id: row.id,
           vector: vectors[j] ?? [],
+          sparse: documentSparseVector(row.content, vocabulary),
           payload: {
             catalog_id: catalogId,
             kind: row.kind,

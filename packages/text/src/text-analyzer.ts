@@ -1,3 +1,6 @@
+// Type declarations of the two libraries (they ship none), visible wherever this file is compiled.
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference
+/// <reference path="./vendor.d.ts" />
 import { eng as englishStopWords } from 'stopword';
 import porter2 from 'wink-porter2-stemmer';
 

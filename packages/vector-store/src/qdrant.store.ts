@@ -14,9 +14,18 @@ export interface PointPayload {
   [key: string]: unknown;
 }
 
+/** A sparse vector: unique uint32 `indices` and their `values`. */
+export interface SparseVector {
+  indices: number[];
+  values: number[];
+}
+
 export interface VectorPoint {
   id: string;
+  /** The embedding (the named dense vector). */
   vector: number[];
+  /** The chunk's term weights (the named sparse vector). */
+  sparse: SparseVector;
   payload: PointPayload;
 }
 
@@ -25,14 +34,33 @@ export interface SearchHit {
   score: number;
 }
 
+/** What a hybrid query looks for: the question's embedding and its terms. */
+export interface HybridQuery {
+  dense: number[];
+  sparse: SparseVector;
+}
+
 export interface SearchOptions {
   catalogId: string;
   limit: number;
   kinds?: string[];
   schemas?: string[];
   tables?: string[];
-  scoreThreshold?: number;
+  /** Weighted reciprocal rank fusion of the two prefetches. */
+  fusion: FusionOptions;
 }
+
+/** Weighted RRF: a point's score is Σ weight / (k + rank) over the prefetches that found it. */
+export interface FusionOptions {
+  denseWeight: number;
+  sparseWeight: number;
+  k: number;
+  /** Points each prefetch returns, at least `limit`. */
+  prefetchLimit: number;
+}
+
+/** Names of the vectors every point carries. */
+export const VECTOR_NAMES = { dense: 'dense', sparse: 'terms' } as const;
 
 export interface QdrantStoreOptions {
   url: string;
@@ -92,18 +120,18 @@ export class QdrantStore {
     const { exists } = await this.call('check collection', () => this.client.collectionExists(this.collection));
     if (exists) {
       const info = await this.call('read collection', () => this.client.getCollection(this.collection));
-      const vectors = info.config.params.vectors;
-      const size = vectors && 'size' in vectors && typeof vectors.size === 'number' ? vectors.size : undefined;
-      if (size !== undefined && size !== this.dimensions) {
+      const problem = layoutProblem(info.config.params, this.dimensions);
+      if (problem) {
         throw new VectorStoreError(
-          `collection "${this.collection}" holds ${size}-dimensional vectors but the embedder makes ${this.dimensions}: ` +
-            'set QDRANT_COLLECTION_NAME to a new collection for this model and reindex',
+          `collection "${this.collection}" ${problem}: ` +
+            'set QDRANT_COLLECTION_NAME to a new collection for this model and layout and reindex',
         );
       }
     } else {
       try {
         await this.client.createCollection(this.collection, {
-          vectors: { size: this.dimensions, distance: 'Cosine' },
+          vectors: { [VECTOR_NAMES.dense]: { size: this.dimensions, distance: 'Cosine' } },
+          sparse_vectors: { [VECTOR_NAMES.sparse]: { modifier: 'idf' } },
         });
       } catch (error) {
         // Another process created it first: fine.
@@ -139,7 +167,12 @@ export class QdrantStore {
         const batch = batches[next++];
         if (!batch) return;
         try {
-          await this.withRetries('upsert points', () => this.client.upsert(this.collection, { wait: true, points: batch }));
+          const points = batch.map((p) => ({
+            id: p.id,
+            vector: { [VECTOR_NAMES.dense]: p.vector, [VECTOR_NAMES.sparse]: p.sparse },
+            payload: p.payload,
+          }));
+          await this.withRetries('upsert points', () => this.client.upsert(this.collection, { wait: true, points }));
         } catch (error) {
           failed = true;
           throw error;
@@ -167,19 +200,28 @@ export class QdrantStore {
     );
   }
 
-  /** Nearest points of one catalog, best first, through `POST /points/query`. */
-  async search(vector: number[], options: SearchOptions): Promise<SearchHit[]> {
+  /**
+   * The points of one catalog nearest to a question, best first, through `POST /points/query`: a dense and
+   * a sparse prefetch, each filtered to the catalog (and the optional kinds, schemas, tables) and each
+   * returning `prefetchLimit` points, fused by weighted reciprocal rank fusion.
+   */
+  async search(query: HybridQuery, options: SearchOptions): Promise<SearchHit[]> {
     const must: Record<string, unknown>[] = [{ key: 'catalog_id', match: { value: options.catalogId } }];
     if (options.kinds?.length) must.push({ key: 'kind', match: { any: options.kinds } });
     if (options.schemas?.length) must.push({ key: 'schema', match: { any: options.schemas } });
     if (options.tables?.length) must.push({ key: 'table', match: { any: options.tables } });
+    const filter = { must };
+    const { fusion } = options;
+    const prefetchLimit = Math.max(fusion.prefetchLimit, options.limit);
     const response = await this.call('query points', () =>
       this.client.query(this.collection, {
-        query: vector,
-        filter: { must },
+        prefetch: [
+          { query: query.dense, using: VECTOR_NAMES.dense, filter, limit: prefetchLimit },
+          { query: query.sparse, using: VECTOR_NAMES.sparse, filter, limit: prefetchLimit },
+        ],
+        query: { rrf: { k: fusion.k, weights: [fusion.denseWeight, fusion.sparseWeight] } },
         limit: options.limit,
         with_payload: false,
-        ...(options.scoreThreshold !== undefined ? { score_threshold: options.scoreThreshold } : {}),
       }),
     );
     return response.points.map((p) => ({ id: String(p.id), score: p.score }));
@@ -257,6 +299,20 @@ export class QdrantStore {
   private wrap(what: string, error: unknown): VectorStoreError {
     return new VectorStoreError(`qdrant ${what} failed: ${describe(error)}`, statusOf(error), { cause: error });
   }
+}
+
+/** What is wrong with an existing collection's layout for this store, or `null` when it fits. */
+function layoutProblem(params: { vectors?: unknown; sparse_vectors?: unknown }, dimensions: number): string | null {
+  const vectors = params.vectors as Record<string, unknown> | undefined;
+  if (!vectors || typeof vectors.size === 'number') {
+    return 'holds one unnamed vector per point (the layout before hybrid search), not named dense and sparse vectors';
+  }
+  const dense = vectors[VECTOR_NAMES.dense] as { size?: unknown } | undefined;
+  if (!dense) return `has no dense vector named "${VECTOR_NAMES.dense}"`;
+  if (dense.size !== dimensions) return `holds ${String(dense.size)}-dimensional vectors but the embedder makes ${dimensions}`;
+  const sparse = (params.sparse_vectors as Record<string, unknown> | undefined)?.[VECTOR_NAMES.sparse];
+  if (!sparse) return `has no sparse vector named "${VECTOR_NAMES.sparse}"`;
+  return null;
 }
 
 interface ApiErrorLike {

@@ -196,6 +196,59 @@ describe('spec conformance', () => {
       expect(await keyed.getCollections()).toEqual({ collections: [] });
     });
 
+    it('serves named dense and idf sparse vectors, prefetch with weighted rrf, payload updates and batch queries', async () => {
+      const h = 'catalog_hybrid';
+      expect(await statusOf(client.createCollection(h, { vectors: { dense: { size: 2, distance: 'Cosine' } }, replication_factor: 0 }))).toBe(422);
+      await client.createCollection(h, {
+        vectors: { dense: { size: 2, distance: 'Cosine' } },
+        sparse_vectors: { terms: { modifier: 'idf' } },
+        shard_number: 2,
+        replication_factor: 2,
+        write_consistency_factor: 1,
+      });
+      await client.createPayloadIndex(h, { field_name: 'catalog_id', field_schema: { type: 'keyword', is_tenant: true }, wait: true });
+      await client.upsert(h, {
+        wait: true,
+        points: [
+          { id: 1, vector: { dense: [1, 0], terms: { indices: [7, 3], values: [1, 1] } }, payload: { catalog_id: 'a' } },
+          { id: 2, vector: { dense: [0.6, 0.8], terms: { indices: [3], values: [2] } }, payload: { catalog_id: 'a' } },
+          { id: 3, vector: { dense: [0, 1], terms: { indices: [3, 9], values: [1, 1] } }, payload: { catalog_id: 'b' } },
+        ],
+      });
+      const info = await client.getCollection(h);
+      expect(info.config.params).toMatchObject({ sparse_vectors: { terms: { modifier: 'idf' } }, shard_number: 2, replication_factor: 2 });
+
+      const tenant = { must: [{ key: 'catalog_id', match: { value: 'a' } }] };
+      const fused = await client.query(h, {
+        prefetch: [
+          { query: [1, 0], using: 'dense', filter: tenant, limit: 5 },
+          { query: { indices: [7, 3], values: [1, 1] }, using: 'terms', filter: tenant, limit: 5 },
+        ],
+        query: { rrf: { k: 2, weights: [1, 3] } },
+        limit: 2,
+        with_payload: ['catalog_id'],
+        with_vector: ['terms'],
+      });
+      expect(fused.points.map((p) => p.id)).toEqual([1, 2]);
+      expect(fused.points[0]?.score).toBeCloseTo(1 / (1 / 1 + 1) + 1 / (1 / 3 + 1), 6);
+      expect(fused.points[0]?.vector).toEqual({ terms: { indices: [3, 7], values: [1, 1] } });
+
+      await client.updateCollection(h, { sparse_vectors: { terms: { modifier: 'none' } }, optimizers_config: { indexing_threshold: 100 } });
+      await client.setPayload(h, { payload: { kind: 'table' }, points: [1], wait: true });
+      await client.overwritePayload(h, { payload: { catalog_id: 'b' }, points: [2], wait: true });
+      await client.deletePayload(h, { keys: ['kind'], points: [1], wait: true });
+      await client.clearPayload(h, { points: [3], wait: true });
+      const batch = await client.queryBatch(h, {
+        searches: [
+          { query: [1, 0], using: 'dense', filter: { must: [{ key: 'catalog_id', match: { value: 'b' } }] }, with_payload: true },
+          { query: { indices: [9], values: [1] }, using: 'terms' },
+        ],
+      });
+      expect(batch.map((r) => r.points.map((p) => p.id))).toEqual([[2], [3]]);
+      expect(batch[0]?.points[0]?.payload).toEqual({ catalog_id: 'b' });
+      expect(await client.deleteCollection(h)).toBe(true);
+    });
+
     it('deletes collections, answering false for a missing one', async () => {
       expect(await client.deleteCollection('catalog_v2')).toBe(true);
       expect(await client.deleteCollection('catalog_v2')).toBe(false);

@@ -1,4 +1,5 @@
 import { type PointId, parsePointId, pointKey } from './point-id';
+import { parseDatetime } from './datetime';
 import { QdrantError } from './qdrant-error';
 
 /** A point's payload: any JSON object. */
@@ -8,6 +9,8 @@ export type Payload = Record<string, unknown>;
 export interface FilterTarget {
   id: PointId;
   payload: Payload;
+  /** Names of the vectors the point has (for `has_vector`). */
+  vectors?: { dense: ReadonlyMap<string, unknown>; sparse: ReadonlyMap<string, unknown> };
 }
 
 /** A compiled filter or condition. */
@@ -89,7 +92,11 @@ export function compileCondition(raw: unknown): Predicate {
     return (target) =>
       valuesAt(target.payload, key).some((element) => isObject(element) && inner({ id: target.id, payload: element }));
   }
-  if ('has_vector' in raw) throw QdrantError.unsupported('The has_vector condition');
+  if ('has_vector' in raw) {
+    if (typeof raw.has_vector !== 'string') throw untagged();
+    const name = raw.has_vector;
+    return (target) => target.vectors !== undefined && (target.vectors.dense.has(name) || target.vectors.sparse.has(name));
+  }
   if (Object.keys(raw).every((k) => (FILTER_KEYS as readonly string[]).includes(k))) return compileFilter(raw);
   throw untagged();
 }
@@ -109,8 +116,10 @@ function compileFieldCondition(raw: Record<string, unknown>): Predicate {
   for (const geo of ['geo_bounding_box', 'geo_radius', 'geo_polygon']) {
     if (raw[geo] !== undefined && raw[geo] !== null) throw QdrantError.unsupported(`The ${geo} condition`);
   }
-  if (raw.is_empty === true) parts.push((t) => valuesAt(t.payload, key).filter((v) => v !== null).length === 0);
-  if (raw.is_null === true) parts.push((t) => rawValuesAt(t.payload, key).some((v) => v === null));
+  const isEmpty = (t: FilterTarget): boolean => valuesAt(t.payload, key).filter((v) => v !== null).length === 0;
+  const isNull = (t: FilterTarget): boolean => rawValuesAt(t.payload, key).some((v) => v === null || (Array.isArray(v) && v.includes(null)));
+  if (typeof raw.is_empty === 'boolean') parts.push(raw.is_empty ? isEmpty : (t) => !isEmpty(t));
+  if (typeof raw.is_null === 'boolean') parts.push(raw.is_null ? isNull : (t) => !isNull(t));
   if (parts.length === 0) {
     throw new QdrantError(422, 'Validation error in JSON body: [filter: At least one field condition must be specified]');
   }
@@ -183,6 +192,22 @@ function boundsOf(raw: unknown, what: string): Record<'gt' | 'gte' | 'lt' | 'lte
   return out;
 }
 
+function datetimeBounds(raw: Record<string, unknown>): Record<'gt' | 'gte' | 'lt' | 'lte', number | undefined> {
+  const out: Record<'gt' | 'gte' | 'lt' | 'lte', number | undefined> = { gt: undefined, gte: undefined, lt: undefined, lte: undefined };
+  for (const [k, v] of Object.entries(raw)) {
+    if (k !== 'gt' && k !== 'gte' && k !== 'lt' && k !== 'lte') {
+      throw QdrantError.format(`unknown field \`${k}\`, expected one of \`lt\`, \`gt\`, \`gte\`, \`lte\``);
+    }
+    if (v === null) continue;
+    const ms = typeof v === 'string' ? parseDatetime(v) : undefined;
+    if (ms === undefined) {
+      throw QdrantError.format(`data did not match any variant of untagged enum RangeInterface: ${JSON.stringify(v)} is not an RFC 3339 datetime`);
+    }
+    out[k] = ms;
+  }
+  return out;
+}
+
 function inBounds(v: number, b: Record<'gt' | 'gte' | 'lt' | 'lte', number | undefined>): boolean {
   return (
     (b.gt === undefined || v > b.gt) &&
@@ -193,6 +218,14 @@ function inBounds(v: number, b: Record<'gt' | 'gte' | 'lt' | 'lte', number | und
 }
 
 function compileRange(key: string, raw: unknown): Predicate {
+  if (isObject(raw) && Object.values(raw).some((v) => typeof v === 'string')) {
+    const bounds = datetimeBounds(raw);
+    return (t) =>
+      valuesAt(t.payload, key).some((v) => {
+        const ms = typeof v === 'string' ? parseDatetime(v) : undefined;
+        return ms !== undefined && inBounds(ms, bounds);
+      });
+  }
   const bounds = boundsOf(raw, 'RangeInterface');
   return (t) => valuesAt(t.payload, key).some((v) => typeof v === 'number' && inBounds(v, bounds));
 }
@@ -205,12 +238,20 @@ function compileValuesCount(key: string, raw: unknown): Predicate {
   };
 }
 
+/** Dotted keys already split into path segments (filters run once per candidate point). */
+const PATHS = new Map<string, string[]>();
+
 /**
  * Values at a dotted key, before arrays at the end of the path are opened: `a.b` walks into nested
  * objects and through arrays of objects on the way (`a[].b` is accepted as the same path).
  */
 export function rawValuesAt(payload: Payload, key: string): unknown[] {
-  const segments = key.split('.').map((s) => s.replace(/\[\]$/, ''));
+  let segments = PATHS.get(key);
+  if (segments === undefined) {
+    segments = key.split('.').map((s) => s.replace(/\[\]$/, ''));
+    if (PATHS.size >= 10_000) PATHS.clear();
+    PATHS.set(key, segments);
+  }
   let current: unknown[] = [payload];
   for (const segment of segments) {
     const next: unknown[] = [];

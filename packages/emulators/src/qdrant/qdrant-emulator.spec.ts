@@ -160,7 +160,7 @@ describe(QdrantEmulator.name, () => {
     expect((await call('POST', '/collections/c/points/scroll', { limit: 'ten' })).status).toBe(400);
     const zero = await call('POST', '/collections/c/points/query', { query: [1, 0], limit: 0 });
     expect(zero.status).toBe(422);
-    expect(zero.body.status.error).toBe('Validation error in JSON body: [limit: value 0 invalid, must be 1 or larger]');
+    expect(zero.body.status.error).toBe('Validation error in JSON body: [internal.limit: value 0 invalid, must be 1 or larger]');
   });
 
   it('rejects unknown filter keys with a 400', async () => {

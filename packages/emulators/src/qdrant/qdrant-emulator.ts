@@ -3,20 +3,14 @@ import { CONTROL_PREFIX, EmulatorServer, type EmulatorServerOptions } from '../s
 import { FaultInjector, type FaultRule } from '../shared/fault-injector';
 import { sleep } from '../shared/sleep';
 import { Collection, type PayloadIndex, type PointInput, type StoredPoint } from './collection';
-import { compileFilter, type Payload } from './filter';
-import { type PointId, describeJson, parsePointId, pointKey } from './point-id';
+import { applySettingsUpdate, parseCreateSettings } from './collection-settings';
+import { type Payload, compileFilter } from './filter';
+import { type PointId, parsePointId, pointKey } from './point-id';
+import { batchVectors, deleteKey, pointInput, pointRecord, scoredRecord, setAtKey } from './point-io';
 import { QdrantError } from './qdrant-error';
-import {
-  type PayloadProjection,
-  denseVector,
-  objectBody,
-  optionalNumber,
-  optionalUint,
-  waitParam,
-  withPayload,
-  withVector,
-} from './request-body';
-import { DISTANCES, type Distance } from './scoring';
+import { QueryEngine } from './query-engine';
+import { objectBody, optionalNumber, optionalUint, waitParam, withPayload, withVector } from './request-body';
+import { type SparseConfig, UNNAMED, describeDense, describeSparse, parseDense, parseLayout, sparseConfig } from './vectors';
 
 /** Options of {@link QdrantEmulator}. */
 export interface QdrantEmulatorOptions extends EmulatorServerOptions {
@@ -107,6 +101,7 @@ export class QdrantEmulator extends EmulatorServer {
       this.ok(res, this.collectionInfo(c));
     });
     this.route(app, 'put', '/collections/{collection_name}', (req, res) => this.createCollection(req, res));
+    this.route(app, 'patch', '/collections/{collection_name}', (req, res) => this.updateCollection(req, res));
     this.route(app, 'delete', '/collections/{collection_name}', (req, res) => {
       const name = param(req, 'collection_name');
       const existed = this.collections.delete(name);
@@ -134,16 +129,33 @@ export class QdrantEmulator extends EmulatorServer {
       const id = parsePointId(/^\d+$/.test(raw) ? Number(raw) : raw);
       const point = c.get(id);
       if (!point) throw QdrantError.pointNotFound(id);
-      this.ok(res, record(point, (p) => ({ ...p }), true));
+      this.ok(res, pointRecord(c, point, (p) => ({ ...p }), true));
     });
     this.route(app, 'post', '/collections/{collection_name}/points/delete', (req, res) => this.deletePoints(req, res));
+    this.route(app, 'post', '/collections/{collection_name}/points/payload', (req, res) => this.setPayload(req, res, false));
+    this.route(app, 'put', '/collections/{collection_name}/points/payload', (req, res) => this.setPayload(req, res, true));
+    this.route(app, 'post', '/collections/{collection_name}/points/payload/delete', (req, res) => this.deletePayload(req, res));
+    this.route(app, 'post', '/collections/{collection_name}/points/payload/clear', (req, res) => {
+      const c = this.collection(req);
+      this.updated(req, res, c.updatePayloads(this.selected(c, objectBody(req.body)), () => ({})));
+    });
     this.route(app, 'post', '/collections/{collection_name}/points/scroll', (req, res) => this.scroll(req, res));
     this.route(app, 'post', '/collections/{collection_name}/points/count', (req, res) => {
       const c = this.collection(req);
       const body = req.body === undefined ? {} : objectBody(req.body);
-      this.ok(res, { count: c.count(compileFilter(body.filter)) });
+      compileFilter(body.filter);
+      this.ok(res, { count: c.count(body.filter) });
     });
-    this.route(app, 'post', '/collections/{collection_name}/points/query', (req, res) => this.query(req, res));
+    this.route(app, 'post', '/collections/{collection_name}/points/query', (req, res) => {
+      const c = this.collection(req);
+      this.ok(res, this.queryResult(c, req.body === undefined ? {} : objectBody(req.body)));
+    });
+    this.route(app, 'post', '/collections/{collection_name}/points/query/batch', (req, res) => {
+      const c = this.collection(req);
+      const body = objectBody(req.body);
+      if (!Array.isArray(body.searches)) throw QdrantError.format('missing field `searches`');
+      this.ok(res, (body.searches as unknown[]).map((s) => this.queryResult(c, objectBody(s))));
+    });
     // Gone from the 1.19 spec and client, but the 1.19 server still routes it; older callers use it.
     this.route(app, 'post', '/collections/{collection_name}/points/search', (req, res) => this.search(req, res));
 
@@ -226,23 +238,54 @@ export class QdrantEmulator extends EmulatorServer {
     const name = param(req, 'collection_name');
     const body = objectBody(req.body);
     if (this.collections.has(name)) throw QdrantError.collectionExists(name);
-    const vectors = body.vectors;
-    if (typeof vectors !== 'object' || vectors === null || Array.isArray(vectors)) {
-      throw QdrantError.unsupported('A collection without one unnamed dense vector');
+    if (this.aliases.has(name)) {
+      throw QdrantError.wrongInput(`Can't create collection with name ${name}. Alias with the same name already exists`);
     }
-    const v = vectors as Record<string, unknown>;
-    if (!('size' in v) && !('distance' in v)) throw QdrantError.unsupported('Named vectors');
-    if (typeof v.size !== 'number' || !Number.isInteger(v.size) || v.size < 0) {
-      throw QdrantError.format(`invalid type: ${describeJson(v.size)}, expected u64`);
+    for (const unsupported of ['init_from', 'sharding_method_custom']) {
+      if (body[unsupported] !== undefined && body[unsupported] !== null) throw QdrantError.unsupported(`Create collection with ${unsupported}`);
     }
-    if (v.size < 1) throw QdrantError.validation('vectors.size', `value ${v.size} invalid, must be 1 or larger`);
-    if (!DISTANCES.includes(v.distance as Distance)) {
-      throw QdrantError.format(
-        `unknown variant \`${String(v.distance)}\`, expected one of \`Cosine\`, \`Euclid\`, \`Dot\`, \`Manhattan\``,
-      );
+    const layout = parseLayout(body.vectors, body.sparse_vectors);
+    this.collections.set(name, new Collection(name, layout, parseCreateSettings(body)));
+    this.ok(res, true);
+  }
+
+  private updateCollection(req: Request, res: Response): void {
+    const c = this.collection(req);
+    const body = objectBody(req.body);
+    // Validate everything first so a refused update changes nothing.
+    const sparse: [string, SparseConfig][] = [];
+    if (body.sparse_vectors !== undefined && body.sparse_vectors !== null) {
+      if (typeof body.sparse_vectors !== 'object' || Array.isArray(body.sparse_vectors)) throw QdrantError.format('sparse_vectors: expected a map');
+      for (const [name, raw] of Object.entries(body.sparse_vectors as Record<string, unknown>)) {
+        if (!c.layout.sparse.has(name)) throw QdrantError.wrongInput(`Not existing vector name error: ${name}`);
+        sparse.push([name, sparseConfig(raw, `sparse_vectors.${name}`)]);
+      }
     }
-    if (v.multivector_config !== undefined && v.multivector_config !== null) throw QdrantError.unsupported('Multivectors');
-    this.collections.set(name, new Collection(name, { size: v.size, distance: v.distance as Distance }));
+    const dense: [string, Record<string, unknown>][] = [];
+    if (body.vectors !== undefined && body.vectors !== null) {
+      if (typeof body.vectors !== 'object' || Array.isArray(body.vectors)) throw QdrantError.format('vectors: expected a map');
+      for (const [name, raw] of Object.entries(body.vectors as Record<string, unknown>)) {
+        if (!c.layout.dense.has(name)) throw QdrantError.wrongInput(`Not existing vector name error: ${name}`);
+        if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw QdrantError.format(`vectors.${name}: expected a map`);
+        dense.push([name, raw as Record<string, unknown>]);
+      }
+    }
+    const settings = structuredClone(c.settings);
+    applySettingsUpdate(settings, body);
+    for (const [name, update] of sparse) {
+      const old = c.layout.sparse.get(name)!;
+      c.layout.sparse.set(name, {
+        modifier: update.modifierSet ? update.modifier : old.modifier,
+        modifierSet: update.modifierSet || old.modifierSet,
+        ...(update.index ?? old.index ? { index: { ...old.index, ...update.index } } : {}),
+      });
+    }
+    for (const [name, update] of dense) {
+      const old = c.layout.dense.get(name)!;
+      const extra = Object.fromEntries(Object.entries(update).filter(([, v]) => v !== null && v !== undefined));
+      c.layout.dense.set(name, { ...old, extra: { ...old.extra, ...extra } });
+    }
+    Object.assign(c.settings, settings);
     this.ok(res, true);
   }
 
@@ -294,7 +337,14 @@ export class QdrantEmulator extends EmulatorServer {
       typeof (schema as { type?: unknown }).type === 'string' &&
       PAYLOAD_SCHEMA_TYPES.includes((schema as { type: string }).type)
     ) {
-      index = { dataType: (schema as { type: string }).type, params: { ...(schema as Record<string, unknown>) } };
+      const params = schema as Record<string, unknown>;
+      if (params.type === 'integer' && params.lookup === false && params.range === false) {
+        throw new QdrantError(
+          422,
+          "Validation error in JSON body: [field_schema: Validation error: the 'lookup' and 'range' capabilities can't be both disabled [{}]]",
+        );
+      }
+      index = { dataType: params.type as string, params: { ...params } };
     } else if (schema === undefined || schema === null) {
       throw QdrantError.wrongInput('Can not infer field schema: field_schema is required by the emulator');
     } else {
@@ -311,41 +361,60 @@ export class QdrantEmulator extends EmulatorServer {
     }
     let inputs: PointInput[];
     if (Array.isArray(body.points)) {
-      inputs = (body.points as unknown[]).map((raw) => {
+      inputs = (body.points as unknown[]).map((raw, i) => {
         if (typeof raw !== 'object' || raw === null) throw QdrantError.format('invalid type: expected struct PointStruct');
         const p = raw as Record<string, unknown>;
         if (p.id === undefined) throw QdrantError.format('missing field `id`');
-        return this.pointInput(c, p.id, p.vector, p.payload);
+        if (p.vector === undefined) throw QdrantError.format('missing field `vector`');
+        return pointInput(c.layout, p.id, p.vector, p.payload, `points[${i}].vector`);
       });
     } else if (typeof body.batch === 'object' && body.batch !== null) {
       const batch = body.batch as Record<string, unknown>;
-      if (!Array.isArray(batch.ids) || !Array.isArray(batch.vectors)) {
-        throw QdrantError.format('data did not match any variant of untagged enum PointInsertOperations');
-      }
-      const { ids, vectors } = batch as { ids: unknown[]; vectors: unknown[] };
+      if (!Array.isArray(batch.ids)) throw QdrantError.format('data did not match any variant of untagged enum PointInsertOperations');
+      const ids = batch.ids as unknown[];
+      const vectors = batchVectors(batch.vectors, ids.length);
       const payloads = batch.payloads as unknown[] | null | undefined;
-      if (ids.length !== vectors.length || (Array.isArray(payloads) && payloads.length !== ids.length)) {
+      if (Array.isArray(payloads) && payloads.length !== ids.length) {
         throw QdrantError.wrongInput('number of ids, vectors and payloads in a batch must be equal');
       }
-      inputs = ids.map((id, i) => this.pointInput(c, id, vectors[i], Array.isArray(payloads) ? payloads[i] : undefined));
+      inputs = ids.map((id, i) => pointInput(c.layout, id, vectors[i], Array.isArray(payloads) ? payloads[i] : undefined, `batch.vectors[${i}]`));
     } else {
       throw QdrantError.format('data did not match any variant of untagged enum PointInsertOperations');
     }
     this.updated(req, res, c.upsert(inputs));
   }
 
-  private pointInput(c: Collection, rawId: unknown, rawVector: unknown, rawPayload: unknown): PointInput {
-    const id = parsePointId(rawId);
-    if (typeof rawVector === 'object' && rawVector !== null && !Array.isArray(rawVector)) {
-      const names = Object.keys(rawVector);
-      throw QdrantError.wrongInput(`Not existing vector name error: ${names[0] ?? ''}`);
+  /** The points a payload operation targets: `points` (ids) or `filter`. */
+  private selected(c: Collection, body: Record<string, unknown>): StoredPoint[] {
+    if (Array.isArray(body.points)) return c.retrieve((body.points as unknown[]).map(parsePointId));
+    if (body.filter !== undefined && body.filter !== null) {
+      compileFilter(body.filter);
+      return c.select(body.filter);
     }
-    const vector = denseVector(rawVector);
-    if (vector.length !== c.vectors.size) throw QdrantError.dimension(c.vectors.size, vector.length);
-    if (rawPayload !== undefined && rawPayload !== null && (typeof rawPayload !== 'object' || Array.isArray(rawPayload))) {
-      throw QdrantError.format(`invalid type: ${describeJson(rawPayload)}, expected a map`);
-    }
-    return { id, vector, payload: (rawPayload ?? {}) as Payload };
+    throw QdrantError.format('either `points` or `filter` is required');
+  }
+
+  /** `POST …/payload` merges keys into the payload (or under `key`); `PUT` replaces the whole payload. */
+  private setPayload(req: Request, res: Response, overwrite: boolean): void {
+    const c = this.collection(req);
+    const body = objectBody(req.body);
+    const payload = body.payload;
+    if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw QdrantError.format('missing field `payload`');
+    const key = typeof body.key === 'string' ? body.key : undefined;
+    if (overwrite && key !== undefined) throw QdrantError.unsupported('Overwriting payload under a key');
+    const targets = this.selected(c, body);
+    const change = overwrite
+      ? () => structuredClone(payload as Payload)
+      : (old: Payload) => (key === undefined ? { ...old, ...structuredClone(payload as Payload) } : setAtKey(old, key, payload as Payload));
+    this.updated(req, res, c.updatePayloads(targets, change));
+  }
+
+  private deletePayload(req: Request, res: Response): void {
+    const c = this.collection(req);
+    const body = objectBody(req.body);
+    if (!Array.isArray(body.keys) || !body.keys.every((k) => typeof k === 'string')) throw QdrantError.format('missing field `keys`');
+    const keys = body.keys;
+    this.updated(req, res, c.updatePayloads(this.selected(c, body), (old) => keys.reduce(deleteKey, old)));
   }
 
   private retrieve(req: Request, res: Response): void {
@@ -354,8 +423,8 @@ export class QdrantEmulator extends EmulatorServer {
     if (!Array.isArray(body.ids)) throw QdrantError.format('missing field `ids`');
     const ids = (body.ids as unknown[]).map(parsePointId);
     const projection = withPayload(body.with_payload, true);
-    const vectors = withVector(body.with_vector, false);
-    this.ok(res, c.retrieve(ids).map((p) => record(p, projection, vectors)));
+    const vectors = withVector(body, false);
+    this.ok(res, c.retrieve(ids).map((p) => pointRecord(c, p, projection, vectors)));
   }
 
   private deletePoints(req: Request, res: Response): void {
@@ -364,7 +433,8 @@ export class QdrantEmulator extends EmulatorServer {
     if (Array.isArray(body.points)) {
       this.updated(req, res, c.deleteIds((body.points as unknown[]).map(parsePointId)));
     } else if (typeof body.filter === 'object' && body.filter !== null) {
-      this.updated(req, res, c.deleteWhere(compileFilter(body.filter)));
+      compileFilter(body.filter);
+      this.updated(req, res, c.deleteWhere(body.filter));
     } else {
       throw QdrantError.format('data did not match any variant of untagged enum PointsSelector');
     }
@@ -377,98 +447,56 @@ export class QdrantEmulator extends EmulatorServer {
     const limit = optionalUint(body, 'limit', 10, 1);
     const offset = body.offset === undefined || body.offset === null ? undefined : parsePointId(body.offset);
     const projection = withPayload(body.with_payload, true);
-    const vectors = withVector(body.with_vector, false);
-    const ordered = c.ordered(compileFilter(body.filter));
+    const vectors = withVector(body, false);
+    compileFilter(body.filter);
+    const ordered = c.ordered(body.filter);
     const start = offset === undefined ? 0 : firstAtOrAfter(ordered, offset);
     const page = ordered.slice(start, start + limit);
     const next = ordered[start + limit];
     this.ok(res, {
-      points: page.map((p) => record(p, projection, vectors)),
+      points: page.map((p) => pointRecord(c, p, projection, vectors)),
       next_page_offset: next ? next.id : null,
     });
   }
 
-  private query(req: Request, res: Response): void {
-    const c = this.collection(req);
-    const body = req.body === undefined ? {} : objectBody(req.body);
-    for (const unsupported of ['prefetch', 'lookup_from', 'shard_key']) {
-      if (body[unsupported] !== undefined && body[unsupported] !== null) throw QdrantError.unsupported(`Query with ${unsupported}`);
-    }
-    if (typeof body.using === 'string' && body.using !== '') {
-      throw QdrantError.wrongInput(`Not existing vector name error: ${body.using}`);
-    }
-    const limit = optionalUint(body, 'limit', 10, 1);
-    const offset = optionalUint(body, 'offset', 0, 0);
-    const scoreThreshold = optionalNumber(body, 'score_threshold');
-    const filter = compileFilter(body.filter);
+  private queryResult(c: Collection, body: Record<string, unknown>): { points: Record<string, unknown>[] } {
     const projection = withPayload(body.with_payload, false);
-    const vectors = withVector(body.with_vector, false);
-    const query = this.queryVector(c, body.query);
-    if (query === undefined) {
-      // Without a query Qdrant lists matching points in id order, unscored.
-      const points = c.ordered(filter).slice(offset, offset + limit);
-      this.ok(res, { points: points.map((p) => scored(p, 0, projection, vectors)) });
-      return;
-    }
-    const hits = c.search(query.vector, { filter, limit, offset, scoreThreshold, exclude: query.exclude });
-    this.ok(res, { points: hits.map((h) => scored(h.point, h.score, projection, vectors)) });
+    const vectors = withVector(body, false);
+    const hits = new QueryEngine(c).run(body);
+    return { points: hits.map((h) => scoredRecord(c, h.point, h.score, projection, vectors)) };
   }
 
   private search(req: Request, res: Response): void {
     const c = this.collection(req);
     const body = objectBody(req.body);
     let raw = body.vector;
+    let using = UNNAMED;
     if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) {
       const named = raw as { name?: unknown; vector?: unknown };
-      if (named.name !== '') throw QdrantError.wrongInput(`Not existing vector name error: ${String(named.name)}`);
+      using = typeof named.name === 'string' ? named.name : UNNAMED;
       raw = named.vector;
     }
-    const vector = denseVector(raw);
-    if (vector.length !== c.vectors.size) throw QdrantError.dimension(c.vectors.size, vector.length);
+    const config = c.layout.dense.get(using);
+    if (!config) throw QdrantError.wrongInput(`Not existing vector name error: ${using}`);
+    const vector = parseDense(raw, config);
     const limitField = body.limit === undefined && body.top !== undefined ? 'top' : 'limit';
     if (body[limitField] === undefined) throw QdrantError.format('missing field `limit`');
     const limit = optionalUint(body, limitField, 10, 1);
     const offset = optionalUint(body, 'offset', 0, 0);
-    const hits = c.search(vector, {
-      filter: compileFilter(body.filter),
-      limit,
-      offset,
+    compileFilter(body.filter);
+    const hits = c.searchDense(using, vector, {
+      filter: body.filter,
+      limit: limit + offset,
       scoreThreshold: optionalNumber(body, 'score_threshold'),
     });
     const projection = withPayload(body.with_payload, false);
-    const vectors = withVector(body.with_vector, false);
-    this.ok(res, hits.map((h) => scored(h.point, h.score, projection, vectors)));
-  }
-
-  /** The vector a `query` asks for: a dense vector, a point id, or `{nearest: …}` of either. */
-  private queryVector(c: Collection, raw: unknown): { vector: number[]; exclude?: Set<string> } | undefined {
-    if (raw === undefined || raw === null) return undefined;
-    if (typeof raw === 'number' || typeof raw === 'string') {
-      const id = parsePointId(raw);
-      const point = c.get(id);
-      if (!point) throw QdrantError.pointNotFound(id);
-      // Searching by a point returns its neighbours, not the point itself.
-      return { vector: point.vector, exclude: new Set([pointKey(id)]) };
-    }
-    if (Array.isArray(raw)) {
-      if (raw.some((v) => Array.isArray(v))) throw QdrantError.unsupported('Multivector queries');
-      const vector = denseVector(raw);
-      if (vector.length !== c.vectors.size) throw QdrantError.dimension(c.vectors.size, vector.length);
-      return { vector };
-    }
-    if (typeof raw === 'object') {
-      const q = raw as Record<string, unknown>;
-      if ('nearest' in q) {
-        if (q.mmr !== undefined && q.mmr !== null) throw QdrantError.unsupported('MMR');
-        return this.queryVector(c, q.nearest);
-      }
-      const kind = Object.keys(q)[0] ?? 'empty';
-      throw QdrantError.unsupported(`The ${kind} query`);
-    }
-    throw QdrantError.format('data did not match any variant of untagged enum QueryInterface');
+    const vectors = withVector(body, false);
+    this.ok(res, hits.slice(offset).map((h) => scoredRecord(c, h.point, h.score, projection, vectors)));
   }
 
   private collectionInfo(c: Collection): Record<string, unknown> {
+    const sparse = describeSparse(c.layout);
+    const { params, ...sections } = c.settings;
     return {
       status: 'green',
       optimizer_status: 'ok',
@@ -476,26 +504,9 @@ export class QdrantEmulator extends EmulatorServer {
       points_count: c.size,
       segments_count: 1,
       config: {
-        params: {
-          vectors: { size: c.vectors.size, distance: c.vectors.distance },
-          shard_number: 1,
-          replication_factor: 1,
-          write_consistency_factor: 1,
-          on_disk_payload: true,
-        },
-        hnsw_config: { m: 16, ef_construct: 100, full_scan_threshold: 10000, max_indexing_threads: 0, on_disk: false },
-        optimizer_config: {
-          deleted_threshold: 0.2,
-          vacuum_min_vector_number: 1000,
-          default_segment_number: 0,
-          max_segment_size: null,
-          memmap_threshold: null,
-          indexing_threshold: 10000,
-          flush_interval_sec: 5,
-          max_optimization_threads: null,
-        },
-        wal_config: { wal_capacity_mb: 32, wal_segments_ahead: 0 },
+        params: { vectors: describeDense(c.layout), ...(sparse ? { sparse_vectors: sparse } : {}), ...params },
         quantization_config: null,
+        ...sections,
       },
       payload_schema: c.payloadSchema(),
     };
@@ -561,23 +572,4 @@ function firstAtOrAfter(ordered: readonly StoredPoint[], offset: PointId): numbe
     typeof p.id === typeof offset ? p.id > offset : typeof offset === 'number',
   );
   return after < 0 ? ordered.length : after;
-}
-
-function record(p: StoredPoint, projection: PayloadProjection | undefined, vectors: boolean): Record<string, unknown> {
-  return { id: p.id, payload: projection ? projection(p.payload) : null, vector: vectors ? p.vector : null };
-}
-
-function scored(
-  p: StoredPoint,
-  score: number,
-  projection: PayloadProjection | undefined,
-  vectors: boolean,
-): Record<string, unknown> {
-  return {
-    id: p.id,
-    version: p.version,
-    score,
-    ...(projection ? { payload: projection(p.payload) } : {}),
-    ...(vectors ? { vector: p.vector } : {}),
-  };
 }

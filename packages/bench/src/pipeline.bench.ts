@@ -33,38 +33,12 @@ import {
   pickQuestions,
   type SpiderQuestion,
 } from './spider-catalog';
+import { Cleanup, progress } from './cleanup';
 import { elapsed, round, summarize } from './stats';
 
 /** Results per query, as apps/query returns them (it asks Qdrant for 1.5× as many; see notes). */
 const QUERY_LIMIT = 10;
 const SLICE_SIZE = 512;
-
-const progress = (message: string): void => {
-  process.stderr.write(`[bench] ${message}\n`);
-};
-
-/** Cleanup steps, run once in reverse order whether the run succeeds, fails or is interrupted. */
-class Cleanup {
-  private readonly steps: { name: string; run: () => Promise<unknown> }[] = [];
-  private done: Promise<void> | undefined;
-
-  add(name: string, run: () => Promise<unknown>): void {
-    this.steps.push({ name, run });
-  }
-
-  run(): Promise<void> {
-    this.done ??= (async () => {
-      for (const step of this.steps.reverse()) {
-        try {
-          await step.run();
-        } catch (error) {
-          progress(`cleanup "${step.name}" failed: ${error instanceof Error ? error.message : String(error)}`);
-        }
-      }
-    })();
-    return this.done;
-  }
-}
 
 interface Wiring {
   db: TestDatabase<DataSource>;

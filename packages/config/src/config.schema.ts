@@ -92,7 +92,7 @@ export const envSchema = z.object({
 
   HYBRID_DENSE_WEIGHT: weight.optional(),
   HYBRID_SPARSE_WEIGHT: weight.optional(),
-  HYBRID_RRF_K: positiveInt.max(1000).default(60),
+  HYBRID_RRF_K: positiveInt.max(1000).default(2),
   RETRIEVAL_CANDIDATES: positiveInt.max(1000).default(200),
 });
 

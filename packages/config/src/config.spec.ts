@@ -46,7 +46,7 @@ describe(loadConfig.name, () => {
   });
 
   it('leans fusion on the lexical side for the local embedder and weighs both for OpenAI, unless told', () => {
-    expect(loadConfig({}).retrieval).toEqual({ denseWeight: 1, sparseWeight: 3, rrfK: 60, candidates: 200 });
+    expect(loadConfig({}).retrieval).toEqual({ denseWeight: 1, sparseWeight: 3, rrfK: 2, candidates: 200 });
     expect(loadConfig({ OPENAI_API_KEY: 'sk-x' }).retrieval).toMatchObject({ denseWeight: 1, sparseWeight: 1 });
     expect(loadConfig({ HYBRID_DENSE_WEIGHT: '2', HYBRID_SPARSE_WEIGHT: '0.5' }).retrieval).toMatchObject({ denseWeight: 2, sparseWeight: 0.5 });
     expect(() => loadConfig({ HYBRID_SPARSE_WEIGHT: '-1' })).toThrow(/HYBRID_SPARSE_WEIGHT: must be a number from 0 to 100/);

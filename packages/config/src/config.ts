@@ -47,7 +47,10 @@ export interface Config {
      */
     denseWeight: number;
     sparseWeight: number;
-    /** RRF's `k`: how flat the rank curve is. */
+    /**
+     * RRF's `k` (Qdrant's default, 2): how flat the rank curve is. Qdrant divides a rank by its weight,
+     * `1 / ((rank + 1) / weight + k − 1)`, so a small `k` lets the weights tell.
+     */
     rrfK: number;
     /** Chunks each prefetch returns and the service ranks tables over; wide, so one wide table cannot fill it. */
     candidates: number;

@@ -1,7 +1,8 @@
 import { loadConfig } from '@catalog-indexer/config';
-import { openConfiguredDataSource } from '@catalog-indexer/db';
+import { CatalogRepository, EmbeddingRepository, openConfiguredDataSource } from '@catalog-indexer/db';
 import { createEmbedder } from '@catalog-indexer/embeddings';
 import { createLogger, exitOnStartupFailure, maskUrl } from '@catalog-indexer/logger';
+import { CollectionMigrationService } from '@catalog-indexer/pipeline';
 import { createRedisConnection } from '@catalog-indexer/queue';
 import { createQdrantStore } from '@catalog-indexer/vector-store';
 import { startWorkers } from './workers';
@@ -12,6 +13,9 @@ async function main(): Promise<void> {
   const dataSource = await openConfiguredDataSource(config.postgres, 'worker');
   const embedder = createEmbedder(config.embeddings, logger.child({ component: 'embeddings' }));
   const store = createQdrantStore(config.qdrant, embedder.dimensions, logger.child({ component: 'qdrant' }));
+  // An install from before hybrid search moves to the new layout first (dense vectors copied, no embedding).
+  const migration = { catalogs: new CatalogRepository(dataSource), embeddings: new EmbeddingRepository(dataSource), store };
+  await new CollectionMigrationService({ ...migration, logger: logger.child({ component: 'migration' }) }).migrateLegacy();
   await store.ensureCollection();
   const connection = createRedisConnection(config.redis.url, 'worker');
   const worker = startWorkers({ config, logger, dataSource, connection, store, embedder });

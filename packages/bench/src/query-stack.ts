@@ -21,6 +21,8 @@ export interface QueryStack {
   reindex: ReindexService;
   /** Base URL of the query process. */
   queryUrl: string;
+  /** What the query process wrote (its log), for diagnostics. */
+  queryOutput: () => string;
   /** The embedder and retrieval settings the query process runs with (the defaults of an empty environment). */
   config: ReturnType<typeof loadConfig>;
 }
@@ -102,7 +104,7 @@ export async function startQueryStack(
   cleanup.add('stop query', () => query.stop());
   const queryUrl = `http://127.0.0.1:${port}`;
   await waitForHttp(`${queryUrl}/readyz`, 60_000, () => query.output());
-  return { db, store, catalogs, reindex, queryUrl, config };
+  return { db, store, catalogs, reindex, queryUrl, queryOutput: () => query.output(), config };
 }
 
 /** Stores a catalog as the api does and indexes it; returns its id. */

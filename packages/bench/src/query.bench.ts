@@ -64,7 +64,12 @@ async function main(cleanup: Cleanup, requests: number, dimensions: number): Pro
     await load(stack.queryUrl, path, body, warmup, 4);
     for (const clients of [1, 16]) {
       progress(`${path}, ${clients} client(s)…`);
-      results[`${path} @${clients}`] = await load(stack.queryUrl, path, body, questions, clients);
+      try {
+        results[`${path} @${clients}`] = await load(stack.queryUrl, path, body, questions, clients);
+      } catch (error) {
+        progress(`query process log:\n${stack.queryOutput().slice(-4000)}`);
+        throw error;
+      }
     }
   }
   return {

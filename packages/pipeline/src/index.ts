@@ -7,3 +7,8 @@ export {
 } from './reindex.service';
 export { CleanupService, type CleanupResult, type CleanupDeps } from './cleanup.service';
 export { StoreSync } from './store-sync';
+export {
+  CollectionMigrationService,
+  type CollectionMigrationDeps,
+  type CollectionMigrationResult,
+} from './collection-migration.service';

@@ -65,8 +65,34 @@ describe(QdrantStore.name, () => {
       expect(result.config.params.sparse_vectors).toEqual({ terms: { modifier: 'idf' } });
       expect(result.payload_schema.catalog_id).toMatchObject({ data_type: 'keyword', params: { type: 'keyword', is_tenant: true } });
       for (const field of ['kind', 'schema', 'table']) expect(result.payload_schema[field]).toMatchObject({ data_type: 'keyword' });
-      expect(exchanges.filter((e) => e.method === 'PUT' && e.path === `/collections/${store.collection}`)).toHaveLength(1);
+      const physical = QdrantStore.collectionFor(store.collection, DIMENSIONS);
+      expect(exchanges.filter((e) => e.method === 'PUT' && e.path.startsWith('/collections/') && !e.path.includes('/index'))).toEqual([
+        expect.objectContaining({ path: `/collections/${physical}` }),
+      ]);
+      expect(await store.resolve()).toBe(physical);
       expect(await store.ping()).toBe(true);
+    });
+
+    it('serves the configured name as an alias, and moves it to another collection in one request', async () => {
+      const store = await newStore();
+      const catalog = randomUUID();
+      await store.upsert([point(catalog)]);
+      const next = `${store.collection}-next`;
+      await store.createLayout(next);
+      exchanges = [];
+      await store.switchAlias(next);
+
+      const updates = exchanges.filter((e) => e.path === '/collections/aliases');
+      expect(updates).toHaveLength(1);
+      expect((updates[0]!.requestBody as { actions: unknown[] }).actions).toEqual([
+        { delete_alias: { alias_name: store.collection } },
+        { create_alias: { collection_name: next, alias_name: store.collection } },
+      ]);
+      expect(await store.resolve()).toBe(next);
+      expect(await store.count(catalog)).toBe(0);
+      await store.switchAlias(QdrantStore.collectionFor(store.collection, DIMENSIONS));
+      expect(await store.count(catalog)).toBe(1);
+      await fetch(`${url}/collections/${next}`, { method: 'DELETE' });
     });
 
     it('refuses a collection of another size and names QDRANT_COLLECTION_NAME', async () => {

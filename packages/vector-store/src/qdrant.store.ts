@@ -95,8 +95,10 @@ export class QdrantStore {
   private readonly parallelism: number;
   private readonly attempts: number;
   private readonly logger: Logger | undefined;
+  private readonly options: QdrantStoreOptions;
 
   constructor(options: QdrantStoreOptions) {
+    this.options = options;
     this.collection = options.collection;
     this.dimensions = options.dimensions;
     this.batchSize = options.upsertBatchSize ?? 128;
@@ -113,33 +115,30 @@ export class QdrantStore {
   }
 
   /**
-   * Creates the collection (cosine, the configured size) and its payload indexes when missing. An existing
-   * collection of another size is an error: a new model or size needs a new collection.
+   * Makes the configured name serve: on a new install it creates the collection of this layout
+   * ({@link QdrantStore.collectionFor}: named dense vectors of the configured size and sparse `idf` vectors)
+   * and points the configured name at it as an alias, in one request; every read and write then goes
+   * through the alias. An existing alias, or a collection created under the configured name itself, is
+   * used when its layout fits, and refused with what to do when it does not (see
+   * {@link QdrantStore.migrateLegacy} for the layout before hybrid search). Creates the payload indexes
+   * (tenant `catalog_id`, `kind`, `schema`, `table`) when missing. Safe to run from several processes.
    */
   async ensureCollection(): Promise<void> {
-    const { exists } = await this.call('check collection', () => this.client.collectionExists(this.collection));
-    if (exists) {
-      const info = await this.call('read collection', () => this.client.getCollection(this.collection));
-      const problem = layoutProblem(info.config.params, this.dimensions);
-      if (problem) {
-        throw new VectorStoreError(
-          `collection "${this.collection}" ${problem}: ` +
-            'set QDRANT_COLLECTION_NAME to a new collection for this model and layout and reindex',
-        );
-      }
-    } else {
-      try {
-        await this.client.createCollection(this.collection, {
-          vectors: { [VECTOR_NAMES.dense]: { size: this.dimensions, distance: 'Cosine' } },
-          sparse_vectors: { [VECTOR_NAMES.sparse]: { modifier: 'idf' } },
-        });
-      } catch (error) {
-        // Another process created it first: fine.
-        if (!(isApiError(error) && error.status === 409)) throw this.wrap('create collection', error);
-      }
+    const target = (await this.resolve()) ?? (await this.createServing());
+    const info = await this.call('read collection', () => this.client.getCollection(target));
+    const problem = layoutProblem(info.config.params, this.dimensions);
+    if (problem) {
+      const legacy = problem.startsWith('holds one unnamed vector');
+      throw new VectorStoreError(
+        `collection "${target}" (served as "${this.collection}") ${problem}: ` +
+          (legacy
+            ? 'run the migration to the hybrid layout (it copies the dense vectors; no embedding tokens), or'
+            : 'a new model or size needs a new collection:') +
+          ' set QDRANT_COLLECTION_NAME to a new name and reindex',
+      );
     }
     await this.call('index catalog_id', () =>
-      this.client.createPayloadIndex(this.collection, {
+      this.client.createPayloadIndex(target, {
         field_name: 'catalog_id',
         field_schema: { type: 'keyword', is_tenant: true },
         wait: true,
@@ -147,8 +146,70 @@ export class QdrantStore {
     );
     for (const field of KEYWORD_INDEXES) {
       await this.call(`index ${field}`, () =>
-        this.client.createPayloadIndex(this.collection, { field_name: field, field_schema: 'keyword', wait: true }),
+        this.client.createPayloadIndex(target, { field_name: field, field_schema: 'keyword', wait: true }),
       );
+    }
+  }
+
+  /** Whether a collection holds the layout before hybrid search: one unnamed vector per point. */
+  async isLegacyLayout(name: string): Promise<boolean> {
+    const info = await this.call('read collection', () => this.client.getCollection(name));
+    const vectors = info.config.params.vectors as Record<string, unknown> | undefined;
+    return vectors !== undefined && typeof vectors.size === 'number';
+  }
+
+  /** Name of the collection that holds this layout and size behind the alias `alias`. */
+  static collectionFor(alias: string, dimensions: number): string {
+    return `${alias}-hybrid-${dimensions}`;
+  }
+
+  /** The collection the configured name serves: an alias's target, or a collection of that name; `null` if neither. */
+  async resolve(): Promise<string | null> {
+    const { aliases } = await this.call('list aliases', () => this.client.getAliases());
+    const alias = aliases.find((a) => a.alias_name === this.collection);
+    if (alias) return alias.collection_name;
+    const { exists } = await this.call('check collection', () => this.client.collectionExists(this.collection));
+    return exists ? this.collection : null;
+  }
+
+  /**
+   * Points the configured name at `target` in one request (`delete_alias` and `create_alias` applied
+   * together), so that a query never finds the name missing.
+   */
+  async switchAlias(target: string): Promise<void> {
+    const { aliases } = await this.call('list aliases', () => this.client.getAliases());
+    const actions: Parameters<QdrantClient['updateCollectionAliases']>[0]['actions'] = [];
+    if (aliases.some((a) => a.alias_name === this.collection)) actions.push({ delete_alias: { alias_name: this.collection } });
+    actions.push({ create_alias: { collection_name: target, alias_name: this.collection } });
+    await this.call('switch alias', () => this.client.updateCollectionAliases({ actions }));
+  }
+
+  /** Creates the collection of this layout (if needed) and the alias to it; returns the collection's name. */
+  private async createServing(): Promise<string> {
+    const target = QdrantStore.collectionFor(this.collection, this.dimensions);
+    await this.createLayout(target);
+    try {
+      await this.client.updateCollectionAliases({
+        actions: [{ create_alias: { collection_name: target, alias_name: this.collection } }],
+      });
+    } catch (error) {
+      // Another process created the alias first: use whatever it serves.
+      if (!(isApiError(error) && error.status === 409)) throw this.wrap('create alias', error);
+      return (await this.resolve()) ?? target;
+    }
+    return target;
+  }
+
+  /** Creates a collection of named dense (cosine) and sparse (`idf`) vectors; one that exists is fine. */
+  async createLayout(name: string): Promise<void> {
+    try {
+      await this.client.createCollection(name, {
+        vectors: { [VECTOR_NAMES.dense]: { size: this.dimensions, distance: 'Cosine' } },
+        sparse_vectors: { [VECTOR_NAMES.sparse]: { modifier: 'idf' } },
+      });
+    } catch (error) {
+      // Another process created it first: fine.
+      if (!(isApiError(error) && error.status === 409)) throw this.wrap('create collection', error);
     }
   }
 
@@ -225,6 +286,36 @@ export class QdrantStore {
       }),
     );
     return response.points.map((p) => ({ id: String(p.id), score: p.score }));
+  }
+
+  /** The same store on another collection (or alias): for copying between collections. */
+  withCollection(collection: string): QdrantStore {
+    return new QdrantStore({ ...this.options, collection });
+  }
+
+  /**
+   * Every point of this collection with its payload and its vector as stored (one unnamed vector, or named
+   * vectors), a page at a time, in scroll order.
+   */
+  async *scrollPoints(pageSize = 256): AsyncGenerator<{ id: string; vector: unknown; payload: Record<string, unknown> }[]> {
+    let offset: string | number | undefined | null = undefined;
+    do {
+      const page = await this.call('scroll points', () =>
+        this.client.scroll(this.collection, {
+          limit: pageSize,
+          with_payload: true,
+          with_vector: true,
+          ...(offset !== undefined && offset !== null ? { offset } : {}),
+        }),
+      );
+      yield page.points.map((p) => ({ id: String(p.id), vector: p.vector, payload: (p.payload ?? {}) }));
+      offset = page.next_page_offset as string | number | null | undefined;
+    } while (offset !== undefined && offset !== null);
+  }
+
+  /** Deletes a collection (not an alias); a missing one is no error. */
+  async dropCollection(name: string): Promise<void> {
+    await this.call('delete collection', () => this.client.deleteCollection(name));
   }
 
   /** Every point id of a catalog, by scrolling. */

@@ -88,7 +88,7 @@ async function main(cleanup: Cleanup, requests: number, dimensions: number): Pro
 
 async function run(): Promise<void> {
   const argv = process.argv.slice(2);
-  const requests = argument(argv, 'requests', 400);
+  const requests = argument(argv, 'requests', 100);
   const dimensions = argument(argv, 'dimensions', 256);
   const cleanup = new Cleanup();
   const interrupt = (signal: NodeJS.Signals) => {

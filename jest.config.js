@@ -27,6 +27,9 @@ module.exports = {
   rootDir: __dirname,
   // Two cores: integration files start servers and child processes of their own.
   maxWorkers: 2,
+  // A global option (Jest ignores it inside a project): integration tests start databases, servers and
+  // processes, which take more than Jest's 5 s on a loaded two-core machine; unit specs take milliseconds.
+  testTimeout: 60_000,
   reporters: ['default', '<rootDir>/scripts/summary-reporter.js'],
   projects: [
     {
@@ -41,7 +44,6 @@ module.exports = {
       displayName: 'integration',
       rootDir: __dirname,
       testMatch: ['<rootDir>/{apps,packages}/*/src/**/*.int.spec.ts', '<rootDir>/tests/*/src/**/*.e2e.spec.ts'],
-      testTimeout: 60_000,
     },
   ],
 };

@@ -85,6 +85,23 @@ describe('api app', () => {
       expect(keys.sort()).toEqual(shopItems.map((i) => i.key).sort());
     });
 
+    it('accepts names as databases spell them, merges a foreign key declared twice and says so', async () => {
+      const odd = shop();
+      const orders = odd.schemas[0]!.tables[1]!;
+      orders.columns.push({ name: 'Official_ratings_(millions)', type: 'numeric' }, { name: 'a.b, "c"', type: 'text' });
+      orders.foreignKeys!.push(structuredClone(orders.foreignKeys![0]!));
+      const res = await request(app).post('/v1/catalogs').send(odd).expect(201);
+      const body = res.body as { id: string; notices: { path: string; message: string }[] };
+      expect(body.notices).toEqual([
+        { path: `schemas[0].tables[1].foreignKeys[${orders.foreignKeys!.length - 1}]`, message: 'repeats the foreign key at schemas[0].tables[1].foreignKeys[0]; merged into it' },
+      ]);
+      await request(app)
+        .patch(`/v1/catalogs/${body.id}/items`)
+        .send({ reject: ['sales.orders."Official_ratings_(millions)"', 'sales.orders."a.b, ""c"""'] })
+        .expect(200);
+      expect(await rejectedKeys(body.id)).toEqual(['sales.orders."Official_ratings_(millions)"', 'sales.orders."a.b, ""c"""']);
+    });
+
     it('rejects an invalid catalog with 400 invalid_catalog, lists every problem with its path, and stores nothing', async () => {
       const [catalogsBefore, itemsBefore] = [await catalogCount(), await itemCount()];
       const bad = shop() as Catalog & Record<string, unknown>;

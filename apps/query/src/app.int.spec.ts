@@ -16,9 +16,14 @@ import { QdrantEmulator } from '@catalog-indexer/emulators';
 import { createLogger } from '@catalog-indexer/logger';
 import { ReindexService } from '@catalog-indexer/pipeline';
 import { createTestDatabase, uniqueName, type TestDatabase } from '@catalog-indexer/testing';
+import { countTokens, documentSparseVector, querySparseVector } from '@catalog-indexer/text';
 import { QdrantStore } from '@catalog-indexer/vector-store';
 import { createApp } from './app';
+import { CatalogGraphCache } from './catalog-graph.cache';
+import { ContextService } from './context.service';
 import { SearchService, type SearchResponse } from './search.service';
+
+const FUSION = { denseWeight: 1, sparseWeight: 3, rrfK: 60, candidates: 200 };
 
 const QUESTION = 'revenue by region of paid orders last quarter';
 
@@ -66,6 +71,7 @@ describe('query app', () => {
   const ghostPoint = async () => ({
     id: randomUUID(),
     vector: await questionVector(),
+    sparse: documentSparseVector(QUESTION),
     payload: {
       catalog_id: shopId,
       kind: 'table',
@@ -101,7 +107,9 @@ describe('query app', () => {
     twinId = (await catalogs.create(toNew(twin))).id;
     await reindex.reindex(shopId);
     await reindex.reindex(twinId);
-    app = createApp({ logger, dataSource: db.dataSource, store, search: new SearchService(embedder, store, embeddings) });
+    const searchService = new SearchService(embedder, store, embeddings, FUSION);
+    const context = new ContextService(searchService, new CatalogGraphCache(catalogs), FUSION.candidates);
+    app = createApp({ logger, dataSource: db.dataSource, store, search: searchService, context });
   });
   afterAll(async () => {
     await qdrant.stop();
@@ -122,7 +130,7 @@ describe('query app', () => {
       const scores = response.results.map((r) => r.score);
       expect(scores).toEqual([...scores].sort((a, b) => b - a));
       expect(new Set(response.results.map((r) => r.id)).size).toBe(response.results.length);
-      for (const name of ['embedMs', 'searchMs', 'hydrateMs', 'totalMs'] as const) {
+      for (const name of ['embedMs', 'analyzeMs', 'searchMs', 'hydrateMs', 'totalMs'] as const) {
         expect(typeof response.timings[name]).toBe('number');
       }
     });
@@ -143,7 +151,11 @@ describe('query app', () => {
       expect(fromShop.results).toHaveLength(50);
       expect(fromShop.results.every((r) => shopRows.has(r.id))).toBe(true);
       expect(fromTwin.results.every((r) => twinRows.has(r.id))).toBe(true);
-      expect(fromTwin.results.map((r) => r.content)).toEqual(fromShop.results.map((r) => r.content));
+      // Ties within a retriever are broken by point id, so ranks (and fused scores) may differ a little
+      // between the twins; over every chunk, the two catalogs return the same texts and nothing else.
+      const all = async (catalogId: string) => (await search({ catalogId, query: QUESTION, limit: 100 })).results.map((r) => r.content).sort();
+      expect(await all(twinId)).toEqual(await all(shopId));
+      expect(await all(twinId)).toHaveLength(shopRows.size);
     });
 
     it('accepts the catalog id in upper case', async () => {
@@ -205,12 +217,96 @@ describe('query app', () => {
     });
   });
 
+  describe('POST /v1/context', () => {
+    interface Context {
+      tables: { schema: string; table: string; score: number; bridge?: boolean; columns: { name: string; primaryKey?: boolean }[] }[];
+      joins: { from: { schema: string; table: string; columns: string[] }; to: { schema: string; table: string; columns: string[] } }[];
+      examples: { question: string; sql: string }[];
+      documents: { title: string; text: string }[];
+      text: string;
+      tokens: number;
+      timings: Record<string, number>;
+    }
+    const context = async (body: Record<string, unknown>): Promise<Context> =>
+      (await request(app).post('/v1/context').send(body).expect(200)).body as Context;
+
+    it('answers a question that needs a join with both tables, the bridge table and the join conditions', async () => {
+      const answer = await context({ catalogId: shopId, question: 'Which product names were sold in orders placed last month?', maxTables: 4 });
+      const names = answer.tables.map((t) => `${t.schema}.${t.table}`);
+      expect(names).toEqual(expect.arrayContaining(['sales.orders', 'catalog.products', 'sales.order_items']));
+      expect(answer.joins).toEqual(
+        expect.arrayContaining([
+          { from: { schema: 'sales', table: 'order_items', columns: ['order_id'] }, to: { schema: 'sales', table: 'orders', columns: ['id'] } },
+          { from: { schema: 'sales', table: 'order_items', columns: ['product_id'] }, to: { schema: 'catalog', table: 'products', columns: ['id'] } },
+        ]),
+      );
+      expect(answer.text).toContain('CREATE TABLE sales.order_items (');
+      expect(answer.text).toContain('-- JOIN ON sales.order_items.product_id = catalog.products.id');
+      const items = answer.tables.find((t) => t.table === 'order_items')!;
+      expect(items.columns.map((c) => c.name)).toEqual(expect.arrayContaining(['order_id', 'line_no', 'product_id']));
+      const scores = answer.tables.filter((t) => !t.bridge).map((t) => t.score);
+      expect(scores).toEqual([...scores].sort((a, b) => b - a));
+    });
+
+    it('keeps the text within the token budget, counted as cl100k counts, and keys even when columns must go', async () => {
+      const small = await context({ catalogId: shopId, question: QUESTION, tokenBudget: 256 });
+      expect(small.tokens).toBe(countTokens(small.text));
+      expect(small.tokens).toBeLessThanOrEqual(256);
+      const large = await context({ catalogId: shopId, question: QUESTION, tokenBudget: 100_000 });
+      expect(large.tokens).toBeGreaterThan(small.tokens);
+      for (const table of small.tables) {
+        const full = large.tables.find((t) => t.table === table.table);
+        for (const key of full?.columns.filter((c) => c.primaryKey) ?? []) expect(table.columns.map((c) => c.name)).toContain(key.name);
+      }
+    });
+
+    it('offers matching examples and documents, and respects maxTables', async () => {
+      const answer = await context({ catalogId: shopId, question: 'How many orders were placed last month?', maxTables: 2, tokenBudget: 8000 });
+      expect(answer.tables.length).toBeLessThanOrEqual(2);
+      expect(answer.examples.map((e) => e.question)).toContain('How many orders were placed last month?');
+      expect(answer.examples[0]!.sql).toMatch(/^SELECT count\(\*\) FROM sales\.orders/);
+      for (const name of ['embedMs', 'searchMs', 'hydrateMs', 'contextMs', 'totalMs']) expect(typeof answer.timings[name]).toBe('number');
+    });
+
+    it('leaves rejected columns and tables out of the context', async () => {
+      const copy = structuredClone<Catalog>(shopCatalog);
+      copy.name = 'shop-rejections';
+      const { id } = await catalogs.create(toNew(copy));
+      await catalogs.updateRejections(id, { reject: ['sales.orders.tax_amount', 'sales.refunds'] });
+      await reindex.reindex(id);
+      const answer = await context({ catalogId: id, question: 'tax amount and refunds of orders', tokenBudget: 100_000 });
+      expect(answer.tables.map((t) => t.table)).not.toContain('refunds');
+      const orders = answer.tables.find((t) => t.table === 'orders')!;
+      expect(orders.columns.map((c) => c.name)).not.toContain('tax_amount');
+      expect(orders.columns.map((c) => c.name)).toContain('total_amount');
+      expect(answer.text).not.toMatch(/^\s*tax_amount /m);
+      expect(answer.text).not.toContain('CREATE TABLE sales.refunds');
+    });
+
+    it('answers an unknown catalog with 404 and bad input with 400 naming the field', async () => {
+      const missing = await request(app).post('/v1/context').send({ catalogId: randomUUID(), question: QUESTION }).expect(404);
+      expect(missing.body).toMatchObject({ error: { code: 'not_found' } });
+      for (const [body, field] of [
+        [{ catalogId: shopId }, 'question'],
+        [{ catalogId: shopId, question: QUESTION, maxTables: 51 }, 'maxTables'],
+        [{ catalogId: shopId, question: QUESTION, tokenBudget: 255 }, 'tokenBudget'],
+        [{ catalogId: 'x', question: QUESTION }, 'catalogId'],
+      ] as const) {
+        const res = await request(app).post('/v1/context').send(body).expect(400);
+        expect(JSON.stringify(res.body)).toContain(field);
+      }
+    });
+  });
+
   describe('visibility (invariant 1)', () => {
     it('drops a Qdrant point that has no row, even when it is the nearest one', async () => {
       const ghost = await ghostPoint();
       await store.upsert([ghost]);
       try {
-        const hits = await store.search(ghost.vector, { catalogId: shopId, limit: 1 });
+        const hits = await store.search(
+          { dense: ghost.vector, sparse: querySparseVector(QUESTION) },
+          { catalogId: shopId, limit: 1, fusion: { denseWeight: 1, sparseWeight: 1, k: 60, prefetchLimit: 10 } },
+        );
         expect(hits[0]?.id).toBe(ghost.id);
 
         const response = await search({ catalogId: shopId, query: QUESTION, limit: 5 });
@@ -269,7 +365,9 @@ describe('query app', () => {
 
     it('answers /readyz with 503 when the collection is missing, as after a Qdrant restarted empty', async () => {
       const lost = new QdrantStore({ url: qdrant.url, collection: uniqueName('lost'), dimensions: embedder.dimensions });
-      const other = createApp({ logger, dataSource: db.dataSource, store: lost, search: new SearchService(embedder, lost, new EmbeddingRepository(db.dataSource)) });
+      const search = new SearchService(embedder, lost, new EmbeddingRepository(db.dataSource), FUSION);
+      const context = new ContextService(search, new CatalogGraphCache(new CatalogRepository(db.dataSource)), FUSION.candidates);
+      const other = createApp({ logger, dataSource: db.dataSource, store: lost, search, context });
       const ready = await request(other).get('/readyz').expect(503);
       expect(ready.body).toEqual({ status: 'not ready', checks: { postgres: true, qdrant: true, collection: false } });
     });

@@ -3,6 +3,8 @@ import { type DataSource } from '@catalog-indexer/db';
 import { errorHandler, notFound, requestContext, requireJson } from '@catalog-indexer/http';
 import { type Logger } from '@catalog-indexer/logger';
 import { type QdrantStore } from '@catalog-indexer/vector-store';
+import { type ContextService } from './context.service';
+import { contextRoutes } from './routes/context.routes';
 import { searchRoutes } from './routes/search.routes';
 import { type SearchService } from './search.service';
 
@@ -11,6 +13,7 @@ export interface QueryDeps {
   dataSource: DataSource;
   store: QdrantStore;
   search: SearchService;
+  context: ContextService;
 }
 
 /** The query service: read path only. */
@@ -34,6 +37,7 @@ export function createApp(deps: QueryDeps): Express {
   app.use(requireJson);
   app.use(express.json({ limit: '64kb' }));
   app.use('/v1', searchRoutes(deps.search));
+  app.use('/v1', contextRoutes(deps.context));
   app.use(notFound);
   app.use(errorHandler);
   return app;

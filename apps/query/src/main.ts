@@ -1,9 +1,11 @@
 import { loadConfig } from '@catalog-indexer/config';
-import { openConfiguredDataSource, EmbeddingRepository } from '@catalog-indexer/db';
+import { openConfiguredDataSource, CatalogRepository, EmbeddingRepository } from '@catalog-indexer/db';
 import { createEmbedder } from '@catalog-indexer/embeddings';
 import { createLogger, exitOnStartupFailure, maskUrl } from '@catalog-indexer/logger';
 import { createQdrantStore } from '@catalog-indexer/vector-store';
 import { createApp } from './app';
+import { CatalogGraphCache } from './catalog-graph.cache';
+import { ContextService } from './context.service';
 import { SearchService } from './search.service';
 
 async function main(): Promise<void> {
@@ -13,7 +15,9 @@ async function main(): Promise<void> {
   const embedder = createEmbedder(config.embeddings, logger.child({ component: 'embeddings' }));
   const store = createQdrantStore(config.qdrant, embedder.dimensions, logger.child({ component: 'qdrant' }));
   await store.ensureCollection();
-  const app = createApp({ logger, dataSource, store, search: new SearchService(embedder, store, new EmbeddingRepository(dataSource)) });
+  const search = new SearchService(embedder, store, new EmbeddingRepository(dataSource), config.retrieval);
+  const context = new ContextService(search, new CatalogGraphCache(new CatalogRepository(dataSource)), config.retrieval.candidates);
+  const app = createApp({ logger, dataSource, store, search, context });
   const server = app.listen(config.query.port, config.query.host, () => {
     logger.info(
       { port: config.query.port, qdrant: config.qdrant.url, collection: config.qdrant.collection, database: maskUrl(config.postgres.url) },

@@ -1,6 +1,7 @@
 import { type EmbeddingRepository } from '@catalog-indexer/db';
 import { type Embedder } from '@catalog-indexer/embeddings';
-import { type QdrantStore } from '@catalog-indexer/vector-store';
+import { querySparseVector } from '@catalog-indexer/text';
+import { type FusionOptions, type QdrantStore } from '@catalog-indexer/vector-store';
 
 export interface SearchRequest {
   catalogId: string;
@@ -20,9 +21,31 @@ export interface SearchResultItem {
   metadata: Record<string, unknown>;
 }
 
+/** Milliseconds per stage of a request. */
+export interface SearchTimings {
+  /** Embedding the question (the model's time, or the local embedder's). */
+  embedMs: number;
+  /** Analysing the question into its sparse terms. */
+  analyzeMs: number;
+  /** Qdrant's hybrid query, round trip. */
+  searchMs: number;
+  /** The Postgres read of the hits. */
+  hydrateMs: number;
+  totalMs: number;
+}
+
 export interface SearchResponse {
   results: SearchResultItem[];
-  timings: { embedMs: number; searchMs: number; hydrateMs: number; totalMs: number };
+  timings: SearchTimings;
+}
+
+/** How the hybrid query is fused (from config `retrieval`). */
+export interface FusionSettings {
+  denseWeight: number;
+  sparseWeight: number;
+  rrfK: number;
+  /** Chunks each prefetch returns: wide, so one wide table's columns cannot fill the window. */
+  candidates: number;
 }
 
 /** How many extra hits to ask Qdrant for, since hydration may drop some (rows not current). */
@@ -32,25 +55,37 @@ const REFETCH_GROWTH = 4;
 /** Most hits one query asks Qdrant for, however many hydration drops: bounds the cost of a query. */
 const MAX_FETCH = 1_000;
 
-const since = (start: bigint): number => Math.round(Number(process.hrtime.bigint() - start) / 1e4) / 100;
+/** Milliseconds since `start`, to 0.01 ms. */
+export const since = (start: bigint): number => Math.round(Number(process.hrtime.bigint() - start) / 1e4) / 100;
 
 /**
- * The read path: embed the question, search the catalog's points in Qdrant, then hydrate the hits from
- * Postgres in one query. Postgres decides visibility: hits without a current row are dropped.
+ * The read path: embed the question and analyse it into terms, run Qdrant's hybrid query (a dense and a
+ * sparse prefetch over the catalog's points, fused by weighted reciprocal rank fusion), then hydrate the hits
+ * from Postgres in one query. Postgres decides visibility: hits without a current row are dropped.
  */
 export class SearchService {
   constructor(
     private readonly embedder: Embedder,
     private readonly store: QdrantStore,
     private readonly embeddings: EmbeddingRepository,
+    private readonly fusion: FusionSettings,
   ) {}
 
   async search(request: SearchRequest): Promise<SearchResponse> {
     const t0 = process.hrtime.bigint();
     const { vectors } = await this.embedder.embed([request.query]);
     const embedMs = since(t0);
-    const vector = vectors[0];
-    if (!vector) throw new Error('the embedder returned no vector');
+    const dense = vectors[0];
+    if (!dense) throw new Error('the embedder returned no vector');
+    const t1 = process.hrtime.bigint();
+    const sparse = querySparseVector(request.query);
+    const analyzeMs = since(t1);
+    const fusion: FusionOptions = {
+      denseWeight: this.fusion.denseWeight,
+      sparseWeight: this.fusion.sparseWeight,
+      k: this.fusion.rrfK,
+      prefetchLimit: this.fusion.candidates,
+    };
     let searchMs = 0;
     let hydrateMs = 0;
     let fetchLimit = Math.min(Math.ceil(request.limit * OVERFETCH), MAX_FETCH);
@@ -58,19 +93,23 @@ export class SearchService {
     // Points without a current row (a reindex in progress writes points before it activates their rows)
     // can crowd the top of the ranking; ask again for more rather than return fewer results than exist.
     for (;;) {
-      const t1 = process.hrtime.bigint();
-      const hits = await this.store.search(vector, {
-        catalogId: request.catalogId,
-        limit: fetchLimit,
-        kinds: request.kinds,
-        schemas: request.schemas,
-        tables: request.tables,
-      });
-      searchMs += since(t1);
       const t2 = process.hrtime.bigint();
+      const hits = await this.store.search(
+        { dense, sparse },
+        {
+          catalogId: request.catalogId,
+          limit: fetchLimit,
+          kinds: request.kinds,
+          schemas: request.schemas,
+          tables: request.tables,
+          fusion: { ...fusion, prefetchLimit: Math.max(fusion.prefetchLimit, fetchLimit) },
+        },
+      );
+      searchMs += since(t2);
+      const t3 = process.hrtime.bigint();
       // Every round hydrates all its hits, so the answer reflects one read of Postgres, never a mix.
       const rows = await this.embeddings.hydrate(hits.map((h) => h.id));
-      hydrateMs += since(t2);
+      hydrateMs += since(t3);
       results = [];
       for (const hit of hits) {
         const row = rows.get(hit.id);
@@ -82,6 +121,6 @@ export class SearchService {
       if (results.length >= request.limit || exhausted) break;
       fetchLimit = Math.min(fetchLimit * REFETCH_GROWTH, MAX_FETCH);
     }
-    return { results, timings: { embedMs, searchMs, hydrateMs, totalMs: since(t0) } };
+    return { results, timings: { embedMs, analyzeMs, searchMs, hydrateMs, totalMs: since(t0) } };
   }
 }

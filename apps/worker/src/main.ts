@@ -1,7 +1,8 @@
 import { loadConfig } from '@catalog-indexer/config';
-import { openConfiguredDataSource } from '@catalog-indexer/db';
+import { CatalogRepository, EmbeddingRepository, openConfiguredDataSource } from '@catalog-indexer/db';
 import { createEmbedder, createRateLimiter } from '@catalog-indexer/embeddings';
 import { createLogger, exitOnStartupFailure, maskUrl } from '@catalog-indexer/logger';
+import { CollectionMigrationService } from '@catalog-indexer/pipeline';
 import { CATALOG_QUEUE, JobProducer, Queue, createRedisConnection } from '@catalog-indexer/queue';
 import { createQdrantStore } from '@catalog-indexer/vector-store';
 import { startHealthServer } from './health-server';
@@ -17,6 +18,9 @@ async function main(): Promise<void> {
   const limiter = createRateLimiter(config.embeddings, { connection: producerConnection, prefix: config.queue.prefix });
   const embedder = createEmbedder(config.embeddings, logger.child({ component: 'embeddings' }), { limiter });
   const store = createQdrantStore(config.qdrant, embedder.dimensions, logger.child({ component: 'qdrant' }));
+  // An install from before hybrid search moves to the new layout first (dense vectors copied, no embedding).
+  const migration = { catalogs: new CatalogRepository(dataSource), embeddings: new EmbeddingRepository(dataSource), store };
+  await new CollectionMigrationService({ ...migration, logger: logger.child({ component: 'migration' }) }).migrateLegacy();
   await store.ensureCollection();
   const producer = new JobProducer(producerConnection, config.queue.prefix);
   if (config.worker.reconcileIntervalMs > 0) {

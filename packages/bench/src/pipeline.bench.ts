@@ -6,6 +6,7 @@
  * JSON object to stdout; progress goes to stderr. Run: `pnpm bench:pipeline [--databases N] [--queries N]
  * [--dimensions N]`.
  */
+import { querySparseVector } from '@catalog-indexer/text';
 import { cpus, totalmem } from 'node:os';
 import { chunkCatalog, flattenItems, type Catalog } from '@catalog-indexer/catalog';
 import {
@@ -114,7 +115,10 @@ async function query(w: Wiring, catalogId: string, question: string): Promise<Qu
   const vector = vectors[0];
   if (!vector) throw new Error('the embedder returned no vector');
   const t1 = performance.now();
-  const found = await w.store.search(vector, { catalogId, limit: QUERY_LIMIT });
+  const found = await w.store.search(
+    { dense: vector, sparse: querySparseVector(question) },
+    { catalogId, limit: QUERY_LIMIT, fusion: { denseWeight: 1, sparseWeight: 3, k: 60, prefetchLimit: 200 } },
+  );
   const searchMs = elapsed(t1);
   const t2 = performance.now();
   const rows = await w.embeddings.hydrate(found.map((h) => h.id));
@@ -231,8 +235,7 @@ async function main(options: BenchOptions, cleanup: Cleanup): Promise<{ report: 
       columns: conversion.columns,
       foreignKeys: conversion.foreignKeys,
       droppedForeignKeys: conversion.droppedForeignKeys,
-      renamedNames: conversion.renamedNames,
-      rejectedDatabases: conversion.rejectedDatabases,
+      mergedForeignKeys: conversion.mergedForeignKeys,
       chunksByKind,
       storeCatalogMs: round(storeCatalogMs, 0),
     },

@@ -1,8 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import {
-  CatalogValidationError,
-  parseCatalog,
+  parseCatalogWithNotices,
   type Catalog,
   type CatalogColumn,
   type CatalogForeignKey,
@@ -38,17 +37,16 @@ export interface SpiderData {
   directory: string;
 }
 
-/** What the conversion had to change or leave out to satisfy the catalog rules. */
+/** What the conversion found. */
 export interface ConversionReport {
   databases: number;
   tables: number;
   columns: number;
   foreignKeys: number;
-  /** Names whose reserved characters were replaced by `_` (or renamed to stay unique). */
-  renamedNames: string[];
+  /** Foreign keys a database declares twice, merged by the catalog parser. */
+  mergedForeignKeys: number;
+  /** Spider foreign-key pairs that name no real column. */
   droppedForeignKeys: number;
-  /** Databases left out because their schema still failed validation, with the first problem. */
-  rejectedDatabases: { dbId: string; problem: string }[];
 }
 
 export interface SpiderCatalog {
@@ -80,133 +78,94 @@ export function loadSpider(repositoryRoot: string): SpiderData {
   return { databases: read<SpiderDatabase[]>('tables.json'), questions: read<SpiderQuestion[]>('dev.json'), directory };
 }
 
-// Reserved by the catalog rules: they structure item keys.
-// eslint-disable-next-line no-control-regex
-const RESERVED = /[.:(),\u0000-\u001f\u007f]/g;
-
-function cleanName(raw: string, renamed: string[]): string {
-  let name = raw.replace(RESERVED, '_').trim().slice(0, 128);
-  if (name === '') name = '_';
-  if (name !== raw) renamed.push(raw);
-  return name;
-}
-
-/** A name not yet in `taken` (adds `_2`, `_3`… when needed), recorded as taken. */
-function uniqueIn(taken: Set<string>, name: string, renamed: string[]): string {
-  let candidate = name;
-  for (let n = 2; taken.has(candidate); n++) candidate = `${name}_${n}`;
-  if (candidate !== name) renamed.push(name);
-  taken.add(candidate);
-  return candidate;
-}
-
 function spiderType(type: string | undefined): string {
   return type && type.trim() !== '' ? type.trim() : 'text';
 }
 
-/** Converts one Spider database into a catalog schema; also returns how many foreign keys were dropped. */
-function toSchema(db: SpiderDatabase, schemaName: string, renamed: string[]): { schema: CatalogSchema; droppedForeignKeys: number } {
-  const tableNames = new Set<string>();
+/**
+ * Converts one Spider database into a catalog schema, names exactly as Spider spells them and every
+ * foreign key Spider lists (the catalog merges exact repeats); only pairs that name no real column are
+ * dropped and counted.
+ */
+function toSchema(db: SpiderDatabase): { schema: CatalogSchema; droppedForeignKeys: number } {
   const tables: CatalogTable[] = db.table_names_original.map((raw, t) => ({
-    name: uniqueIn(tableNames, cleanName(raw, renamed), renamed),
+    name: raw,
     type: 'table' as const,
     description: db.table_names[t] ?? undefined,
     columns: [],
     foreignKeys: [],
   }));
   const primary = new Set(db.primary_keys.flat());
-  // Spider column index → [table index, column name in the catalog].
+  // Spider column index → [table index, column name].
   const columnAt = new Map<number, { table: number; name: string }>();
-  const columnNames = tables.map(() => new Set<string>());
   db.column_names_original.forEach(([t, raw], c) => {
     const table = tables[t];
-    const taken = columnNames[t];
-    if (t < 0 || !table || !taken) return; // `*`
-    const name = uniqueIn(taken, cleanName(raw, renamed), renamed);
+    if (t < 0 || !table) return; // `*`
     const column: CatalogColumn = {
-      name,
+      name: raw,
       type: spiderType(db.column_types[c]),
       description: db.column_names[c]?.[1] ?? undefined,
       ...(primary.has(c) ? { primaryKey: true } : {}),
     };
     table.columns.push(column);
-    columnAt.set(c, { table: t, name });
+    columnAt.set(c, { table: t, name: raw });
   });
   let droppedForeignKeys = 0;
-  const seen = new Set<string>();
   for (const [from, to] of db.foreign_keys) {
     const source = columnAt.get(from);
     const target = columnAt.get(to);
-    const key = `${from}->${to}`;
     const table = source ? tables[source.table] : undefined;
     const targetTable = target ? tables[target.table] : undefined;
-    if (!source || !target || !table || !targetTable || seen.has(key) || from === to) {
+    if (!source || !target || !table || !targetTable) {
       droppedForeignKeys++;
       continue;
     }
-    seen.add(key);
     const fk: CatalogForeignKey = {
       columns: [source.name],
-      references: { schema: schemaName, table: targetTable.name, columns: [target.name] },
+      references: { schema: db.db_id, table: targetTable.name, columns: [target.name] },
     };
     table.foreignKeys?.push(fk);
   }
   for (const table of tables) if (table.foreignKeys?.length === 0) delete table.foreignKeys;
-  return { schema: { name: schemaName, description: `Spider database ${db.db_id}`, tables }, droppedForeignKeys };
-}
-
-function firstProblem(error: unknown): string {
-  if (error instanceof CatalogValidationError) {
-    const p = error.details[0];
-    return p ? `${p.path}: ${p.message}` : error.message;
-  }
-  return error instanceof Error ? error.message : String(error);
+  return { schema: { name: db.db_id, description: `Spider database ${db.db_id}`, tables }, droppedForeignKeys };
 }
 
 /**
- * One catalog with a schema per Spider database. Names the catalog rules reject are repaired (reserved
- * characters become `_`), duplicate or invalid foreign keys are dropped, and a database whose schema still
- * fails validation on its own is left out (and reported), so the whole catalog always validates.
+ * One catalog with a schema per Spider database, uploaded as is: identifiers untouched, foreign keys
+ * declared twice merged by the catalog parser (and counted in the report).
+ *
+ * @throws CatalogValidationError when the catalog is refused.
  */
 export function buildSpiderCatalog(databases: SpiderDatabase[], name: string): SpiderCatalog {
-  const renamed: string[] = [];
-  const schemaNames = new Set<string>();
   const schemaOf = new Map<string, string>();
   const schemas: CatalogSchema[] = [];
+  let droppedForeignKeys = 0;
+  for (const db of databases) {
+    const converted = toSchema(db);
+    schemas.push(converted.schema);
+    schemaOf.set(db.db_id, db.db_id);
+    droppedForeignKeys += converted.droppedForeignKeys;
+  }
+  const { catalog, notices } = parseCatalogWithNotices({
+    name,
+    description: `Spider 1.0 (Yale LILY): ${schemas.length} databases, one schema each`,
+    schemas,
+  } satisfies CatalogInput);
   const report: ConversionReport = {
-    databases: 0,
+    databases: catalog.schemas.length,
     tables: 0,
     columns: 0,
     foreignKeys: 0,
-    renamedNames: renamed,
-    droppedForeignKeys: 0,
-    rejectedDatabases: [],
+    mergedForeignKeys: notices.length,
+    droppedForeignKeys,
   };
-  for (const db of databases) {
-    const schemaName = uniqueIn(schemaNames, cleanName(db.db_id, renamed), renamed);
-    const { schema, droppedForeignKeys } = toSchema(db, schemaName, renamed);
-    try {
-      parseCatalog({ name, schemas: [schema] } satisfies CatalogInput);
-    } catch (error) {
-      report.rejectedDatabases.push({ dbId: db.db_id, problem: firstProblem(error) });
-      schemaNames.delete(schemaName);
-      continue;
-    }
-    schemas.push(schema);
-    schemaOf.set(db.db_id, schemaName);
-    report.databases++;
-    report.droppedForeignKeys += droppedForeignKeys;
+  for (const schema of catalog.schemas) {
     for (const table of schema.tables) {
       report.tables++;
       report.columns += table.columns.length;
       report.foreignKeys += table.foreignKeys?.length ?? 0;
     }
   }
-  const catalog = parseCatalog({
-    name,
-    description: `Spider 1.0 (Yale LILY): ${report.databases} databases, one schema each`,
-    schemas,
-  } satisfies CatalogInput);
   return { catalog, schemaOf, report };
 }
 

@@ -12,6 +12,7 @@ import {
 } from './catalog.schema';
 import { type CatalogProblem, CatalogValidationError } from './catalog-validation.error';
 import { checkCatalogRules } from './catalog.rules';
+import { relationshipKey } from './keys';
 import { didYouMean } from './suggest';
 
 type PathSegment = PropertyKey;
@@ -124,18 +125,60 @@ function describeIssue(issue: core.$ZodIssue): CatalogProblem[] {
   }
 }
 
+/** A parsed catalog and what parsing changed in it. */
+export interface ParsedCatalog {
+  catalog: Catalog;
+  /**
+   * Changes made without refusing the upload, to tell the user: today, exact repeats of a foreign key
+   * (same columns, same referenced table and columns) merged into the first, as a database that declares
+   * a constraint twice still has one relationship.
+   */
+  notices: CatalogProblem[];
+}
+
+/** Drops exact repeats of a table's foreign keys, keeping the first; one notice per repeat dropped. */
+function mergeDuplicateForeignKeys(catalog: Catalog): CatalogProblem[] {
+  const notices: CatalogProblem[] = [];
+  catalog.schemas.forEach((schema, i) => {
+    schema.tables.forEach((table, j) => {
+      if (!table.foreignKeys) return;
+      const first = new Map<string, number>();
+      const kept = table.foreignKeys.filter((fk, k) => {
+        const key = relationshipKey({ schema: schema.name, table: table.name, columns: fk.columns }, fk.references);
+        const earlier = first.get(key);
+        if (earlier === undefined) {
+          first.set(key, k);
+          return true;
+        }
+        const path = `schemas[${i}].tables[${j}].foreignKeys`;
+        notices.push({ path: `${path}[${k}]`, message: `repeats the foreign key at ${path}[${earlier}]; merged into it` });
+        return false;
+      });
+      table.foreignKeys = kept;
+    });
+  });
+  return notices;
+}
+
 /**
  * Validates an uploaded catalog and returns it typed, with defaults applied (a table's `type` is `'table'`
- * unless given). Checks the shape and limits of every item (see `catalogSchema`, `CATALOG_LIMITS`), then
- * the rules across items: names unique within their parent, examples not repeated, foreign keys whose
- * columns exist on both ends and match in number.
+ * unless given) and exact duplicate foreign keys merged (each merge reported in `notices`). Checks the shape
+ * and limits of every item (see `catalogSchema`, `CATALOG_LIMITS`), then the rules across items: names
+ * unique within their parent, examples not repeated, foreign keys whose columns exist on both ends and
+ * match in number.
  *
  * @throws CatalogValidationError listing every problem found, each with its path and what to fix.
  */
-export function parseCatalog(input: unknown): Catalog {
+export function parseCatalogWithNotices(input: unknown): ParsedCatalog {
   const result = catalogSchema.safeParse(input, { reportInput: true });
   const problems = result.success ? [] : result.error.issues.flatMap(describeIssue);
   problems.push(...checkCatalogRules(input));
   if (problems.length > 0 || !result.success) throw new CatalogValidationError(problems);
-  return result.data;
+  const notices = mergeDuplicateForeignKeys(result.data);
+  return { catalog: result.data, notices };
+}
+
+/** {@link parseCatalogWithNotices} without the notices: for catalogs already stored, whose notices were given at upload. */
+export function parseCatalog(input: unknown): Catalog {
+  return parseCatalogWithNotices(input).catalog;
 }

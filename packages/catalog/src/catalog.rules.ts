@@ -1,6 +1,6 @@
 import { CATALOG_LIMITS } from './catalog.schema';
 import { type CatalogProblem } from './catalog-validation.error';
-import { exampleKey, relationshipKey } from './keys';
+import { exampleKey } from './keys';
 import { didYouMean } from './suggest';
 
 /*
@@ -184,21 +184,6 @@ function checkTable(table: Loose, path: string, schema: string, index: NameIndex
   foreignKeys.forEach((fk, i) => {
     if (isRecord(fk)) problems.push(...checkForeignKey(fk, `${path}.foreignKeys[${i}]`, owner, index));
   });
-  problems.push(
-    ...checkUnique(
-      foreignKeys,
-      `${path}.foreignKeys`,
-      null,
-      (fk) => {
-        const ref = fk.references;
-        if (!isRecord(ref)) return undefined;
-        const columns = list(fk.columns).map(String);
-        const to = { schema: String(ref.schema), table: String(ref.table), columns: list(ref.columns).map(String) };
-        return relationshipKey({ schema, table: name, columns }, to);
-      },
-      (_value, first) => `repeats the foreign key at ${first}; remove one`,
-    ),
-  );
   return problems;
 }
 

@@ -33,13 +33,6 @@ export const CATALOG_LIMITS = {
   exampleSqlMaxChars: 20_000,
 } as const;
 
-/**
- * Characters a schema, table or column name may not contain: `.` separates the parts of item keys
- * (`sales.orders.id`), `:` marks prefixed keys (`doc:`, `fk:`), and `(` `,` `)` frame the column lists of
- * relationship keys. Control characters are never intended.
- */
-// eslint-disable-next-line no-control-regex
-const RESERVED_IN_NAMES = /[.:(),\u0000-\u001f\u007f]/;
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
@@ -55,10 +48,16 @@ function trimmedText(max: number) {
     .refine((s) => s.trim() === s, { message: 'remove the spaces at the start or end' });
 }
 
-/** A schema, table or column name: the part of an item key that names the item. */
-const identifier = trimmedText(CATALOG_LIMITS.nameMaxChars).refine((s) => !RESERVED_IN_NAMES.test(s), {
-  message: 'must not contain ".", ":", "(", ")", "," or control characters: they are reserved for item keys',
-});
+/**
+ * A schema, table or column name, exactly as the database spells it: any character Postgres or MySQL
+ * accept in a quoted identifier (spaces, dots, parentheses, quotes, commas, unicode). Item keys quote such
+ * names (see `keys.ts`), so no character needs to be reserved.
+ */
+const identifier = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(CATALOG_LIMITS.nameMaxChars)
+  .refine((s) => !s.includes('\u0000'), { message: 'must not contain the NUL character, which no database allows in a name' });
 
 const optionalDescription = boundedText(CATALOG_LIMITS.descriptionMaxChars).optional();
 

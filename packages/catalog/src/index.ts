@@ -20,7 +20,8 @@ export type {
   CatalogDocument,
   CatalogExample,
 } from './catalog.schema';
-export { parseCatalog } from './catalog.parser';
+export { parseCatalog, parseCatalogWithNotices } from './catalog.parser';
+export type { ParsedCatalog } from './catalog.parser';
 export { CatalogValidationError } from './catalog-validation.error';
 export type { CatalogProblem } from './catalog-validation.error';
 export {
@@ -28,6 +29,8 @@ export {
   tableKey,
   columnKey,
   relationshipKey,
+  quoteName,
+  splitDottedKey,
   documentKey,
   exampleKey,
   parseRelationshipKey,
@@ -42,3 +45,4 @@ export type { Chunk, ChunkKind, ChunkMetadata, ChunkOptions } from './chunker';
 export { splitText } from './text-splitter';
 export { contentHash } from './hash';
 export { shopCatalog } from './fixtures/shop.fixture';
+export { catalogVocabulary } from './vocabulary';

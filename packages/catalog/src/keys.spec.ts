@@ -6,8 +6,10 @@ import {
   isKeyRejected,
   isKeyUnder,
   parseRelationshipKey,
+  quoteName,
   relationshipKey,
   schemaKey,
+  splitDottedKey,
   tableKey,
 } from './keys';
 
@@ -110,5 +112,41 @@ describe(isKeyRejected.name, () => {
 
   it('rejects nothing when nothing is rejected', () => {
     expect(isKeyRejected('sales.orders', new Set())).toBe(false);
+  });
+});
+
+describe('keys of names with reserved characters', () => {
+  const awkward = ['Official_ratings_(millions)', 'a.b', 'say "hi"', ' padded ', 'x:y', 'a,b', '"quoted"', 'line\nbreak'];
+
+  it('leave plain names, even with spaces, quotes inside or unicode, as they are', () => {
+    expect(columnKey('sales', 'order items', 'Umsätze"x')).toBe('sales.order items.Umsätze"x');
+  });
+
+  it('quote names with key characters, doubling their quotes', () => {
+    expect(columnKey('tvshow', 'TV_series', 'Official_ratings_(millions)')).toBe('tvshow.TV_series."Official_ratings_(millions)"');
+    expect(tableKey('a.b', 'say "hi"')).toBe('"a.b".say "hi"');
+    expect(quoteName('"quoted"')).toBe('"""quoted"""');
+  });
+
+  it.each(awkward)('read the names of %j back from every kind of key', (name) => {
+    expect(splitDottedKey(columnKey(name, name, name))).toEqual([name, name, name]);
+    const from = { schema: name, table: 't', columns: [name, 'b'] };
+    const to = { schema: 's', table: name, columns: ['id', name] };
+    expect(parseRelationshipKey(relationshipKey(from, to))).toEqual({ from, to });
+  });
+
+  it('keep keys of different names different', () => {
+    const keys = new Set<string>();
+    for (const a of awkward) for (const b of awkward) keys.add(tableKey(a, b));
+    expect(keys.size).toBe(awkward.length ** 2);
+    expect(tableKey('a', 'b.c')).not.toBe(tableKey('a.b', 'c'));
+  });
+
+  it('hide what is under a rejected schema whose name holds a dot, and the foreign keys touching it', () => {
+    const rejected = new Set([schemaKey('a.b')]);
+    expect(isKeyRejected(columnKey('a.b', 't', 'c'), rejected)).toBe(true);
+    expect(isKeyRejected(columnKey('a', 'b', 'c'), rejected)).toBe(false);
+    const fk = relationshipKey({ schema: 's', table: 't', columns: ['x'] }, { schema: 'a.b', table: 'u', columns: ['id'] });
+    expect(isKeyRejected(fk, rejected)).toBe(true);
   });
 });

@@ -31,6 +31,10 @@ const url = (protocols: string[]) =>
 const positiveInt = z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').positive('must be more than 0');
 /** Qdrant's collection parameters are uint32 with a minimum of 1 (`CreateCollection` in its OpenAPI spec). */
 const uint32 = positiveInt.max(4_294_967_295, 'must be at most 4294967295');
+const weight = z.coerce
+  .number({ error: 'must be a number from 0 to 100' })
+  .min(0, 'must be a number from 0 to 100')
+  .max(100, 'must be a number from 0 to 100');
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
@@ -111,6 +115,11 @@ export const envSchema = z.object({
   CATALOG_LEASE_TTL_MS: positiveInt.min(1_000).default(60_000),
   RECONCILE_INTERVAL_MS: z.coerce.number({ error: 'must be a whole number of milliseconds (0 turns it off)' }).int().min(0).default(300_000),
   WORKER_HEALTH_PORT: port.optional(),
+
+  HYBRID_DENSE_WEIGHT: weight.optional(),
+  HYBRID_SPARSE_WEIGHT: weight.optional(),
+  HYBRID_RRF_K: positiveInt.max(1000).default(2),
+  RETRIEVAL_CANDIDATES: positiveInt.max(1000).default(200),
 });
 
 export type RawEnv = z.input<typeof envSchema>;

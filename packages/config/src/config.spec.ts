@@ -62,6 +62,13 @@ describe(loadConfig.name, () => {
     expect(error.problems.map((p) => p.key).sort()).toEqual(['EMBEDDING_RPM', 'EMBEDDING_TPM']);
   });
 
+  it('leans fusion on the lexical side for the local embedder and weighs both for OpenAI, unless told', () => {
+    expect(loadConfig({}).retrieval).toEqual({ denseWeight: 1, sparseWeight: 3, rrfK: 2, candidates: 200 });
+    expect(loadConfig({ OPENAI_API_KEY: 'sk-x' }).retrieval).toMatchObject({ denseWeight: 1, sparseWeight: 1 });
+    expect(loadConfig({ HYBRID_DENSE_WEIGHT: '2', HYBRID_SPARSE_WEIGHT: '0.5' }).retrieval).toMatchObject({ denseWeight: 2, sparseWeight: 0.5 });
+    expect(() => loadConfig({ HYBRID_SPARSE_WEIGHT: '-1' })).toThrow(/HYBRID_SPARSE_WEIGHT: must be a number from 0 to 100/);
+  });
+
   it('names every bad key in one error', () => {
     let error: unknown;
     try {

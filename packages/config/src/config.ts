@@ -76,6 +76,23 @@ export interface Config {
     /** Port of the worker's `/healthz` and `/readyz` (`WORKER_HEALTH_PORT`); none when undefined. */
     healthPort: number | undefined;
   };
+  /** How the query service ranks (see apps/query). */
+  retrieval: {
+    /**
+     * Weights of the dense and the sparse (lexical) prefetch in weighted reciprocal rank fusion. Defaults
+     * depend on the embedder: the local hashing embedder only sees shared words, so the lexical side,
+     * which weighs words by rarity, leads (1 : 3); a real embedding model weighs both equally (1 : 1).
+     */
+    denseWeight: number;
+    sparseWeight: number;
+    /**
+     * RRF's `k` (Qdrant's default, 2): how flat the rank curve is. Qdrant divides a rank by its weight,
+     * `1 / ((rank + 1) / weight + k − 1)`, so a small `k` lets the weights tell.
+     */
+    rrfK: number;
+    /** Chunks each prefetch returns and the service ranks tables over; wide, so one wide table cannot fill it. */
+    candidates: number;
+  };
 }
 
 /** The hash tag a queue prefix starts with (`{cidx}` of `{cidx}` or `{cidx}e2e`), or undefined. */
@@ -93,6 +110,12 @@ function redisNodes(env: ParsedEnv): { host: string; port: number }[] {
   const u = new URL(env.REDIS_URL);
   return [{ host: u.hostname.replace(/^\[|\]$/g, ''), port: u.port ? Number(u.port) : 6379 }];
 }
+
+/** Dense and sparse weights per embedder when the environment does not set them. */
+export const DEFAULT_FUSION_WEIGHTS = {
+  local: { dense: 1, sparse: 3 },
+  openai: { dense: 1, sparse: 1 },
+} as const;
 
 function postgresUrl(env: ParsedEnv): string {
   if (env.DATABASE_URL) return env.DATABASE_URL;
@@ -148,6 +171,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   const env = parsed.data;
+  const provider = env.OPENAI_API_KEY ? 'openai' : 'local';
   const qdrantUrl = env.QDRANT_URL ?? `http://${env.QDRANT_HOST ?? '127.0.0.1'}:${env.QDRANT_PORT}`;
   return {
     env: env.NODE_ENV,
@@ -176,7 +200,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       configured: env.QDRANT_URL !== undefined || env.QDRANT_HOST !== undefined,
     },
     embeddings: {
-      provider: env.OPENAI_API_KEY ? 'openai' : 'local',
+      provider,
       apiKey: env.OPENAI_API_KEY,
       baseUrl: env.OPENAI_BASE_URL,
       model: env.EMBEDDING_MODEL,
@@ -199,6 +223,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       maxStalledCount: env.WORKER_MAX_STALLED_COUNT,
       leaseTtlMs: env.CATALOG_LEASE_TTL_MS,
       reconcileIntervalMs: env.RECONCILE_INTERVAL_MS,
+    },
+    retrieval: {
+      denseWeight: env.HYBRID_DENSE_WEIGHT ?? DEFAULT_FUSION_WEIGHTS[provider].dense,
+      sparseWeight: env.HYBRID_SPARSE_WEIGHT ?? DEFAULT_FUSION_WEIGHTS[provider].sparse,
+      rrfK: env.HYBRID_RRF_K,
+      candidates: env.RETRIEVAL_CANDIDATES,
     },
   };
 }

@@ -15,3 +15,8 @@ export { CleanupService, type CleanupResult, type CleanupDeps } from './cleanup.
 export { ReconcileService, type CatalogDrift, type ReconcileDeps } from './reconcile.service';
 export { CatalogLease } from './catalog-lease';
 export { StoreSync, type SyncReport } from './store-sync';
+export {
+  CollectionMigrationService,
+  type CollectionMigrationDeps,
+  type CollectionMigrationResult,
+} from './collection-migration.service';

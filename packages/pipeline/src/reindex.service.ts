@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { chunkCatalog, contentHash, parseCatalog, type Chunk } from '@catalog-indexer/catalog';
+import { catalogVocabulary, chunkCatalog, contentHash, parseCatalog, type Chunk } from '@catalog-indexer/catalog';
+import { documentSparseVector } from '@catalog-indexer/text';
 import {
   type CatalogRepository,
   type EmbeddingRepository,
@@ -116,6 +117,7 @@ export class ReindexService {
   readonly sync: StoreSync;
   private readonly batchMaxInputs: number;
   private readonly batchMaxTokens: number;
+  private readonly vocabularies = new Map<string, ReadonlySet<string>>();
 
   constructor(private readonly deps: PipelineDeps) {
     this.lease = new CatalogLease(deps.leases, deps.leaseTtlMs ?? 60_000, deps.logger);
@@ -212,16 +214,18 @@ export class ReindexService {
    * waited out with the vectors in memory) so that an outage does not cost the tokens again.
    */
   async embedBatch(run: Pick<RunContext, 'catalogId' | 'runId' | 'fence'>, batch: number, signal?: AbortSignal): Promise<BatchResult> {
-    const { embeddings, embedder, catalogs } = this.deps;
+    const { embeddings, embedder } = this.deps;
     const fence = this.fence(run);
     const outcome = await embeddings.claimBatch(run.runId, batch, async (rows, m) => {
-      if (!(await catalogs.exists(run.catalogId))) return { status: 'catalog-deleted' as const, embedded: 0, tokens: 0 };
+      const vocabulary = await this.vocabularyOf(run.catalogId);
+      if (!vocabulary) return { status: 'catalog-deleted' as const, embedded: 0, tokens: 0 };
       // Cheap check before paying for tokens: a holder that lost the lease stops here.
       if (!(await this.lease.holds(fence))) throw new FencedError(fence.catalogId, fence.fence);
       const { vectors, tokens } = await embedder.embed(rows.map((r) => r.content), signal);
       const points: VectorPoint[] = rows.map((row, j) => ({
         id: row.id,
         vector: vectors[j] ?? [],
+        sparse: documentSparseVector(row.content, vocabulary),
         payload: {
           catalog_id: run.catalogId,
           kind: row.kind,
@@ -243,6 +247,25 @@ export class ReindexService {
       return outcome.value;
     }
     return outcome.remaining > 0 ? { status: 'busy', embedded: 0, tokens: 0 } : { status: 'nothing-to-do', embedded: 0, tokens: 0 };
+  }
+
+  /**
+   * The words of the catalog's own identifiers, which the sparse vectors split compound names against;
+   * kept per catalog version, so a batch does not parse the whole catalog again. Null for a deleted catalog.
+   */
+  private async vocabularyOf(catalogId: string): Promise<ReadonlySet<string> | null> {
+    const state = await this.deps.catalogs.state(catalogId);
+    if (!state) return null;
+    const key = `${catalogId}:${state.version}`;
+    let vocabulary = this.vocabularies.get(key);
+    if (!vocabulary) {
+      const catalog = await this.deps.catalogs.get(catalogId);
+      if (!catalog) return null;
+      vocabulary = catalogVocabulary(parseCatalog(catalog.document));
+      this.vocabularies.set(key, vocabulary);
+      if (this.vocabularies.size > 32) this.vocabularies.delete(this.vocabularies.keys().next().value ?? key);
+    }
+    return vocabulary;
   }
 
   /** Upserts, waiting out Qdrant outages with capped backoff for up to `upsertPatienceMs`. */

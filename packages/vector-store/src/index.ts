@@ -6,6 +6,10 @@ export {
   type PointPayload,
   type SearchHit,
   type SearchOptions,
+  type SparseVector,
+  type HybridQuery,
+  type FusionOptions,
+  VECTOR_NAMES,
 } from './qdrant.store';
 export { VectorStoreError } from './vector-store.error';
 export { createQdrantStore } from './create-store';

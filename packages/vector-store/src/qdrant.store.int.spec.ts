@@ -8,16 +8,20 @@ const DIMENSIONS = 4;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** A point of `catalogId` with a vector near `direction` (one of the 4 axes) and an uppercase UUID. */
-const point = (catalogId: string, overrides: Partial<VectorPoint['payload']> = {}, vector?: number[]): VectorPoint => {
+const point = (catalogId: string, overrides: Partial<VectorPoint['payload']> = {}, vector?: number[], terms: number[] = [7]): VectorPoint => {
   const id = randomUUID().toUpperCase();
   return {
     id,
     vector: vector ?? [Math.random(), Math.random(), Math.random(), Math.random()],
+    sparse: { indices: terms, values: terms.map(() => 1) },
     payload: { catalog_id: catalogId, kind: 'column', schema: 'public', table: 'orders', chunk_key: id, content_hash: 'h', ...overrides },
   };
 };
 const points = (catalogId: string, n: number): VectorPoint[] => Array.from({ length: n }, () => point(catalogId));
 const sorted = (ids: string[]): string[] => [...ids].map((id) => id.toLowerCase()).sort();
+const FUSION = { denseWeight: 1, sparseWeight: 1, k: 60, prefetchLimit: 50 };
+/** A query for `dense`, with the sparse terms `terms` (none by default). */
+const q = (dense: number[], terms: number[] = []) => ({ dense, sparse: { indices: terms, values: terms.map(() => 1) } });
 
 describe(QdrantStore.name, () => {
   const emulator = new QdrantEmulator();
@@ -35,7 +39,7 @@ describe(QdrantStore.name, () => {
   const collectionInfo = async (name: string) => {
     const res = await fetch(`${url}/collections/${name}`);
     return (await res.json()) as {
-      result: { config: { params: { vectors: { size: number; distance: string } } }; payload_schema: Record<string, { data_type: string; params?: Record<string, unknown> }> };
+      result: { config: { params: { vectors: unknown; sparse_vectors?: unknown } }; payload_schema: Record<string, { data_type: string; params?: Record<string, unknown> }> };
     };
   };
 
@@ -52,16 +56,43 @@ describe(QdrantStore.name, () => {
   });
 
   describe('ensureCollection', () => {
-    it('creates a cosine collection with the tenant and filter indexes, and can run again', async () => {
+    it('creates a collection of named dense (cosine) and sparse (idf) vectors with the tenant and filter indexes, and can run again', async () => {
       const store = await newStore();
       await store.ensureCollection();
 
       const { result } = await collectionInfo(store.collection);
-      expect(result.config.params.vectors).toEqual({ size: DIMENSIONS, distance: 'Cosine' });
+      expect(result.config.params.vectors).toEqual({ dense: { size: DIMENSIONS, distance: 'Cosine' } });
+      expect(result.config.params.sparse_vectors).toEqual({ terms: { modifier: 'idf' } });
       expect(result.payload_schema.catalog_id).toMatchObject({ data_type: 'keyword', params: { type: 'keyword', is_tenant: true } });
       for (const field of ['kind', 'schema', 'table']) expect(result.payload_schema[field]).toMatchObject({ data_type: 'keyword' });
-      expect(exchanges.filter((e) => e.method === 'PUT' && e.path === `/collections/${store.collection}`)).toHaveLength(1);
+      const physical = QdrantStore.collectionFor(store.collection, DIMENSIONS);
+      expect(exchanges.filter((e) => e.method === 'PUT' && e.path.startsWith('/collections/') && !e.path.includes('/index'))).toEqual([
+        expect.objectContaining({ path: `/collections/${physical}` }),
+      ]);
+      expect(await store.resolve()).toBe(physical);
       expect(await store.ping()).toBe(true);
+    });
+
+    it('serves the configured name as an alias, and moves it to another collection in one request', async () => {
+      const store = await newStore();
+      const catalog = randomUUID();
+      await store.upsert([point(catalog)]);
+      const next = `${store.collection}-next`;
+      await store.createLayout(next);
+      exchanges = [];
+      await store.switchAlias(next);
+
+      const updates = exchanges.filter((e) => e.path === '/collections/aliases');
+      expect(updates).toHaveLength(1);
+      expect((updates[0]!.requestBody as { actions: unknown[] }).actions).toEqual([
+        { delete_alias: { alias_name: store.collection } },
+        { create_alias: { collection_name: next, alias_name: store.collection } },
+      ]);
+      expect(await store.resolve()).toBe(next);
+      expect(await store.count(catalog)).toBe(0);
+      await store.switchAlias(QdrantStore.collectionFor(store.collection, DIMENSIONS));
+      expect(await store.count(catalog)).toBe(1);
+      await fetch(`${url}/collections/${next}`, { method: 'DELETE' });
     });
 
     it('refuses a collection of another size and names QDRANT_COLLECTION_NAME', async () => {
@@ -72,6 +103,18 @@ describe(QdrantStore.name, () => {
       expect(error).toBeInstanceOf(VectorStoreError);
       expect((error as Error).message).toMatch(/holds 4-dimensional vectors but the embedder makes 8/);
       expect((error as Error).message).toContain('QDRANT_COLLECTION_NAME');
+    });
+
+    it('refuses a collection of the layout before hybrid search, one unnamed vector', async () => {
+      const collection = uniqueName('vs');
+      await fetch(`${url}/collections/${collection}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ vectors: { size: DIMENSIONS, distance: 'Cosine' } }),
+      });
+      const store = new QdrantStore({ url, collection, dimensions: DIMENSIONS });
+      await expect(store.ensureCollection()).rejects.toThrow(/one unnamed vector per point/);
+      await fetch(`${url}/collections/${collection}`, { method: 'DELETE' });
     });
   });
 
@@ -113,8 +156,11 @@ describe(QdrantStore.name, () => {
       await store.upsert([{ ...p, vector: [0, 1, 0, 0] }]);
 
       expect(await store.count(catalog)).toBe(1);
-      const [hit] = await store.search([0, 1, 0, 0], { catalogId: catalog, limit: 1 });
-      expect(hit?.score).toBeCloseTo(1, 5);
+      const hits = await store.search(q([0, 1, 0, 0]), { catalogId: catalog, limit: 1, fusion: FUSION });
+      expect(hits).toHaveLength(1);
+      const info = await fetch(`${url}/collections/${store.collection}/points/${p.id.toLowerCase()}`);
+      const body = (await info.json()) as { result: { vector: { dense: number[] } } };
+      expect(body.result.vector.dense[1]).toBeCloseTo(1, 5);
     });
   });
 
@@ -122,54 +168,61 @@ describe(QdrantStore.name, () => {
     const catalog = randomUUID();
     const other = randomUUID();
     let store: QdrantStore;
-    const near = point(catalog, { kind: 'table', table: 'orders' }, [1, 0, 0, 0]);
-    const middle = point(catalog, { kind: 'column', table: 'orders' }, [1, 1, 0, 0]);
-    const far = point(catalog, { kind: 'column', schema: 'sales', table: 'customers' }, [0, 1, 0, 0]);
-    const opposite = point(catalog, { kind: 'column', table: 'products' }, [-1, 0, 0.1, 0]);
-    // Another tenant's point, identical to the query: it must never come back.
-    const foreign = point(other, { kind: 'table', table: 'orders' }, [1, 0, 0, 0]);
+    // Dense: `near` is the question's direction. Sparse: only `lexical` shares the question's rare term 99.
+    const near = point(catalog, { kind: 'table', table: 'orders' }, [1, 0, 0, 0], [1]);
+    const middle = point(catalog, { kind: 'column', table: 'orders' }, [1, 1, 0, 0], [1, 2]);
+    const lexical = point(catalog, { kind: 'column', schema: 'sales', table: 'customers' }, [0, 1, 0, 0], [99, 2]);
+    const opposite = point(catalog, { kind: 'column', table: 'products' }, [-1, 0, 0.1, 0], [3]);
+    // Another tenant's point, identical to the question on both vectors: it must never come back.
+    const foreign = point(other, { kind: 'table', table: 'orders' }, [1, 0, 0, 0], [99]);
+    const ids = (hits: { id: string }[]) => hits.map((h) => h.id);
+    const lower = (...ps: VectorPoint[]) => ps.map((p) => p.id.toLowerCase());
 
     beforeAll(async () => {
       store = await newStore();
-      await store.upsert([near, middle, far, opposite, foreign]);
+      await store.upsert([near, middle, lexical, opposite, foreign]);
     });
 
-    it('returns only the catalog\'s points, best score first, as lowercase UUIDs', async () => {
-      const hits = await store.search([1, 0, 0, 0], { catalogId: catalog, limit: 10 });
+    it('fuses a dense and a sparse prefetch, each filtered to the catalog, by weighted RRF', async () => {
+      const hits = await store.search(q([1, 0, 0, 0], [99]), { catalogId: catalog, limit: 10, fusion: FUSION });
 
-      expect(hits.map((h) => h.id)).toEqual([near, middle, far, opposite].map((p) => p.id.toLowerCase()));
+      expect(sorted(ids(hits))).toEqual(sorted([near, middle, lexical, opposite].map((p) => p.id)));
       for (const h of hits) expect(h.id).toMatch(UUID);
-      const scores = hits.map((h) => h.score);
-      expect(scores).toEqual([...scores].sort((a, b) => b - a));
-      expect(hits[0]!.score).toBeCloseTo(1, 5);
-      expect(hits.map((h) => h.id)).not.toContain(foreign.id.toLowerCase());
-      // The query sent the tenant filter itself, not a filter applied afterwards.
-      const query = exchanges.find((e) => e.path.endsWith('/points/query'))!;
-      expect(JSON.stringify(query.requestBody)).toContain(catalog);
+      expect(ids(hits)).not.toContain(foreign.id.toLowerCase());
+      // Found by both prefetches, `lexical` (sparse rank 1, dense rank 3) beats `near` (dense rank 1 only).
+      expect(ids(hits).slice(0, 2)).toEqual(lower(lexical, near));
+      expect(hits[0]!.score).toBeGreaterThan(hits[1]!.score);
+      const query = exchanges.filter((e) => e.path.endsWith('/points/query')).at(-1)!;
+      const body = query.requestBody as { prefetch: { using: string; filter: unknown; limit: number }[]; query: unknown };
+      expect(body.prefetch.map((p) => p.using)).toEqual(['dense', 'terms']);
+      for (const p of body.prefetch) {
+        expect(JSON.stringify(p.filter)).toContain(catalog);
+        expect(p.limit).toBe(50);
+      }
+      expect(body.query).toEqual({ rrf: { k: 60, weights: [1, 1] } });
+    });
+
+    it('lets the weights decide between the two retrievers', async () => {
+      const dense = await store.search(q([1, 0, 0, 0], [99]), { catalogId: catalog, limit: 1, fusion: { ...FUSION, k: 1, denseWeight: 5 } });
+      const sparse = await store.search(q([1, 0, 0, 0], [99]), { catalogId: catalog, limit: 1, fusion: { ...FUSION, k: 1, sparseWeight: 5 } });
+      expect(ids(dense)).toEqual(lower(near));
+      expect(ids(sparse)).toEqual(lower(lexical));
     });
 
     it('returns nothing for a catalog without points', async () => {
-      expect(await store.search([1, 0, 0, 0], { catalogId: randomUUID(), limit: 10 })).toEqual([]);
-    });
-
-    it('honours the limit and the score threshold', async () => {
-      expect((await store.search([1, 0, 0, 0], { catalogId: catalog, limit: 2 })).map((h) => h.id)).toEqual(
-        [near, middle].map((p) => p.id.toLowerCase()),
-      );
-      const above = await store.search([1, 0, 0, 0], { catalogId: catalog, limit: 10, scoreThreshold: 0.5 });
-      expect(above.map((h) => h.id)).toEqual([near, middle].map((p) => p.id.toLowerCase()));
+      expect(await store.search(q([1, 0, 0, 0], [99]), { catalogId: randomUUID(), limit: 10, fusion: FUSION })).toEqual([]);
     });
 
     it('filters by kinds, schemas and tables', async () => {
-      const ids = async (options: { kinds?: string[]; schemas?: string[]; tables?: string[] }) =>
-        sorted((await store.search([1, 0, 0, 0], { catalogId: catalog, limit: 10, ...options })).map((h) => h.id));
+      const found = async (options: { kinds?: string[]; schemas?: string[]; tables?: string[] }) =>
+        sorted(ids(await store.search(q([1, 0, 0, 0], [99]), { catalogId: catalog, limit: 10, fusion: FUSION, ...options })));
 
-      expect(await ids({ kinds: ['table'] })).toEqual(sorted([near.id]));
-      expect(await ids({ schemas: ['sales'] })).toEqual(sorted([far.id]));
-      expect(await ids({ tables: ['orders', 'products'] })).toEqual(sorted([near.id, middle.id, opposite.id]));
-      expect(await ids({ kinds: ['column'], tables: ['orders'] })).toEqual(sorted([middle.id]));
+      expect(await found({ kinds: ['table'] })).toEqual(sorted([near.id]));
+      expect(await found({ schemas: ['sales'] })).toEqual(sorted([lexical.id]));
+      expect(await found({ tables: ['orders', 'products'] })).toEqual(sorted([near.id, middle.id, opposite.id]));
+      expect(await found({ kinds: ['column'], tables: ['orders'] })).toEqual(sorted([middle.id]));
       // Empty lists mean "no filter", not "match nothing".
-      expect(await ids({ kinds: [], schemas: [], tables: [] })).toHaveLength(4);
+      expect(await found({ kinds: [], schemas: [], tables: [] })).toHaveLength(4);
     });
   });
 

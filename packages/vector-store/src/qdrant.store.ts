@@ -14,9 +14,18 @@ export interface PointPayload {
   [key: string]: unknown;
 }
 
+/** A sparse vector: unique uint32 `indices` and their `values`. */
+export interface SparseVector {
+  indices: number[];
+  values: number[];
+}
+
 export interface VectorPoint {
   id: string;
+  /** The embedding (the named dense vector). */
   vector: number[];
+  /** The chunk's term weights (the named sparse vector). */
+  sparse: SparseVector;
   payload: PointPayload;
 }
 
@@ -25,14 +34,33 @@ export interface SearchHit {
   score: number;
 }
 
+/** What a hybrid query looks for: the question's embedding and its terms. */
+export interface HybridQuery {
+  dense: number[];
+  sparse: SparseVector;
+}
+
 export interface SearchOptions {
   catalogId: string;
   limit: number;
   kinds?: string[];
   schemas?: string[];
   tables?: string[];
-  scoreThreshold?: number;
+  /** Weighted reciprocal rank fusion of the two prefetches. */
+  fusion: FusionOptions;
 }
+
+/** Weighted RRF: a point's score is Σ weight / (k + rank) over the prefetches that found it. */
+export interface FusionOptions {
+  denseWeight: number;
+  sparseWeight: number;
+  k: number;
+  /** Points each prefetch returns, at least `limit`. */
+  prefetchLimit: number;
+}
+
+/** Names of the vectors every point carries. */
+export const VECTOR_NAMES = { dense: 'dense', sparse: 'terms' } as const;
 
 export interface QdrantStoreOptions {
   url: string;
@@ -76,10 +104,12 @@ export class QdrantStore {
   private readonly parallelism: number;
   private readonly attempts: number;
   private readonly logger: Logger | undefined;
-  private recreating: Promise<void> | undefined;
+  private readonly options: QdrantStoreOptions;
   private readonly collectionParams: CollectionParams;
+  private recreating: Promise<void> | undefined;
 
   constructor(options: QdrantStoreOptions) {
+    this.options = options;
     this.collectionParams = options.collectionParams ?? {};
     this.collection = options.collection;
     this.dimensions = options.dimensions;
@@ -97,37 +127,30 @@ export class QdrantStore {
   }
 
   /**
-   * Creates the collection (cosine, the configured size) and its payload indexes when missing. An existing
-   * collection of another size is an error: a new model or size needs a new collection.
+   * Makes the configured name serve: on a new install it creates the collection of this layout
+   * ({@link QdrantStore.collectionFor}: named dense vectors of the configured size and sparse `idf` vectors)
+   * and points the configured name at it as an alias, in one request; every read and write then goes
+   * through the alias. An existing alias, or a collection created under the configured name itself, is
+   * used when its layout fits, and refused with what to do when it does not (see
+   * {@link QdrantStore.migrateLegacy} for the layout before hybrid search). Creates the payload indexes
+   * (tenant `catalog_id`, `kind`, `schema`, `table`) when missing. Safe to run from several processes.
    */
   async ensureCollection(): Promise<void> {
-    const { exists } = await this.call('check collection', () => this.client.collectionExists(this.collection), false);
-    if (exists) {
-      const info = await this.call('read collection', () => this.client.getCollection(this.collection), false);
-      const vectors = info.config.params.vectors;
-      const size = vectors && 'size' in vectors && typeof vectors.size === 'number' ? vectors.size : undefined;
-      if (size !== undefined && size !== this.dimensions) {
-        throw new VectorStoreError(
-          `collection "${this.collection}" holds ${size}-dimensional vectors but the embedder makes ${this.dimensions}: ` +
-            'set QDRANT_COLLECTION_NAME to a new collection for this model and reindex',
-        );
-      }
-    } else {
-      try {
-        const { shardNumber, replicationFactor, writeConsistencyFactor } = this.collectionParams;
-        await this.client.createCollection(this.collection, {
-          vectors: { size: this.dimensions, distance: 'Cosine' },
-          ...(shardNumber !== undefined ? { shard_number: shardNumber } : {}),
-          ...(replicationFactor !== undefined ? { replication_factor: replicationFactor } : {}),
-          ...(writeConsistencyFactor !== undefined ? { write_consistency_factor: writeConsistencyFactor } : {}),
-        });
-      } catch (error) {
-        // Another process created it first: fine.
-        if (!(isApiError(error) && error.status === 409)) throw this.wrap('create collection', error);
-      }
+    const target = (await this.resolve()) ?? (await this.createServing());
+    const info = await this.call('read collection', () => this.client.getCollection(target), false);
+    const problem = layoutProblem(info.config.params, this.dimensions);
+    if (problem) {
+      const legacy = problem.startsWith('holds one unnamed vector');
+      throw new VectorStoreError(
+        `collection "${target}" (served as "${this.collection}") ${problem}: ` +
+          (legacy
+            ? 'run the migration to the hybrid layout (it copies the dense vectors; no embedding tokens), or'
+            : 'a new model or size needs a new collection:') +
+          ' set QDRANT_COLLECTION_NAME to a new name and reindex',
+      );
     }
     await this.call('index catalog_id', () =>
-      this.client.createPayloadIndex(this.collection, {
+      this.client.createPayloadIndex(target, {
         field_name: 'catalog_id',
         field_schema: { type: 'keyword', is_tenant: true },
         wait: true,
@@ -136,9 +159,75 @@ export class QdrantStore {
     );
     for (const field of KEYWORD_INDEXES) {
       await this.call(`index ${field}`, () =>
-        this.client.createPayloadIndex(this.collection, { field_name: field, field_schema: 'keyword', wait: true }),
+        this.client.createPayloadIndex(target, { field_name: field, field_schema: 'keyword', wait: true }),
         false,
       );
+    }
+  }
+
+  /** Whether a collection holds the layout before hybrid search: one unnamed vector per point. */
+  async isLegacyLayout(name: string): Promise<boolean> {
+    const info = await this.call('read collection', () => this.client.getCollection(name));
+    const vectors = info.config.params.vectors as Record<string, unknown> | undefined;
+    return vectors !== undefined && typeof vectors.size === 'number';
+  }
+
+  /** Name of the collection that holds this layout and size behind the alias `alias`. */
+  static collectionFor(alias: string, dimensions: number): string {
+    return `${alias}-hybrid-${dimensions}`;
+  }
+
+  /** The collection the configured name serves: an alias's target, or a collection of that name; `null` if neither. */
+  async resolve(): Promise<string | null> {
+    const { aliases } = await this.call('list aliases', () => this.client.getAliases(), false);
+    const alias = aliases.find((a) => a.alias_name === this.collection);
+    if (alias) return alias.collection_name;
+    const { exists } = await this.call('check collection', () => this.client.collectionExists(this.collection), false);
+    return exists ? this.collection : null;
+  }
+
+  /**
+   * Points the configured name at `target` in one request (`delete_alias` and `create_alias` applied
+   * together), so that a query never finds the name missing.
+   */
+  async switchAlias(target: string): Promise<void> {
+    const { aliases } = await this.call('list aliases', () => this.client.getAliases());
+    const actions: Parameters<QdrantClient['updateCollectionAliases']>[0]['actions'] = [];
+    if (aliases.some((a) => a.alias_name === this.collection)) actions.push({ delete_alias: { alias_name: this.collection } });
+    actions.push({ create_alias: { collection_name: target, alias_name: this.collection } });
+    await this.call('switch alias', () => this.client.updateCollectionAliases({ actions }));
+  }
+
+  /** Creates the collection of this layout (if needed) and the alias to it; returns the collection's name. */
+  private async createServing(): Promise<string> {
+    const target = QdrantStore.collectionFor(this.collection, this.dimensions);
+    await this.createLayout(target);
+    try {
+      await this.client.updateCollectionAliases({
+        actions: [{ create_alias: { collection_name: target, alias_name: this.collection } }],
+      });
+    } catch (error) {
+      // Another process created the alias first: use whatever it serves.
+      if (!(isApiError(error) && error.status === 409)) throw this.wrap('create alias', error);
+      return (await this.resolve()) ?? target;
+    }
+    return target;
+  }
+
+  /** Creates a collection of named dense (cosine) and sparse (`idf`) vectors; one that exists is fine. */
+  async createLayout(name: string): Promise<void> {
+    try {
+      const { shardNumber, replicationFactor, writeConsistencyFactor } = this.collectionParams;
+      await this.client.createCollection(name, {
+        vectors: { [VECTOR_NAMES.dense]: { size: this.dimensions, distance: 'Cosine' } },
+        sparse_vectors: { [VECTOR_NAMES.sparse]: { modifier: 'idf' } },
+        ...(shardNumber !== undefined ? { shard_number: shardNumber } : {}),
+        ...(replicationFactor !== undefined ? { replication_factor: replicationFactor } : {}),
+        ...(writeConsistencyFactor !== undefined ? { write_consistency_factor: writeConsistencyFactor } : {}),
+      });
+    } catch (error) {
+      // Another process created it first: fine.
+      if (!(isApiError(error) && error.status === 409)) throw this.wrap('create collection', error);
     }
   }
 
@@ -157,7 +246,12 @@ export class QdrantStore {
         const batch = batches[next++];
         if (!batch) return;
         try {
-          await this.withRetries('upsert points', () => this.client.upsert(this.collection, { wait: true, points: batch }));
+          const points = batch.map((p) => ({
+            id: p.id,
+            vector: { [VECTOR_NAMES.dense]: p.vector, [VECTOR_NAMES.sparse]: p.sparse },
+            payload: p.payload,
+          }));
+          await this.withRetries('upsert points', () => this.client.upsert(this.collection, { wait: true, points }));
         } catch (error) {
           failed = true;
           throw error;
@@ -185,22 +279,61 @@ export class QdrantStore {
     );
   }
 
-  /** Nearest points of one catalog, best first, through `POST /points/query`. */
-  async search(vector: number[], options: SearchOptions): Promise<SearchHit[]> {
+  /**
+   * The points of one catalog nearest to a question, best first, through `POST /points/query`: a dense and
+   * a sparse prefetch, each filtered to the catalog (and the optional kinds, schemas, tables) and each
+   * returning `prefetchLimit` points, fused by weighted reciprocal rank fusion.
+   */
+  async search(query: HybridQuery, options: SearchOptions): Promise<SearchHit[]> {
     const must: Record<string, unknown>[] = [{ key: 'catalog_id', match: { value: options.catalogId } }];
     if (options.kinds?.length) must.push({ key: 'kind', match: { any: options.kinds } });
     if (options.schemas?.length) must.push({ key: 'schema', match: { any: options.schemas } });
     if (options.tables?.length) must.push({ key: 'table', match: { any: options.tables } });
+    const filter = { must };
+    const { fusion } = options;
+    const prefetchLimit = Math.max(fusion.prefetchLimit, options.limit);
     const response = await this.call('query points', () =>
       this.client.query(this.collection, {
-        query: vector,
-        filter: { must },
+        prefetch: [
+          { query: query.dense, using: VECTOR_NAMES.dense, filter, limit: prefetchLimit },
+          { query: query.sparse, using: VECTOR_NAMES.sparse, filter, limit: prefetchLimit },
+        ],
+        query: { rrf: { k: fusion.k, weights: [fusion.denseWeight, fusion.sparseWeight] } },
         limit: options.limit,
         with_payload: false,
-        ...(options.scoreThreshold !== undefined ? { score_threshold: options.scoreThreshold } : {}),
       }),
     );
     return response.points.map((p) => ({ id: String(p.id), score: p.score }));
+  }
+
+  /** The same store on another collection (or alias): for copying between collections. */
+  withCollection(collection: string): QdrantStore {
+    return new QdrantStore({ ...this.options, collection });
+  }
+
+  /**
+   * Every point of this collection with its payload and its vector as stored (one unnamed vector, or named
+   * vectors), a page at a time, in scroll order.
+   */
+  async *scrollPoints(pageSize = 256): AsyncGenerator<{ id: string; vector: unknown; payload: Record<string, unknown> }[]> {
+    let offset: string | number | undefined | null = undefined;
+    do {
+      const page = await this.call('scroll points', () =>
+        this.client.scroll(this.collection, {
+          limit: pageSize,
+          with_payload: true,
+          with_vector: true,
+          ...(offset !== undefined && offset !== null ? { offset } : {}),
+        }),
+      );
+      yield page.points.map((p) => ({ id: String(p.id), vector: p.vector, payload: (p.payload ?? {}) }));
+      offset = page.next_page_offset as string | number | null | undefined;
+    } while (offset !== undefined && offset !== null);
+  }
+
+  /** Deletes a collection (not an alias); a missing one is no error. */
+  async dropCollection(name: string): Promise<void> {
+    await this.call('delete collection', () => this.client.deleteCollection(name));
   }
 
   /** Every point id of a catalog, by scrolling. */
@@ -247,8 +380,7 @@ export class QdrantStore {
 
   /** Whether the collection exists (readiness: a missing collection is reported, not hidden). */
   async collectionExists(): Promise<boolean> {
-    const { exists } = await this.call('check collection', () => this.client.collectionExists(this.collection), false);
-    return exists;
+    return (await this.resolve()) !== null;
   }
 
   async count(catalogId: string): Promise<number> {
@@ -320,6 +452,20 @@ export class QdrantStore {
   private wrap(what: string, error: unknown): VectorStoreError {
     return new VectorStoreError(`qdrant ${what} failed: ${describe(error)}`, statusOf(error), { cause: error });
   }
+}
+
+/** What is wrong with an existing collection's layout for this store, or `null` when it fits. */
+function layoutProblem(params: { vectors?: unknown; sparse_vectors?: unknown }, dimensions: number): string | null {
+  const vectors = params.vectors as Record<string, unknown> | undefined;
+  if (!vectors || typeof vectors.size === 'number') {
+    return 'holds one unnamed vector per point (the layout before hybrid search), not named dense and sparse vectors';
+  }
+  const dense = vectors[VECTOR_NAMES.dense] as { size?: unknown } | undefined;
+  if (!dense) return `has no dense vector named "${VECTOR_NAMES.dense}"`;
+  if (dense.size !== dimensions) return `holds ${String(dense.size)}-dimensional vectors but the embedder makes ${dimensions}`;
+  const sparse = (params.sparse_vectors as Record<string, unknown> | undefined)?.[VECTOR_NAMES.sparse];
+  if (!sparse) return `has no sparse vector named "${VECTOR_NAMES.sparse}"`;
+  return null;
 }
 
 interface ApiErrorLike {

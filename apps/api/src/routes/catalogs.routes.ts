@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { flattenItems, parseCatalog } from '@catalog-indexer/catalog';
+import { flattenItems, parseCatalogWithNotices } from '@catalog-indexer/catalog';
 import { type CatalogRepository, type CatalogRow, type IndexRunRepository } from '@catalog-indexer/db';
 import { AppError, uuidParam } from '@catalog-indexer/http';
 import { type JobProducer } from '@catalog-indexer/queue';
@@ -41,8 +41,9 @@ function toNewCatalog(body: unknown) {
   if (body === undefined || body === null || typeof body !== 'object') {
     throw new AppError('invalid_catalog', 'send the catalog as a JSON object in the body');
   }
-  const catalog = parseCatalog(body);
+  const { catalog, notices } = parseCatalogWithNotices(body);
   return {
+    notices,
     name: catalog.name,
     description: catalog.description ?? null,
     document: catalog as unknown as Record<string, unknown>,
@@ -58,7 +59,7 @@ export function catalogRoutes({ catalogs, runs, jobs }: CatalogRoutesDeps): Rout
     const parsed = toNewCatalog(req.body);
     const row = await catalogs.create(parsed);
     req.log.info({ catalogId: row.id, items: parsed.items.length }, 'catalog stored');
-    res.status(201).location(`/v1/catalogs/${row.id}`).json({ ...view(row), items: parsed.items.length });
+    res.status(201).location(`/v1/catalogs/${row.id}`).json({ ...view(row), items: parsed.items.length, notices: parsed.notices });
   });
 
   router.get('/', async (req, res) => {
@@ -77,7 +78,7 @@ export function catalogRoutes({ catalogs, runs, jobs }: CatalogRoutesDeps): Rout
     const parsed = toNewCatalog(req.body);
     const row = await catalogs.replace(id, parsed);
     if (!row) throw new AppError('not_found', `no catalog ${id}`);
-    res.json({ ...view(row), items: parsed.items.length });
+    res.json({ ...view(row), items: parsed.items.length, notices: parsed.notices });
   });
 
   router.delete('/:id', async (req, res) => {

@@ -111,6 +111,22 @@ export class CatalogRepository {
       .find({ where: { catalogId }, order: { kind: 'ASC', key: 'ASC' } });
   }
 
+  /**
+   * What decides whether a cached reading of a catalog is still current: its version and the keys of its
+   * rejected items, in one round trip; `null` when the catalog does not exist.
+   */
+  async state(id: string): Promise<{ version: number; rejectedKeys: string[] } | null> {
+    const rows: { version: number; rejected: string[] }[] = await this.dataSource.query(
+      `SELECT c.version,
+              COALESCE((SELECT array_agg(i.key ORDER BY i.key) FROM catalog_items i
+                         WHERE i.catalog_id = c.id AND i.rejected), '{}') AS rejected
+         FROM catalogs c WHERE c.id = $1`,
+      [id],
+    );
+    const row = rows[0];
+    return row ? { version: row.version, rejectedKeys: row.rejected } : null;
+  }
+
   /** Keys of the items a user rejected. */
   async rejectedKeys(catalogId: string): Promise<Set<string>> {
     return this.rejectedKeysWith(this.dataSource.manager, catalogId);

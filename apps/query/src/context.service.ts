@@ -1,0 +1,294 @@
+import { type CatalogColumn } from '@catalog-indexer/catalog';
+import { AppError } from '@catalog-indexer/http';
+import { countTokens } from '@catalog-indexer/text';
+import { type CatalogGraph, type GraphTable, type Join } from './catalog-graph';
+import { type CatalogGraphCache } from './catalog-graph.cache';
+import { since, type SearchResultItem, type SearchService, type SearchTimings } from './search.service';
+import { rankTables, type TableScore } from './table-ranker';
+
+export interface ContextRequest {
+  catalogId: string;
+  question: string;
+  /** Tables in the answer, bridge tables included. */
+  maxTables: number;
+  /** Most cl100k tokens of `text`. */
+  tokenBudget: number;
+}
+
+export interface ContextColumn {
+  name: string;
+  type: string;
+  description?: string;
+  primaryKey?: boolean;
+}
+
+export interface ContextTable {
+  schema: string;
+  table: string;
+  score: number;
+  description?: string;
+  /** True for a table added because a join path between chosen tables passes through it. */
+  bridge?: boolean;
+  columns: ContextColumn[];
+}
+
+export interface ContextResponse {
+  tables: ContextTable[];
+  joins: Join[];
+  documents: { title: string; text: string }[];
+  examples: { question: string; sql: string }[];
+  text: string;
+  tokens: number;
+  timings: SearchTimings & { contextMs: number };
+}
+
+/** Rules of the context, in one place. */
+export const CONTEXT_RULES = {
+  /** Longest join path (in foreign keys) followed to connect a table to those chosen before it. */
+  maxJoinEdges: 2,
+  /** Documents and examples offered at most. */
+  documents: 2,
+  examples: 3,
+} as const;
+
+const SIMPLE_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** An identifier as SQL writes it: bare when simple, else double-quoted with quotes doubled. */
+export function sqlName(name: string): string {
+  return SIMPLE_IDENTIFIER.test(name) ? name : `"${name.replace(/"/g, '""')}"`;
+}
+
+/** One line of a comment: line breaks flattened so a description cannot end the comment. */
+const comment = (text: string): string => text.replace(/\s+/g, ' ').trim();
+
+interface Chosen {
+  graph: GraphTable;
+  score: number;
+  bridge: boolean;
+  /** Column name → its best hit score, for the columns the question touched. */
+  hitColumns: Map<string, number>;
+  /** Columns that must stay: primary keys and columns of the joins in the answer. */
+  keyColumns: Set<string>;
+  /** Columns shown, in priority order while packing. */
+  shown: Set<string>;
+}
+
+/** Token counter with a cache per line: a column line is counted once per request. */
+class Tokens {
+  private readonly cache = new Map<string, number>();
+  count(line: string): number {
+    let n = this.cache.get(line);
+    if (n === undefined) {
+      // The line break that joins lines is one more token at most.
+      n = countTokens(line) + 1;
+      this.cache.set(line, n);
+    }
+    return n;
+  }
+}
+
+/**
+ * `POST /v1/context`: what a SQL generator needs for one question. Retrieval as `/v1/search` over a wide
+ * window of candidates, tables ranked by their best chunks (see `rankTables`), then joined along the
+ * catalog's foreign keys: each table is connected to those chosen before it by a shortest path of at most
+ * {@link CONTEXT_RULES.maxJoinEdges} foreign keys, and the tables that path passes through are added as
+ * bridge tables right after it. Columns: keys always, then the columns the question touched, then the
+ * others while the token budget lasts; matching documents and examples are added when they fit.
+ */
+export class ContextService {
+  constructor(
+    private readonly search: SearchService,
+    private readonly graphs: CatalogGraphCache,
+    private readonly candidates: number,
+  ) {}
+
+  async context(request: ContextRequest): Promise<ContextResponse> {
+    const [graph, retrieved] = await Promise.all([
+      this.graphs.get(request.catalogId),
+      this.search.search({ catalogId: request.catalogId, query: request.question, limit: this.candidates }),
+    ]);
+    if (!graph) throw new AppError('not_found', `no catalog ${request.catalogId}`);
+    const t0 = process.hrtime.bigint();
+    const hits = retrieved.results;
+    const ranked = rankTables(hits.filter((h) => h.kind === 'table' || h.kind === 'column' || h.kind === 'relationship'));
+    const { chosen, joins } = chooseTables(graph, ranked, request.maxTables);
+    const tokens = new Tokens();
+    const packed = pack(chosen, joins, hits, request.tokenBudget, tokens);
+    const contextMs = since(t0);
+    return { ...packed, timings: { ...retrieved.timings, contextMs, totalMs: retrieved.timings.totalMs + contextMs } };
+  }
+}
+
+/** The tables of the answer, in order, with the joins between them (see {@link ContextService}). */
+export function chooseTables(graph: CatalogGraph, ranked: readonly TableScore[], maxTables: number): { chosen: Chosen[]; joins: Join[] } {
+  const scoreOf = new Map(ranked.map((t) => [t.key, t]));
+  const chosen: Chosen[] = [];
+  const keys = new Set<string>();
+  const joins: Join[] = [];
+  const make = (table: GraphTable, bridge: boolean): Chosen => {
+    const score = scoreOf.get(table.key);
+    const hitColumns = new Map<string, number>();
+    for (const chunk of score?.chunks ?? []) {
+      const column = chunk.metadata.column;
+      if (chunk.kind === 'column' && typeof column === 'string' && !hitColumns.has(column)) hitColumns.set(column, chunk.score);
+    }
+    const keyColumns = new Set(table.columns.filter((c) => c.primaryKey === true).map((c) => c.name));
+    return { graph: table, score: score?.score ?? 0, bridge, hitColumns, keyColumns, shown: new Set() };
+  };
+  for (const candidate of ranked) {
+    if (chosen.length >= maxTables) break;
+    const table = graph.tables.get(candidate.key);
+    if (!table || keys.has(table.key)) continue;
+    const path = keys.size > 0 ? graph.shortestPath(keys, table.key, CONTEXT_RULES.maxJoinEdges) : null;
+    const bridges = (path?.via ?? []).filter((k) => !keys.has(k));
+    const fits = chosen.length + 1 + bridges.length <= maxTables;
+    chosen.push(make(table, false));
+    keys.add(table.key);
+    if (!path || !fits) continue;
+    for (const key of bridges) {
+      const bridge = graph.tables.get(key);
+      if (!bridge) continue;
+      chosen.push(make(bridge, true));
+      keys.add(key);
+    }
+    joins.push(...path.joins);
+  }
+  const byKey = new Map(chosen.map((c) => [c.graph.key, c]));
+  for (const join of joins) {
+    for (const end of [join.from, join.to]) {
+      const c = [...byKey.values()].find((x) => x.graph.schema === end.schema && x.graph.table === end.table);
+      for (const column of end.columns) c?.keyColumns.add(column);
+    }
+  }
+  return { chosen, joins };
+}
+
+function columnLine(column: CatalogColumn, last: boolean): string {
+  const pk = column.primaryKey === true ? ' PRIMARY KEY' : '';
+  const nn = column.nullable === false && column.primaryKey !== true ? ' NOT NULL' : '';
+  const note = column.description ? ` -- ${comment(column.description)}` : '';
+  return `  ${sqlName(column.name)} ${column.type}${pk}${nn}${last ? '' : ','}${note}`;
+}
+
+function tableHeader(table: GraphTable): string[] {
+  const kind = table.type === 'view' ? 'VIEW' : 'TABLE';
+  const lines = table.description ? [`-- ${comment(table.description)}`] : [];
+  lines.push(`CREATE ${kind} ${sqlName(table.schema)}.${sqlName(table.table)} (`);
+  return lines;
+}
+
+function joinLine(join: Join): string {
+  const pairs = join.from.columns.map(
+    (c, i) =>
+      `${sqlName(join.from.schema)}.${sqlName(join.from.table)}.${sqlName(c)} = ${sqlName(join.to.schema)}.${sqlName(join.to.table)}.${sqlName(join.to.columns[i] ?? '')}`,
+  );
+  return `-- JOIN ON ${pairs.join(' AND ')}`;
+}
+
+function renderTable(c: Chosen): string[] {
+  const columns = c.graph.columns.filter((col) => c.shown.has(col.name));
+  const lines = tableHeader(c.graph);
+  columns.forEach((col, i) => lines.push(columnLine(col, i === columns.length - 1)));
+  const hidden = c.graph.columns.length - columns.length;
+  lines.push(hidden > 0 ? `  -- … and ${hidden} more columns` : '', ');');
+  return lines.filter((l) => l !== '');
+}
+
+function documentParts(hit: SearchResultItem): { title: string; text: string } {
+  const title = typeof hit.metadata.title === 'string' ? hit.metadata.title : '';
+  const newline = hit.content.indexOf('\n');
+  return { title, text: newline >= 0 ? hit.content.slice(newline + 1) : hit.content };
+}
+
+function exampleParts(hit: SearchResultItem): { question: string; sql: string } {
+  const match = /^Question: ([\s\S]*?)\nSQL: ([\s\S]*)$/.exec(hit.content);
+  const question = typeof hit.metadata.question === 'string' ? hit.metadata.question : '';
+  return { question: match?.[1] ?? question, sql: match?.[2] ?? '' };
+}
+
+/**
+ * Fills the budget in order of need: each table with its key and touched columns (a table that does not fit
+ * ends the list), the joins, then examples and documents, then the remaining columns of each table in rank
+ * order. The final text is counted exactly; lines are counted one by one while packing (each plus one
+ * token for its line break), which never undercounts.
+ */
+function pack(chosen: Chosen[], joins: Join[], hits: SearchResultItem[], budget: number, tokens: Tokens): Omit<ContextResponse, 'timings'> {
+  let used = 0;
+  const fits = (lines: string[]): boolean => {
+    const n = lines.reduce((sum, l) => sum + tokens.count(l), 0);
+    if (used + n > budget) return false;
+    used += n;
+    return true;
+  };
+  const tables: Chosen[] = [];
+  for (const c of chosen) {
+    const first = [...c.graph.columns.filter((col) => c.keyColumns.has(col.name)).map((col) => col.name)];
+    const touched = [...c.hitColumns.entries()].sort((a, b) => b[1] - a[1]).map(([name]) => name);
+    const lines = [...tableHeader(c.graph), ');', '  -- … and 999 more columns'];
+    if (!fits(lines)) break;
+    tables.push(c);
+    for (const name of [...first, ...touched]) {
+      const column = c.graph.columns.find((col) => col.name === name);
+      if (!column || c.shown.has(name)) continue;
+      if (!fits([columnLine(column, false)])) break;
+      c.shown.add(name);
+    }
+  }
+  const inAnswer = new Set(tables.map((t) => t.graph.key));
+  const keyOf = (end: { schema: string; table: string }) => tables.find((t) => t.graph.schema === end.schema && t.graph.table === end.table);
+  const keptJoins = joins.filter((j) => keyOf(j.from) && keyOf(j.to) && fits([joinLine(j)]));
+  const examples: { question: string; sql: string }[] = [];
+  for (const hit of hits.filter((h) => h.kind === 'example').slice(0, CONTEXT_RULES.examples)) {
+    const e = exampleParts(hit);
+    if (fits([`-- Q: ${comment(e.question)}`, e.sql])) examples.push(e);
+  }
+  const documents: { title: string; text: string }[] = [];
+  const seenTitles = new Set<string>();
+  for (const hit of hits.filter((h) => h.kind === 'document')) {
+    if (documents.length >= CONTEXT_RULES.documents) break;
+    const d = documentParts(hit);
+    if (seenTitles.has(d.title)) continue;
+    if (fits([`-- Document: ${d.title}`, ...d.text.split('\n').map((l) => `-- ${l}`)])) {
+      documents.push(d);
+      seenTitles.add(d.title);
+    }
+  }
+  for (const c of tables) {
+    for (const column of c.graph.columns) {
+      if (c.shown.has(column.name)) continue;
+      if (!fits([columnLine(column, false)])) break;
+      c.shown.add(column.name);
+    }
+  }
+  const lines: string[] = [];
+  for (const c of tables) lines.push(...renderTable(c), '');
+  for (const j of keptJoins) lines.push(joinLine(j));
+  if (keptJoins.length > 0) lines.push('');
+  for (const e of examples) lines.push(`-- Q: ${comment(e.question)}`, e.sql, '');
+  for (const d of documents) lines.push(`-- Document: ${d.title}`, ...d.text.split('\n').map((l) => `-- ${l}`), '');
+  const text = lines.join('\n').trimEnd();
+  return {
+    tables: tables
+      .filter((c) => inAnswer.has(c.graph.key))
+      .map((c) => ({
+        schema: c.graph.schema,
+        table: c.graph.table,
+        score: c.score,
+        ...(c.graph.description ? { description: c.graph.description } : {}),
+        ...(c.bridge ? { bridge: true } : {}),
+        columns: c.graph.columns
+          .filter((col) => c.shown.has(col.name))
+          .map((col) => ({
+            name: col.name,
+            type: col.type,
+            ...(col.description ? { description: col.description } : {}),
+            ...(col.primaryKey === true ? { primaryKey: true } : {}),
+          })),
+      })),
+    joins: keptJoins,
+    documents,
+    examples,
+    text,
+    tokens: countTokens(text),
+  };
+}

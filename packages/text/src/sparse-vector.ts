@@ -1,0 +1,69 @@
+import { analyzeText } from './text-analyzer';
+
+/** A sparse vector as Qdrant takes it: unique `indices` (uint32) with their `values`. */
+export interface SparseVector {
+  indices: number[];
+  values: number[];
+}
+
+/**
+ * BM25's term-frequency part. The collection declares the sparse vector with `modifier: "idf"`, so Qdrant
+ * supplies the other part, each term's rarity over the collection, at query time.
+ */
+export const BM25 = {
+  /** How fast repeats of a term stop adding weight. */
+  k1: 1.2,
+  /** How much a long chunk's terms are discounted. */
+  b: 0.75,
+  /**
+   * The chunk length (in terms) that is neither long nor short. Fixed rather than averaged over the
+   * collection, so that a chunk's vector depends on its own text only and unchanged chunks never need
+   * rewriting; it is near the median length of table, column and relationship chunks.
+   */
+  averageLength: 24,
+} as const;
+
+/** 32-bit FNV-1a hash: the index of a term in the sparse vector. */
+export function termIndex(term: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < term.length; i++) {
+    hash ^= term.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash >>> 0;
+}
+
+/** Counts terms by index; two terms whose hashes collide share one entry. */
+function countByIndex(terms: readonly string[]): Map<number, number> {
+  const counts = new Map<number, number>();
+  for (const term of terms) {
+    const index = termIndex(term);
+    counts.set(index, (counts.get(index) ?? 0) + 1);
+  }
+  return counts;
+}
+
+function toSparse(weights: Map<number, number>): SparseVector {
+  const indices = [...weights.keys()].sort((a, b) => a - b);
+  return { indices, values: indices.map((i) => weights.get(i) ?? 0) };
+}
+
+/**
+ * The sparse vector of a chunk's text: per term, `tf · (k1 + 1) / (tf + k1 · (1 − b + b · length / averageLength))`
+ * (BM25 without its IDF, which Qdrant adds). `vocabulary` enables compound splitting (see `analyzeText`).
+ */
+export function documentSparseVector(text: string, vocabulary?: ReadonlySet<string>): SparseVector {
+  const terms = analyzeText(text, vocabulary);
+  const { k1, b, averageLength } = BM25;
+  const norm = k1 * (1 - b + (b * terms.length) / averageLength);
+  const weights = new Map<number, number>();
+  for (const [index, tf] of countByIndex(terms)) weights.set(index, (tf * (k1 + 1)) / (tf + norm));
+  return toSparse(weights);
+}
+
+/** The sparse vector of a question: weight 1 per distinct term (BM25 counts a query term once). */
+export function querySparseVector(text: string, vocabulary?: ReadonlySet<string>): SparseVector {
+  const weights = new Map<number, number>();
+  for (const index of countByIndex(analyzeText(text, vocabulary)).keys()) weights.set(index, 1);
+  return toSparse(weights);
+}

@@ -1,0 +1,48 @@
+import { analyzeText, buildVocabulary, isStopWord, splitCompound, splitWords, stem } from './text-analyzer';
+
+describe(splitWords.name, () => {
+  it('splits snake_case, camelCase, runs of capitals and digits, and lowercases', () => {
+    expect(splitWords('customer_id CustomerId HTTPServer address2 2019Sales')).toEqual([
+      'customer', 'id', 'customer', 'id', 'http', 'server', 'address', '2', '2019', 'sales',
+    ]);
+  });
+
+  it('treats punctuation of any kind as a separator and keeps letters of any script', () => {
+    expect(splitWords('Official_ratings_(millions), "Umsätze"/売上')).toEqual(['official', 'ratings', 'millions', 'umsätze', '売上']);
+  });
+});
+
+describe(splitCompound.name, () => {
+  const vocabulary = buildVocabulary(['high schooler', 'country language', 'car makers']);
+
+  it('splits words written together into vocabulary words', () => {
+    expect(splitCompound('highschooler', vocabulary)).toEqual(['high', 'schooler']);
+    expect(splitCompound('countrylanguage', vocabulary)).toEqual(['country', 'language']);
+    expect(splitCompound('highcountrylanguage', vocabulary)).toEqual(['high', 'country', 'language']);
+  });
+
+  it('leaves words that are not made of vocabulary words, and short parts, alone', () => {
+    expect(splitCompound('carmakers', vocabulary)).toEqual(['car', 'makers']);
+    expect(splitCompound('schoolhigh', new Set(['school']))).toBeNull();
+    expect(splitCompound('highs', vocabulary)).toBeNull();
+    expect(splitCompound('language', vocabulary)).toBeNull();
+  });
+});
+
+describe(analyzeText.name, () => {
+  it('drops stop words and one-letter words, keeps digits and stems the rest', () => {
+    expect(isStopWord('the')).toBe(true);
+    expect(isStopWord('x')).toBe(true);
+    expect(isStopWord('7')).toBe(false);
+    expect(analyzeText('What are the names of the 3 countries?')).toEqual(['name', '3', stem('countries')]);
+    expect(stem('countries')).toBe(stem('country'));
+  });
+
+  it('lets a question about high schoolers meet a table named Highschooler, through the vocabulary', () => {
+    const vocabulary = buildVocabulary(['Highschooler', 'high schooler']);
+    const table = analyzeText('Table Highschooler', vocabulary);
+    const question = analyzeText('How many high schoolers are there?');
+    expect(question.filter((t) => table.includes(t))).toEqual(['high', 'schooler']);
+    expect(analyzeText('Table Highschooler').filter((t) => question.includes(t))).toEqual([]);
+  });
+});

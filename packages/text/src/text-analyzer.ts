@@ -1,0 +1,106 @@
+// Type declarations of the two libraries (they ship none), visible wherever this file is compiled.
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference
+/// <reference path="./vendor.d.ts" />
+import { eng as englishStopWords } from 'stopword';
+import porter2 from 'wink-porter2-stemmer';
+
+/**
+ * The one text analysis of the product, for the chunks it indexes and the questions it is asked alike, so
+ * that a question's words meet the catalog's words. Rules, in order:
+ * 1. **Words**: runs of letters and digits (any script); everything else separates words, `_` included.
+ * 2. **Identifiers**: a word is split where its case changes from lower to upper (`customerId` →
+ *    `customer` `Id`), before the last capital of a run of capitals (`HTTPServer` → `HTTP` `Server`) and
+ *    between letters and digits (`address2` → `address` `2`).
+ * 3. **Lowercase** (Unicode), after NFKC normalisation.
+ * 4. **Compound words**: with a vocabulary (the words of the catalog's own names and descriptions), a word
+ *    of at least {@link COMPOUND_MIN_LENGTH} letters that is two or three vocabulary words written together
+ *    (`highschooler` → `high` `schooler`, `countrylanguage` → `country` `language`) also yields its parts;
+ *    each part has at least {@link COMPOUND_PART_MIN_LENGTH} letters. The whole word is kept too.
+ * 5. **Stop words**: the English list of the `stopword` library (function words such as "the", "of",
+ *    "which") are dropped, as are words of one letter. Digits are kept.
+ * 6. **Stemming**: the Porter2 (Snowball English) stemmer of `wink-porter2-stemmer`, so that "schoolers",
+ *    "schooler" and "countries", "country" meet.
+ */
+
+/** Shortest word that is tried as a compound. */
+export const COMPOUND_MIN_LENGTH = 6;
+/** Shortest part of a compound. */
+export const COMPOUND_PART_MIN_LENGTH = 3;
+
+const STOP_WORDS: ReadonlySet<string> = new Set(englishStopWords);
+
+/** Letters and digits of any script; the rest separates words. */
+const WORD = /[\p{L}\p{N}]+/gu;
+/** Boundaries inside an identifier: lower→Upper, UPPER→Upper+lower, letter↔digit. */
+const IDENTIFIER_BOUNDARY = /(?<=\p{Ll})(?=\p{Lu})|(?<=\p{Lu})(?=\p{Lu}\p{Ll})|(?<=\p{L})(?=\p{N})|(?<=\p{N})(?=\p{L})/u;
+
+/** The lowercase words of `text`, identifiers split (rules 1-3); stop words and stems not applied. */
+export function splitWords(text: string): string[] {
+  const out: string[] = [];
+  for (const match of text.normalize('NFKC').matchAll(WORD)) {
+    for (const part of match[0].split(IDENTIFIER_BOUNDARY)) {
+      if (part !== '') out.push(part.toLowerCase());
+    }
+  }
+  return out;
+}
+
+/**
+ * The parts of `word` if it is two or three vocabulary words written together (rule 4), longest first
+ * part first; `null` if it is not. A word that is itself in the vocabulary is still split when it can be,
+ * since catalogs often spell one idea both ways (`Highschooler` and "high schooler").
+ */
+export function splitCompound(word: string, vocabulary: ReadonlySet<string>, maxParts = 3): string[] | null {
+  if (word.length < COMPOUND_MIN_LENGTH || !/^\p{L}+$/u.test(word)) return null;
+  const min = COMPOUND_PART_MIN_LENGTH;
+  for (let cut = word.length - min; cut >= min; cut--) {
+    const head = word.slice(0, cut);
+    if (!vocabulary.has(head)) continue;
+    const tail = word.slice(cut);
+    if (vocabulary.has(tail)) return [head, tail];
+    if (maxParts > 2) {
+      const rest = splitCompound(tail, vocabulary, maxParts - 1);
+      if (rest) return [head, ...rest];
+    }
+  }
+  return null;
+}
+
+/** Porter2 stem of a lowercase word; digits and other scripts pass through unchanged. */
+export function stem(word: string): string {
+  return /^[a-z]+$/.test(word) ? porter2(word) : word;
+}
+
+/** Whether a lowercase word carries no meaning of its own (rule 5). */
+export function isStopWord(word: string): boolean {
+  return STOP_WORDS.has(word) || (word.length < 2 && !/^\p{N}$/u.test(word));
+}
+
+/**
+ * The terms of `text` under rules 1-6, in order, repeats kept (term frequency matters). With a
+ * `vocabulary`, compound words also yield their parts, right after the whole word.
+ */
+export function analyzeText(text: string, vocabulary?: ReadonlySet<string>): string[] {
+  const terms: string[] = [];
+  for (const word of splitWords(text)) {
+    if (!isStopWord(word)) terms.push(stem(word));
+    const parts = vocabulary ? splitCompound(word, vocabulary) : null;
+    for (const part of parts ?? []) if (!isStopWord(part)) terms.push(stem(part));
+  }
+  return terms;
+}
+
+/**
+ * The vocabulary for compound splitting from texts that describe one catalog (its names and descriptions):
+ * every lowercase word of at least {@link COMPOUND_PART_MIN_LENGTH} letters, identifiers split, stop words
+ * left out.
+ */
+export function buildVocabulary(texts: Iterable<string>): Set<string> {
+  const vocabulary = new Set<string>();
+  for (const text of texts) {
+    for (const word of splitWords(text)) {
+      if (word.length >= COMPOUND_PART_MIN_LENGTH && !STOP_WORDS.has(word) && /^\p{L}+$/u.test(word)) vocabulary.add(word);
+    }
+  }
+  return vocabulary;
+}

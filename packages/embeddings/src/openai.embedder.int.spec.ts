@@ -188,6 +188,14 @@ describe(OpenAIEmbedder.name, () => {
     expect(result.stats!.waitedMs).toBeGreaterThanOrEqual(4 * 25);
   });
 
+  it('gives up after the 429s it was told to wait out, with the API error', async () => {
+    emulator.failNext({ count: 3, status: 429, retryAfterMs: 10 });
+    const error: unknown = await embedder({ maxRateLimitWaits: 2 }).embed(['orders']).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.RateLimitError);
+    expect(error).not.toBeInstanceOf(EmbeddingRequestError);
+    expect(exchanges.map((x) => x.status)).toEqual([429, 429, 429]);
+  });
+
   it('backs off exponentially up to a cap between retries of 5xx answers', async () => {
     emulator.failNext({ count: 4, status: 500 });
     const started = Date.now();

@@ -90,6 +90,12 @@ describe(RedisRateLimiter.name, () => {
     expect((await b.acquire(90)).waitedMs).toBeLessThan(100);
   });
 
+  it('keeps no log of grants when it has no limits, only pauses', async () => {
+    const a = limiter();
+    for (let i = 0; i < 5; i++) expect((await a.acquire(1_000)).waitedMs).toBeLessThan(100);
+    expect(await connections[0]!.keys(`${prefix}:{ratelimit:${name}}:*`)).toEqual([]);
+  });
+
   it('stops waiting when the caller aborts', async () => {
     const a = limiter({ tokensPerMinute: 100 });
     await a.acquire(100);
@@ -103,7 +109,7 @@ describe(RedisRateLimiter.name, () => {
   });
 
   it('keeps all its keys under the queue prefix and in one Redis Cluster hash slot', async () => {
-    const a = limiter({ tokensPerMinute: 100 });
+    const a = limiter({ tokensPerMinute: 100, requestsPerMinute: 10 });
     await a.acquire(5);
     await a.pause(1_000);
     const tags = a.keys.map((k) => /\{([^}]*)\}/.exec(k)?.[1]);

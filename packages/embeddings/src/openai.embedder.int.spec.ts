@@ -9,6 +9,9 @@ import { LocalEmbedder } from './local.embedder';
 import { OpenAIEmbedder, type OpenAIEmbedderOptions } from './openai.embedder';
 import { countTokens } from '@catalog-indexer/text';
 
+// Retries and 429 waits on a busy machine: more than Jest's default 5 s per test.
+jest.setTimeout(30_000);
+
 const API_KEY = 'sk-test-embedder-0123456789';
 const MODEL = 'text-embedding-3-small';
 const DIMENSIONS = 64;

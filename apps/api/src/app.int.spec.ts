@@ -5,9 +5,8 @@ import { flattenItems, shopCatalog, type Catalog } from '@catalog-indexer/catalo
 import { loadConfig } from '@catalog-indexer/config';
 import { CatalogRepository, createDataSource, IndexRunRepository, openDataSource, type DataSource } from '@catalog-indexer/db';
 import { createLogger } from '@catalog-indexer/logger';
-import { createRedisConnection, JobProducer } from '@catalog-indexer/queue';
-import { createTestDatabase, deleteRedisPrefix, uniqueName, type TestDatabase } from '@catalog-indexer/testing';
-import { type Redis } from 'ioredis';
+import { createRedisConnection, JobProducer, type RedisClient } from '@catalog-indexer/queue';
+import { createTestDatabase, deleteRedisPrefix, uniqueQueuePrefix, type TestDatabase } from '@catalog-indexer/testing';
 import { createApp, type ApiDeps } from './app';
 
 const shopItems = flattenItems(shopCatalog);
@@ -22,7 +21,7 @@ function expectNoStack(res: Response): void {
 
 describe('api app', () => {
   let db: TestDatabase<DataSource>;
-  let redis: Redis;
+  let redis: RedisClient;
   let jobs: JobProducer;
   let prefix: string;
   let deps: ApiDeps;
@@ -51,8 +50,8 @@ describe('api app', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase((url) => openDataSource({ url, poolSize: 4, applicationName: 'test', migrate: true }));
-    prefix = uniqueName('api');
-    redis = createRedisConnection(loadConfig().redis.url, 'producer');
+    prefix = uniqueQueuePrefix('api');
+    redis = createRedisConnection(loadConfig().redis, 'producer');
     jobs = new JobProducer(redis, prefix);
     deps = {
       logger: createLogger({ level: 'silent' }),
@@ -381,7 +380,7 @@ describe('api app', () => {
 
     it('answers /readyz with 200 when Postgres and Redis answer', async () => {
       const res = await request(app).get('/readyz').expect(200);
-      expect(res.body).toEqual({ status: 'ready', checks: { postgres: true, redis: true } });
+      expect(res.body).toMatchObject({ status: 'ready', checks: { postgres: true, redis: true } });
     });
 
     it('serves Bull Board at /admin/queues', async () => {

@@ -8,8 +8,7 @@ import {
 } from '@catalog-indexer/db';
 import { errorHandler, notFound, requestContext, requireJson } from '@catalog-indexer/http';
 import { type Logger } from '@catalog-indexer/logger';
-import { type JobProducer } from '@catalog-indexer/queue';
-import { type Redis } from 'ioredis';
+import { queueReadiness, type JobProducer, type RedisClient } from '@catalog-indexer/queue';
 import { BULL_BOARD_PATH, bullBoardRouter } from './bull-board';
 import { catalogRoutes } from './routes/catalogs.routes';
 import { indexRoutes, type PointCounter } from './routes/index.routes';
@@ -18,7 +17,7 @@ import { jobRoutes } from './routes/jobs.routes';
 export interface ApiDeps {
   logger: Logger;
   dataSource: DataSource;
-  redis: Redis;
+  redis: RedisClient;
   catalogs: CatalogRepository;
   runs: IndexRunRepository;
   jobs: JobProducer;
@@ -36,12 +35,14 @@ export function createApp(deps: ApiDeps): Express {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
+    // A real queue call (job counts), not a PING: it fails when the queue's scripts fail on its slot.
+    const queue = await queueReadiness(deps.jobs.queue);
     const checks = {
       postgres: await deps.dataSource.query('SELECT 1').then(() => true, () => false),
-      redis: await deps.redis.ping().then((p) => p === 'PONG', () => false),
+      redis: queue.ready,
     };
     const ready = Object.values(checks).every(Boolean);
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks, queue });
   });
   app.use(BULL_BOARD_PATH, bullBoardRouter(deps.jobs.queue));
   app.use(requestContext(deps.logger));

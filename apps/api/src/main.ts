@@ -8,8 +8,8 @@ import { createApp } from './app';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, name: 'api' });
-  const dataSource = await openConfiguredDataSource(config.postgres, 'api');
-  const redis = createRedisConnection(config.redis.url, 'producer');
+  const dataSource = await openConfiguredDataSource(config.postgres, 'api', logger);
+  const redis = createRedisConnection(config.redis, 'producer');
   const jobs = new JobProducer(redis, config.queue.prefix);
   // Read-only use: counting a catalog's points for GET /v1/catalogs/:id/index.
   const store = createQdrantStore(config.qdrant, config.embeddings.dimensions, logger.child({ component: 'qdrant' }));

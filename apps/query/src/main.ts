@@ -9,7 +9,7 @@ import { SearchService } from './search.service';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, name: 'query' });
-  const dataSource = await openConfiguredDataSource(config.postgres, 'query');
+  const dataSource = await openConfiguredDataSource(config.postgres, 'query', logger);
   const embedder = createEmbedder(config.embeddings, logger.child({ component: 'embeddings' }));
   const store = createQdrantStore(config.qdrant, embedder.dimensions, logger.child({ component: 'qdrant' }));
   await store.ensureCollection();

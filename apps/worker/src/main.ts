@@ -2,16 +2,17 @@ import { loadConfig } from '@catalog-indexer/config';
 import { openConfiguredDataSource } from '@catalog-indexer/db';
 import { createEmbedder, createRateLimiter } from '@catalog-indexer/embeddings';
 import { createLogger, exitOnStartupFailure, maskUrl } from '@catalog-indexer/logger';
-import { JobProducer, createRedisConnection } from '@catalog-indexer/queue';
+import { CATALOG_QUEUE, JobProducer, Queue, createRedisConnection } from '@catalog-indexer/queue';
 import { createQdrantStore } from '@catalog-indexer/vector-store';
+import { startHealthServer } from './health-server';
 import { startWorkers } from './workers';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, name: 'worker' });
-  const dataSource = await openConfiguredDataSource(config.postgres, 'worker');
-  const connection = createRedisConnection(config.redis.url, 'worker');
-  const producerConnection = createRedisConnection(config.redis.url, 'worker');
+  const dataSource = await openConfiguredDataSource(config.postgres, 'worker', logger);
+  const connection = createRedisConnection(config.redis, 'worker');
+  const producerConnection = createRedisConnection(config.redis, 'worker');
   // Every worker process shares the API's rate limit (EMBEDDING_RPM / EMBEDDING_TPM) and its 429 pauses.
   const limiter = createRateLimiter(config.embeddings, { connection: producerConnection, prefix: config.queue.prefix });
   const embedder = createEmbedder(config.embeddings, logger.child({ component: 'embeddings' }), { limiter });
@@ -23,6 +24,12 @@ async function main(): Promise<void> {
     await producer.queue.upsertJobScheduler('reconcile-all', { every: config.worker.reconcileIntervalMs }, { name: 'reconcile', data: {} });
   }
   const worker = startWorkers({ config, logger, dataSource, connection, producer, store, embedder });
+  // Readiness asks the queue through the worker's own connection: what the worker itself can reach.
+  const healthQueue = new Queue(CATALOG_QUEUE, { connection, prefix: config.queue.prefix });
+  const health =
+    config.worker.healthPort === undefined
+      ? undefined
+      : await startHealthServer({ dataSource, queue: healthQueue, worker }, config.worker.healthPort);
   logger.info(
     {
       pid: process.pid,
@@ -32,6 +39,8 @@ async function main(): Promise<void> {
       database: maskUrl(config.postgres.url),
       queuePrefix: config.queue.prefix,
       stalledIntervalMs: config.worker.stalledIntervalMs,
+      redisCluster: config.redis.cluster,
+      healthPort: config.worker.healthPort,
     },
     'worker ready',
   );
@@ -41,8 +50,10 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'worker shutting down: finishing active jobs');
     setTimeout(() => process.exit(1), 30_000).unref();
     void (async () => {
+      health?.close();
       await worker.close();
       await producer.close();
+      await healthQueue.close();
       connection.disconnect();
       producerConnection.disconnect();
       await dataSource.destroy();

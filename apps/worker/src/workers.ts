@@ -10,9 +10,8 @@ import {
 import { type Embedder } from '@catalog-indexer/embeddings';
 import { type Logger } from '@catalog-indexer/logger';
 import { CleanupService, ReconcileService, ReindexService } from '@catalog-indexer/pipeline';
-import { createJobWorker, type JobProducer, type Worker } from '@catalog-indexer/queue';
+import { createJobWorker, RedisErrorBackoff, type JobProducer, type RedisClient, type Worker } from '@catalog-indexer/queue';
 import { type QdrantStore } from '@catalog-indexer/vector-store';
-import { type Redis } from 'ioredis';
 import { cleanupJob } from './jobs/cleanup.job';
 import { embedBatchJob } from './jobs/embed-batch.job';
 import { reconcileJob } from './jobs/reconcile.job';
@@ -23,7 +22,7 @@ export interface WorkerDeps {
   logger: Logger;
   dataSource: DataSource;
   /** The worker's blocking connection (BullMQ waits for Redis forever on it). */
-  connection: Redis;
+  connection: RedisClient;
   /** Adds batch jobs, follow-ups and reindexes asked for by the reconciler. */
   producer: JobProducer;
   store: QdrantStore;
@@ -74,6 +73,7 @@ export function startWorkers(deps: WorkerDeps): Worker {
   worker.on('failed', (job, error) =>
     log.warn({ jobId: job?.id, name: job?.name, attemptsMade: job?.attemptsMade, err: error }, 'job failed'),
   );
-  worker.on('error', (error) => log.error({ err: error }, 'worker error'));
+  // Failed Redis calls pause the worker with capped exponential backoff and are logged as summaries.
+  new RedisErrorBackoff({ logger: log }).attach(worker);
   return worker;
 }

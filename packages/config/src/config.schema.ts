@@ -29,6 +29,8 @@ const url = (protocols: string[]) =>
     { message: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
   );
 const positiveInt = z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').positive('must be more than 0');
+/** Qdrant's collection parameters are uint32 with a minimum of 1 (`CreateCollection` in its OpenAPI spec). */
+const uint32 = positiveInt.max(4_294_967_295, 'must be at most 4294967295');
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
@@ -50,11 +52,23 @@ export const envSchema = z.object({
   POSTGRES_PASSWORD: optionalString,
   DB_POOL_SIZE: positiveInt.max(100).default(10),
   DB_MIGRATE_ON_START: bool.default(true),
+  DB_PROCESS_COUNT: positiveInt.max(10_000).default(4),
 
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  REDIS_CLUSTER: bool.default(false),
+  REDIS_CLUSTER_NODES: optionalString.pipe(
+    z
+      .string()
+      .regex(/^[^\s,:]+:\d{1,5}(,[^\s,:]+:\d{1,5})*$/, 'list seed nodes as host:port,host:port')
+      .optional(),
+  ),
   QUEUE_PREFIX: z
     .string()
-    .regex(/^[A-Za-z0-9_-]+$/, 'use letters, digits, "_" or "-" only')
+    .regex(
+      /^(\{[A-Za-z0-9_-]+\})?[A-Za-z0-9_-]*$/,
+      'use letters, digits, "_" or "-", optionally after one hash tag such as "{cidx}" (no ":")',
+    )
+    .refine((v) => v.length > 0, 'must not be empty')
     .default('cidx'),
 
   QDRANT_URL: url(['http:', 'https:']),
@@ -67,6 +81,9 @@ export const envSchema = z.object({
     .regex(/^[A-Za-z0-9_-]{1,255}$/, 'use 1-255 letters, digits, "_" or "-"')
     .default('embeddings'),
   QDRANT_TIMEOUT_MS: positiveInt.default(30_000),
+  QDRANT_SHARD_NUMBER: uint32.optional(),
+  QDRANT_REPLICATION_FACTOR: uint32.optional(),
+  QDRANT_WRITE_CONSISTENCY_FACTOR: uint32.optional(),
 
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: url(['http:', 'https:']),
@@ -93,6 +110,7 @@ export const envSchema = z.object({
   WORKER_MAX_STALLED_COUNT: positiveInt.max(1_000).default(50),
   CATALOG_LEASE_TTL_MS: positiveInt.min(1_000).default(60_000),
   RECONCILE_INTERVAL_MS: z.coerce.number({ error: 'must be a whole number of milliseconds (0 turns it off)' }).int().min(0).default(300_000),
+  WORKER_HEALTH_PORT: port.optional(),
 });
 
 export type RawEnv = z.input<typeof envSchema>;

@@ -10,15 +10,37 @@ export interface Config {
     url: string;
     poolSize: number;
     migrateOnStart: boolean;
+    /**
+     * How many processes (api, query and every worker, on all hosts) open a pool of `poolSize` on this
+     * database: `DB_PROCESS_COUNT`. Only used to warn at start when the pools would not fit.
+     */
+    processCount: number;
   };
-  redis: { url: string };
-  queue: { prefix: string };
+  redis: {
+    url: string;
+    /** True with `REDIS_CLUSTER=true` or `REDIS_CLUSTER_NODES`: every role uses an ioredis `Cluster`. */
+    cluster: boolean;
+    /** Seed nodes of the cluster: `REDIS_CLUSTER_NODES`, else the host and port of `REDIS_URL`. */
+    nodes: { host: string; port: number }[];
+  };
+  queue: {
+    prefix: string;
+    /**
+     * The prefix's hash tag with its braces (`{cidx}`), or undefined. Keys that must share a Redis Cluster
+     * slot with the queue (locks, rate limits) start with it.
+     */
+    hashTag: string | undefined;
+  };
   qdrant: {
     url: string;
     apiKey: string | undefined;
     collection: string;
     grpcPort: number;
     timeoutMs: number;
+    /** Collection parameters for Qdrant's distributed mode; Qdrant's defaults when undefined. */
+    shardNumber: number | undefined;
+    replicationFactor: number | undefined;
+    writeConsistencyFactor: number | undefined;
     /** False when neither `QDRANT_URL` nor `QDRANT_HOST` was given: the URL is the local default. */
     configured: boolean;
   };
@@ -51,7 +73,25 @@ export interface Config {
     leaseTtlMs: number;
     /** Period of the reconcile job (0: only on demand). */
     reconcileIntervalMs: number;
+    /** Port of the worker's `/healthz` and `/readyz` (`WORKER_HEALTH_PORT`); none when undefined. */
+    healthPort: number | undefined;
   };
+}
+
+/** The hash tag a queue prefix starts with (`{cidx}` of `{cidx}` or `{cidx}e2e`), or undefined. */
+export function hashTagOf(prefix: string): string | undefined {
+  return /^\{[^{}]+\}/.exec(prefix)?.[0];
+}
+
+function redisNodes(env: ParsedEnv): { host: string; port: number }[] {
+  if (env.REDIS_CLUSTER_NODES) {
+    return env.REDIS_CLUSTER_NODES.split(',').map((entry) => {
+      const at = entry.lastIndexOf(':');
+      return { host: entry.slice(0, at), port: Number(entry.slice(at + 1)) };
+    });
+  }
+  const u = new URL(env.REDIS_URL);
+  return [{ host: u.hostname.replace(/^\[|\]$/g, ''), port: u.port ? Number(u.port) : 6379 }];
 }
 
 function postgresUrl(env: ParsedEnv): string {
@@ -92,6 +132,19 @@ export function loadConfig(source: Record<string, string | undefined> = process.
         message: `${env.EMBEDDING_DIMENSIONS} is more than ${env.EMBEDDING_MODEL} returns (${known})`,
       });
     }
+    const cluster = env.REDIS_CLUSTER || env.REDIS_CLUSTER_NODES !== undefined;
+    if (cluster && hashTagOf(env.QUEUE_PREFIX) === undefined) {
+      problems.push({
+        key: 'QUEUE_PREFIX',
+        message:
+          `"${env.QUEUE_PREFIX}" has no hash tag: in Redis Cluster mode BullMQ needs every key of a queue in one ` +
+          `slot, so start the prefix with one, e.g. QUEUE_PREFIX={${env.QUEUE_PREFIX}}`,
+      });
+    }
+    for (const entry of (env.REDIS_CLUSTER_NODES ?? '').split(',').filter(Boolean)) {
+      const port = Number(entry.slice(entry.lastIndexOf(':') + 1));
+      if (port < 1 || port > 65535) problems.push({ key: 'REDIS_CLUSTER_NODES', message: `${entry}: port must be 1-65535` });
+    }
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   const env = parsed.data;
@@ -99,15 +152,27 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   return {
     env: env.NODE_ENV,
     logLevel: env.LOG_LEVEL,
-    postgres: { url: postgresUrl(env), poolSize: env.DB_POOL_SIZE, migrateOnStart: env.DB_MIGRATE_ON_START },
-    redis: { url: env.REDIS_URL },
-    queue: { prefix: env.QUEUE_PREFIX },
+    postgres: {
+      url: postgresUrl(env),
+      poolSize: env.DB_POOL_SIZE,
+      migrateOnStart: env.DB_MIGRATE_ON_START,
+      processCount: env.DB_PROCESS_COUNT,
+    },
+    redis: {
+      url: env.REDIS_URL,
+      cluster: env.REDIS_CLUSTER || env.REDIS_CLUSTER_NODES !== undefined,
+      nodes: redisNodes(env),
+    },
+    queue: { prefix: env.QUEUE_PREFIX, hashTag: hashTagOf(env.QUEUE_PREFIX) },
     qdrant: {
       url: qdrantUrl.replace(/\/+$/, ''),
       apiKey: env.QDRANT_API_KEY,
       collection: env.QDRANT_COLLECTION_NAME,
       grpcPort: env.QDRANT_GRPC_PORT,
       timeoutMs: env.QDRANT_TIMEOUT_MS,
+      shardNumber: env.QDRANT_SHARD_NUMBER,
+      replicationFactor: env.QDRANT_REPLICATION_FACTOR,
+      writeConsistencyFactor: env.QDRANT_WRITE_CONSISTENCY_FACTOR,
       configured: env.QDRANT_URL !== undefined || env.QDRANT_HOST !== undefined,
     },
     embeddings: {
@@ -128,6 +193,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     query: { host: env.QUERY_HOST, port: env.QUERY_PORT },
     worker: {
       concurrency: env.WORKER_CONCURRENCY,
+      healthPort: env.WORKER_HEALTH_PORT,
       lockDurationMs: env.WORKER_LOCK_DURATION_MS,
       stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
       maxStalledCount: env.WORKER_MAX_STALLED_COUNT,

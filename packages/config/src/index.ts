@@ -1,3 +1,3 @@
-export { loadConfig, type Config } from './config';
+export { loadConfig, hashTagOf, type Config } from './config';
 export { ConfigError, type ConfigProblem } from './config.error';
 export { MODEL_DIMENSIONS, envSchema, type RawEnv } from './config.schema';

@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { type Config } from '@catalog-indexer/config';
+import { type Logger } from '@catalog-indexer/logger';
+import { checkConnectionBudget } from './connection-budget';
 import { CatalogEntity } from './entities/catalog.entity';
 import { CatalogItemEntity } from './entities/catalog-item.entity';
 import { EmbeddingEntity } from './entities/embedding.entity';
@@ -65,12 +67,31 @@ export async function openDataSource(options: DataSourceOptions & { migrate: boo
   return dataSource;
 }
 
-/** The configured database for one service, migrated at start when the configuration says so. */
-export function openConfiguredDataSource(postgres: Config['postgres'], applicationName: string): Promise<DataSource> {
-  return openDataSource({
+/**
+ * The configured database for one service, migrated at start when the configuration says so. With a
+ * logger, warns when `DB_POOL_SIZE` × `DB_PROCESS_COUNT` would not fit the server's `max_connections`.
+ */
+export async function openConfiguredDataSource(
+  postgres: Config['postgres'],
+  applicationName: string,
+  logger?: Logger,
+): Promise<DataSource> {
+  const dataSource = await openDataSource({
     url: postgres.url,
     poolSize: postgres.poolSize,
     applicationName,
     migrate: postgres.migrateOnStart,
   });
+  if (logger) {
+    const budget = await checkConnectionBudget(dataSource, postgres).catch(() => undefined);
+    if (budget && !budget.fits) {
+      logger.warn(
+        budget,
+        `DB_POOL_SIZE ${postgres.poolSize} × DB_PROCESS_COUNT ${postgres.processCount} = ${budget.needed} connections, ` +
+          `but Postgres accepts ${budget.available} (max_connections ${budget.maxConnections} less ${budget.reserved} reserved): ` +
+          'lower DB_POOL_SIZE, raise max_connections or put PgBouncer in front',
+      );
+    }
+  }
+  return dataSource;
 }

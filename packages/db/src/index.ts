@@ -26,4 +26,5 @@ export { LeaseRepository, assertFence, type Fence, type LeaseView } from './repo
 export { PointDeletionRepository, type DuePointDeletion } from './repositories/point-deletion.repository';
 export { FencedError } from './errors/fenced.error';
 export { IndexRunRepository, type IndexRunCounts } from './repositories/index-run.repository';
+export { checkConnectionBudget, type ConnectionBudget } from './connection-budget';
 export type { DataSource, EntityManager } from 'typeorm';

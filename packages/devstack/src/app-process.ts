@@ -17,18 +17,25 @@ export interface AppProcess {
   stop: (graceMs?: number) => Promise<void>;
 }
 
+/** Path of an app's production build (`pnpm --filter @catalog-indexer/<app> build`). */
+export function compiledEntry(app: AppName): string {
+  return path.join(REPO_ROOT, 'apps', app, 'dist', 'main.js');
+}
+
 /**
- * Starts one app (`apps/<name>/src/main.ts`) as its own Node process, TypeScript loaded by tsx in the same
- * process (so a signal sent to `child.pid` reaches the app itself). `env` is added to this process's
- * environment.
+ * Starts one app as its own Node process: from source (`apps/<name>/src/main.ts`, TypeScript loaded by tsx
+ * in the same process, so a signal sent to `child.pid` reaches the app itself), or with `compiled` from its
+ * production build (`apps/<name>/dist/main.js`, plain `node`). `env` is added to this process's environment.
  */
 export function spawnApp(
   app: AppName,
   env: Record<string, string>,
-  options: { label?: string; echo?: (line: string) => void } = {},
+  options: { label?: string; echo?: (line: string) => void; compiled?: boolean } = {},
 ): AppProcess {
-  const entry = path.join(REPO_ROOT, 'apps', app, 'src', 'main.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  const args = options.compiled
+    ? [compiledEntry(app)]
+    : ['--import', 'tsx', path.join(REPO_ROOT, 'apps', app, 'src', 'main.ts')];
+  const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -75,4 +82,13 @@ export async function waitForHttp(url: string, timeoutMs: number, describe: () =
     if (Date.now() > deadline) throw new Error(`${url} did not become ready within ${timeoutMs} ms\n${describe()}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** The message of the first fatal (level 60) JSON log line in a process's output, if any. */
+export function fatalLogMessage(output: string): string | undefined {
+  return output
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { level?: number; msg?: string })
+    .find((l) => l.level === 60)?.msg;
 }

@@ -63,10 +63,16 @@ async function main(): Promise<void> {
 
   const api = `http://127.0.0.1:${config.api.port}`;
   const query = `http://127.0.0.1:${config.query.port}`;
-  await waitForHttp(`${api}/readyz`, 60_000);
-  await waitForHttp(`${query}/readyz`, 60_000);
-
-  const demo = await indexDemoCatalog(api);
+  let demo: { catalogId: string; result: unknown };
+  try {
+    await waitForHttp(`${api}/readyz`, 60_000, () => 'the api is not ready: see its /readyz and the [api] lines above');
+    await waitForHttp(`${query}/readyz`, 60_000, () => 'query is not ready: see its /readyz and the [query] lines above');
+    demo = await indexDemoCatalog(api);
+  } catch (error) {
+    // Stop the apps too: they would otherwise outlive this process.
+    log.fatal({ err: error }, `start failed: ${error instanceof Error ? error.message : String(error)}`);
+    return stopAll(1);
+  }
   const search = await fetch(`${query}/v1/search`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -110,15 +116,30 @@ async function indexDemoCatalog(api: string): Promise<{ catalogId: string; resul
     catalogId = ((await created.json()) as { id: string }).id;
   }
   const started = await fetch(`${api}/v1/catalogs/${catalogId}/reindex`, { method: 'POST', headers: json, body: '{}' });
+  if (started.status !== 202) throw new Error(`enqueuing the demo reindex failed: ${await apiError(started)}`);
   const { jobId } = (await started.json()) as { jobId: string };
   const deadline = Date.now() + 120_000;
   for (;;) {
-    const job = (await fetch(`${api}/v1/jobs/${jobId}`).then((r) => r.json())) as { state: string; result: unknown; failedReason: string | null };
+    const polled = await fetch(`${api}/v1/jobs/${jobId}`);
+    if (!polled.ok) throw new Error(`reading the demo reindex job ${jobId} failed: ${await apiError(polled)}`);
+    const job = (await polled.json()) as { state: string; result: unknown; failedReason: string | null };
     if (job.state === 'completed') return { catalogId, result: job.result };
     if (job.state === 'failed') throw new Error(`the demo reindex failed: ${job.failedReason ?? 'unknown reason'}`);
     if (Date.now() > deadline) throw new Error(`the demo reindex did not finish in time (state ${job.state})`);
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/** The API's answer to a failed request, as "status code: message" from its error body. */
+async function apiError(res: Response): Promise<string> {
+  const text = await res.text();
+  try {
+    const { error } = JSON.parse(text) as { error?: { code?: string; message?: string } };
+    if (error?.message) return `${res.status} ${error.code ?? ''}: ${error.message}`;
+  } catch {
+    // not the API's error shape: show the body as it came
+  }
+  return `${res.status} ${text.slice(0, 500)}`;
 }
 
 main().catch((error: unknown) => exitOnStartupFailure('start', error));

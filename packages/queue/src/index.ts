@@ -11,8 +11,10 @@ export {
   type JobInput,
   type ReindexState,
 } from './job-catalog';
-export { createRedisConnection } from './connection';
+export { createRedisConnection, isCluster, masterNodes, type RedisClient, type RedisTarget } from './connection';
 export { JobProducer, type EnqueuedJob, type JobView } from './job-producer';
 export { JobCoalescer, type Reservation } from './job-coalescer';
 export { createJobWorker, postpone, type JobContext, type JobHandler, type JobHandlers, type JobWorkerOptions } from './job-worker';
-export { DelayedError, UnrecoverableError, WaitingChildrenError, type Job, type Queue, type Worker } from 'bullmq';
+export { queueReadiness, type QueueReadiness } from './queue-readiness';
+export { RedisErrorBackoff, type PausableWorker, type RedisErrorBackoffOptions } from './redis-error-backoff';
+export { DelayedError, Queue, UnrecoverableError, WaitingChildrenError, type Job, type Worker } from 'bullmq';

@@ -1,4 +1,4 @@
-import { type Redis } from 'ioredis';
+import { type RedisClient } from './connection';
 import { CATALOG_QUEUE } from './job-catalog';
 
 /** Where a request for a catalog job went. */
@@ -82,7 +82,7 @@ return 0
 export class JobCoalescer {
   /** `ready` resolves once the connection can take commands (a fail-fast producer connection has no offline queue). */
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly ready: () => Promise<unknown> = () => Promise.resolve(),
   ) {}

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, type Job } from 'bullmq';
-import { type Redis } from 'ioredis';
+import { type RedisClient } from './connection';
 import { CATALOG_QUEUE, jobCatalog, parsePayload, type JobInput, type JobName } from './job-catalog';
 import { JobCoalescer } from './job-coalescer';
 
@@ -35,7 +35,7 @@ export class JobProducer {
   readonly queue: Queue;
   readonly coalescer: JobCoalescer;
 
-  constructor(connection: Redis, prefix: string) {
+  constructor(connection: RedisClient, prefix: string) {
     this.queue = new Queue(CATALOG_QUEUE, { connection, prefix });
     this.coalescer = new JobCoalescer(connection, prefix, () => this.queue.waitUntilReady());
   }

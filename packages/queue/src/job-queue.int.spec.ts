@@ -1,20 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '@catalog-indexer/config';
-import { deleteRedisPrefix, uniqueName, waitFor } from '@catalog-indexer/testing';
-import { type Redis } from 'ioredis';
-import { createJobWorker, createRedisConnection, JobProducer, type JobHandlers, type Worker } from './index';
+import { deleteRedisPrefix, uniqueQueuePrefix, waitFor } from '@catalog-indexer/testing';
+import { createJobWorker, createRedisConnection, JobProducer, type JobHandlers, type RedisClient, type Worker } from './index';
 
 describe(JobProducer.name, () => {
-  const prefix = uniqueName('test-queue');
-  const redisUrl = loadConfig().redis.url;
-  let producerConnection: Redis;
-  let workerConnection: Redis;
+  const prefix = uniqueQueuePrefix('test-queue');
+  const redisConfig = loadConfig().redis;
+  let producerConnection: RedisClient;
+  let workerConnection: RedisClient;
   let producer: JobProducer;
   let worker: Worker | undefined;
 
   beforeAll(() => {
-    producerConnection = createRedisConnection(redisUrl, 'producer');
-    workerConnection = createRedisConnection(redisUrl, 'worker');
+    producerConnection = createRedisConnection(redisConfig, 'producer');
+    workerConnection = createRedisConnection(redisConfig, 'worker');
     producer = new JobProducer(producerConnection, prefix);
   });
   afterAll(async () => {
@@ -133,7 +132,7 @@ describe(JobProducer.name, () => {
   it('fails a job for good when its handler throws a permanent error', async () => {
     const catalogId = randomUUID();
     const permanent = Object.assign(new Error('bad key'), { permanent: true });
-    const connection = createRedisConnection(redisUrl, 'worker');
+    const connection = createRedisConnection(redisConfig, 'worker');
     const failing = createJobWorker({
       connection,
       prefix: `${prefix}-perm`,

@@ -1,5 +1,5 @@
 import { DelayedError, UnrecoverableError, WaitingChildrenError, Worker, type Job } from 'bullmq';
-import { type Redis } from 'ioredis';
+import { type RedisClient } from './connection';
 import { ZodError } from 'zod';
 import { CATALOG_QUEUE, JOB_NAMES, cappedBackoff, isJobName, parsePayload, type JobName, type JobPayload } from './job-catalog';
 
@@ -14,7 +14,7 @@ export type JobHandler<N extends JobName> = (payload: JobPayload<N>, job: Job, c
 export type JobHandlers = { [N in JobName]: JobHandler<N> };
 
 export interface JobWorkerOptions {
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   concurrency: number;
   handlers: JobHandlers;

@@ -1,4 +1,7 @@
 export { uniqueName } from './names';
 export { createTestDatabase, withDatabase, type TestDatabase, type Closable } from './test-database';
-export { deleteRedisPrefix } from './redis';
+export { deleteRedisPrefix, uniqueQueuePrefix } from './redis';
 export { waitFor } from './wait-for';
+export { freePort, freePortPair } from './free-port';
+export { startRedisServer, type RedisServerProcess } from './redis-server';
+export { startRedisCluster, type RedisClusterProcess } from './redis-cluster';

@@ -1,19 +1,55 @@
-import { Redis } from 'ioredis';
-import { loadConfig } from '@catalog-indexer/config';
+import { Cluster, Redis } from 'ioredis';
+import { hashTagOf, loadConfig } from '@catalog-indexer/config';
+import { uniqueName } from './names';
 
-/** Deletes every key under a queue prefix, so a test file leaves Redis as it found it. */
+/** A client of the configured Redis: a `Cluster` in cluster mode, else one node. */
+function configuredRedis(): Redis | Cluster {
+  const redis = loadConfig().redis;
+  return redis.cluster
+    ? new Cluster(redis.nodes, { redisOptions: { maxRetriesPerRequest: 1 } })
+    : new Redis(redis.url, { maxRetriesPerRequest: 1 });
+}
+
+/**
+ * Deletes every key under a queue prefix, so a test file leaves Redis as it found it. In cluster mode each
+ * master is scanned for the keys it holds, and keys are deleted one per command (a multi-key DEL across
+ * slots is refused by a cluster node).
+ */
 export async function deleteRedisPrefix(prefix: string): Promise<number> {
-  const redis = new Redis(loadConfig().redis.url, { maxRetriesPerRequest: 1 });
+  const client = configuredRedis();
   try {
+    if (client instanceof Cluster) await new Promise<void>((resolve, reject) => {
+      client.once('ready', () => resolve());
+      client.once('error', reject);
+    });
+    const nodes = client instanceof Cluster ? client.nodes('master') : [client];
     let deleted = 0;
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) deleted += await redis.del(...keys);
-    } while (cursor !== '0');
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length === 0) continue;
+        const pipeline = node.pipeline();
+        for (const key of keys) pipeline.unlink(key);
+        for (const [error, n] of (await pipeline.exec()) ?? []) {
+          if (error) throw error;
+          deleted += Number(n);
+        }
+      } while (cursor !== '0');
+    }
     return deleted;
   } finally {
-    redis.disconnect();
+    client.disconnect();
   }
+}
+
+/**
+ * A queue prefix no other test file uses. It carries a hash tag, so it works on a Redis Cluster too: the
+ * configured prefix's tag when it has one (so every test prefix lives in that tag's slot), else a tag of its
+ * own: `{cidx}name_<hex>` or `{name_<hex>}`.
+ */
+export function uniqueQueuePrefix(name: string): string {
+  const tag = hashTagOf(loadConfig().queue.prefix);
+  return tag ? `${tag}${uniqueName(name)}` : `{${uniqueName(name)}}`;
 }

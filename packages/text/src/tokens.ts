@@ -1,4 +1,16 @@
-import { countTokens as countCl100k, isWithinTokenLimit } from 'gpt-tokenizer/encoding/cl100k_base';
+import type * as Cl100k from 'gpt-tokenizer/encoding/cl100k_base';
+
+let cl100k: typeof Cl100k | undefined;
+
+/**
+ * The cl100k_base encoding, loaded on first use: its tables take about 40 MB of memory that a process
+ * which never counts tokens (an idle worker, the api) should not carry.
+ */
+function encoding(): typeof Cl100k {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  cl100k ??= require('gpt-tokenizer/encoding/cl100k_base') as typeof Cl100k;
+  return cl100k;
+}
 
 /**
  * Special-token strings such as `<|endoftext|>` are ordinary text in an embeddings input. gpt-tokenizer
@@ -8,7 +20,7 @@ const AS_PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
 
 /** Tokens of `text` as OpenAI's embedding models count them (cl100k_base). */
 export function countTokens(text: string): number {
-  return countCl100k(text, AS_PLAIN_TEXT);
+  return encoding().countTokens(text, AS_PLAIN_TEXT);
 }
 
 /**
@@ -29,7 +41,7 @@ export function truncateToTokens(text: string, maxTokens: number): { text: strin
   let hi = chars.length;
   while (hi - lo > 1) {
     const mid = Math.floor((lo + hi) / 2);
-    if (isWithinTokenLimit(chars.slice(0, mid).join(''), maxTokens, AS_PLAIN_TEXT) === false) hi = mid;
+    if (encoding().isWithinTokenLimit(chars.slice(0, mid).join(''), maxTokens, AS_PLAIN_TEXT) === false) hi = mid;
     else lo = mid;
   }
   const cut = chars.slice(0, lo).join('');

@@ -10,6 +10,11 @@ export function createQdrantStore(config: Config['qdrant'], dimensions: number, 
     collection: config.collection,
     dimensions,
     timeoutMs: config.timeoutMs,
+    collectionParams: {
+      shardNumber: config.shardNumber,
+      replicationFactor: config.replicationFactor,
+      writeConsistencyFactor: config.writeConsistencyFactor,
+    },
     logger,
   });
 }

@@ -1,6 +1,7 @@
 export {
   QdrantStore,
   type QdrantStoreOptions,
+  type CollectionParams,
   type VectorPoint,
   type PointPayload,
   type SearchHit,

@@ -46,7 +46,16 @@ export interface QdrantStoreOptions {
   upsertParallelism?: number;
   /** Attempts of each write before giving up. */
   writeAttempts?: number;
+  /** Distributed-mode parameters of a collection this store creates; Qdrant's defaults when absent. */
+  collectionParams?: CollectionParams;
   logger?: Logger;
+}
+
+/** `shard_number`, `replication_factor` and `write_consistency_factor` of a new collection. */
+export interface CollectionParams {
+  shardNumber?: number;
+  replicationFactor?: number;
+  writeConsistencyFactor?: number;
 }
 
 /** Payload fields with a keyword index, created with the collection (before any bulk load). */
@@ -68,8 +77,10 @@ export class QdrantStore {
   private readonly attempts: number;
   private readonly logger: Logger | undefined;
   private recreating: Promise<void> | undefined;
+  private readonly collectionParams: CollectionParams;
 
   constructor(options: QdrantStoreOptions) {
+    this.collectionParams = options.collectionParams ?? {};
     this.collection = options.collection;
     this.dimensions = options.dimensions;
     this.batchSize = options.upsertBatchSize ?? 128;
@@ -103,8 +114,12 @@ export class QdrantStore {
       }
     } else {
       try {
+        const { shardNumber, replicationFactor, writeConsistencyFactor } = this.collectionParams;
         await this.client.createCollection(this.collection, {
           vectors: { size: this.dimensions, distance: 'Cosine' },
+          ...(shardNumber !== undefined ? { shard_number: shardNumber } : {}),
+          ...(replicationFactor !== undefined ? { replication_factor: replicationFactor } : {}),
+          ...(writeConsistencyFactor !== undefined ? { write_consistency_factor: writeConsistencyFactor } : {}),
         });
       } catch (error) {
         // Another process created it first: fine.

@@ -1,4 +1,4 @@
-import { spawnApp, type AppName } from '@catalog-indexer/devstack';
+import { fatalLogMessage, spawnApp, type AppName } from '@catalog-indexer/devstack';
 
 /** A process started with a bad environment must stop at once and say which keys to fix. */
 describe('start-up with a bad configuration', () => {
@@ -6,13 +6,8 @@ describe('start-up with a bad configuration', () => {
     const proc = spawnApp(app, { QDRANT_PORT: 'abc', REDIS_URL: 'http://not-redis', QUEUE_PREFIX: 'a:b', LOG_LEVEL: 'info' });
     const code = await proc.exited;
     expect(code).toBe(1);
-    const fatal = proc
-      .output()
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as { level: number; msg: string })
-      .find((l) => l.level === 60);
-    expect(fatal?.msg).toMatch(/Invalid configuration \(3 problems\)/);
-    for (const key of ['QDRANT_PORT', 'REDIS_URL', 'QUEUE_PREFIX']) expect(fatal?.msg).toContain(key);
+    const fatal = fatalLogMessage(proc.output());
+    expect(fatal).toMatch(/Invalid configuration \(3 problems\)/);
+    for (const key of ['QDRANT_PORT', 'REDIS_URL', 'QUEUE_PREFIX']) expect(fatal).toContain(key);
   }, 60_000);
 });

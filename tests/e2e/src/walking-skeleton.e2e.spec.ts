@@ -1,24 +1,12 @@
-import net from 'node:net';
 import { shopCatalog } from '@catalog-indexer/catalog';
 import { loadConfig } from '@catalog-indexer/config';
 import { spawnApp, waitForHttp, type AppProcess } from '@catalog-indexer/devstack';
 import { OpenAIEmulator, QdrantEmulator } from '@catalog-indexer/emulators';
 import { openDataSource, type DataSource } from '@catalog-indexer/db';
-import { createTestDatabase, deleteRedisPrefix, uniqueName, waitFor, type TestDatabase } from '@catalog-indexer/testing';
+import { createTestDatabase, deleteRedisPrefix, freePort, uniqueName, uniqueQueuePrefix, waitFor, type TestDatabase } from '@catalog-indexer/testing';
 import { QdrantStore } from '@catalog-indexer/vector-store';
 
 jest.setTimeout(180_000);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface JobView {
   state: string;
@@ -39,7 +27,7 @@ interface SearchResult {
  * the Qdrant emulator and the OpenAI emulator (reached through the official SDK).
  */
 describe('walking skeleton', () => {
-  const prefix = uniqueName('e2e');
+  const prefix = uniqueQueuePrefix('e2e');
   const collection = uniqueName('e2e');
   const dimensions = 256;
   let db: TestDatabase<DataSource>;
@@ -86,6 +74,7 @@ describe('walking skeleton', () => {
       QUERY_HOST: '127.0.0.1',
       QUERY_PORT: String(queryPort),
       LOG_LEVEL: 'info',
+      DB_PROCESS_COUNT: '3',
     };
     apps = [spawnApp('api', env), spawnApp('worker', env), spawnApp('query', env)];
     await waitForHttp(`${api}/readyz`, 60_000, logs);
@@ -174,9 +163,18 @@ describe('walking skeleton', () => {
     expect(output).not.toContain('sk-e2e-test');
   });
 
-  it('mounts Bull Board at /admin/queues', async () => {
+  it('mounts Bull Board at /admin/queues, which reads the queue', async () => {
     const res = await fetch(`${api}/admin/queues`);
     expect(res.status).toBe(200);
     expect(await res.text()).toMatch(/bull/i);
+    const queues = await fetch(`${api}/admin/queues/api/queues`);
+    expect(queues.status).toBe(200);
+    const body = (await queues.json()) as { queues: { name: string; counts: Record<string, number> }[] };
+    expect(body.queues.find((q) => q.name === 'catalog-jobs')?.counts.completed).toBeGreaterThanOrEqual(2);
+  });
+
+  it('answers /readyz of the api with the queue counts of a real call', async () => {
+    const ready = (await fetch(`${api}/readyz`).then((r) => r.json())) as { checks: { redis: boolean }; queue: { counts: object } };
+    expect(ready).toMatchObject({ checks: { redis: true }, queue: { counts: { waiting: 0 } } });
   });
 });

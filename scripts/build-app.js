@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+/**
+ * Builds one app for production: `apps/<app>/src/main.ts` → `apps/<app>/dist/main.js` (CommonJS, Node 20),
+ * with esbuild. The workspace packages (@catalog-indexer/*) are compiled into the bundle; every other
+ * package stays an ordinary `require` of node_modules, so the image installs production dependencies only
+ * and runs `node dist/main.js`, with no TypeScript loader at run time.
+ *
+ * Fails when the bundle needs a package that is not a production dependency of the app: in pnpm's layout
+ * the app could not resolve it at run time.
+ *
+ * Run from an app's directory: `node ../../scripts/build-app.js` (the app's `build` script).
+ */
+const fs = require('node:fs');
+const path = require('node:path');
+const esbuild = require('esbuild');
+
+const appDir = process.cwd();
+const manifest = JSON.parse(fs.readFileSync(path.join(appDir, 'package.json'), 'utf8'));
+const WORKSPACE = '@catalog-indexer/';
+
+/** The package name of a bare import: `bullmq`, `@bull-board/api` of `@bull-board/api/bullMQAdapter`. */
+function packageName(specifier) {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+}
+
+const externals = new Set();
+const externalThirdParty = {
+  name: 'external-third-party',
+  setup(build) {
+    build.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (args.path.startsWith('node:') || args.path.startsWith(WORKSPACE)) return undefined;
+      externals.add(packageName(args.path));
+      return { path: args.path, external: true };
+    });
+  },
+};
+
+async function main() {
+  const outfile = path.join(appDir, 'dist', 'main.js');
+  fs.rmSync(path.dirname(outfile), { recursive: true, force: true });
+  await esbuild.build({
+    entryPoints: [path.join(appDir, 'src', 'main.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    sourcemap: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+    plugins: [externalThirdParty],
+  });
+  const declared = new Set(Object.keys(manifest.dependencies ?? {}));
+  const builtins = new Set(require('node:module').builtinModules);
+  const missing = [...externals].filter((name) => !declared.has(name) && !builtins.has(name)).sort();
+  if (missing.length > 0) {
+    process.stderr.write(
+      `${manifest.name}: the bundle requires ${missing.join(', ')}, which ${missing.length === 1 ? 'is' : 'are'} not ` +
+        `in its "dependencies": add ${missing.length === 1 ? 'it' : 'them'} (same version as the package that uses ${missing.length === 1 ? 'it' : 'them'}).\n`,
+    );
+    process.exit(1);
+  }
+  const size = fs.statSync(outfile).size;
+  process.stdout.write(`${manifest.name}: ${path.relative(process.cwd(), outfile)} (${Math.round(size / 1024)} kB), external: ${[...externals].sort().join(', ')}\n`);
+}
+
+main().catch((error) => {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

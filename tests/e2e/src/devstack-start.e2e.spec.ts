@@ -1,0 +1,64 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fatalLogMessage, REPO_ROOT } from '@catalog-indexer/devstack';
+import { createTestDatabase, freePort, startRedisServer, type RedisServerProcess, type TestDatabase } from '@catalog-indexer/testing';
+import { openDataSource, type DataSource } from '@catalog-indexer/db';
+
+jest.setTimeout(150_000);
+
+/**
+ * `pnpm start` against a Redis that reads but refuses every write (out of memory, `noeviction`): the api
+ * is ready (its readiness call only reads), the demo reindex cannot be enqueued, and start stops at once
+ * with the API's error instead of polling a job that does not exist, taking its processes with it.
+ */
+describe('pnpm start when an enqueue fails', () => {
+  let db: TestDatabase<DataSource>;
+  let redisServer: RedisServerProcess;
+
+  beforeAll(async () => {
+    db = await createTestDatabase((url) => openDataSource({ url, poolSize: 1, applicationName: 'test', migrate: false }));
+    redisServer = await startRedisServer({ args: ['--maxmemory', '1'] });
+  });
+  afterAll(async () => {
+    await redisServer?.stop();
+    await db?.drop();
+  });
+
+  it('stops with the API error and leaves no process behind', async () => {
+    const [apiPort, queryPort] = [await freePort(), await freePort()];
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'packages/devstack/src/start.ts')], {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        DATABASE_URL: db.url,
+        REDIS_URL: redisServer.url,
+        REDIS_CLUSTER: 'false',
+        QUEUE_PREFIX: 'start-check',
+        QDRANT_URL: '',
+        QDRANT_HOST: '',
+        QDRANT_PORT: String(await freePort()),
+        OPENAI_API_KEY: '',
+        EMBEDDING_MODEL: 'text-embedding-3-small',
+        EMBEDDING_DIMENSIONS: '64',
+        API_HOST: '127.0.0.1',
+        API_PORT: String(apiPort),
+        QUERY_HOST: '127.0.0.1',
+        QUERY_PORT: String(queryPort),
+        LOG_LEVEL: 'info',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+
+    expect(code).toBe(1);
+    expect(fatalLogMessage(output)).toMatch(/^start failed: enqueuing the demo reindex failed: 5\d\d /);
+    expect(output).not.toContain('/v1/jobs/undefined');
+    // The api and query ports are free again: start took its processes down with it.
+    for (const port of [apiPort, queryPort]) {
+      await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+    }
+  });
+});

@@ -1,0 +1,108 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fatalLogMessage, REPO_ROOT, spawnApp, type AppName } from '@catalog-indexer/devstack';
+import { startRedisCluster, type RedisClusterProcess, type RedisServerProcess } from '@catalog-indexer/testing';
+import { Redis } from 'ioredis';
+
+jest.setTimeout(300_000);
+
+/** The suites that run a second time, against the cluster: every queue test and the walking skeleton. */
+const SUITES = ['packages/queue/src', 'tests/e2e/src/walking-skeleton.e2e.spec.ts'];
+
+interface JestSummary {
+  success: boolean;
+  numPassedTests: number;
+  numFailedTests: number;
+  testResults: { name: string; status: string; message: string }[];
+}
+
+/** Runs Jest on `SUITES` in a child process (one file at a time) with `env` added; resolves with its JSON summary. */
+function runSuites(env: Record<string, string>, outputFile: string): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const jest = path.join(REPO_ROOT, 'node_modules', 'jest', 'bin', 'jest.js');
+    const child = spawn(
+      process.execPath,
+      [jest, '--ci', '--runInBand', '--selectProjects', 'integration', '--json', `--outputFile=${outputFile}`, ...SUITES],
+      { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    const keep = (d: Buffer) => {
+      output = (output + d.toString()).slice(-20_000);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.once('exit', (code) => resolve({ code, output }));
+  });
+}
+
+async function evalshaCalls(node: RedisServerProcess): Promise<number> {
+  const client = new Redis(node.port, node.host, { maxRetriesPerRequest: 1 });
+  try {
+    const stats = await client.info('commandstats');
+    return Number(/cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1] ?? 0);
+  } finally {
+    client.disconnect();
+  }
+}
+
+/**
+ * A 3-master Redis Cluster of the test's own, on free ports. The queue tests and the walking skeleton run
+ * against it with a hash-tagged prefix, every process seeded with a node that does not own the prefix's
+ * slot (so each call starts with a MOVED redirection); an untagged prefix stops the apps at start.
+ */
+describe('Redis Cluster', () => {
+  let cluster: RedisClusterProcess | undefined;
+  let seed: RedisServerProcess;
+  let owner: RedisServerProcess;
+  let tag: string;
+
+  beforeAll(async () => {
+    cluster = await startRedisCluster({ masters: 3 });
+    seed = cluster.nodes[0]!;
+    // The first tag whose slot lives on another node than the seed.
+    for (let i = 0; ; i++) {
+      owner = await cluster.ownerOf(`{cidx${i}}`);
+      if (owner !== seed) {
+        tag = `{cidx${i}}`;
+        break;
+      }
+    }
+  });
+  afterAll(async () => {
+    const dirs = cluster?.nodes.map((n) => n.dir) ?? [];
+    await cluster?.stop();
+    // The cluster is gone: no process, no files.
+    for (const dir of dirs) expect(existsSync(dir)).toBe(false);
+  });
+
+  it('runs the queue tests and the end-to-end test, seeded with a node that does not own the queue slot', async () => {
+    expect(owner).not.toBe(seed);
+    const before = await evalshaCalls(owner);
+    const outputFile = path.join(seed.dir, 'jest-results.json');
+    const { code, output } = await runSuites(
+      { REDIS_CLUSTER: 'true', REDIS_URL: seed.url, QUEUE_PREFIX: tag },
+      outputFile,
+    );
+    const summary = (await import(outputFile)) as JestSummary;
+    if (code !== 0 || !summary.success) {
+      const failures = summary.testResults.filter((r) => r.status !== 'passed').map((r) => `${r.name}\n${r.message}`);
+      throw new Error(`suites failed on the cluster (exit ${code}):\n${failures.join('\n')}\n${output.slice(-6_000)}`);
+    }
+    const files = summary.testResults.map((r) => path.relative(REPO_ROOT, r.name)).sort();
+    expect(files).toEqual(
+      expect.arrayContaining(['packages/queue/src/job-queue.int.spec.ts', 'packages/queue/src/flow-on-redis.int.spec.ts', 'tests/e2e/src/walking-skeleton.e2e.spec.ts']),
+    );
+    expect(summary.numFailedTests).toBe(0);
+    expect(summary.numPassedTests).toBeGreaterThanOrEqual(14);
+    // BullMQ's scripts ran on the node that owns the slot.
+    expect((await evalshaCalls(owner)) - before).toBeGreaterThan(50);
+  });
+
+  it.each<AppName>(['api', 'worker'])('stops %s at start when the prefix has no hash tag, naming QUEUE_PREFIX', async (app) => {
+    const proc = spawnApp(app, { REDIS_CLUSTER: 'true', REDIS_URL: seed.url, QUEUE_PREFIX: 'cidx', LOG_LEVEL: 'info' });
+    expect(await proc.exited).toBe(1);
+    const fatal = fatalLogMessage(proc.output());
+    expect(fatal).toMatch(/QUEUE_PREFIX: "cidx" has no hash tag.*QUEUE_PREFIX=\{cidx\}/);
+  });
+});

@@ -238,6 +238,12 @@ describe('spec conformance', () => {
       await client.overwritePayload(h, { payload: { catalog_id: 'b' }, points: [2], wait: true });
       await client.deletePayload(h, { keys: ['kind'], points: [1], wait: true });
       await client.clearPayload(h, { points: [3], wait: true });
+      await client.updateVectors(h, { points: [{ id: 3, vector: { terms: { indices: [9, 2], values: [1, 1] } } }], wait: true });
+      await client.deleteVectors(h, { points: [1], vector: ['terms'], wait: true });
+      expect(await statusOf(client.updateVectors(h, { points: [{ id: 99, vector: { dense: [1, 0] } }] }))).toBe(404);
+      const [three, one] = await client.retrieve(h, { ids: [3, 1], with_vector: true });
+      expect(three?.vector).toEqual({ dense: [0, 1], terms: { indices: [2, 9], values: [1, 1] } });
+      expect(one?.vector).toEqual({ dense: [1, 0] });
       const batch = await client.queryBatch(h, {
         searches: [
           { query: [1, 0], using: 'dense', filter: { must: [{ key: 'catalog_id', match: { value: 'b' } }] }, with_payload: true },

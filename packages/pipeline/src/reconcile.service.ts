@@ -1,13 +1,5 @@
-import {
-  type CatalogRepository,
-  type EmbeddingRepository,
-  type IndexRunRepository,
-  type LeaseRepository,
-  type PointDeletionRepository,
-} from '@catalog-indexer/db';
-import { type Logger } from '@catalog-indexer/logger';
-import { type QdrantStore } from '@catalog-indexer/vector-store';
 import { CatalogLease } from './catalog-lease';
+import { type CleanupDeps } from './cleanup.service';
 import { StoreSync } from './store-sync';
 
 export interface CatalogDrift {
@@ -27,16 +19,8 @@ export interface CatalogDrift {
   needsReindex: boolean;
 }
 
-export interface ReconcileDeps {
-  catalogs: CatalogRepository;
-  embeddings: EmbeddingRepository;
-  runs: IndexRunRepository;
-  leases: LeaseRepository;
-  deletions: PointDeletionRepository;
-  store: QdrantStore;
-  logger: Logger;
-  leaseTtlMs?: number;
-}
+/** The reconciler needs what a cleanup needs: the repositories, the lease and the store. */
+export type ReconcileDeps = CleanupDeps;
 
 /**
  * Compares each catalog's rows with its points and repairs both directions, under the catalog's lease:

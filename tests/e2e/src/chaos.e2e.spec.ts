@@ -4,9 +4,9 @@ import { spawnApp, waitForHttp, type AppProcess } from '@catalog-indexer/devstac
 import { OpenAIEmulator, QdrantEmulator } from '@catalog-indexer/emulators';
 import { openDataSource, type DataSource } from '@catalog-indexer/db';
 import { JobProducer, createRedisConnection } from '@catalog-indexer/queue';
-import { createTestDatabase, uniqueName, waitFor, type TestDatabase } from '@catalog-indexer/testing';
+import { createTestDatabase, freePort, uniqueName, waitFor, type TestDatabase } from '@catalog-indexer/testing';
 import { QdrantStore } from '@catalog-indexer/vector-store';
-import { OwnRedis, freePort } from './redis-server';
+import { OwnRedis } from './redis-server';
 
 jest.setTimeout(300_000);
 

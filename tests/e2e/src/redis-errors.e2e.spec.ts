@@ -98,11 +98,15 @@ describe('a worker while Redis answers with errors', () => {
 
     const written = lineCount(outage);
     if (written >= 100) throw new Error(`the worker wrote ${written} lines in ${OUTAGE_MS} ms:\n${outage.slice(0, 3_000)}`);
-    // The errors did happen, and were told once with a count rather than line by line.
+    // The errors did happen, and were told when they started, then at most once per summary interval (with a
+    // count and the first error), never line by line; how many calls fail depends on the worker's backoff.
     expect(outage).toMatch(/redis calls are failing: NOPERM/);
-    expect(outage).toMatch(/\d+ failed redis calls in the last \d+ s \(first: NOPERM/);
+    const told = outage.split('\n').filter((l) => l.includes('NOPERM'));
+    expect(told.length).toBeLessThanOrEqual(1 + Math.ceil(OUTAGE_MS / 10_000));
+    for (const line of told.slice(1)) expect(line).toMatch(/\d+ failed redis calls in the last \d+ s \(first: NOPERM/);
 
     await cleanupCompletes(60_000);
+    // The closing summary: how many calls failed in all, and the first error.
     await waitFor('the worker to say Redis answers again', () => /redis calls succeed again after \d+ failures/.test(worker!.output()), {
       timeoutMs: 30_000,
     });

@@ -4,8 +4,7 @@ import { spawnApp, waitForHttp, type AppProcess } from '@catalog-indexer/devstac
 import { OpenAIEmulator, QdrantEmulator } from '@catalog-indexer/emulators';
 import { openDataSource, type DataSource } from '@catalog-indexer/db';
 import { JobProducer, createRedisConnection } from '@catalog-indexer/queue';
-import { createTestDatabase, deleteRedisPrefix, uniqueName, waitFor, type TestDatabase } from '@catalog-indexer/testing';
-import { freePort } from './redis-server';
+import { createTestDatabase, deleteRedisPrefix, freePort, uniqueName, waitFor, type TestDatabase } from '@catalog-indexer/testing';
 
 jest.setTimeout(180_000);
 

@@ -50,4 +50,17 @@ describe(Collection.name, () => {
     expect(c.vectorCount('terms')).toBe(4);
     expect(c.vectorCount('')).toBe(3);
   });
+
+  it('pages in id order from any offset, with and without an indexed filter, after inserts and deletes', () => {
+    const c = collection();
+    expect(c.page(undefined, undefined, 3)).toMatchObject({ points: [{ id: 1 }, { id: 2 }, { id: 3 }], next: { id: 4 } });
+    c.upsert([{ id: '00000000-0000-0000-0000-000000000001', vectors: { dense: new Map(), sparse: new Map() }, payload: { catalog_id: 'a' } }]);
+    c.upsert([{ id: 0, vectors: { dense: new Map(), sparse: new Map() }, payload: {} }]);
+    c.deleteIds([2]);
+    expect(c.page(undefined, 2, 10).points.map((p) => p.id)).toEqual([3, 4, '00000000-0000-0000-0000-000000000001']);
+    const tenantA = c.page({ must: [tenant('a')] }, 0, 2);
+    expect(tenantA.points.map((p) => p.id)).toEqual([1, 3]);
+    expect(tenantA.next?.id).toBe('00000000-0000-0000-0000-000000000001');
+    expect(c.page(undefined, undefined, 1).points[0]?.id).toBe(0);
+  });
 });

@@ -1,5 +1,6 @@
 import { type Payload, type Predicate, compileFilter, rawValuesAt } from './filter';
 import { type PointId, comparePointIds, pointKey } from './point-id';
+import { QdrantError } from './qdrant-error';
 import { type PreparedVector, higherIsBetter, passesThreshold, prepareQuery, prepareVector, scorePrepared } from './scoring';
 import { SparseIndex } from './sparse-index';
 import { ValueIndex } from './value-index';
@@ -71,6 +72,7 @@ export class Collection {
   private readonly valueIndexes = new Map<string, ValueIndex>();
   private readonly sparseIndexes = new Map<string, SparseIndex>();
   private lastOperationId = -1;
+  private sortedIds: { id: PointId }[] | undefined;
 
   constructor(
     readonly name: string,
@@ -92,6 +94,39 @@ export class Collection {
       const dense = new Map<string, PreparedVector>();
       for (const [name, v] of p.vectors.dense) dense.set(name, prepareVector(this.layout.dense.get(name)!.distance, v));
       this.store({ id: p.id, key, vectors: { dense, sparse: p.vectors.sparse }, payload: p.payload, version: op });
+    }
+    return op;
+  }
+
+  /**
+   * Sets the given vectors of existing points, keeping their other vectors and payload; every id must
+   * exist (checked before anything changes). Returns the operation id.
+   */
+  updateVectors(updates: readonly { id: PointId; vectors: PointVectors }[]): number {
+    const missing = updates.find((u) => !this.points.has(pointKey(u.id)));
+    if (missing) throw QdrantError.pointNotFound(missing.id);
+    const op = this.nextOperationId();
+    for (const u of updates) {
+      const old = this.points.get(pointKey(u.id))!;
+      const dense = new Map(old.vectors.dense);
+      for (const [name, v] of u.vectors.dense) dense.set(name, prepareVector(this.layout.dense.get(name)!.distance, v));
+      const sparse = new Map([...old.vectors.sparse, ...u.vectors.sparse]);
+      this.store({ ...old, vectors: { dense, sparse }, version: op });
+    }
+    return op;
+  }
+
+  /** Removes the named vectors from the given points; returns the operation id. */
+  deleteVectors(targets: readonly StoredPoint[], names: readonly string[]): number {
+    const op = this.nextOperationId();
+    for (const p of targets) {
+      const dense = new Map(p.vectors.dense);
+      const sparse = new Map(p.vectors.sparse);
+      for (const name of names) {
+        dense.delete(name);
+        sparse.delete(name);
+      }
+      this.store({ ...p, vectors: { dense, sparse }, version: op });
     }
     return op;
   }
@@ -144,9 +179,25 @@ export class Collection {
     return out;
   }
 
-  /** Points matching a raw filter in Qdrant's id order (integers, then UUIDs). */
-  ordered(filter: unknown): StoredPoint[] {
-    return this.select(filter).sort((a, b) => comparePointIds(a.id, b.id));
+  /**
+   * One page of the points matching a raw filter in Qdrant's id order (integers, then UUIDs), starting at
+   * the first id at or after `offset`, with the point that starts the next page. Walks a cached id order,
+   * or sorts only the candidates when a payload index narrows the filter.
+   */
+  page(filter: unknown, offset: PointId | undefined, limit: number): { points: StoredPoint[]; next?: StoredPoint } {
+    const { points, test, narrowed } = this.plan(filter);
+    const ordered: readonly { id: PointId }[] = narrowed ? [...points].sort((a, b) => comparePointIds(a.id, b.id)) : this.idOrder();
+    const at = (i: number): StoredPoint => {
+      const entry = ordered[i]!;
+      return 'key' in entry ? (entry as StoredPoint) : this.points.get(pointKey(entry.id))!;
+    };
+    let i = offset === undefined ? 0 : firstAtOrAfter(ordered, offset);
+    const found: StoredPoint[] = [];
+    for (; i < ordered.length && found.length <= limit; i++) {
+      const p = at(i);
+      if (test(p)) found.push(p);
+    }
+    return { points: found.slice(0, limit), ...(found.length > limit ? { next: found[limit] } : {}) };
   }
 
   count(filter: unknown): number {
@@ -285,16 +336,16 @@ export class Collection {
    * How to evaluate a filter: the points it can match (an indexed value posting list when `must` allows
    * it, else all) and the test left to apply to them (none when the posting list is the whole filter).
    */
-  private plan(filter: unknown): { points: Iterable<StoredPoint>; test: Predicate } {
+  private plan(filter: unknown): { points: Iterable<StoredPoint>; test: Predicate; narrowed: boolean } {
     const test = compileFilter(filter);
     const keys = this.indexedCandidates(filter);
-    if (keys === undefined) return { points: this.points.values(), test };
+    if (keys === undefined) return { points: this.points.values(), test, narrowed: false };
     const points: StoredPoint[] = [];
     for (const k of keys) {
       const p = this.points.get(k);
       if (p) points.push(p);
     }
-    return { points, test: this.isSingleIndexedCondition(filter) ? ACCEPT_ALL : test };
+    return { points, test: this.isSingleIndexedCondition(filter) ? ACCEPT_ALL : test, narrowed: true };
   }
 
   /** True for `{must: C}` / `{must: [C]}` (possibly nested) where C matches an indexed field by value. */
@@ -339,17 +390,25 @@ export class Collection {
     return undefined;
   }
 
+  /** The ids of all points in id order, cached until a point is added or deleted. */
+  private idOrder(): readonly { id: PointId }[] {
+    this.sortedIds ??= [...this.points.values()].map((p) => ({ id: p.id })).sort((a, b) => comparePointIds(a.id, b.id));
+    return this.sortedIds;
+  }
+
   private store(p: StoredPoint): void {
-    this.unstore(p.key);
+    if (!this.points.has(p.key)) this.sortedIds = undefined;
+    this.unstore(p.key, false);
     this.points.set(p.key, p);
     for (const values of this.valueIndexes.values()) values.add(p.key, p.payload);
     for (const [name, v] of p.vectors.sparse) this.sparseIndexes.get(name)?.add(p.key, v);
   }
 
-  private unstore(key: string): void {
+  private unstore(key: string, deleting = true): void {
     const old = this.points.get(key);
     if (!old) return;
     this.points.delete(key);
+    if (deleting) this.sortedIds = undefined;
     for (const values of this.valueIndexes.values()) values.remove(key, old.payload);
     for (const [name, v] of old.vectors.sparse) this.sparseIndexes.get(name)?.remove(key, v);
   }
@@ -360,3 +419,14 @@ export class Collection {
   }
 }
 
+/** Index of the first point whose id is at or after `offset` in Qdrant's id order (binary search). */
+function firstAtOrAfter(ordered: readonly { id: PointId }[], offset: PointId): number {
+  let lo = 0;
+  let hi = ordered.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (comparePointIds(ordered[mid]!.id, offset) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -113,6 +113,36 @@ describe(compileFilter.name, () => {
   });
 });
 
+describe(`${compileFilter.name} beyond match`, () => {
+  it('counts values with null and [] as zero, a missing field failing', () => {
+    const under2 = { must: [{ key: 'f', values_count: { lt: 2 } }] };
+    expect(matches(under2, point(1, { f: 'x' }))).toBe(true);
+    expect(matches(under2, point(2, { f: ['x', 'y'] }))).toBe(false);
+    expect(matches(under2, point(3, { f: null }))).toBe(true);
+    expect(matches(under2, point(4, { f: [] }))).toBe(true);
+    expect(matches(under2, point(5, {}))).toBe(false);
+  });
+
+  it('compares datetime ranges across zones and refuses unknown formats', () => {
+    const at = point(1, { t: '2015-02-01T08:00:00+02:00' });
+    expect(matches({ must: [{ key: 't', range: { gte: '2015-02-01T06:00', lte: '2015-02-01 06:00:00Z' } }] }, at)).toBe(true);
+    expect(matches({ must: [{ key: 't', range: { gt: '2015-02-01T06:00:00Z' } }] }, at)).toBe(false);
+    expect(() => compileFilter({ must: [{ key: 't', range: { gte: '20150201' } }] })).toThrow(QdrantError);
+  });
+
+  it('negates is_null and is_empty given as false on a field condition', () => {
+    expect(matches({ must: [{ key: 'note', is_null: false }] }, orders)).toBe(false);
+    expect(matches({ must: [{ key: 'tags', is_empty: false }] }, orders)).toBe(true);
+    expect(matches({ must: [{ key: 'empty', is_empty: false }] }, orders)).toBe(false);
+  });
+
+  it('checks has_vector against the names of the point vectors', () => {
+    const target = { ...point(1, {}), vectors: { dense: new Map([['dense', 1]]), sparse: new Map() } };
+    expect(matches({ must: [{ has_vector: 'dense' }] }, target)).toBe(true);
+    expect(matches({ must: [{ has_vector: 'terms' }] }, target)).toBe(false);
+  });
+});
+
 describe(valuesAt.name, () => {
   it('opens a final array and ignores missing branches', () => {
     expect(valuesAt({ a: [{ b: [1, 2] }, { c: 3 }, { b: 4 }] }, 'a.b')).toEqual([1, 2, 4]);

@@ -232,10 +232,8 @@ function compileRange(key: string, raw: unknown): Predicate {
 
 function compileValuesCount(key: string, raw: unknown): Predicate {
   const bounds = boundsOf(raw, 'ValuesCount');
-  return (t) => {
-    const values = valuesAt(t.payload, key).filter((v) => v !== null);
-    return values.length > 0 && inBounds(values.length, bounds);
-  };
+  // A missing field fails, as for every condition but is_empty; null and [] count as 0 values.
+  return (t) => rawValuesAt(t.payload, key).length > 0 && inBounds(valuesAt(t.payload, key).filter((v) => v !== null).length, bounds);
 }
 
 /** Dotted keys already split into path segments (filters run once per candidate point). */

@@ -5,12 +5,21 @@ import { sleep } from '../shared/sleep';
 import { Collection, type PayloadIndex, type PointInput, type StoredPoint } from './collection';
 import { applySettingsUpdate, parseCreateSettings } from './collection-settings';
 import { type Payload, compileFilter } from './filter';
-import { type PointId, parsePointId, pointKey } from './point-id';
+import { parsePointId } from './point-id';
 import { batchVectors, deleteKey, pointInput, pointRecord, scoredRecord, setAtKey } from './point-io';
 import { QdrantError } from './qdrant-error';
 import { QueryEngine } from './query-engine';
 import { objectBody, optionalNumber, optionalUint, waitParam, withPayload, withVector } from './request-body';
-import { type SparseConfig, UNNAMED, describeDense, describeSparse, parseDense, parseLayout, sparseConfig } from './vectors';
+import {
+  type SparseConfig,
+  UNNAMED,
+  describeDense,
+  describeSparse,
+  parseDense,
+  parseLayout,
+  parsePointVectors,
+  sparseConfig,
+} from './vectors';
 
 /** Options of {@link QdrantEmulator}. */
 export interface QdrantEmulatorOptions extends EmulatorServerOptions {
@@ -138,6 +147,16 @@ export class QdrantEmulator extends EmulatorServer {
     this.route(app, 'post', '/collections/{collection_name}/points/payload/clear', (req, res) => {
       const c = this.collection(req);
       this.updated(req, res, c.updatePayloads(this.selected(c, objectBody(req.body)), () => ({})));
+    });
+    this.route(app, 'put', '/collections/{collection_name}/points/vectors', (req, res) => this.updateVectors(req, res));
+    this.route(app, 'post', '/collections/{collection_name}/points/vectors/delete', (req, res) => {
+      const c = this.collection(req);
+      const body = objectBody(req.body);
+      if (!Array.isArray(body.vector) || !body.vector.every((n) => typeof n === 'string')) throw QdrantError.format('missing field `vector`');
+      const names = body.vector;
+      const unknown = names.find((n) => !c.layout.dense.has(n) && !c.layout.sparse.has(n));
+      if (unknown !== undefined) throw QdrantError.wrongInput(`Not existing vector name error: ${unknown}`);
+      this.updated(req, res, c.deleteVectors(this.selected(c, body), names));
     });
     this.route(app, 'post', '/collections/{collection_name}/points/scroll', (req, res) => this.scroll(req, res));
     this.route(app, 'post', '/collections/{collection_name}/points/count', (req, res) => {
@@ -384,6 +403,23 @@ export class QdrantEmulator extends EmulatorServer {
     this.updated(req, res, c.upsert(inputs));
   }
 
+  private updateVectors(req: Request, res: Response): void {
+    const c = this.collection(req);
+    const body = objectBody(req.body);
+    if (body.update_filter !== undefined && body.update_filter !== null) throw QdrantError.unsupported('Update vectors with update_filter');
+    if (!Array.isArray(body.points)) throw QdrantError.format('missing field `points`');
+    const updates = (body.points as unknown[]).map((raw, i) => {
+      if (typeof raw !== 'object' || raw === null) throw QdrantError.format('invalid type: expected struct PointVectors');
+      const p = raw as Record<string, unknown>;
+      const vectors = parsePointVectors(c.layout, p.vector, `points[${i}].vector`);
+      if (vectors.dense.size === 0 && vectors.sparse.size === 0) {
+        throw QdrantError.validation(`points[${i}].vector`, 'must specify vectors to update for point');
+      }
+      return { id: parsePointId(p.id), vectors };
+    });
+    this.updated(req, res, c.updateVectors(updates));
+  }
+
   /** The points a payload operation targets: `points` (ids) or `filter`. */
   private selected(c: Collection, body: Record<string, unknown>): StoredPoint[] {
     if (Array.isArray(body.points)) return c.retrieve((body.points as unknown[]).map(parsePointId));
@@ -449,10 +485,7 @@ export class QdrantEmulator extends EmulatorServer {
     const projection = withPayload(body.with_payload, true);
     const vectors = withVector(body, false);
     compileFilter(body.filter);
-    const ordered = c.ordered(body.filter);
-    const start = offset === undefined ? 0 : firstAtOrAfter(ordered, offset);
-    const page = ordered.slice(start, start + limit);
-    const next = ordered[start + limit];
+    const { points: page, next } = c.page(body.filter, offset, limit);
     this.ok(res, {
       points: page.map((p) => pointRecord(c, p, projection, vectors)),
       next_page_offset: next ? next.id : null,
@@ -564,12 +597,3 @@ function elapsed(res: Response): number {
   return started === undefined ? 0 : Number(process.hrtime.bigint() - started) / 1e9;
 }
 
-function firstAtOrAfter(ordered: readonly StoredPoint[], offset: PointId): number {
-  const key = pointKey(offset);
-  const exact = ordered.findIndex((p) => pointKey(p.id) === key);
-  if (exact >= 0) return exact;
-  const after = ordered.findIndex((p) =>
-    typeof p.id === typeof offset ? p.id > offset : typeof offset === 'number',
-  );
-  return after < 0 ? ordered.length : after;
-}

@@ -111,7 +111,7 @@ export class QueryEngine {
   /** A stage without prefetches: searches or lists the whole collection. */
   private leaf(query: Query | undefined, using: string, filter: unknown, limit: number, threshold: number | undefined): ScoredHit[] {
     const c = this.collection;
-    if (query === undefined) return c.ordered(filter).slice(0, limit).map((p) => ({ point: p, score: 0 }));
+    if (query === undefined) return c.page(filter, undefined, limit).points.map((p) => ({ point: p, score: 0 }));
     switch (query.kind) {
       case 'nearest': {
         const candidates = query.mmr ? (query.mmr.candidates ?? limit) : limit;

@@ -8,7 +8,10 @@ export interface ReindexBenchOptions {
   dimensions: number;
   /** Worker processes of the multi-worker runs (the first run always has one). */
   workers: number;
-  /** `WORKER_CONCURRENCY` of every worker process: batch jobs each runs at once. */
+  /**
+   * `WORKER_CONCURRENCY` of every worker process: batch jobs each runs at once. Default 1 with batches of
+   * 64 chunks, so that the API's latency, not the machine's two cores, bounds the latency-bound runs.
+   */
   concurrency: number;
   /** `EMBEDDING_BATCH_MAX_INPUTS`: chunks per batch job and per embeddings request. */
   batchInputs: number;
@@ -28,8 +31,8 @@ const FLAGS = {
   copies: { env: 'BENCH_COPIES', fallback: 4, min: 1 },
   dimensions: { env: 'BENCH_DIMENSIONS', fallback: 256, min: 1 },
   workers: { env: 'BENCH_WORKERS', fallback: 3, min: 1 },
-  concurrency: { env: 'BENCH_CONCURRENCY', fallback: 2, min: 1 },
-  'batch-inputs': { env: 'BENCH_BATCH_INPUTS', fallback: 128, min: 1 },
+  concurrency: { env: 'BENCH_CONCURRENCY', fallback: 1, min: 1 },
+  'batch-inputs': { env: 'BENCH_BATCH_INPUTS', fallback: 64, min: 1 },
   'latency-ms': { env: 'BENCH_LATENCY_MS', fallback: OPENAI_LIKE_LATENCY.latencyMs, min: 0 },
   'latency-per-1k-tokens-ms': { env: 'BENCH_LATENCY_PER_1K_TOKENS_MS', fallback: OPENAI_LIKE_LATENCY.latencyPer1kTokensMs, min: 0 },
   'latency-bound-tpm': { env: 'BENCH_LATENCY_BOUND_TPM', fallback: 10_000_000, min: 1 },

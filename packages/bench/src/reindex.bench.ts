@@ -7,7 +7,7 @@
  * separate processes, all with the same settings. Prints one JSON line per run to stdout; progress goes to
  * stderr. Run: `pnpm bench:reindex [--copies N] [--workers N] …` (see `--help`).
  */
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { chunkCatalog, flattenItems, type Catalog } from '@catalog-indexer/catalog';
 import { loadConfig } from '@catalog-indexer/config';
 import { CatalogRepository, EmbeddingRepository, openDataSource, type DataSource } from '@catalog-indexer/db';
@@ -147,6 +147,7 @@ async function measure(shared: Shared, plan: RunPlan, cleanup: Cleanup): Promise
   const store = new QdrantStore({ url: shared.qdrantUrl, collection, dimensions: options.dimensions, logger: createLogger({ level: 'silent' }) });
   const [rows, points] = await Promise.all([embeddings.countActive(created.id), store.count(created.id)]);
   const minutes = seconds / 60;
+  const embeddingSeconds = Math.max(0.001, ((stats.lastSucceededAt ?? startedAt) - (stats.firstRequestAt ?? startedAt)) / 1000);
   return {
     bound: plan.bound,
     workers: plan.workers,
@@ -160,10 +161,12 @@ async function measure(shared: Shared, plan: RunPlan, cleanup: Cleanup): Promise
     status5xx: stats.serverErrors,
     tpmLimit: plan.tpmLimit,
     tpmUtilization: round(stats.tokens / minutes / plan.tpmLimit, 3),
+    // The same over the embedding phase only (first request to last answer), without planning and activation.
+    tpmUtilizationWhileEmbedding: round(stats.tokens / (embeddingSeconds / 60) / plan.tpmLimit, 3),
     // Where the time went: before the first embeddings request (planning), embedding, after the last answer.
     phasesSeconds: {
       beforeFirstRequest: round(((stats.firstRequestAt ?? startedAt) - startedAt) / 1000, 2),
-      embedding: round(((stats.lastSucceededAt ?? startedAt) - (stats.firstRequestAt ?? startedAt)) / 1000, 2),
+      embedding: round(embeddingSeconds, 2),
       afterLastAnswer: round((finishedAt - (stats.lastSucceededAt ?? finishedAt)) / 1000, 2),
     },
     workerRssMb: workers.map((w, i) => ({ worker: w.name, idle: idle[i], peak: peak[i] })),
@@ -174,6 +177,8 @@ async function measure(shared: Shared, plan: RunPlan, cleanup: Cleanup): Promise
       latencyMs: options.latencyMs,
       latencyPer1kTokensMs: options.latencyPer1kTokensMs,
     },
+    // Other work on the machine slows the runs: the 1-minute load average when the run ended.
+    loadAverage: round(loadavg()[0] ?? 0, 2),
     checks: { jobCompleted: state === 'completed', rowsEqualChunks: rows === shared.chunks, pointsEqualChunks: points === shared.chunks },
     ...(failedReason ? { failedReason } : {}),
   };

@@ -7,7 +7,10 @@ import { type RateLimiter } from './rate-limiter';
 
 /** What {@link createEmbedder} may be given besides the configuration. */
 export interface CreateEmbedderOptions {
-  /** Shared rate limiter (see {@link createRateLimiter}); used by the OpenAI embedder only. */
+  /**
+   * Shared rate limiter (see `createRateLimiter`); used by the OpenAI embedder only. With it every 429 is
+   * waited out; without it a request gives up after `EMBEDDING_MAX_RETRIES` 429s.
+   */
   limiter?: RateLimiter;
 }
 
@@ -36,6 +39,8 @@ export function createEmbedder(config: Config['embeddings'], logger: Logger, opt
       maxRetries: config.maxRetries,
       timeoutMs: config.timeoutMs,
       limiter: options.limiter,
+      // Workers (with the shared limiter) wait out every 429; without it, as many 429s as retries.
+      maxRateLimitWaits: options.limiter ? undefined : config.maxRetries,
       logger,
     });
   }

@@ -9,6 +9,9 @@ import { LocalEmbedder } from './local.embedder';
 import { OpenAIEmbedder, type OpenAIEmbedderOptions } from './openai.embedder';
 import { countTokens } from '@catalog-indexer/text';
 
+// Retries and 429 waits on a busy machine: more than Jest's default 5 s per test.
+jest.setTimeout(30_000);
+
 const API_KEY = 'sk-test-embedder-0123456789';
 const MODEL = 'text-embedding-3-small';
 const DIMENSIONS = 64;
@@ -186,6 +189,14 @@ describe(OpenAIEmbedder.name, () => {
     expect(exchanges.map((x) => x.status)).toEqual([429, 429, 429, 429, 200]);
     expect(result.stats).toMatchObject({ requests: 5, rateLimited: 4, retries: 0 });
     expect(result.stats!.waitedMs).toBeGreaterThanOrEqual(4 * 25);
+  });
+
+  it('gives up after the 429s it was told to wait out, with the API error', async () => {
+    emulator.failNext({ count: 3, status: 429, retryAfterMs: 10 });
+    const error: unknown = await embedder({ maxRateLimitWaits: 2 }).embed(['orders']).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.RateLimitError);
+    expect(error).not.toBeInstanceOf(EmbeddingRequestError);
+    expect(exchanges.map((x) => x.status)).toEqual([429, 429, 429]);
   });
 
   it('backs off exponentially up to a cap between retries of 5xx answers', async () => {

@@ -32,6 +32,11 @@ export interface OpenAIEmbedderOptions {
    * process when it is a {@link RedisRateLimiter}. Without one, a 429 holds only the call that got it.
    */
   limiter?: RateLimiter;
+  /**
+   * 429s waited out per request before giving up with the API's error; default unlimited (workers). A
+   * caller that answers a person (the query service) sets a small number.
+   */
+  maxRateLimitWaits?: number;
   logger?: Logger;
 }
 
@@ -56,6 +61,7 @@ export class OpenAIEmbedder implements Embedder {
   private readonly logger: Logger | undefined;
   private readonly limiter: RateLimiter | undefined;
   private readonly maxRetries: number;
+  private readonly maxRateLimitWaits: number;
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
   private readonly totals = emptyStats();
@@ -68,6 +74,7 @@ export class OpenAIEmbedder implements Embedder {
     this.logger = options.logger;
     this.limiter = options.limiter;
     this.maxRetries = options.maxRetries ?? 5;
+    this.maxRateLimitWaits = options.maxRateLimitWaits ?? Infinity;
     this.retryBaseMs = options.retryBaseMs ?? 500;
     this.retryMaxMs = options.retryMaxMs ?? 8_000;
     // A request must fit one minute of the token limit, or it could never be sent.
@@ -168,6 +175,7 @@ export class OpenAIEmbedder implements Embedder {
         if (rateLimit) {
           count('rateLimited');
           rateLimited += 1;
+          if (rateLimited > this.maxRateLimitWaits) throw error;
           // The API did not count the refused request; the pause (shared) keeps everyone off it meanwhile.
           if (grant) await this.limiter?.refund(grant);
           const waitMs = rateLimit.retryAfterMs ?? Math.min(60_000, 1_000 * 2 ** Math.min(rateLimited - 1, 6));

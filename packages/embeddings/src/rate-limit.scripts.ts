@@ -39,8 +39,8 @@ for i = 1, 2 do
     redis.call('ZREMRANGEBYSCORE', log, '-inf', cutoff)
     redis.call('DECRBY', sum, freed)
   end
-  if redis.call('ZCARD', log) == 0 then redis.call('SET', sum, 0) end
-  local used = tonumber(redis.call('GET', sum) or '0')
+  local used = 0
+  if redis.call('ZCARD', log) == 0 then redis.call('DEL', sum) else used = tonumber(redis.call('GET', sum) or '0') end
   local limit, amount = limits[i], amounts[i]
   if limit > 0 and used + amount > limit then
     -- The oldest grants leave first: wait until enough of them have left.
@@ -57,11 +57,14 @@ for i = 1, 2 do
   end
 end
 if wait > 0 then return { 0, wait } end
+-- Only limited amounts are logged: without limits the limiter only carries pauses.
 for i = 1, 2 do
-  redis.call('ZADD', logs[i], now, id .. ':' .. amounts[i])
-  redis.call('INCRBY', sums[i], amounts[i])
-  redis.call('PEXPIRE', logs[i], window * 2)
-  redis.call('PEXPIRE', sums[i], window * 2)
+  if limits[i] > 0 then
+    redis.call('ZADD', logs[i], now, id .. ':' .. amounts[i])
+    redis.call('INCRBY', sums[i], amounts[i])
+    redis.call('PEXPIRE', logs[i], window * 2)
+    redis.call('PEXPIRE', sums[i], window * 2)
+  end
 end
 return { 1, 0 }
 `;

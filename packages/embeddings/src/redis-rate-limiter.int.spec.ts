@@ -4,7 +4,12 @@ import { deleteRedisPrefix, uniqueName } from '@catalog-indexer/testing';
 import { RedisRateLimiter, type RedisRateLimiterOptions } from './redis-rate-limiter';
 
 /** Windows of a fraction of a second stand for the API's minute, so the tests need not wait for one. */
-const WINDOW_MS = 600;
+const WINDOW_MS = 1_000;
+/** Below this, an acquisition did not wait for the window (one Redis round trip, on a loaded machine). */
+const NO_WAIT_MS = 300;
+
+// Round trips to Redis on a busy machine: more than Jest's default 5 s per test.
+jest.setTimeout(30_000);
 
 describe(RedisRateLimiter.name, () => {
   const prefix = uniqueName('ratelimit');
@@ -31,7 +36,7 @@ describe(RedisRateLimiter.name, () => {
     const a = limiter({ tokensPerMinute: 100 });
     const b = limiter({ tokensPerMinute: 100 });
     const first = await a.acquire(70);
-    expect(first.waitedMs).toBeLessThan(100);
+    expect(first.waitedMs).toBeLessThan(NO_WAIT_MS);
     const started = Date.now();
     const second = await b.acquire(40);
     const waited = Date.now() - started;
@@ -40,7 +45,7 @@ describe(RedisRateLimiter.name, () => {
     expect(second.waitedMs).toBeGreaterThanOrEqual(WINDOW_MS - 60);
     // 40 of 100 in the window now: 60 more fit at once, from either process.
     const third = await a.acquire(60);
-    expect(third.waitedMs).toBeLessThan(100);
+    expect(third.waitedMs).toBeLessThan(NO_WAIT_MS);
   });
 
   it('uses the whole budget at once, then no more than the limit in any window', async () => {
@@ -58,7 +63,7 @@ describe(RedisRateLimiter.name, () => {
       }),
     );
     // 8 requests per window is the binding limit: the first 8 at once (not timid), then 8 per window.
-    expect(granted.filter((g) => g.at < WINDOW_MS / 3)).toHaveLength(8);
+    expect(granted.filter((g) => g.at < WINDOW_MS / 2)).toHaveLength(8);
     for (const g of granted) {
       const inWindow = granted.filter((h) => h.at >= g.at && h.at < g.at + WINDOW_MS - 50);
       expect(inWindow.length).toBeLessThanOrEqual(8);
@@ -73,13 +78,13 @@ describe(RedisRateLimiter.name, () => {
   it('pauses every process sharing it, and does not shorten a longer pause', async () => {
     const a = limiter();
     const b = limiter({ tokensPerMinute: 1_000_000 });
-    await a.pause(400);
+    await a.pause(800);
     await b.pause(50);
     const started = Date.now();
     await b.acquire(10);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(350);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(700);
     // Lifted: no wait now.
-    expect((await a.acquire(10)).waitedMs).toBeLessThan(100);
+    expect((await a.acquire(10)).waitedMs).toBeLessThan(NO_WAIT_MS);
   });
 
   it('takes back a refunded grant, so that it no longer counts', async () => {
@@ -87,7 +92,13 @@ describe(RedisRateLimiter.name, () => {
     const b = limiter({ tokensPerMinute: 100, requestsPerMinute: 1 });
     const grant = await a.acquire(90);
     await a.refund(grant);
-    expect((await b.acquire(90)).waitedMs).toBeLessThan(100);
+    expect((await b.acquire(90)).waitedMs).toBeLessThan(NO_WAIT_MS);
+  });
+
+  it('keeps no log of grants when it has no limits, only pauses', async () => {
+    const a = limiter();
+    for (let i = 0; i < 5; i++) expect((await a.acquire(1_000)).waitedMs).toBeLessThan(NO_WAIT_MS);
+    expect(await connections[0]!.keys(`${prefix}:{ratelimit:${name}}:*`)).toEqual([]);
   });
 
   it('stops waiting when the caller aborts', async () => {
@@ -103,7 +114,7 @@ describe(RedisRateLimiter.name, () => {
   });
 
   it('keeps all its keys under the queue prefix and in one Redis Cluster hash slot', async () => {
-    const a = limiter({ tokensPerMinute: 100 });
+    const a = limiter({ tokensPerMinute: 100, requestsPerMinute: 10 });
     await a.acquire(5);
     await a.pause(1_000);
     const tags = a.keys.map((k) => /\{([^}]*)\}/.exec(k)?.[1]);

@@ -21,6 +21,9 @@ const DIMENSIONS = 32;
 const SPEED = 15;
 const WINDOW_MS = 60_000 / SPEED;
 
+// Round trips on a busy machine: more than Jest's default 5 s per test.
+jest.setTimeout(30_000);
+
 const texts = (n: number, tag: string): string[] =>
   Array.from({ length: n }, (_, i) => `${tag} column c${i} of table orders holds the customer revenue in cents`);
 
@@ -92,9 +95,12 @@ describe('a rate limit shared by several embedders through Redis', () => {
     // Honoured: the API refused (almost) nothing.
     expect(emulator.stats.rateLimited).toBeLessThanOrEqual(1);
     expect(emulator.stats.tokens).toBe(total);
-    // Not timid: the third window is reached (the limit holds), but the run ends early in it.
+    // Honoured: the third window is reached. Not timid: the whole limit is used at once, as the API allows,
+    // and the run ends within the third window.
     expect(elapsed).toBeGreaterThanOrEqual(2 * WINDOW_MS - 100);
-    expect(elapsed).toBeLessThan(2.5 * WINDOW_MS);
+    expect(elapsed).toBeLessThan(3 * WINDOW_MS);
+    const tokensOf = (xs: typeof arrivals) => xs.reduce((s, x) => s + x.input.reduce((t, text) => t + countTokens(text), 0), 0);
+    expect(tokensOf(arrivals.filter((x) => x.status === 200 && x.at - started < WINDOW_MS))).toBeGreaterThanOrEqual(0.9 * limit);
     // Both processes got their share of the budget: neither waited for the other to finish.
     const firstWindow = arrivals.filter((x) => x.at - started < WINDOW_MS / 2);
     expect(firstWindow.some((x) => x.input[0]!.startsWith('a '))).toBe(true);

@@ -127,16 +127,17 @@ describe(OpenAIEmulator.name, () => {
     const small = await timed('orders');
     const large = await timed(' orders'.repeat(300));
     expect(small).toBeGreaterThanOrEqual(45);
-    expect(small).toBeLessThan(250);
     expect(large).toBeGreaterThanOrEqual(340);
+    // The difference is the per-token part (299 ms), whatever the machine adds to both.
+    expect(large - small).toBeGreaterThanOrEqual(250);
   });
 
   it('answers a rate-limited request at once, without the latency of an accepted one', async () => {
-    emulator.configure({ latencyMs: 1_000, tokensPerMinute: 1 });
+    emulator.configure({ latencyMs: 3_000, tokensPerMinute: 1 });
     const started = performance.now();
     const limited = await embed({ model: 'text-embedding-3-small', input: 'one two three' });
     expect(limited.status).toBe(429);
-    expect(performance.now() - started).toBeLessThan(500);
+    expect(performance.now() - started).toBeLessThan(1_500);
   });
 
   it('injects 429 rate_limit_exceeded answers with the retry headers asked for', async () => {

@@ -1,6 +1,6 @@
 import express, { type Express } from 'express';
 import { type CatalogRepository, type DataSource, type IndexRunRepository } from '@catalog-indexer/db';
-import { errorHandler, notFound, requestContext, requireJson } from '@catalog-indexer/http';
+import { ApiKeySet, errorHandler, notFound, rejectUnsafeText, requestContext, requireDependency, requireApiKey, requireJson } from '@catalog-indexer/http';
 import { type Logger } from '@catalog-indexer/logger';
 import { type JobProducer } from '@catalog-indexer/queue';
 import { type Redis } from 'ioredis';
@@ -16,6 +16,8 @@ export interface ApiDeps {
   runs: IndexRunRepository;
   jobs: JobProducer;
   maxUploadBytes: number;
+  /** Keys required on every route but `/healthz` and `/readyz`; none means open. */
+  apiKeys?: ApiKeySet;
 }
 
 /** The api: stores catalogs, enqueues jobs, reports their state. Never embeds. */
@@ -34,12 +36,16 @@ export function createApp(deps: ApiDeps): Express {
     const ready = Object.values(checks).every(Boolean);
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
   });
-  app.use(BULL_BOARD_PATH, bullBoardRouter(deps.jobs.queue));
+  const keys = deps.apiKeys ?? new ApiKeySet([]);
+  app.use(BULL_BOARD_PATH, requireApiKey(keys, { basic: true, realm: 'Bull Board' }), bullBoardRouter(deps.jobs.queue));
   app.use(requestContext(deps.logger));
+  app.use(requireApiKey(keys));
   app.use(requireJson);
   app.use(express.json({ limit: deps.maxUploadBytes }));
-  app.use('/v1/catalogs', catalogRoutes(deps));
-  app.use('/v1/jobs', jobRoutes(deps.jobs));
+  app.use(rejectUnsafeText);
+  const queueReady = requireDependency('the job queue (Redis)', () => deps.redis.status === 'ready');
+  app.use('/v1/catalogs', catalogRoutes({ ...deps, queueReady }));
+  app.use('/v1/jobs', queueReady, jobRoutes(deps.jobs));
   app.use(notFound);
   app.use(errorHandler);
   return app;

@@ -3,14 +3,18 @@ import { CatalogRepository, IndexRunRepository, openConfiguredDataSource } from 
 import { createLogger, exitOnStartupFailure, maskUrl } from '@catalog-indexer/logger';
 import { createRedisConnection, JobProducer } from '@catalog-indexer/queue';
 import { createApp } from './app';
+import { ApiKeySet, warnWhenOpen } from '@catalog-indexer/http';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, name: 'api' });
+  const apiKeys = new ApiKeySet(config.auth.apiKeys);
+  warnWhenOpen(apiKeys, logger, 'api');
   const dataSource = await openConfiguredDataSource(config.postgres, 'api');
   const redis = createRedisConnection(config.redis.url, 'producer');
   const jobs = new JobProducer(redis, config.queue.prefix);
   const app = createApp({
+    apiKeys,
     logger,
     dataSource,
     redis,

@@ -1,6 +1,6 @@
 import express, { type Express } from 'express';
 import { type DataSource } from '@catalog-indexer/db';
-import { errorHandler, notFound, requestContext, requireJson } from '@catalog-indexer/http';
+import { ApiKeySet, errorHandler, notFound, rejectUnsafeText, requestContext, requireApiKey, requireJson } from '@catalog-indexer/http';
 import { type Logger } from '@catalog-indexer/logger';
 import { type QdrantStore } from '@catalog-indexer/vector-store';
 import { searchRoutes } from './routes/search.routes';
@@ -11,6 +11,8 @@ export interface QueryDeps {
   dataSource: DataSource;
   store: QdrantStore;
   search: SearchService;
+  /** Keys required on every route but `/healthz` and `/readyz`; none means open. */
+  apiKeys?: ApiKeySet;
 }
 
 /** The query service: read path only. */
@@ -29,8 +31,10 @@ export function createApp(deps: QueryDeps): Express {
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
   });
   app.use(requestContext(deps.logger));
+  app.use(requireApiKey(deps.apiKeys ?? new ApiKeySet([])));
   app.use(requireJson);
   app.use(express.json({ limit: '64kb' }));
+  app.use(rejectUnsafeText);
   app.use('/v1', searchRoutes(deps.search));
   app.use(notFound);
   app.use(errorHandler);

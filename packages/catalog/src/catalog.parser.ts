@@ -13,6 +13,7 @@ import {
 import { type CatalogProblem, CatalogValidationError } from './catalog-validation.error';
 import { checkCatalogRules } from './catalog.rules';
 import { didYouMean } from './suggest';
+import { findUnsafeText } from './unsafe-text';
 
 type PathSegment = PropertyKey;
 
@@ -128,7 +129,7 @@ function describeIssue(issue: core.$ZodIssue): CatalogProblem[] {
  * Validates an uploaded catalog and returns it typed, with defaults applied (a table's `type` is `'table'`
  * unless given). Checks the shape and limits of every item (see `catalogSchema`, `CATALOG_LIMITS`), then
  * the rules across items: names unique within their parent, examples not repeated, foreign keys whose
- * columns exist on both ends and match in number.
+ * columns exist on both ends and match in number; no text holds a NUL character or a lone surrogate.
  *
  * @throws CatalogValidationError listing every problem found, each with its path and what to fix.
  */
@@ -136,6 +137,7 @@ export function parseCatalog(input: unknown): Catalog {
   const result = catalogSchema.safeParse(input, { reportInput: true });
   const problems = result.success ? [] : result.error.issues.flatMap(describeIssue);
   problems.push(...checkCatalogRules(input));
+  problems.push(...findUnsafeText(input).map((u) => ({ path: formatPath(u.path), message: u.message })));
   if (problems.length > 0 || !result.success) throw new CatalogValidationError(problems);
   return result.data;
 }

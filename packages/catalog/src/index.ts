@@ -20,7 +20,8 @@ export type {
   CatalogDocument,
   CatalogExample,
 } from './catalog.schema';
-export { parseCatalog } from './catalog.parser';
+export { parseCatalog, formatPath } from './catalog.parser';
+export { findUnsafeText, describeUnsafeText, type UnsafeText } from './unsafe-text';
 export { CatalogValidationError } from './catalog-validation.error';
 export type { CatalogProblem } from './catalog-validation.error';
 export {

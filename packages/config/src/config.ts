@@ -37,7 +37,11 @@ export interface Config {
   };
   api: { host: string; port: number; maxUploadBytes: number };
   query: { host: string; port: number };
-  worker: { concurrency: number };
+  worker: { concurrency: number; metricsPort: number };
+  /** API keys required by api and query (Bearer) and Bull Board (Basic); none means open. Never log them. */
+  auth: { apiKeys: string[] };
+  /** Limits of reading a live database for `POST /v1/catalogs/import`. */
+  import: { connectTimeoutMs: number; statementTimeoutMs: number };
 }
 
 function postgresUrl(env: ParsedEnv): string {
@@ -110,6 +114,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     },
     api: { host: env.API_HOST, port: env.API_PORT, maxUploadBytes: env.MAX_UPLOAD_BYTES },
     query: { host: env.QUERY_HOST, port: env.QUERY_PORT },
-    worker: { concurrency: env.WORKER_CONCURRENCY },
+    worker: { concurrency: env.WORKER_CONCURRENCY, metricsPort: env.WORKER_METRICS_PORT },
+    auth: { apiKeys: env.API_KEYS },
+    import: { connectTimeoutMs: env.IMPORT_CONNECT_TIMEOUT_MS, statementTimeoutMs: env.IMPORT_STATEMENT_TIMEOUT_MS },
   };
 }

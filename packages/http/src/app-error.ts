@@ -4,11 +4,13 @@ export const ERROR_STATUS = {
   invalid_request: 400,
   invalid_catalog: 400,
   invalid_id: 400,
+  invalid_text: 400,
   unknown_keys: 400,
   unauthorized: 401,
   not_found: 404,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  bad_gateway: 502,
   service_unavailable: 503,
   internal: 500,
 } as const;

@@ -1,14 +1,16 @@
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { flattenItems, parseCatalog } from '@catalog-indexer/catalog';
 import { type CatalogRepository, type CatalogRow, type IndexRunRepository } from '@catalog-indexer/db';
 import { AppError, uuidParam } from '@catalog-indexer/http';
-import { type JobProducer } from '@catalog-indexer/queue';
+import { type EnqueuedJob, type JobProducer } from '@catalog-indexer/queue';
 
 export interface CatalogRoutesDeps {
   catalogs: CatalogRepository;
   runs: IndexRunRepository;
   jobs: JobProducer;
+  /** Answers 503 before any write when the job queue cannot take a job. */
+  queueReady: RequestHandler;
 }
 
 const listQuery = z.object({
@@ -16,6 +18,10 @@ const listQuery = z.object({
   offset: z.coerce.number().int().min(0).default(0),
 });
 const reindexBody = z.strictObject({ force: z.boolean().default(false) });
+/** `?reindex=false` stores a replacement without starting the reindex that otherwise follows it. */
+const replaceQuery = z.object({
+  reindex: z.enum(['true', 'false'], { message: 'reindex must be "true" or "false"' }).default('true'),
+});
 const itemsBody = z
   .strictObject({
     reject: z.array(z.string().min(1)).max(10_000).default([]),
@@ -36,6 +42,11 @@ function view(row: CatalogRow, withDocument = false): Record<string, unknown> {
   };
 }
 
+/** The part of an answer that names the reindex a replacement started, if it started one. */
+export function reindexView(job: EnqueuedJob | undefined): Record<string, unknown> {
+  return job ? { jobId: job.jobId, deduplicated: job.deduplicated, statusUrl: `/v1/jobs/${job.jobId}` } : { jobId: null };
+}
+
 /** Parses an upload into what the repository stores; throws a 400 listing every problem. */
 function toNewCatalog(body: unknown) {
   if (body === undefined || body === null || typeof body !== 'object') {
@@ -51,7 +62,7 @@ function toNewCatalog(body: unknown) {
 }
 
 /** `/v1/catalogs`: store, read, replace, delete catalogs; reject items; start reindex and cleanup jobs. */
-export function catalogRoutes({ catalogs, runs, jobs }: CatalogRoutesDeps): Router {
+export function catalogRoutes({ catalogs, runs, jobs, queueReady }: CatalogRoutesDeps): Router {
   const router = Router();
 
   router.post('/', async (req, res) => {
@@ -72,15 +83,17 @@ export function catalogRoutes({ catalogs, runs, jobs }: CatalogRoutesDeps): Rout
     res.json(view(row, true));
   });
 
-  router.put('/:id', async (req, res) => {
+  router.put('/:id', queueReady, async (req, res) => {
     const id = uuidParam(req.params.id);
+    const { reindex } = replaceQuery.parse(req.query);
     const parsed = toNewCatalog(req.body);
     const row = await catalogs.replace(id, parsed);
     if (!row) throw new AppError('not_found', `no catalog ${id}`);
-    res.json({ ...view(row), items: parsed.items.length });
+    const job = reindex === 'true' ? await jobs.enqueue('reindex', { catalogId: id }) : undefined;
+    res.json({ ...view(row), items: parsed.items.length, ...reindexView(job) });
   });
 
-  router.delete('/:id', async (req, res) => {
+  router.delete('/:id', queueReady, async (req, res) => {
     const id = uuidParam(req.params.id);
     if (!(await catalogs.delete(id))) throw new AppError('not_found', `no catalog ${id}`);
     const job = await jobs.enqueue('cleanup', { catalogId: id, catalogDeleted: true });
@@ -100,7 +113,7 @@ export function catalogRoutes({ catalogs, runs, jobs }: CatalogRoutesDeps): Rout
     res.json({ id, rejected: body.reject, restored: body.restore, hint: 'POST /v1/catalogs/:id/cleanup removes rejected items from the index' });
   });
 
-  router.post('/:id/reindex', async (req, res) => {
+  router.post('/:id/reindex', queueReady, async (req, res) => {
     const id = uuidParam(req.params.id);
     const body = reindexBody.parse(req.body ?? {});
     if (!(await catalogs.exists(id))) throw new AppError('not_found', `no catalog ${id}`);
@@ -108,7 +121,7 @@ export function catalogRoutes({ catalogs, runs, jobs }: CatalogRoutesDeps): Rout
     res.status(202).json({ ...job, catalogId: id, statusUrl: `/v1/jobs/${job.jobId}` });
   });
 
-  router.post('/:id/cleanup', async (req, res) => {
+  router.post('/:id/cleanup', queueReady, async (req, res) => {
     const id = uuidParam(req.params.id);
     if (!(await catalogs.exists(id))) throw new AppError('not_found', `no catalog ${id}`);
     const job = await jobs.enqueue('cleanup', { catalogId: id });

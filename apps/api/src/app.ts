@@ -2,10 +2,12 @@ import express, { type Express } from 'express';
 import { type CatalogRepository, type DataSource, type IndexRunRepository } from '@catalog-indexer/db';
 import { ApiKeySet, errorHandler, notFound, rejectUnsafeText, requestContext, requireDependency, requireApiKey, requireJson } from '@catalog-indexer/http';
 import { type Logger } from '@catalog-indexer/logger';
+import { CatalogImporter } from '@catalog-indexer/importer';
 import { type JobProducer } from '@catalog-indexer/queue';
 import { type Redis } from 'ioredis';
 import { BULL_BOARD_PATH, bullBoardRouter } from './bull-board';
 import { catalogRoutes } from './routes/catalogs.routes';
+import { importRoutes } from './routes/import.routes';
 import { jobRoutes } from './routes/jobs.routes';
 
 export interface ApiDeps {
@@ -18,6 +20,8 @@ export interface ApiDeps {
   maxUploadBytes: number;
   /** Keys required on every route but `/healthz` and `/readyz`; none means open. */
   apiKeys?: ApiKeySet;
+  /** Reads live databases for `POST /v1/catalogs/import`; default timeouts 10 s to connect, 30 s per statement. */
+  importer?: CatalogImporter;
 }
 
 /** The api: stores catalogs, enqueues jobs, reports their state. Never embeds. */
@@ -44,6 +48,8 @@ export function createApp(deps: ApiDeps): Express {
   app.use(express.json({ limit: deps.maxUploadBytes }));
   app.use(rejectUnsafeText);
   const queueReady = requireDependency('the job queue (Redis)', () => deps.redis.status === 'ready');
+  const importer = deps.importer ?? new CatalogImporter({ connectMs: 10_000, statementMs: 30_000 });
+  app.use('/v1/catalogs/import', importRoutes({ ...deps, importer, queueReady }));
   app.use('/v1/catalogs', catalogRoutes({ ...deps, queueReady }));
   app.use('/v1/jobs', queueReady, jobRoutes(deps.jobs));
   app.use(notFound);

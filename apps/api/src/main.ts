@@ -2,6 +2,7 @@ import { loadConfig } from '@catalog-indexer/config';
 import { CatalogRepository, IndexRunRepository, openConfiguredDataSource } from '@catalog-indexer/db';
 import { createLogger, exitOnStartupFailure, maskUrl } from '@catalog-indexer/logger';
 import { createRedisConnection, JobProducer } from '@catalog-indexer/queue';
+import { CatalogImporter } from '@catalog-indexer/importer';
 import { createApp } from './app';
 import { ApiKeySet, warnWhenOpen } from '@catalog-indexer/http';
 
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
     runs: new IndexRunRepository(dataSource),
     jobs,
     maxUploadBytes: config.api.maxUploadBytes,
+    importer: new CatalogImporter({ connectMs: config.import.connectTimeoutMs, statementMs: config.import.statementTimeoutMs }),
   });
   const server = app.listen(config.api.port, config.api.host, () => {
     logger.info(

@@ -3,7 +3,7 @@ import { type ErrorRequestHandler, type RequestHandler } from 'express';
 import { ZodError } from 'zod';
 import { CatalogValidationError, findUnsafeText, formatPath } from '@catalog-indexer/catalog';
 import { type Logger } from '@catalog-indexer/logger';
-import { AppError, type ErrorCode } from './app-error';
+import { AppError, ERROR_STATUS, type ErrorCode } from './app-error';
 import { isDependencyUnavailable } from './dependency-error';
 
 /** Seconds a client is asked to wait (`Retry-After`) when a dependency is down. */
@@ -59,8 +59,15 @@ const CLIENT_ERROR_CODES: Partial<Record<number, ErrorCode>> = {
   415: 'unsupported_media_type',
 };
 
+/** An error of a domain package meant for the client as it is (`expose`), with a code this layer knows. */
+function isExposed(error: unknown): error is { code: ErrorCode; message: string; details?: unknown } {
+  const e = error as { expose?: unknown; code?: unknown } | null;
+  return e !== null && typeof e === 'object' && e.expose === true && typeof e.code === 'string' && Object.hasOwn(ERROR_STATUS, e.code);
+}
+
 function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
+  if (isExposed(error)) return new AppError(error.code, error.message, error.details);
   if (error instanceof CatalogValidationError) {
     return new AppError('invalid_catalog', error.message, error.details);
   }

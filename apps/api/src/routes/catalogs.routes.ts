@@ -19,7 +19,7 @@ const listQuery = z.object({
 });
 const reindexBody = z.strictObject({ force: z.boolean().default(false) });
 /** `?reindex=false` stores a replacement without starting the reindex that otherwise follows it. */
-const replaceQuery = z.object({
+export const replaceQuery = z.object({
   reindex: z.enum(['true', 'false'], { message: 'reindex must be "true" or "false"' }).default('true'),
 });
 const itemsBody = z
@@ -30,7 +30,8 @@ const itemsBody = z
   .refine((b) => b.reject.length + b.restore.length > 0, { message: 'give item keys in "reject" or "restore"' })
   .refine((b) => !b.reject.some((k) => b.restore.includes(k)), { message: 'a key cannot be both rejected and restored' });
 
-function view(row: CatalogRow, withDocument = false): Record<string, unknown> {
+/** A catalog row as the api shows it. */
+export function view(row: CatalogRow, withDocument = false): Record<string, unknown> {
   return {
     id: row.id,
     name: row.name,
@@ -48,7 +49,7 @@ export function reindexView(job: EnqueuedJob | undefined): Record<string, unknow
 }
 
 /** Parses an upload into what the repository stores; throws a 400 listing every problem. */
-function toNewCatalog(body: unknown) {
+export function toNewCatalog(body: unknown) {
   if (body === undefined || body === null || typeof body !== 'object') {
     throw new AppError('invalid_catalog', 'send the catalog as a JSON object in the body');
   }

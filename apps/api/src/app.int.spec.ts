@@ -477,6 +477,19 @@ describe('api app', () => {
       expect(JSON.stringify(queues.body)).toContain('catalog-jobs');
     });
 
+    it('serves Prometheus metrics: request latencies by route pattern and status, and queue depths by state', async () => {
+      const id = await upload();
+      await request(app).get(`/v1/catalogs/${id}`).expect(200);
+      await request(app).post(`/v1/catalogs/${id}/reindex`).expect(202);
+      const res = await request(app).get('/metrics').expect(200);
+      expect(res.headers['content-type']).toMatch(/^text\/plain/);
+      expect(res.text).toMatch(/cidx_http_request_duration_seconds_count\{service="api",method="GET",route="\/v1\/catalogs\/:id",status="200"\} [1-9]/);
+      expect(res.text).toMatch(/cidx_http_request_duration_seconds_count\{service="api",method="POST",route="\/v1\/catalogs\/:id\/reindex",status="202"\} [1-9]/);
+      const waiting = (await jobs.queue.getJobCounts('waiting')).waiting;
+      expect(res.text).toContain(`cidx_queue_jobs{queue="catalog-jobs",state="waiting"} ${waiting}`);
+      expect(res.text).not.toContain(id);
+    });
+
     it('answers an unknown route with 404 in the error shape', async () => {
       const res = await request(app).get('/v1/nothing-here').expect(404);
       expect(res.body).toEqual({ error: { code: 'not_found', message: expect.stringContaining('/v1/nothing-here') as unknown } });

@@ -1,8 +1,9 @@
 import express, { type Express } from 'express';
 import { type CatalogRepository, type DataSource, type IndexRunRepository } from '@catalog-indexer/db';
-import { ApiKeySet, errorHandler, notFound, rejectUnsafeText, requestContext, requireDependency, requireApiKey, requireJson } from '@catalog-indexer/http';
+import { ApiKeySet, errorHandler, notFound, httpMetrics, metricsRoute, rejectUnsafeText, requestContext, requireDependency, requireApiKey, requireJson } from '@catalog-indexer/http';
 import { type Logger } from '@catalog-indexer/logger';
 import { CatalogImporter } from '@catalog-indexer/importer';
+import { recordQueueDepth } from '@catalog-indexer/metrics';
 import { type JobProducer } from '@catalog-indexer/queue';
 import { type Redis } from 'ioredis';
 import { BULL_BOARD_PATH, bullBoardRouter } from './bull-board';
@@ -29,6 +30,7 @@ export function createApp(deps: ApiDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.use(httpMetrics('api'));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -44,6 +46,10 @@ export function createApp(deps: ApiDeps): Express {
   app.use(BULL_BOARD_PATH, requireApiKey(keys, { basic: true, realm: 'Bull Board' }), bullBoardRouter(deps.jobs.queue));
   app.use(requestContext(deps.logger));
   app.use(requireApiKey(keys));
+  app.get(
+    '/metrics',
+    metricsRoute(async () => recordQueueDepth(deps.jobs.queue.name, await deps.jobs.queue.getJobCounts())),
+  );
   app.use(requireJson);
   app.use(express.json({ limit: deps.maxUploadBytes }));
   app.use(rejectUnsafeText);

@@ -48,6 +48,10 @@ describe('query app guards', () => {
     const ok = await request(app).post('/v1/search').set('Authorization', `Bearer ${key}`).send(body).expect(200);
     expect(ok.body).toMatchObject({ results: [] });
     await request(app).get('/healthz').expect(200);
+    await request(app).get('/metrics').expect(401);
+    const metrics = await request(app).get('/metrics').set('Authorization', `Bearer ${key}`).expect(200);
+    expect(metrics.text).toMatch(/cidx_http_request_duration_seconds_count\{service="query",method="POST",route="\/v1\/search",status="200"\} [1-9]/);
+    expect(metrics.text).toMatch(/cidx_http_request_duration_seconds_count\{service="query",method="POST",route="unmatched",status="401"\} [1-9]/);
   });
 
   it('refuses a question with a NUL character or a lone surrogate with 400 naming the field', async () => {

@@ -1,6 +1,6 @@
 import express, { type Express } from 'express';
 import { type DataSource } from '@catalog-indexer/db';
-import { ApiKeySet, errorHandler, notFound, rejectUnsafeText, requestContext, requireApiKey, requireJson } from '@catalog-indexer/http';
+import { ApiKeySet, errorHandler, httpMetrics, metricsRoute, notFound, rejectUnsafeText, requestContext, requireApiKey, requireJson } from '@catalog-indexer/http';
 import { type Logger } from '@catalog-indexer/logger';
 import { type QdrantStore } from '@catalog-indexer/vector-store';
 import { searchRoutes } from './routes/search.routes';
@@ -19,6 +19,7 @@ export interface QueryDeps {
 export function createApp(deps: QueryDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.use(httpMetrics('query'));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -32,6 +33,7 @@ export function createApp(deps: QueryDeps): Express {
   });
   app.use(requestContext(deps.logger));
   app.use(requireApiKey(deps.apiKeys ?? new ApiKeySet([])));
+  app.get('/metrics', metricsRoute());
   app.use(requireJson);
   app.use(express.json({ limit: '64kb' }));
   app.use(rejectUnsafeText);

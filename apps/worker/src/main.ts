@@ -4,6 +4,7 @@ import { createEmbedder } from '@catalog-indexer/embeddings';
 import { createLogger, exitOnStartupFailure, maskUrl } from '@catalog-indexer/logger';
 import { createRedisConnection } from '@catalog-indexer/queue';
 import { createQdrantStore } from '@catalog-indexer/vector-store';
+import { observeJobs, startMetricsServer } from './metrics-server';
 import { startWorkers } from './workers';
 
 async function main(): Promise<void> {
@@ -15,6 +16,8 @@ async function main(): Promise<void> {
   await store.ensureCollection();
   const connection = createRedisConnection(config.redis.url, 'worker');
   const worker = startWorkers({ config, logger, dataSource, connection, store, embedder });
+  observeJobs(worker);
+  const metrics = await startMetricsServer({ host: '0.0.0.0', port: config.worker.metricsPort, apiKeys: config.auth.apiKeys, logger });
   logger.info(
     {
       pid: process.pid,
@@ -31,6 +34,7 @@ async function main(): Promise<void> {
     setTimeout(() => process.exit(1), 30_000).unref();
     void (async () => {
       await worker.close();
+      metrics?.close();
       connection.disconnect();
       await dataSource.destroy();
       process.exit(0);

@@ -7,6 +7,7 @@ import { recordQueueDepth } from '@catalog-indexer/metrics';
 import { type JobProducer } from '@catalog-indexer/queue';
 import { type Redis } from 'ioredis';
 import { BULL_BOARD_PATH, bullBoardRouter } from './bull-board';
+import { apiOpenApiDocument, catalogJsonSchema } from './openapi';
 import { catalogRoutes } from './routes/catalogs.routes';
 import { importRoutes } from './routes/import.routes';
 import { jobRoutes } from './routes/jobs.routes';
@@ -46,6 +47,14 @@ export function createApp(deps: ApiDeps): Express {
   app.use(BULL_BOARD_PATH, requireApiKey(keys, { basic: true, realm: 'Bull Board' }), bullBoardRouter(deps.jobs.queue));
   app.use(requestContext(deps.logger));
   app.use(requireApiKey(keys));
+  const openApi = apiOpenApiDocument();
+  const catalogFormat = catalogJsonSchema();
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApi);
+  });
+  app.get('/v1/catalog.schema.json', (_req, res) => {
+    res.type('application/schema+json').send(JSON.stringify(catalogFormat));
+  });
   app.get(
     '/metrics',
     metricsRoute(async () => recordQueueDepth(deps.jobs.queue.name, await deps.jobs.queue.getJobCounts())),

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
+import { Ajv2020 } from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
 import { EmbeddingRepository, openDataSource, type DataSource } from '@catalog-indexer/db';
 import { LocalEmbedder } from '@catalog-indexer/embeddings';
 import { QdrantEmulator } from '@catalog-indexer/emulators';
@@ -52,6 +54,27 @@ describe('query app guards', () => {
     const metrics = await request(app).get('/metrics').set('Authorization', `Bearer ${key}`).expect(200);
     expect(metrics.text).toMatch(/cidx_http_request_duration_seconds_count\{service="query",method="POST",route="\/v1\/search",status="200"\} [1-9]/);
     expect(metrics.text).toMatch(/cidx_http_request_duration_seconds_count\{service="query",method="POST",route="unmatched",status="401"\} [1-9]/);
+  });
+
+  it('serves an OpenAPI 3.1 document that describes its real answers', async () => {
+    const app = createApp({ ...deps, apiKeys: new ApiKeySet([key]) });
+    const auth = (r: request.Test) => r.set('Authorization', `Bearer ${key}`);
+    const doc = (await auth(request(app).get('/openapi.json')).expect(200)).body as { openapi: string; paths: Record<string, unknown> };
+    expect(doc.openapi).toBe('3.1.0');
+    const ajv = new Ajv2020({ strict: false });
+    addFormats(ajv);
+    ajv.addSchema(doc, 'doc');
+    const check = (path: string, method: string, res: { status: number; body: unknown }) => {
+      const validate = ajv.getSchema(`doc#/paths/${path.replace(/\//g, '~1')}/${method}/responses/${res.status}/content/application~1json/schema`);
+      if (!validate) throw new Error(`${method} ${path} ${res.status} is not documented`);
+      expect(validate(res.body) || ajv.errorsText(validate.errors)).toBe(true);
+    };
+    check('/v1/search', 'post', await auth(request(app).post('/v1/search')).send({ catalogId: randomUUID(), query: 'orders' }));
+    check('/v1/search', 'post', await auth(request(app).post('/v1/search')).send({ catalogId: 'x', query: 'orders' }));
+    check('/v1/search', 'post', await request(app).post('/v1/search').send({}));
+    check('/openapi.json', 'get', await auth(request(app).get('/openapi.json')));
+    check('/healthz', 'get', await request(app).get('/healthz'));
+    check('/readyz', 'get', await request(app).get('/readyz'));
   });
 
   it('refuses a question with a NUL character or a lone surrogate with 400 naming the field', async () => {

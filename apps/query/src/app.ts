@@ -3,6 +3,7 @@ import { type DataSource } from '@catalog-indexer/db';
 import { ApiKeySet, errorHandler, httpMetrics, metricsRoute, notFound, rejectUnsafeText, requestContext, requireApiKey, requireJson } from '@catalog-indexer/http';
 import { type Logger } from '@catalog-indexer/logger';
 import { type QdrantStore } from '@catalog-indexer/vector-store';
+import { queryOpenApiDocument } from './openapi';
 import { searchRoutes } from './routes/search.routes';
 import { type SearchService } from './search.service';
 
@@ -34,6 +35,10 @@ export function createApp(deps: QueryDeps): Express {
   app.use(requestContext(deps.logger));
   app.use(requireApiKey(deps.apiKeys ?? new ApiKeySet([])));
   app.get('/metrics', metricsRoute());
+  const openApi = queryOpenApiDocument();
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApi);
+  });
   app.use(requireJson);
   app.use(express.json({ limit: '64kb' }));
   app.use(rejectUnsafeText);

@@ -13,16 +13,16 @@ export interface CatalogRoutesDeps {
   queueReady: RequestHandler;
 }
 
-const listQuery = z.object({
+export const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
   offset: z.coerce.number().int().min(0).default(0),
 });
-const reindexBody = z.strictObject({ force: z.boolean().default(false) });
+export const reindexBody = z.strictObject({ force: z.boolean().default(false) });
 /** `?reindex=false` stores a replacement without starting the reindex that otherwise follows it. */
 export const replaceQuery = z.object({
   reindex: z.enum(['true', 'false'], { message: 'reindex must be "true" or "false"' }).default('true'),
 });
-const itemsBody = z
+export const itemsBody = z
   .strictObject({
     reject: z.array(z.string().min(1)).max(10_000).default([]),
     restore: z.array(z.string().min(1)).max(10_000).default([]),

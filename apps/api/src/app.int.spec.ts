@@ -343,6 +343,18 @@ describe('api app', () => {
       expect(waiting).toHaveLength(1);
     });
 
+    it('gives every one of many concurrent requests the id of the one waiting job that carries it', async () => {
+      const id = await upload();
+      const answers = await Promise.all(Array.from({ length: 40 }, () => request(app).post(`/v1/catalogs/${id}/reindex`).send({})));
+      const ids = new Set(answers.map((a) => (a.body as { jobId: string }).jobId));
+      expect(answers.map((a) => a.status)).toEqual(Array(40).fill(202));
+      expect(ids.size).toBe(1);
+      const waiting = (await jobs.queue.getWaiting()).filter((j) => (j.data as { catalogId: string }).catalogId === id);
+      expect(waiting.map((j) => j.id)).toEqual([...ids]);
+      const unknown = await Promise.all(Array.from({ length: 5 }, () => request(app).post(`/v1/catalogs/${randomUUID()}/reindex`)));
+      expect(unknown.map((a) => a.status)).toEqual(Array(5).fill(404));
+    });
+
     it('answers a reindex body with an unknown field with 400 invalid_request and enqueues nothing', async () => {
       const id = await upload();
       const res = await request(app).post(`/v1/catalogs/${id}/reindex`).send({ forse: true }).expect(400);

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { flattenItems, parseCatalog } from '@catalog-indexer/catalog';
 import { type CatalogRepository, type CatalogRow, type IndexRunRepository } from '@catalog-indexer/db';
 import { AppError, uuidParam } from '@catalog-indexer/http';
-import { type EnqueuedJob, type JobProducer } from '@catalog-indexer/queue';
+import { type EnqueuedJob, type JobInput, type JobProducer } from '@catalog-indexer/queue';
+import { TrailingSingleFlight } from '../single-flight';
 
 export interface CatalogRoutesDeps {
   catalogs: CatalogRepository;
@@ -114,18 +115,30 @@ export function catalogRoutes({ catalogs, runs, jobs, queueReady }: CatalogRoute
     res.json({ id, rejected: body.reject, restored: body.restore, hint: 'POST /v1/catalogs/:id/cleanup removes rejected items from the index' });
   });
 
+  // Many requests for the same catalog at once cost one existence check and one enqueue per round, each
+  // started after the requests it answers arrived (see TrailingSingleFlight), so each gets its own job's id.
+  const start = <N extends 'reindex' | 'cleanup'>(name: N) =>
+    new TrailingSingleFlight<string, boolean, EnqueuedJob | null>(async (id, forced) => {
+      if (!(await catalogs.exists(id))) return forced.map(() => null);
+      const input = name === 'reindex' ? { catalogId: id, force: forced.some(Boolean) } : { catalogId: id };
+      const job = await jobs.enqueue(name, input as JobInput<N>);
+      return forced.map((_, i) => (i === 0 ? job : { ...job, deduplicated: true }));
+    });
+  const reindexes = start('reindex');
+  const cleanups = start('cleanup');
+
   router.post('/:id/reindex', queueReady, async (req, res) => {
     const id = uuidParam(req.params.id);
     const body = reindexBody.parse(req.body ?? {});
-    if (!(await catalogs.exists(id))) throw new AppError('not_found', `no catalog ${id}`);
-    const job = await jobs.enqueue('reindex', { catalogId: id, force: body.force });
+    const job = await reindexes.run(id, body.force);
+    if (!job) throw new AppError('not_found', `no catalog ${id}`);
     res.status(202).json({ ...job, catalogId: id, statusUrl: `/v1/jobs/${job.jobId}` });
   });
 
   router.post('/:id/cleanup', queueReady, async (req, res) => {
     const id = uuidParam(req.params.id);
-    if (!(await catalogs.exists(id))) throw new AppError('not_found', `no catalog ${id}`);
-    const job = await jobs.enqueue('cleanup', { catalogId: id });
+    const job = await cleanups.run(id, false);
+    if (!job) throw new AppError('not_found', `no catalog ${id}`);
     res.status(202).json({ ...job, catalogId: id, statusUrl: `/v1/jobs/${job.jobId}` });
   });
 

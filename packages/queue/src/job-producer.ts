@@ -53,6 +53,7 @@ export class JobProducer {
 
   /** Adds the request's `true` flags to a waiting job that took it, so a forced request is not lost. */
   private async mergeFlags(id: string, payload: Record<string, unknown>): Promise<void> {
+    if (!Object.values(payload).some((v) => v === true)) return;
     const existing: Job | undefined = await this.queue.getJob(id);
     if (!existing || !['waiting', 'delayed', 'prioritized'].includes(await existing.getState())) return;
     const data = existing.data as Record<string, unknown>;

@@ -44,6 +44,9 @@ export function view(row: CatalogRow, withDocument = false): Record<string, unkn
   };
 }
 
+/** How long a catalog seen to exist is taken to exist by reindex and cleanup requests. */
+const EXISTS_TTL_MS = 1_000;
+
 /** The part of an answer that names the reindex a replacement started, if it started one. */
 export function reindexView(job: EnqueuedJob | undefined): Record<string, unknown> {
   return job ? { jobId: job.jobId, deduplicated: job.deduplicated, statusUrl: `/v1/jobs/${job.jobId}` } : { jobId: null };
@@ -97,6 +100,7 @@ export function catalogRoutes({ catalogs, runs, jobs, queueReady }: CatalogRoute
 
   router.delete('/:id', queueReady, async (req, res) => {
     const id = uuidParam(req.params.id);
+    seen.delete(id);
     if (!(await catalogs.delete(id))) throw new AppError('not_found', `no catalog ${id}`);
     const job = await jobs.enqueue('cleanup', { catalogId: id, catalogDeleted: true });
     res.status(202).json({ id, deleted: true, jobId: job.jobId });
@@ -117,9 +121,19 @@ export function catalogRoutes({ catalogs, runs, jobs, queueReady }: CatalogRoute
 
   // Many requests for the same catalog at once cost one existence check and one enqueue per round, each
   // started after the requests it answers arrived (see TrailingSingleFlight), so each gets its own job's id.
+  // A catalog seen to exist is taken to exist for a second (forgotten at once when this process deletes it):
+  // a job for a catalog another process deleted meanwhile finds no catalog and ends as "skipped".
+  const seen = new Map<string, number>();
+  const exists = async (id: string): Promise<boolean> => {
+    if ((seen.get(id) ?? 0) > Date.now()) return true;
+    const found = await catalogs.exists(id);
+    if (found) seen.set(id, Date.now() + EXISTS_TTL_MS);
+    if (seen.size > 10_000) seen.clear();
+    return found;
+  };
   const start = <N extends 'reindex' | 'cleanup'>(name: N) =>
     new TrailingSingleFlight<string, boolean, EnqueuedJob | null>(async (id, forced) => {
-      if (!(await catalogs.exists(id))) return forced.map(() => null);
+      if (!(await exists(id))) return forced.map(() => null);
       const input = name === 'reindex' ? { catalogId: id, force: forced.some(Boolean) } : { catalogId: id };
       const job = await jobs.enqueue(name, input as JobInput<N>);
       return forced.map((_, i) => (i === 0 ? job : { ...job, deduplicated: true }));

@@ -184,6 +184,14 @@ describe('walking skeleton', () => {
     expect(queryText).toMatch(/cidx_http_request_duration_seconds_count\{service="query",method="POST",route="\/v1\/search",status="200"\} [1-9]/);
   });
 
+  it('warns once, at start, that api and query run without API keys', () => {
+    for (const app of apps.filter((a) => a.name === 'api' || a.name === 'query')) {
+      const warnings = app.output().split('\n').filter((l) => l.includes('runs without API keys'));
+      expect(warnings).toHaveLength(1);
+      expect(JSON.parse(warnings[0]!)).toMatchObject({ level: 40 });
+    }
+  });
+
   it('never writes the API key to a log', () => {
     const output = apps.map((a) => a.output()).join('\n');
     expect(output).toContain('embeddings: OpenAI API');

@@ -5,6 +5,7 @@ import { flattenItems, shopCatalog, type Catalog } from '@catalog-indexer/catalo
 import { loadConfig } from '@catalog-indexer/config';
 import { CatalogRepository, createDataSource, IndexRunRepository, openDataSource, type DataSource } from '@catalog-indexer/db';
 import { createLogger } from '@catalog-indexer/logger';
+import { ApiKeySet } from '@catalog-indexer/http';
 import { createRedisConnection, JobProducer, type RedisClient } from '@catalog-indexer/queue';
 import { createTestDatabase, deleteRedisPrefix, uniqueQueuePrefix, type TestDatabase } from '@catalog-indexer/testing';
 import { createApp, type ApiDeps } from './app';
@@ -53,6 +54,7 @@ describe('api app', () => {
     prefix = uniqueQueuePrefix('api');
     redis = createRedisConnection(loadConfig().redis, 'producer');
     jobs = new JobProducer(redis, prefix);
+    if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
     deps = {
       logger: createLogger({ level: 'silent' }),
       dataSource: db.dataSource,
@@ -171,6 +173,30 @@ describe('api app', () => {
     });
   });
 
+  describe('text that cannot be stored', () => {
+    it.each([
+      ['a NUL character in a table description', (c: Catalog) => { c.schemas[0]!.tables[0]!.description = 'orders\u0000'; }, 'schemas[0].tables[0].description'],
+      ['a lone surrogate in a document', (c: Catalog) => { c.documents![0]!.text = 'refunds \ud83d'; }, 'documents[0].text'],
+    ])('refuses %s with 400 invalid_text naming the field, and stores nothing', async (_what, spoil, path) => {
+      const before = [await catalogCount(), await itemCount()];
+      const bad = shop();
+      spoil(bad);
+      const res = await request(app).post('/v1/catalogs').set('content-type', 'application/json').send(JSON.stringify(bad)).expect(400);
+      const error = (res.body as { error: { code: string; message: string; details: { path: string }[] } }).error;
+      expect(error.code).toBe('invalid_text');
+      expect(error.details.map((d) => d.path)).toEqual([path]);
+      expect(error.message).toContain(path);
+      expect([await catalogCount(), await itemCount()]).toEqual(before);
+    });
+
+    it('refuses a NUL character in an item key of a rejection with 400 and changes nothing', async () => {
+      const id = await upload();
+      const res = await request(app).patch(`/v1/catalogs/${id}/items`).send({ reject: ['sales.orders\u0000'] }).expect(400);
+      expect(res.body).toMatchObject({ error: { code: 'invalid_text', details: [{ path: 'reject[0]' }] } });
+      expect(await rejectedKeys(id)).toEqual([]);
+    });
+  });
+
   describe('GET /v1/catalogs', () => {
     it('lists stored catalogs with their item counts', async () => {
       const id = await upload();
@@ -219,13 +245,37 @@ describe('api app', () => {
       customers.columns = customers.columns.filter((c) => c.name !== 'email');
       edited.description = 'The shop, edited';
 
-      const res = await request(app).put(`/v1/catalogs/${id}`).send(edited).expect(200);
+      const res = await request(app).put(`/v1/catalogs/${id}?reindex=false`).send(edited).expect(200);
 
-      expect(res.body).toMatchObject({ id, version: 2, description: 'The shop, edited', items: shopItems.length - 1 });
+      expect(res.body).toMatchObject({ id, version: 2, description: 'The shop, edited', items: shopItems.length - 1, jobId: null });
       expect(await itemCount(id)).toBe(shopItems.length - 1);
       expect(await rejectedKeys(id)).toEqual(['sales.orders']);
       const got = await request(app).get(`/v1/catalogs/${id}`).expect(200);
       expect(got.body).toMatchObject({ version: 2, document: { description: 'The shop, edited' } });
+    });
+
+    it('enqueues an incremental reindex of the replaced catalog, coalesced with a waiting one, and answers its job id', async () => {
+      const id = await upload();
+      const waitingFor = async () =>
+        (await jobs.queue.getWaiting()).filter((j) => (j.data as { catalogId: string }).catalogId === id);
+      const first = await request(app).put(`/v1/catalogs/${id}`).send(shop()).expect(200);
+      const { jobId } = first.body as { jobId: string };
+      expect(first.body).toMatchObject({ version: 2, deduplicated: false, statusUrl: `/v1/jobs/${jobId}` });
+      expect((await waitingFor()).map((j): unknown[] => [j.id, j.name, j.data as unknown])).toEqual([[jobId, 'reindex', { catalogId: id, force: false }]]);
+
+      const second = await request(app).put(`/v1/catalogs/${id}`).send(shop()).expect(200);
+      expect(second.body).toMatchObject({ version: 3, jobId, deduplicated: true });
+      expect(await waitingFor()).toHaveLength(1);
+    });
+
+    it('stores a replacement without a reindex when asked with ?reindex=false, and refuses other values', async () => {
+      const id = await upload();
+      await request(app).put(`/v1/catalogs/${id}?reindex=false`).send(shop()).expect(200);
+      const bad = await request(app).put(`/v1/catalogs/${id}?reindex=no`).send(shop()).expect(400);
+      expect(bad.body).toMatchObject({ error: { code: 'invalid_request' } });
+      const waiting = (await jobs.queue.getWaiting()).filter((j) => (j.data as { catalogId: string }).catalogId === id);
+      expect(waiting).toEqual([]);
+      expect(await request(app).get(`/v1/catalogs/${id}`)).toHaveProperty('body.version', 2);
     });
 
     it('answers an invalid replacement with 400 and leaves the stored catalog as it was', async () => {
@@ -309,6 +359,18 @@ describe('api app', () => {
       expect(waiting).toHaveLength(1);
     });
 
+    it('gives every one of many concurrent requests the id of the one waiting job that carries it', async () => {
+      const id = await upload();
+      const answers = await Promise.all(Array.from({ length: 40 }, () => request(app).post(`/v1/catalogs/${id}/reindex`).send({})));
+      const ids = new Set(answers.map((a) => (a.body as { jobId: string }).jobId));
+      expect(answers.map((a) => a.status)).toEqual(Array(40).fill(202));
+      expect(ids.size).toBe(1);
+      const waiting = (await jobs.queue.getWaiting()).filter((j) => (j.data as { catalogId: string }).catalogId === id);
+      expect(waiting.map((j) => j.id)).toEqual([...ids]);
+      const unknown = await Promise.all(Array.from({ length: 5 }, () => request(app).post(`/v1/catalogs/${randomUUID()}/reindex`)));
+      expect(unknown.map((a) => a.status)).toEqual(Array(5).fill(404));
+    });
+
     it('answers a reindex body with an unknown field with 400 invalid_request and enqueues nothing', async () => {
       const id = await upload();
       const res = await request(app).post(`/v1/catalogs/${id}/reindex`).send({ forse: true }).expect(400);
@@ -389,6 +451,42 @@ describe('api app', () => {
     });
   });
 
+  describe('API keys', () => {
+    const key = 'k-' + randomUUID();
+    let locked: Express;
+    beforeAll(() => {
+      locked = createApp({ ...deps, apiKeys: new ApiKeySet(['other-key', key]) });
+    });
+
+    it('answers 401 with WWW-Authenticate without a key, 401 with a wrong key and 200 with a right key', async () => {
+      const none = await request(locked).get('/v1/catalogs').expect(401);
+      expect(none.headers['www-authenticate']).toBe('Bearer realm="catalog-indexer"');
+      expect(none.body).toMatchObject({ error: { code: 'unauthorized', message: expect.stringContaining('Bearer') as unknown } });
+      const wrong = await request(locked).get('/v1/catalogs').set('Authorization', `Bearer ${key}x`).expect(401);
+      expect(wrong.headers['www-authenticate']).toContain('error="invalid_token"');
+      await request(locked).get('/v1/catalogs').set('Authorization', `Bearer ${key}`).expect(200);
+    });
+
+    it('stores nothing for a request without a key', async () => {
+      const before = await catalogCount();
+      await request(locked).post('/v1/catalogs').send(shop()).expect(401);
+      expect(await catalogCount()).toBe(before);
+    });
+
+    it('leaves /healthz and /readyz open', async () => {
+      await request(locked).get('/healthz').expect(200);
+      await request(locked).get('/readyz').expect(200);
+    });
+
+    it('asks for Basic auth on Bull Board and accepts the key as password with any user name', async () => {
+      const none = await request(locked).get('/admin/queues').expect(401);
+      expect(none.headers['www-authenticate']).toBe('Basic realm="Bull Board", charset="UTF-8"');
+      await request(locked).get('/admin/queues/api/queues').auth('admin', 'wrong').expect(401);
+      const ok = await request(locked).get('/admin/queues/api/queues').auth('anyone', key).expect(200);
+      expect(JSON.stringify(ok.body)).toContain('catalog-jobs');
+    });
+  });
+
   describe('operations', () => {
     it('answers /healthz with 200', async () => {
       const res = await request(app).get('/healthz').expect(200);
@@ -407,23 +505,57 @@ describe('api app', () => {
       expect(JSON.stringify(queues.body)).toContain('catalog-jobs');
     });
 
+    it('serves Prometheus metrics: request latencies by route pattern and status, and queue depths by state', async () => {
+      const id = await upload();
+      await request(app).get(`/v1/catalogs/${id}`).expect(200);
+      await request(app).post(`/v1/catalogs/${id}/reindex`).expect(202);
+      const res = await request(app).get('/metrics').expect(200);
+      expect(res.headers['content-type']).toMatch(/^text\/plain/);
+      expect(res.text).toMatch(/cidx_http_request_duration_seconds_count\{service="api",method="GET",route="\/v1\/catalogs\/:id",status="200"\} [1-9]/);
+      expect(res.text).toMatch(/cidx_http_request_duration_seconds_count\{service="api",method="POST",route="\/v1\/catalogs\/:id\/reindex",status="202"\} [1-9]/);
+      const waiting = (await jobs.queue.getJobCounts('waiting')).waiting;
+      expect(res.text).toContain(`cidx_queue_jobs{queue="catalog-jobs",state="waiting"} ${waiting}`);
+      expect(res.text).not.toContain(id);
+    });
+
     it('answers an unknown route with 404 in the error shape', async () => {
       const res = await request(app).get('/v1/nothing-here').expect(404);
       expect(res.body).toEqual({ error: { code: 'not_found', message: expect.stringContaining('/v1/nothing-here') as unknown } });
     });
 
-    it('answers a failure of Postgres with 500 internal, without a stack trace, and /readyz with 503', async () => {
+    it('answers while Postgres is down with 503 and Retry-After, without a stack trace, and /readyz with 503', async () => {
       const closed = createDataSource({ url: db.url, poolSize: 1, applicationName: 'test-closed' });
       await closed.initialize();
       await closed.destroy();
       const broken = createApp({ ...deps, dataSource: closed, catalogs: new CatalogRepository(closed) });
 
-      const res = await request(broken).get('/v1/catalogs').expect(500);
-      expect(res.body).toEqual({ error: { code: 'internal', message: 'internal error' } });
+      const res = await request(broken).get('/v1/catalogs').expect(503);
+      expect(res.headers['retry-after']).toBe('5');
+      expect(res.body).toMatchObject({ error: { code: 'service_unavailable', message: expect.stringMatching(/retry/) as unknown } });
       expectNoStack(res);
 
       const ready = await request(broken).get('/readyz').expect(503);
       expect(ready.body).toMatchObject({ status: 'not ready', checks: { postgres: false, redis: true } });
+    });
+
+    it('answers while Redis is down with 503 and Retry-After, and enqueues nothing', async () => {
+      const id = await upload();
+      const deadRedis = createRedisConnection('redis://127.0.0.1:1', 'producer');
+      deadRedis.on('error', () => undefined);
+      const deadJobs = new JobProducer(deadRedis, prefix);
+      deadJobs.queue.on('error', () => undefined);
+      try {
+        const broken = createApp({ ...deps, redis: deadRedis, jobs: deadJobs });
+        const res = await request(broken).post(`/v1/catalogs/${id}/reindex`).expect(503);
+        expect(res.headers['retry-after']).toBe('5');
+        expect(res.body).toMatchObject({ error: { code: 'service_unavailable' } });
+        await request(broken).get('/v1/jobs/reindex-x').expect(503);
+      } finally {
+        deadRedis.disconnect();
+        await deadJobs.close().catch(() => undefined);
+      }
+      const waiting = (await jobs.queue.getWaiting()).filter((j) => (j.data as { catalogId: string }).catalogId === id);
+      expect(waiting).toEqual([]);
     });
   });
 });

@@ -6,11 +6,26 @@ import {
   type DataSource,
   type IndexRunRepository,
 } from '@catalog-indexer/db';
-import { errorHandler, notFound, requestContext, requireJson } from '@catalog-indexer/http';
+import {
+  ApiKeySet,
+  errorHandler,
+  httpMetrics,
+  metricsRoute,
+  notFound,
+  rejectUnsafeText,
+  requestContext,
+  requireApiKey,
+  requireDependency,
+  requireJson,
+} from '@catalog-indexer/http';
+import { CatalogImporter } from '@catalog-indexer/importer';
 import { type Logger } from '@catalog-indexer/logger';
+import { recordQueueDepth } from '@catalog-indexer/metrics';
 import { queueReadiness, type JobProducer, type RedisClient } from '@catalog-indexer/queue';
 import { BULL_BOARD_PATH, bullBoardRouter } from './bull-board';
+import { apiOpenApiDocument, catalogJsonSchema } from './openapi';
 import { catalogRoutes } from './routes/catalogs.routes';
+import { importRoutes } from './routes/import.routes';
 import { indexRoutes, type PointCounter } from './routes/index.routes';
 import { jobRoutes } from './routes/jobs.routes';
 
@@ -24,6 +39,10 @@ export interface ApiDeps {
   maxUploadBytes: number;
   /** Counts a catalog's points for `GET /v1/catalogs/:id/index`; without it, points are reported as null. */
   countPoints?: PointCounter;
+  /** Keys required on every route but `/healthz` and `/readyz`; none means open. */
+  apiKeys?: ApiKeySet;
+  /** Reads live databases for `POST /v1/catalogs/import`; default timeouts 10 s to connect, 30 s per statement. */
+  importer?: CatalogImporter;
 }
 
 /** The api: stores catalogs, enqueues jobs, reports their state. Never embeds. */
@@ -31,6 +50,7 @@ export function createApp(deps: ApiDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.use(httpMetrics('api'));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -44,11 +64,29 @@ export function createApp(deps: ApiDeps): Express {
     const ready = Object.values(checks).every(Boolean);
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks, queue });
   });
-  app.use(BULL_BOARD_PATH, bullBoardRouter(deps.jobs.queue));
+  const keys = deps.apiKeys ?? new ApiKeySet([]);
+  app.use(BULL_BOARD_PATH, requireApiKey(keys, { basic: true, realm: 'Bull Board' }), bullBoardRouter(deps.jobs.queue));
   app.use(requestContext(deps.logger));
+  app.use(requireApiKey(keys));
+  const openApi = apiOpenApiDocument();
+  const catalogFormat = catalogJsonSchema();
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApi);
+  });
+  app.get('/v1/catalog.schema.json', (_req, res) => {
+    res.type('application/schema+json').send(JSON.stringify(catalogFormat));
+  });
+  app.get(
+    '/metrics',
+    metricsRoute(async () => recordQueueDepth(deps.jobs.queue.name, await deps.jobs.queue.getJobCounts())),
+  );
   app.use(requireJson);
   app.use(express.json({ limit: deps.maxUploadBytes }));
-  app.use('/v1/catalogs', catalogRoutes(deps));
+  app.use(rejectUnsafeText);
+  const queueReady = requireDependency('the job queue (Redis)', () => deps.redis.status === 'ready');
+  const importer = deps.importer ?? new CatalogImporter({ connectMs: 10_000, statementMs: 30_000 });
+  app.use('/v1/catalogs/import', importRoutes({ ...deps, importer, queueReady }));
+  app.use('/v1/catalogs', catalogRoutes({ ...deps, queueReady }));
   app.use(
     '/v1/catalogs',
     indexRoutes({
@@ -58,7 +96,7 @@ export function createApp(deps: ApiDeps): Express {
       countPoints: deps.countPoints ?? (() => Promise.resolve(null)),
     }),
   );
-  app.use('/v1/jobs', jobRoutes(deps.jobs));
+  app.use('/v1/jobs', queueReady, jobRoutes(deps.jobs));
   app.use(notFound);
   app.use(errorHandler);
   return app;

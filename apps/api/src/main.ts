@@ -2,18 +2,23 @@ import { loadConfig } from '@catalog-indexer/config';
 import { CatalogRepository, IndexRunRepository, openConfiguredDataSource } from '@catalog-indexer/db';
 import { createLogger, exitOnStartupFailure, maskUrl } from '@catalog-indexer/logger';
 import { createRedisConnection, JobProducer } from '@catalog-indexer/queue';
+import { CatalogImporter } from '@catalog-indexer/importer';
 import { createQdrantStore } from '@catalog-indexer/vector-store';
 import { createApp } from './app';
+import { ApiKeySet, warnWhenOpen } from '@catalog-indexer/http';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, name: 'api' });
+  const apiKeys = new ApiKeySet(config.auth.apiKeys);
+  warnWhenOpen(apiKeys, logger, 'api');
   const dataSource = await openConfiguredDataSource(config.postgres, 'api', logger);
   const redis = createRedisConnection(config.redis, 'producer');
   const jobs = new JobProducer(redis, config.queue.prefix);
   // Read-only use: counting a catalog's points for GET /v1/catalogs/:id/index.
   const store = createQdrantStore(config.qdrant, config.embeddings.dimensions, logger.child({ component: 'qdrant' }));
   const app = createApp({
+    apiKeys,
     logger,
     dataSource,
     redis,
@@ -22,6 +27,7 @@ async function main(): Promise<void> {
     jobs,
     maxUploadBytes: config.api.maxUploadBytes,
     countPoints: (catalogId) => store.count(catalogId).catch(() => null),
+    importer: new CatalogImporter({ connectMs: config.import.connectTimeoutMs, statementMs: config.import.statementTimeoutMs }),
   });
   const server = app.listen(config.api.port, config.api.host, () => {
     logger.info(

@@ -1,10 +1,11 @@
 import express, { type Express } from 'express';
 import { type DataSource } from '@catalog-indexer/db';
-import { errorHandler, notFound, requestContext, requireJson } from '@catalog-indexer/http';
+import { ApiKeySet, errorHandler, httpMetrics, metricsRoute, notFound, rejectUnsafeText, requestContext, requireApiKey, requireJson } from '@catalog-indexer/http';
 import { type Logger } from '@catalog-indexer/logger';
 import { type QdrantStore } from '@catalog-indexer/vector-store';
 import { type ContextService } from './context.service';
 import { contextRoutes } from './routes/context.routes';
+import { queryOpenApiDocument } from './openapi';
 import { searchRoutes } from './routes/search.routes';
 import { type SearchService } from './search.service';
 
@@ -14,12 +15,15 @@ export interface QueryDeps {
   store: QdrantStore;
   search: SearchService;
   context: ContextService;
+  /** Keys required on every route but `/healthz` and `/readyz`; none means open. */
+  apiKeys?: ApiKeySet;
 }
 
 /** The query service: read path only. */
 export function createApp(deps: QueryDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.use(httpMetrics('query'));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -34,8 +38,15 @@ export function createApp(deps: QueryDeps): Express {
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
   });
   app.use(requestContext(deps.logger));
+  app.use(requireApiKey(deps.apiKeys ?? new ApiKeySet([])));
+  app.get('/metrics', metricsRoute());
+  const openApi = queryOpenApiDocument();
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApi);
+  });
   app.use(requireJson);
   app.use(express.json({ limit: '64kb' }));
+  app.use(rejectUnsafeText);
   app.use('/v1', searchRoutes(deps.search));
   app.use('/v1', contextRoutes(deps.context));
   app.use(notFound);

@@ -6,18 +6,21 @@ import { createQdrantStore } from '@catalog-indexer/vector-store';
 import { createApp } from './app';
 import { CatalogGraphCache } from './catalog-graph.cache';
 import { ContextService } from './context.service';
+import { ApiKeySet, warnWhenOpen } from '@catalog-indexer/http';
 import { SearchService } from './search.service';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, name: 'query' });
+  const apiKeys = new ApiKeySet(config.auth.apiKeys);
+  warnWhenOpen(apiKeys, logger, 'query');
   const dataSource = await openConfiguredDataSource(config.postgres, 'query', logger);
   const embedder = createEmbedder(config.embeddings, logger.child({ component: 'embeddings' }));
   const store = createQdrantStore(config.qdrant, embedder.dimensions, logger.child({ component: 'qdrant' }));
   await store.ensureCollection();
   const search = new SearchService(embedder, store, new EmbeddingRepository(dataSource), config.retrieval);
   const context = new ContextService(search, new CatalogGraphCache(new CatalogRepository(dataSource)), config.retrieval.candidates);
-  const app = createApp({ logger, dataSource, store, search, context });
+  const app = createApp({ apiKeys, logger, dataSource, store, search, context });
   const server = app.listen(config.query.port, config.query.host, () => {
     logger.info(
       { port: config.query.port, qdrant: config.qdrant.url, collection: config.qdrant.collection, database: maskUrl(config.postgres.url) },

@@ -6,6 +6,7 @@ import { CollectionMigrationService } from '@catalog-indexer/pipeline';
 import { CATALOG_QUEUE, JobProducer, Queue, createRedisConnection } from '@catalog-indexer/queue';
 import { createQdrantStore } from '@catalog-indexer/vector-store';
 import { startHealthServer } from './health-server';
+import { observeJobs, startMetricsServer } from './metrics-server';
 import { startWorkers } from './workers';
 
 async function main(): Promise<void> {
@@ -34,6 +35,8 @@ async function main(): Promise<void> {
     config.worker.healthPort === undefined
       ? undefined
       : await startHealthServer({ dataSource, queue: healthQueue, worker }, config.worker.healthPort);
+  observeJobs(worker);
+  const metrics = await startMetricsServer({ host: '0.0.0.0', port: config.worker.metricsPort, apiKeys: config.auth.apiKeys, logger });
   logger.info(
     {
       pid: process.pid,
@@ -58,6 +61,7 @@ async function main(): Promise<void> {
       await worker.close();
       await producer.close();
       await healthQueue.close();
+      metrics?.close();
       connection.disconnect();
       producerConnection.disconnect();
       await dataSource.destroy();

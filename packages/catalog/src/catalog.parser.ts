@@ -14,6 +14,7 @@ import { type CatalogProblem, CatalogValidationError } from './catalog-validatio
 import { checkCatalogRules } from './catalog.rules';
 import { relationshipKey } from './keys';
 import { didYouMean } from './suggest';
+import { findUnsafeText } from './unsafe-text';
 
 type PathSegment = PropertyKey;
 
@@ -165,7 +166,7 @@ function mergeDuplicateForeignKeys(catalog: Catalog): CatalogProblem[] {
  * unless given) and exact duplicate foreign keys merged (each merge reported in `notices`). Checks the shape
  * and limits of every item (see `catalogSchema`, `CATALOG_LIMITS`), then the rules across items: names
  * unique within their parent, examples not repeated, foreign keys whose columns exist on both ends and
- * match in number.
+ * match in number; no text holds a NUL character or a lone surrogate.
  *
  * @throws CatalogValidationError listing every problem found, each with its path and what to fix.
  */
@@ -173,6 +174,7 @@ export function parseCatalogWithNotices(input: unknown): ParsedCatalog {
   const result = catalogSchema.safeParse(input, { reportInput: true });
   const problems = result.success ? [] : result.error.issues.flatMap(describeIssue);
   problems.push(...checkCatalogRules(input));
+  problems.push(...findUnsafeText(input).map((u) => ({ path: formatPath(u.path), message: u.message })));
   if (problems.length > 0 || !result.success) throw new CatalogValidationError(problems);
   const notices = mergeDuplicateForeignKeys(result.data);
   return { catalog: result.data, notices };

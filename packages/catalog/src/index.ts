@@ -20,8 +20,9 @@ export type {
   CatalogDocument,
   CatalogExample,
 } from './catalog.schema';
-export { parseCatalog, parseCatalogWithNotices } from './catalog.parser';
+export { parseCatalog, parseCatalogWithNotices, formatPath } from './catalog.parser';
 export type { ParsedCatalog } from './catalog.parser';
+export { findUnsafeText, describeUnsafeText, type UnsafeText } from './unsafe-text';
 export { CatalogValidationError } from './catalog-validation.error';
 export type { CatalogProblem } from './catalog-validation.error';
 export {

@@ -120,6 +120,11 @@ export const envSchema = z.object({
   HYBRID_SPARSE_WEIGHT: weight.optional(),
   HYBRID_RRF_K: positiveInt.max(1000).default(2),
   RETRIEVAL_CANDIDATES: positiveInt.max(1000).default(200),
+  WORKER_METRICS_PORT: z.coerce.number({ error: 'must be a port number (0-65535; 0 picks a free one)' }).int().min(0).max(65535).default(9464),
+
+  API_KEYS: optionalString.transform((v) => (v === undefined ? [] : v.split(',').map((k) => k.trim()).filter((k) => k.length > 0))),
+  IMPORT_CONNECT_TIMEOUT_MS: positiveInt.max(120_000).default(10_000),
+  IMPORT_STATEMENT_TIMEOUT_MS: positiveInt.max(600_000).default(30_000),
 });
 
 export type RawEnv = z.input<typeof envSchema>;

@@ -83,6 +83,12 @@ describe(loadConfig.name, () => {
     expect(message).toContain('QDRANT_PORT: must be a port number (1-65535)');
   });
 
+  it('reads API_KEYS as a comma-separated list and runs open without it', () => {
+    expect(loadConfig({ API_KEYS: ' k1, k2 ,,' }).auth.apiKeys).toEqual(['k1', 'k2']);
+    expect(loadConfig({}).auth.apiKeys).toEqual([]);
+    expect(loadConfig({ API_KEYS: '  ' }).auth.apiKeys).toEqual([]);
+  });
+
   it('asks for dimensions when the model is unknown', () => {
     expect(() => loadConfig({ EMBEDDING_MODEL: 'nomic-embed-text' })).toThrow(/EMBEDDING_DIMENSIONS: required/);
   });

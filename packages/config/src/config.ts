@@ -75,6 +75,8 @@ export interface Config {
     reconcileIntervalMs: number;
     /** Port of the worker's `/healthz` and `/readyz` (`WORKER_HEALTH_PORT`); none when undefined. */
     healthPort: number | undefined;
+    /** Port of the worker's `/metrics` (`WORKER_METRICS_PORT`; 0 picks a free one). */
+    metricsPort: number;
   };
   /** How the query service ranks (see apps/query). */
   retrieval: {
@@ -93,6 +95,10 @@ export interface Config {
     /** Chunks each prefetch returns and the service ranks tables over; wide, so one wide table cannot fill it. */
     candidates: number;
   };
+  /** API keys required by api and query (Bearer) and Bull Board (Basic); none means open. Never log them. */
+  auth: { apiKeys: string[] };
+  /** Limits of reading a live database for `POST /v1/catalogs/import`. */
+  import: { connectTimeoutMs: number; statementTimeoutMs: number };
 }
 
 /** The hash tag a queue prefix starts with (`{cidx}` of `{cidx}` or `{cidx}e2e`), or undefined. */
@@ -223,6 +229,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       maxStalledCount: env.WORKER_MAX_STALLED_COUNT,
       leaseTtlMs: env.CATALOG_LEASE_TTL_MS,
       reconcileIntervalMs: env.RECONCILE_INTERVAL_MS,
+      metricsPort: env.WORKER_METRICS_PORT,
     },
     retrieval: {
       denseWeight: env.HYBRID_DENSE_WEIGHT ?? DEFAULT_FUSION_WEIGHTS[provider].dense,
@@ -230,5 +237,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       rrfK: env.HYBRID_RRF_K,
       candidates: env.RETRIEVAL_CANDIDATES,
     },
+    auth: { apiKeys: env.API_KEYS },
+    import: { connectTimeoutMs: env.IMPORT_CONNECT_TIMEOUT_MS, statementTimeoutMs: env.IMPORT_STATEMENT_TIMEOUT_MS },
   };
 }

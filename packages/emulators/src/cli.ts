@@ -1,4 +1,4 @@
-import { childLogger, createLogger } from '@catalog-indexer/logger';
+import { childLogger, createLogger, exitOnStartupFailure } from '@catalog-indexer/logger';
 import { parseCliArgs } from './cli-args';
 import { OpenAIEmulator } from './openai/openai-emulator';
 import { QdrantEmulator } from './qdrant/qdrant-emulator';
@@ -38,7 +38,4 @@ async function main(): Promise<void> {
   process.once('SIGTERM', shutdown);
 }
 
-main().catch((err: unknown) => {
-  createLogger({ name: 'emulators' }).fatal({ err }, 'emulators failed to start');
-  process.exit(1);
-});
+main().catch((err: unknown) => exitOnStartupFailure('emulators', err));

@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { type ErrorRequestHandler, type RequestHandler } from 'express';
 import { ZodError } from 'zod';
-import { CatalogValidationError } from '@catalog-indexer/catalog';
+import { CatalogValidationError, findUnsafeText, formatPath } from '@catalog-indexer/catalog';
 import { type Logger } from '@catalog-indexer/logger';
-import { AppError, type ErrorCode } from './app-error';
+import { AppError, ERROR_STATUS, type ErrorCode } from './app-error';
+import { isDependencyUnavailable } from './dependency-error';
+
+/** Seconds a client is asked to wait (`Retry-After`) when a dependency is down. */
+export const RETRY_AFTER_SECONDS = 5;
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -55,8 +59,15 @@ const CLIENT_ERROR_CODES: Partial<Record<number, ErrorCode>> = {
   415: 'unsupported_media_type',
 };
 
+/** An error of a domain package meant for the client as it is (`expose`), with a code this layer knows. */
+function isExposed(error: unknown): error is { code: ErrorCode; message: string; details?: unknown } {
+  const e = error as { expose?: unknown; code?: unknown } | null;
+  return e !== null && typeof e === 'object' && e.expose === true && typeof e.code === 'string' && Object.hasOwn(ERROR_STATUS, e.code);
+}
+
 function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
+  if (isExposed(error)) return new AppError(error.code, error.message, error.details);
   if (error instanceof CatalogValidationError) {
     return new AppError('invalid_catalog', error.message, error.details);
   }
@@ -81,6 +92,12 @@ function toAppError(error: unknown): AppError {
     const code = typeof parserError.status === 'number' ? CLIENT_ERROR_CODES[parserError.status] : undefined;
     if (code) return new AppError(code, parserError.message);
   }
+  if (isDependencyUnavailable(error)) {
+    return new AppError(
+      'service_unavailable',
+      `a service this request needs (database, queue, vector store or embeddings) is unreachable right now; retry in ${RETRY_AFTER_SECONDS} s`,
+    );
+  }
   return new AppError('internal', 'internal error');
 }
 
@@ -88,7 +105,10 @@ function toAppError(error: unknown): AppError {
 export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _next) => {
   const appError = toAppError(error);
   const log = req.log as Logger | undefined;
-  if (appError.status >= 500) log?.error({ err: error }, 'request failed');
+  if (appError.code === 'service_unavailable') {
+    res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+    log?.warn({ err: error }, 'request failed: a dependency is unavailable');
+  } else if (appError.status >= 500) log?.error({ err: error }, 'request failed');
   res.status(appError.status).json({
     error: {
       code: appError.code,
@@ -102,6 +122,32 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _nex
 export const requireJson: RequestHandler = (req, _res, next) => {
   if (['POST', 'PUT', 'PATCH'].includes(req.method) && req.headers['content-length'] !== '0' && !req.is('application/json')) {
     next(new AppError('unsupported_media_type', 'send the body as JSON with Content-Type: application/json'));
+    return;
+  }
+  next();
+};
+
+/**
+ * Answers 503 at once while `isReady()` is false, instead of letting a request wait for a connection that is
+ * not there (a client that queues commands until it connects would hold the request forever).
+ */
+export function requireDependency(name: string, isReady: () => boolean): RequestHandler {
+  return (_req, _res, next) => {
+    next(isReady() ? undefined : new AppError('service_unavailable', `${name} is unreachable right now; retry in ${RETRY_AFTER_SECONDS} s`));
+  };
+}
+
+/**
+ * Refuses a body or query string holding a NUL character or a lone surrogate anywhere (Postgres cannot
+ * store the one, UTF-8 cannot encode the other) with 400 `invalid_text` naming each field.
+ */
+export const rejectUnsafeText: RequestHandler = (req, _res, next) => {
+  const found = [
+    ...findUnsafeText(req.query).map((u) => ({ path: `?${formatPath(u.path)}`, message: u.message })),
+    ...findUnsafeText(req.body).map((u) => ({ path: formatPath(u.path) || '(body)', message: u.message })),
+  ];
+  if (found.length > 0) {
+    next(new AppError('invalid_text', `text that cannot be stored: ${found.slice(0, 5).map((f) => `${f.path}: ${f.message}`).join('; ')}`, found));
     return;
   }
   next();

@@ -1,2 +1,2 @@
-export { createLogger, childLogger, maskUrl, exitOnStartupFailure, REDACT_PATHS } from './logger';
+export { createLogger, isTerminal, childLogger, maskUrl, exitOnStartupFailure, REDACT_PATHS } from './logger';
 export type { Logger, LogContext, CreateLoggerOptions } from './logger';

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { childLogger, createLogger, maskUrl } from './logger';
+import { childLogger, createLogger, isTerminal, maskUrl } from './logger';
 
 function capture(): { lines: () => Record<string, unknown>[]; stream: Writable } {
   const chunks: string[] = [];
@@ -19,6 +19,40 @@ function capture(): { lines: () => Record<string, unknown>[]; stream: Writable }
         .map((l) => JSON.parse(l) as Record<string, unknown>),
   };
 }
+
+describe('pretty logs', () => {
+  const raw = () => {
+    const chunks: string[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        chunks.push(chunk.toString());
+        cb();
+      },
+    });
+    return { stream, text: () => chunks.join('') };
+  };
+
+  it('writes readable lines instead of JSON when asked, still without secrets', () => {
+    const out = raw();
+    createLogger({ destination: out.stream, pretty: true, name: 'api' }).info({ catalogId: 'c1', apiKey: 'k-secret' }, 'catalog stored');
+    expect(out.text()).toMatch(/INFO: api: catalog stored/);
+    expect(out.text()).toContain('catalogId: "c1"');
+    expect(out.text()).not.toContain('k-secret');
+    expect(() => JSON.parse(out.text()) as unknown).toThrow();
+  });
+
+  it('writes JSON to a destination that is not a terminal', () => {
+    const out = raw();
+    createLogger({ destination: out.stream }).info('plain');
+    expect(JSON.parse(out.text())).toMatchObject({ msg: 'plain', level: 30 });
+  });
+
+  it('pretty-prints by default only when stdout is a terminal', () => {
+    expect(isTerminal({ isTTY: true })).toBe(true);
+    expect(isTerminal({ isTTY: undefined })).toBe(false);
+    expect(isTerminal({})).toBe(false);
+  });
+});
 
 describe(createLogger.name, () => {
   it('redacts API keys and passwords wherever they sit', () => {

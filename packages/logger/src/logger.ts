@@ -1,4 +1,5 @@
 import pino, { type Logger, type LoggerOptions } from 'pino';
+import pretty from 'pino-pretty';
 
 export type { Logger } from 'pino';
 
@@ -21,6 +22,11 @@ export const REDACT_PATHS = [
   '*.qdrantApiKey',
   'databaseUrl',
   '*.databaseUrl',
+  'connectionString',
+  '*.connectionString',
+  '*.*.connectionString',
+  'apiKeys',
+  '*.apiKeys',
   'authorization',
   '*.authorization',
   '*.headers.authorization',
@@ -37,6 +43,16 @@ export interface CreateLoggerOptions {
   name?: string;
   /** Where lines go; defaults to stdout. Tests pass a stream to read what was logged. */
   destination?: pino.DestinationStream;
+  /**
+   * Human-readable, coloured lines instead of JSON. Defaults to whether stdout is a terminal, so a person
+   * running a service sees readable logs and a log collector gets JSON.
+   */
+  pretty?: boolean;
+}
+
+/** True when the stream is a terminal: logs written there are read by a person. */
+export function isTerminal(stream: { isTTY?: boolean } = process.stdout): boolean {
+  return stream.isTTY === true;
 }
 
 /** Creates the one root logger of a process. Components take children of it with {@link childLogger}. */
@@ -47,6 +63,11 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
     base: options.name ? { service: options.name } : {},
     timestamp: pino.stdTimeFunctions.isoTime,
   };
+  if (options.pretty ?? (options.destination === undefined && isTerminal())) {
+    // Synchronous, in this thread: a line is on the screen before the process goes on (or exits).
+    const stream = pretty({ colorize: options.destination === undefined, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service,component', messageFormat: '{if service}{service}{end}{if component}/{component}{end}: {msg}', destination: options.destination ?? 1 });
+    return pino(pinoOptions, stream);
+  }
   return options.destination ? pino(pinoOptions, options.destination) : pino(pinoOptions);
 }
 

@@ -36,6 +36,7 @@ describe('walking skeleton', () => {
   let apps: AppProcess[] = [];
   let api: string;
   let query: string;
+  let workerMetrics: string;
 
   const logs = () => apps.map((a) => `--- ${a.name} ---\n${a.output().slice(-4000)}`).join('\n');
   const post = async (url: string, body: unknown) =>
@@ -56,7 +57,8 @@ describe('walking skeleton', () => {
     openai = new OpenAIEmulator({ apiKey: 'sk-e2e-test' });
     const q = await qdrant.start(0);
     const o = await openai.start(0);
-    const [apiPort, queryPort] = [await freePort(), await freePort()];
+    const [apiPort, queryPort, workerMetricsPort] = [await freePort(), await freePort(), await freePort()];
+    workerMetrics = `http://127.0.0.1:${workerMetricsPort}`;
     api = `http://127.0.0.1:${apiPort}`;
     query = `http://127.0.0.1:${queryPort}`;
     const env = {
@@ -73,6 +75,7 @@ describe('walking skeleton', () => {
       API_PORT: String(apiPort),
       QUERY_HOST: '127.0.0.1',
       QUERY_PORT: String(queryPort),
+      WORKER_METRICS_PORT: String(workerMetricsPort),
       LOG_LEVEL: 'info',
       DB_PROCESS_COUNT: '3',
     };
@@ -155,6 +158,27 @@ describe('walking skeleton', () => {
     expect(job.state).toBe('completed');
     expect(job.result).toMatchObject({ embedded: 0, deleted: 0 });
     expect(openai.stats.requests).toBe(before);
+  });
+
+  it("shows the runs' tokens and job outcomes on /metrics of api, worker and query", async () => {
+    const { catalogs } = await fetch(`${api}/v1/catalogs`).then((r) => r.json() as Promise<{ catalogs: { id: string }[] }>);
+    const { runs } = await fetch(`${api}/v1/catalogs/${catalogs[0]!.id}/runs`).then((r) => r.json() as Promise<{ runs: { tokens: number }[] }>);
+    const tokens = runs.reduce((sum, r) => sum + r.tokens, 0);
+    expect(tokens).toBeGreaterThan(0);
+    const [apiText, workerText, queryText] = await Promise.all([api, workerMetrics, query].map((base) => fetch(`${base}/metrics`).then((r) => r.text())));
+    expect(workerText).toContain(`cidx_index_run_tokens_total ${tokens}`);
+    expect(workerText).toContain(`cidx_jobs_total{name="reindex",outcome="completed"} ${runs.length}`);
+    expect(apiText).toMatch(/cidx_queue_jobs\{queue="catalog-jobs",state="completed"\} [1-9]/);
+    expect(apiText).toMatch(/cidx_http_request_duration_seconds_count\{service="api",method="POST",route="\/v1\/catalogs\/:id\/reindex",status="202"\} [1-9]/);
+    expect(queryText).toMatch(/cidx_http_request_duration_seconds_count\{service="query",method="POST",route="\/v1\/search",status="200"\} [1-9]/);
+  });
+
+  it('warns once, at start, that api and query run without API keys', () => {
+    for (const app of apps.filter((a) => a.name === 'api' || a.name === 'query')) {
+      const warnings = app.output().split('\n').filter((l) => l.includes('runs without API keys'));
+      expect(warnings).toHaveLength(1);
+      expect(JSON.parse(warnings[0]!)).toMatchObject({ level: 40 });
+    }
   });
 
   it('never writes the API key to a log', () => {

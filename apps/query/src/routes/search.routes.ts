@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { type SearchService } from '../search.service';
 
 const kinds = z.enum(['table', 'column', 'relationship', 'document', 'example']);
-const searchBody = z.strictObject({
+export const searchBody = z.strictObject({
   catalogId: z.uuid({ message: 'catalogId must be the UUID of a catalog' }),
   query: z.string().trim().min(1, 'query must not be empty').max(8000),
   limit: z.number().int().min(1).max(100).default(10),

@@ -68,6 +68,12 @@ export class CatalogRepository {
     return this.dataSource.getRepository(CatalogEntity).findOne({ where: { id } });
   }
 
+  /** The catalog's version, or null when there is no such catalog (one small read). */
+  async version(id: string): Promise<number | null> {
+    const rows: { version: number }[] = await this.dataSource.query(`SELECT version FROM catalogs WHERE id = $1`, [id]);
+    return rows[0]?.version ?? null;
+  }
+
   async exists(id: string): Promise<boolean> {
     return this.dataSource.getRepository(CatalogEntity).exists({ where: { id } });
   }

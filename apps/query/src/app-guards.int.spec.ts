@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { Ajv2020 } from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import { loadConfig } from '@catalog-indexer/config';
+import { CatalogRepository, EmbeddingRepository, openDataSource, type DataSource } from '@catalog-indexer/db';
+import { LocalEmbedder } from '@catalog-indexer/embeddings';
+import { QdrantEmulator } from '@catalog-indexer/emulators';
+import { ApiKeySet } from '@catalog-indexer/http';
+import { createLogger } from '@catalog-indexer/logger';
+import { createTestDatabase, uniqueName, type TestDatabase } from '@catalog-indexer/testing';
+import { QdrantStore } from '@catalog-indexer/vector-store';
+import { createApp, type QueryDeps } from './app';
+import { CatalogGraphCache } from './catalog-graph.cache';
+import { ContextService } from './context.service';
+import { SearchService } from './search.service';
+
+/** What stands in front of the read path: API keys, text that cannot be used, dependencies that are down. */
+describe('query app guards', () => {
+  const embedder = new LocalEmbedder('text-embedding-3-small', 32);
+  const key = `k-${randomUUID()}`;
+  let db: TestDatabase<DataSource>;
+  let qdrant: QdrantEmulator;
+  let deps: QueryDeps;
+
+  const storeAt = (url: string) => new QdrantStore({ url, collection: uniqueName('guards'), dimensions: embedder.dimensions });
+  const depsWith = (store: QdrantStore): QueryDeps => {
+    const retrieval = loadConfig({}).retrieval;
+    const search = new SearchService(embedder, store, new EmbeddingRepository(db.dataSource), retrieval);
+    const context = new ContextService(search, new CatalogGraphCache(new CatalogRepository(db.dataSource)), retrieval.candidates);
+    return { logger: createLogger({ level: 'silent' }), dataSource: db.dataSource, store, search, context };
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase((url) => openDataSource({ url, poolSize: 2, applicationName: 'test', migrate: true }));
+    qdrant = new QdrantEmulator();
+    const store = storeAt((await qdrant.start(0)).url);
+    await store.ensureCollection();
+    deps = depsWith(store);
+  });
+  afterAll(async () => {
+    await qdrant.stop();
+    await db.drop();
+  });
+
+  it('answers 401 without a key and with a wrong key, and searches with a right key', async () => {
+    const app = createApp({ ...deps, apiKeys: new ApiKeySet([key]) });
+    const body = { catalogId: randomUUID(), query: 'orders' };
+    const none = await request(app).post('/v1/search').send(body).expect(401);
+    expect(none.headers['www-authenticate']).toBe('Bearer realm="catalog-indexer"');
+    expect(none.body).toMatchObject({ error: { code: 'unauthorized' } });
+    await request(app).post('/v1/search').set('Authorization', 'Bearer nope').send(body).expect(401);
+    const ok = await request(app).post('/v1/search').set('Authorization', `Bearer ${key}`).send(body).expect(200);
+    expect(ok.body).toMatchObject({ results: [] });
+    await request(app).get('/healthz').expect(200);
+    await request(app).get('/metrics').expect(401);
+    const metrics = await request(app).get('/metrics').set('Authorization', `Bearer ${key}`).expect(200);
+    expect(metrics.text).toMatch(/cidx_http_request_duration_seconds_count\{service="query",method="POST",route="\/v1\/search",status="200"\} [1-9]/);
+    expect(metrics.text).toMatch(/cidx_http_request_duration_seconds_count\{service="query",method="POST",route="unmatched",status="401"\} [1-9]/);
+  });
+
+  it('serves an OpenAPI 3.1 document that describes its real answers', async () => {
+    const app = createApp({ ...deps, apiKeys: new ApiKeySet([key]) });
+    const auth = (r: request.Test) => r.set('Authorization', `Bearer ${key}`);
+    const doc = (await auth(request(app).get('/openapi.json')).expect(200)).body as { openapi: string; paths: Record<string, unknown> };
+    expect(doc.openapi).toBe('3.1.0');
+    const ajv = new Ajv2020({ strict: false });
+    addFormats(ajv);
+    ajv.addSchema(doc, 'doc');
+    const check = (path: string, method: string, res: { status: number; body: unknown }) => {
+      const validate = ajv.getSchema(`doc#/paths/${path.replace(/\//g, '~1')}/${method}/responses/${res.status}/content/application~1json/schema`);
+      if (!validate) throw new Error(`${method} ${path} ${res.status} is not documented`);
+      expect(validate(res.body) || ajv.errorsText(validate.errors)).toBe(true);
+    };
+    check('/v1/search', 'post', await auth(request(app).post('/v1/search')).send({ catalogId: randomUUID(), query: 'orders' }));
+    check('/v1/search', 'post', await auth(request(app).post('/v1/search')).send({ catalogId: 'x', query: 'orders' }));
+    check('/v1/search', 'post', await request(app).post('/v1/search').send({}));
+    check('/openapi.json', 'get', await auth(request(app).get('/openapi.json')));
+    check('/healthz', 'get', await request(app).get('/healthz'));
+    check('/readyz', 'get', await request(app).get('/readyz'));
+  });
+
+  it('refuses a question with a NUL character or a lone surrogate with 400 naming the field', async () => {
+    const app = createApp(deps);
+    for (const query of ['orders\u0000', 'orders \udfff']) {
+      const res = await request(app)
+        .post('/v1/search')
+        .set('content-type', 'application/json')
+        .send(JSON.stringify({ catalogId: randomUUID(), query }))
+        .expect(400);
+      expect(res.body).toMatchObject({ error: { code: 'invalid_text', details: [{ path: 'query' }] } });
+    }
+  });
+
+  it('answers 503 with Retry-After while Qdrant is unreachable', async () => {
+    const down = new QdrantEmulator();
+    const { url } = await down.start(0);
+    await down.stop();
+    const app = createApp(depsWith(storeAt(url)));
+    const res = await request(app).post('/v1/search').send({ catalogId: randomUUID(), query: 'orders' }).expect(503);
+    expect(res.headers['retry-after']).toBe('5');
+    expect(res.body).toMatchObject({ error: { code: 'service_unavailable' } });
+  });
+});

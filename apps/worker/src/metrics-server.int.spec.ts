@@ -1,0 +1,79 @@
+import { type AddressInfo } from 'node:net';
+import type http from 'node:http';
+import { Queue, Worker } from 'bullmq';
+import { loadConfig } from '@catalog-indexer/config';
+import { createLogger } from '@catalog-indexer/logger';
+import { createRedisConnection } from '@catalog-indexer/queue';
+import { deleteRedisPrefix, uniqueName, waitFor } from '@catalog-indexer/testing';
+import { observeJobs, startMetricsServer } from './metrics-server';
+
+describe(startMetricsServer.name, () => {
+  const prefix = uniqueName('wmetrics');
+  const key = 'worker-metrics-key';
+  let server: http.Server;
+  let base: string;
+  let queue: Queue;
+  let worker: Worker;
+
+  beforeAll(async () => {
+    server = (await startMetricsServer({ host: '127.0.0.1', port: 0, apiKeys: [key], logger: createLogger({ level: 'silent' }) }))!;
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const url = loadConfig().redis.url;
+    queue = new Queue('metrics-test', { connection: createRedisConnection(url, 'producer'), prefix });
+    worker = new Worker(
+      'metrics-test',
+      (job) =>
+        job.name === 'cleanup'
+          ? Promise.reject(new Error('cleanup failed for good'))
+          : job.name === 'embed-batch'
+            ? Promise.resolve({ status: 'embedded', embedded: 3, tokens: 40 })
+            : // A reindex's result repeats its batches' totals: only what it skipped counts.
+              Promise.resolve({ status: 'completed', embedded: 6, skipped: 2, tokens: 80 }),
+      { connection: createRedisConnection(url, 'worker'), prefix },
+    );
+    observeJobs(worker);
+  });
+  afterAll(async () => {
+    await worker.close();
+    await queue.close();
+    server.close();
+    await deleteRedisPrefix(prefix);
+  });
+
+  const scrape = async () => (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${key}` } })).text();
+
+  it('counts finished jobs by name and outcome, the chunks and tokens of batches and the chunks reindexes skipped', async () => {
+    await queue.add('embed-batch', { batch: 0 });
+    await queue.add('embed-batch', { batch: 1 });
+    await queue.add('reindex', { catalogId: 'a' });
+    await queue.add('reindex', { catalogId: 'b' });
+    await queue.add('cleanup', { catalogId: 'c' }, { attempts: 1 });
+    const body = await waitFor(
+      'three jobs to be counted',
+      async () => {
+        const text = await scrape();
+        return text.includes('cidx_jobs_total{name="reindex",outcome="completed"} 2') && text.includes('cidx_jobs_total{name="cleanup",outcome="failed"} 1') ? text : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 100 },
+    );
+    expect(body).toContain('cidx_index_run_tokens_total 80');
+    expect(body).toContain('cidx_chunks_embedded_total 6');
+    expect(body).toContain('cidx_chunks_skipped_total 4');
+    expect(body).toMatch(/cidx_job_duration_seconds_count\{name="reindex",outcome="completed"\} 2/);
+    expect(body).toContain('cidx_process_');
+  });
+
+  it('answers /metrics without the key with 401 and /healthz without one', async () => {
+    const res = await fetch(`${base}/metrics`);
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toContain('Bearer');
+    expect((await fetch(`${base}/metrics`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+    expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
+  });
+
+  it('logs and goes on without metrics when its port is taken', async () => {
+    const port = (server.address() as AddressInfo).port;
+    const second = await startMetricsServer({ host: '127.0.0.1', port, apiKeys: [], logger: createLogger({ level: 'silent' }) });
+    expect(second).toBeUndefined();
+  });
+});

@@ -1,0 +1,157 @@
+/**
+ * Throughput and latency of the api under 100 concurrent clients: `POST /v1/catalogs/:id/reindex` (requests
+ * for the same catalogs coalesce) and `GET /v1/jobs/:id`. One api process (as deployed: `apps/api/src/main.ts`
+ * under tsx), the real Postgres and Redis, no worker (jobs stay waiting, so every request meets the
+ * coalescing path). Prints one JSON object to stdout; progress goes to stderr.
+ * Run: `pnpm bench:api [--clients N] [--seconds N] [--catalogs N]`.
+ */
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { cpus, loadavg } from 'node:os';
+import { shopCatalog } from '@catalog-indexer/catalog';
+import { spawnApp, waitForHttp, type AppProcess } from '@catalog-indexer/devstack';
+import { createTestDatabase, deleteRedisPrefix, uniqueName, type TestDatabase } from '@catalog-indexer/testing';
+import { round, summarize } from './stats';
+
+const progress = (message: string): void => {
+  process.stderr.write(`[bench:api] ${message}\n`);
+};
+
+function option(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  const raw = i >= 0 ? process.argv[i + 1] : process.env[`BENCH_${name.toUpperCase()}`];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number >= 1, got "${raw}"`);
+  return n;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** CPU time (user + system, ms) the process has used, from /proc: load-independent cost of the work. */
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+interface Phase {
+  requests: number;
+  errors: number;
+  statuses: Record<string, number>;
+  requestsPerSecond: number;
+  latencyMs: ReturnType<typeof summarize>;
+}
+
+/** `clients` loops, each sending one request after the other for `seconds`. */
+async function load(clients: number, seconds: number, send: (client: number, n: number) => Promise<number>, pid?: number): Promise<Phase & { apiCpuMsPerRequest: number }> {
+  const cpuBefore = cpuMs(pid);
+  const samples: number[] = [];
+  const statuses: Record<string, number> = {};
+  const deadline = performance.now() + seconds * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async (_, client) => {
+      for (let n = 0; performance.now() < deadline; n++) {
+        const t0 = performance.now();
+        let status: string;
+        try {
+          status = String(await send(client, n));
+        } catch {
+          status = 'network_error';
+        }
+        samples.push(performance.now() - t0);
+        statuses[status] = (statuses[status] ?? 0) + 1;
+      }
+    }),
+  );
+  const wall = (performance.now() - started) / 1000;
+  const ok = Object.entries(statuses).filter(([s]) => s.startsWith('2')).reduce((sum, [, n]) => sum + n, 0);
+  const cpu = cpuMs(pid) - cpuBefore;
+  return {
+    requests: samples.length,
+    errors: samples.length - ok,
+    statuses,
+    requestsPerSecond: round(samples.length / wall, 1),
+    latencyMs: summarize(samples),
+    apiCpuMsPerRequest: round(cpu / Math.max(samples.length, 1), 3),
+  };
+}
+
+async function main(): Promise<void> {
+  const clients = option('clients', 100);
+  const seconds = option('seconds', 10);
+  const catalogCount = option('catalogs', 10);
+  const prefix = uniqueName('bench-api');
+  const logLevel = process.env.LOG_LEVEL ?? 'info';
+  let api: AppProcess | undefined;
+  let db: TestDatabase<{ destroy(): Promise<void> }> | undefined;
+  const cleanup = async () => {
+    await api?.stop();
+    await deleteRedisPrefix(prefix).catch(() => undefined);
+    await db?.drop().catch(() => undefined);
+  };
+  process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
+  try {
+    db = await createTestDatabase(() => Promise.resolve({ destroy: () => Promise.resolve() }));
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    // Logs go to a pipe the benchmark drains, as a log shipper would; the request log stays on.
+    api = spawnApp('api', { DATABASE_URL: db.url, QUEUE_PREFIX: prefix, API_HOST: '127.0.0.1', API_PORT: String(port), LOG_LEVEL: logLevel, DB_MIGRATE_ON_START: 'true' });
+    await waitForHttp(`${base}/readyz`, 60_000, () => api?.output().slice(-2000) ?? '');
+    progress(`api on ${base}; uploading ${catalogCount} catalogs`);
+    const ids: string[] = [];
+    for (let i = 0; i < catalogCount; i++) {
+      const res = await fetch(`${base}/v1/catalogs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...shopCatalog, name: `shop-${i}` }) });
+      ids.push(((await res.json()) as { id: string }).id);
+    }
+    const jobIds = new Set<string>();
+    const reindex = async (client: number, n: number) => {
+      const res = await fetch(`${base}/v1/catalogs/${ids[(client + n) % ids.length]}/reindex`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      const body = (await res.json()) as { jobId?: string };
+      if (body.jobId) jobIds.add(body.jobId);
+      return res.status;
+    };
+    progress('warm-up (2 s)');
+    await load(clients, 2, reindex);
+    progress(`POST /v1/catalogs/:id/reindex: ${clients} clients for ${seconds} s`);
+    const reindexPhase = await load(clients, seconds, reindex, api.child.pid);
+    const jobs = [...jobIds];
+    progress(`GET /v1/jobs/:id: ${clients} clients for ${seconds} s over ${jobs.length} jobs`);
+    const getJobPhase = await load(clients, seconds, async (client, n) => {
+      const res = await fetch(`${base}/v1/jobs/${jobs[(client + n) % jobs.length]}`);
+      await res.arrayBuffer();
+      return res.status;
+    }, api.child.pid);
+    const result = {
+      benchmark: 'api',
+      machine: { cpus: cpus().length, node: process.version, loadAverage1m: round(loadavg()[0] ?? 0, 1) },
+      setup: { apiProcesses: 1, clients, secondsPerPhase: seconds, catalogs: catalogCount, logLevel, worker: 'none (jobs stay waiting, so every request coalesces)' },
+      reindex: { ...reindexPhase, distinctJobIds: jobIds.size },
+      getJob: getJobPhase,
+      target: { reindexRequestsPerSecond: 2000, reindexP99Ms: 60 },
+      meetsTarget: reindexPhase.requestsPerSecond >= 2000 && reindexPhase.latencyMs.p99 < 60 && reindexPhase.errors === 0,
+    };
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  } finally {
+    await cleanup();
+  }
+}
+
+main().catch((error: unknown) => {
+  progress(`failed: ${error instanceof Error ? error.stack : String(error)}`);
+  process.exit(1);
+});

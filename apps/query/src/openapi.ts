@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { buildOpenApiDocument, type OpenApiRoute } from '@catalog-indexer/http';
+import { contextBody } from './routes/context.routes';
 import { searchBody } from './routes/search.routes';
 
 const searchResult = z.looseObject({
@@ -22,6 +23,25 @@ export const QUERY_ROUTES: OpenApiRoute[] = [
     body: searchBody,
     errors: ['invalid_request', 'invalid_text', 'invalid_json'],
     responses: { 200: { description: 'results, best first', schema: z.looseObject({ results: z.array(searchResult), timings: z.record(z.string(), z.number()) }) } },
+  },
+  {
+    method: 'post',
+    path: '/v1/context',
+    summary: 'The tables, columns, joins, documents and examples a SQL generator needs for a question',
+    tags: ['search'],
+    body: contextBody,
+    errors: ['invalid_request', 'invalid_text', 'invalid_json', 'not_found'],
+    responses: {
+      200: {
+        description: 'tables by relevance, their join conditions, and a prompt-ready text within the token budget',
+        schema: z.looseObject({
+          tables: z.array(z.looseObject({ schema: z.string(), table: z.string(), score: z.number(), columns: z.array(z.looseObject({ name: z.string() })) })),
+          joins: z.array(z.looseObject({ from: z.looseObject({ table: z.string() }), to: z.looseObject({ table: z.string() }) })),
+          text: z.string(),
+          tokens: z.number(),
+        }),
+      },
+    },
   },
   { method: 'get', path: '/openapi.json', summary: 'This document', tags: ['operations'], responses: { 200: { description: 'OpenAPI 3.1', schema: z.record(z.string(), z.unknown()) } } },
   { method: 'get', path: '/metrics', summary: 'Prometheus metrics', tags: ['operations'], responses: { 200: { description: 'text exposition format', contentType: 'text/plain' } } },

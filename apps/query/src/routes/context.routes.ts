@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { type ContextService } from '../context.service';
 
-const contextBody = z.strictObject({
+export const contextBody = z.strictObject({
   catalogId: z.uuid({ message: 'catalogId must be the UUID of a catalog' }),
   question: z.string().trim().min(1, 'question must not be empty').max(8000),
   maxTables: z.number().int().min(1).max(50).default(10),

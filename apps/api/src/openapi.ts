@@ -53,7 +53,12 @@ const runView = z.looseObject({
   finishedAt: isoTime.nullable(),
   error: z.string().nullable(),
 });
-const readiness = z.object({ status: z.enum(['ready', 'not ready']), checks: z.record(z.string(), z.boolean()) });
+const readiness = z.object({
+  status: z.enum(['ready', 'not ready']),
+  checks: z.record(z.string(), z.boolean()),
+  /** The real queue call readiness makes: whether it answered, and the job counts it read. */
+  queue: z.looseObject({ ready: z.boolean(), counts: z.record(z.string(), z.number()).optional() }).optional(),
+});
 
 const catalogId = { id: { description: 'catalog id', format: 'uuid' as const } };
 const json = (description: string, schema: z.ZodType) => ({ description, schema });
@@ -89,7 +94,7 @@ export const API_ROUTES: OpenApiRoute[] = [
   { method: 'get', path: '/metrics', summary: 'Prometheus metrics', tags: ['operations'], responses: { 200: { description: 'text exposition format', contentType: 'text/plain' } } },
   { method: 'get', path: '/admin/queues', summary: 'Bull Board (HTTP Basic auth: any user, an API key as password)', tags: ['operations'], responses: { 200: { description: 'the Bull Board page', contentType: 'text/html' } } },
   { method: 'get', path: '/healthz', summary: 'Liveness', tags: ['operations'], public: true, responses: { 200: json('alive', z.object({ status: z.literal('ok') })) } },
-  { method: 'get', path: '/readyz', summary: 'Readiness: Postgres and Redis answer', tags: ['operations'], public: true, responses: { 200: json('ready', readiness), 503: json('not ready', readiness) } },
+  { method: 'get', path: '/readyz', summary: 'Readiness: Postgres answers and the job queue answers a real call', tags: ['operations'], public: true, responses: { 200: json('ready', readiness), 503: json('not ready', readiness) } },
 ];
 
 /** The api's OpenAPI 3.1 document. */

@@ -25,8 +25,17 @@ async function main(): Promise<void> {
   await store.ensureCollection();
   const producer = new JobProducer(producerConnection, config.queue.prefix);
   if (config.worker.reconcileIntervalMs > 0) {
-    // One schedule for the whole deployment: every worker upserts the same scheduler id.
-    await producer.queue.upsertJobScheduler('reconcile-all', { every: config.worker.reconcileIntervalMs }, { name: 'reconcile', data: {} });
+    // One schedule for the whole deployment: every worker upserts the same scheduler id. A Redis that refuses
+    // it now (full, read-only) does not stop the worker: it tries again every minute until it is written.
+    const schedule = () =>
+      producer.queue.upsertJobScheduler('reconcile-all', { every: config.worker.reconcileIntervalMs }, { name: 'reconcile', data: {} });
+    await schedule().catch((error: unknown) => {
+      logger.warn({ err: error }, 'could not schedule the periodic reconcile; trying again every minute');
+      const retry = setInterval(() => {
+        void schedule().then(() => clearInterval(retry), () => undefined);
+      }, 60_000);
+      retry.unref();
+    });
   }
   const worker = startWorkers({ config, logger, dataSource, connection, producer, store, embedder });
   // Readiness asks the queue through the worker's own connection: what the worker itself can reach.

@@ -174,7 +174,13 @@ export function parseCatalogWithNotices(input: unknown): ParsedCatalog {
   const result = catalogSchema.safeParse(input, { reportInput: true });
   const problems = result.success ? [] : result.error.issues.flatMap(describeIssue);
   problems.push(...checkCatalogRules(input));
-  problems.push(...findUnsafeText(input).map((u) => ({ path: formatPath(u.path), message: u.message })));
+  // Text no database can store; a name already refused for its NUL is not reported twice.
+  const named = new Set(problems.filter((p) => p.message.includes('NUL')).map((p) => p.path));
+  problems.push(
+    ...findUnsafeText(input)
+      .map((u) => ({ path: formatPath(u.path), message: u.message }))
+      .filter((u) => !named.has(u.path)),
+  );
   if (problems.length > 0 || !result.success) throw new CatalogValidationError(problems);
   const notices = mergeDuplicateForeignKeys(result.data);
   return { catalog: result.data, notices };

@@ -2,7 +2,7 @@ import { loadConfig } from '@catalog-indexer/config';
 import { QdrantEmulator, type Exchange } from '@catalog-indexer/emulators';
 import { createLogger } from '@catalog-indexer/logger';
 import { uniqueName } from '@catalog-indexer/testing';
-import { createQdrantStore } from './index';
+import { QdrantStore, createQdrantStore } from './index';
 
 /** Distributed-mode collection parameters travel from the configuration to Qdrant's create request. */
 describe('collection parameters', () => {
@@ -28,7 +28,7 @@ describe('collection parameters', () => {
       QDRANT_WRITE_CONSISTENCY_FACTOR: '1',
     });
     await createQdrantStore(config.qdrant, 8, createLogger({ level: 'silent' })).ensureCollection();
-    const sent = creates.find((e) => e.path === `/collections/${collection}`);
+    const sent = creates.find((e) => e.path === `/collections/${QdrantStore.collectionFor(collection, 8)}`);
     expect(sent?.status).toBe(200);
     expect(sent?.requestBody).toMatchObject({ shard_number: 6, replication_factor: 2, write_consistency_factor: 1 });
   });
@@ -37,7 +37,7 @@ describe('collection parameters', () => {
     const collection = uniqueName('params');
     const config = loadConfig({ QDRANT_URL: url, QDRANT_COLLECTION_NAME: collection });
     await createQdrantStore(config.qdrant, 8, createLogger({ level: 'silent' })).ensureCollection();
-    const body = creates.find((e) => e.path === `/collections/${collection}`)?.requestBody as Record<string, unknown>;
+    const body = creates.find((e) => e.path === `/collections/${QdrantStore.collectionFor(collection, 8)}`)?.requestBody as Record<string, unknown>;
     expect(body).toBeDefined();
     for (const key of ['shard_number', 'replication_factor', 'write_consistency_factor']) expect(body).not.toHaveProperty(key);
   });

@@ -139,10 +139,10 @@ describe('Bull Board in a browser', () => {
     expect(await body()).toContain(`embedded:${runs.runs[0]!.embedded}`);
     expect(await body()).toContain(`tokens:${runs.runs[0]!.tokens}`);
     expect(await body()).toContain('status:"completed"');
-    // The Progress tab shows the last progress the worker reported.
+    // The Progress tab shows the last progress the worker reported: the run done, with its counts.
     await page.getByText('Progress', { exact: true }).first().click();
-    await page.getByText('verifying').first().waitFor({ timeout: 10_000 });
-    expect(await body()).toMatch(/toEmbed:\s*\d+/);
+    await page.getByText('"done"').first().waitFor({ timeout: 10_000 });
+    expect(await body()).toMatch(/chunks:\s*\d+/);
     await context.close();
   });
 });

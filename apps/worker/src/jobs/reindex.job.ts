@@ -92,7 +92,9 @@ export const reindexJob =
           continue;
         }
         await finish(deps, run);
-        return outcome.result;
+        const r = outcome.result;
+        await job.updateProgress({ phase: 'done', chunks: r.chunks, embedded: r.embedded, skipped: r.skipped, deleted: r.deleted, tokens: r.tokens });
+        return r;
       }
     } catch (error) {
       if (error instanceof WaitingChildrenError) throw error;

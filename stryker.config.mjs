@@ -12,7 +12,7 @@ export default {
   testRunner: 'jest',
   jest: { configFile: 'jest.mutation.config.js', enableFindRelatedTests: false },
   checkers: ['typescript'],
-  tsconfigFile: 'packages/pipeline/tsconfig.json',
+  tsconfigFile: 'tsconfig.mutation.json',
   typescriptChecker: { prioritizePerformanceOverAccuracy: true },
   mutate: [
     'packages/pipeline/src/**/*.ts',
@@ -28,7 +28,11 @@ export default {
   // (Stryker restores them when it ends) rather than in a sandbox copy the symlinks would bypass.
   inPlace: true,
   coverageAnalysis: 'perTest',
-  concurrency: 2,
+  // Three slots: one TypeScript checker (mostly idle once its first pass is done) and two jest runners.
+  concurrency: 3,
+  // Reruns only test mutants whose code or covering tests changed since the last report.
+  incremental: true,
+  incrementalFile: 'reports/mutation/stryker-incremental.json',
   timeoutMS: 20_000,
   reporters: ['clear-text', 'progress', 'html', 'json'],
   htmlReporter: { fileName: 'reports/mutation/index.html' },

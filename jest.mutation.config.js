@@ -15,7 +15,7 @@ module.exports = {
   modulePathIgnorePatterns: integration.modulePathIgnorePatterns,
   testTimeout: integration.testTimeout,
   testMatch: [
-    '<rootDir>/packages/pipeline/src/**/*.int.spec.ts',
+    '<rootDir>/packages/pipeline/src/**/*.spec.ts',
     '<rootDir>/packages/db/src/repositories/*.int.spec.ts',
   ],
 };

@@ -25,19 +25,38 @@ export class ProbeEmbedder implements Embedder {
   readonly dimensions = this.inner.dimensions;
   calls = 0;
   texts = 0;
+  tokens = 0;
   failOnCall: number | undefined;
+  /** Runs while a request is in flight (after the texts are sent, before the vectors come back). */
+  during: ((texts: string[]) => Promise<void>) | undefined;
 
   async embed(texts: string[]): Promise<EmbeddingResult> {
     this.calls++;
     if (this.failOnCall === this.calls) throw new Error('embeddings API down');
     this.texts += texts.length;
-    return this.inner.embed(texts);
+    await this.during?.(texts);
+    const result = await this.inner.embed(texts);
+    this.tokens += result.tokens;
+    return result;
   }
 
   reset(): void {
     this.calls = 0;
     this.texts = 0;
+    this.tokens = 0;
     this.failOnCall = undefined;
+    this.during = undefined;
+  }
+}
+
+/** The catalog repository with a hook that runs after each read of a catalog's rejected keys. */
+export class HookedCatalogRepository extends CatalogRepository {
+  afterRejectedKeys: ((catalogId: string) => Promise<void>) | undefined;
+
+  override async rejectedKeys(catalogId: string): Promise<Set<string>> {
+    const keys = await super.rejectedKeys(catalogId);
+    await this.afterRejectedKeys?.(catalogId);
+    return keys;
   }
 }
 
@@ -74,7 +93,7 @@ export class PipelineHarness {
   readonly qdrant = new QdrantEmulator();
   db!: TestDatabase<DataSource>;
   store!: QdrantStore;
-  catalogs!: CatalogRepository;
+  catalogs!: HookedCatalogRepository;
   embeddings!: EmbeddingRepository;
   runs!: IndexRunRepository;
   leases!: LeaseRepository;
@@ -83,12 +102,12 @@ export class PipelineHarness {
   cleanup!: CleanupService;
   reconcile!: ReconcileService;
 
-  async start(options: Partial<Pick<PipelineDeps, 'leaseTtlMs' | 'batchMaxInputs' | 'inlineConcurrency'>> = {}): Promise<void> {
+  async start(options: Partial<Pick<PipelineDeps, 'leaseTtlMs' | 'batchMaxInputs' | 'batchMaxTokens' | 'inlineConcurrency'>> = {}): Promise<void> {
     this.db = await createTestDatabase((url) => openDataSource({ url, poolSize: 6, applicationName: 'test', migrate: true }));
     const { url } = await this.qdrant.start(0);
     this.store = new QdrantStore({ url, collection: uniqueName('pipeline'), dimensions: this.embedder.dimensions, writeAttempts: 2 });
     await this.store.ensureCollection();
-    this.catalogs = new CatalogRepository(this.db.dataSource);
+    this.catalogs = new HookedCatalogRepository(this.db.dataSource);
     this.embeddings = new EmbeddingRepository(this.db.dataSource);
     this.runs = new IndexRunRepository(this.db.dataSource);
     this.leases = new LeaseRepository(this.db.dataSource);
@@ -103,7 +122,7 @@ export class PipelineHarness {
       logger: this.logger,
       leaseTtlMs: options.leaseTtlMs,
     };
-    this.reindex = new ReindexService({ ...deps, embedder: this.embedder, batchMaxInputs: options.batchMaxInputs ?? 16, inlineConcurrency: options.inlineConcurrency ?? 1 });
+    this.reindex = new ReindexService({ ...deps, embedder: this.embedder, batchMaxInputs: options.batchMaxInputs ?? 16, batchMaxTokens: options.batchMaxTokens, inlineConcurrency: options.inlineConcurrency ?? 1 });
     this.cleanup = new CleanupService(deps);
     this.reconcile = new ReconcileService(deps);
   }
@@ -117,6 +136,12 @@ export class PipelineHarness {
   reset(): void {
     this.embedder.reset();
     this.qdrant.resetFaults();
+    if (this.catalogs) this.catalogs.afterRejectedKeys = undefined;
+  }
+
+  /** The services' shared dependencies, to build a service with other settings over the same stores. */
+  deps(): PipelineDeps {
+    return { catalogs: this.catalogs, embeddings: this.embeddings, runs: this.runs, leases: this.leases, deletions: this.deletions, store: this.store, embedder: this.embedder, logger: this.logger };
   }
 
   async createCatalog(catalog: Catalog = shopCatalog): Promise<string> {

@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', '**/coverage/**', '**/.turbo/**', 'jest.config.js', 'eslint.config.mjs', 'scripts/*.js'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', '**/coverage/**', '**/.turbo/**', 'jest.config.js', 'jest.mutation.config.js', 'stryker.config.mjs', 'eslint.config.mjs', 'scripts/*.js', 'scripts/*.mjs', 'reports/**', '.stryker-tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

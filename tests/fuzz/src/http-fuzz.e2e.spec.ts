@@ -5,9 +5,8 @@ import { loadConfig } from '@catalog-indexer/config';
 import { openDataSource, type DataSource } from '@catalog-indexer/db';
 import { spawnApp, waitForHttp, type AppProcess } from '@catalog-indexer/devstack';
 import { QdrantEmulator } from '@catalog-indexer/emulators';
-import { createRedisConnection, JobProducer } from '@catalog-indexer/queue';
+import { createRedisConnection, JobProducer, type RedisClient } from '@catalog-indexer/queue';
 import { createTestDatabase, deleteRedisPrefix, uniqueName, type TestDatabase } from '@catalog-indexer/testing';
-import { type Redis } from 'ioredis';
 
 jest.setTimeout(300_000);
 
@@ -168,7 +167,7 @@ describe('HTTP fuzzing of api and query', () => {
   const prefix = uniqueName('fuzz');
   let db: TestDatabase<DataSource>;
   let qdrant: QdrantEmulator;
-  let redis: Redis;
+  let redis: RedisClient;
   let jobs: JobProducer;
   let apps: AppProcess[] = [];
   const base: Record<Service, string> = { api: '', query: '' };

@@ -140,6 +140,17 @@ export class EmbeddingRepository {
     });
   }
 
+  /** The rows of one batch of a run that still have no point (read only; a batch job uses {@link claimBatch}). */
+  async batchToEmbed(runId: string, batch: number): Promise<RowToEmbed[]> {
+    return this.dataSource.query(
+      `SELECT id, kind, chunk_key AS "chunkKey", content, metadata, content_hash AS "contentHash"
+         FROM dq_embeddings
+        WHERE index_run_id = $1 AND batch = $2 AND status = 'pending' AND embedded_at IS NULL
+        ORDER BY chunk_key`,
+      [runId, batch],
+    );
+  }
+
   /** Batches of a run that still have rows without a point. */
   async unembeddedBatches(runId: string): Promise<number[]> {
     const rows: { batch: number }[] = await this.dataSource.query(

@@ -1,0 +1,268 @@
+import { randomUUID } from 'node:crypto';
+import { chunkCatalog, shopCatalog } from '@catalog-indexer/catalog';
+import { FencedError } from '@catalog-indexer/db';
+import { countTokens } from '@catalog-indexer/embeddings';
+import { ReindexService, type ReindexProgress } from './reindex.service';
+import { PipelineHarness, editedShop, toNew } from './testing/pipeline.harness';
+
+describe(`${ReindexService.name} step by step`, () => {
+  const h = new PipelineHarness();
+  const chunks = chunkCatalog(shopCatalog);
+
+  beforeAll(() => h.start());
+  afterAll(() => h.stop());
+  beforeEach(() => h.reset());
+
+  const begin = async (id: string, holder = `holder-${randomUUID()}`, options: Parameters<ReindexService['begin']>[2] = {}) => {
+    const begun = await h.reindex.begin(id, holder, options);
+    if (begun.kind !== 'ready') throw new Error(`begin answered ${begun.kind}`);
+    return begun;
+  };
+
+  describe('begin', () => {
+    it('opens a run with the job id and the catalog version, and holds the lease for its time to live', async () => {
+      const id = await h.createCatalog();
+      const begun = await begin(id, 'job-7', { jobId: 'job-7' });
+      expect(begun.version).toBe(1);
+      expect(begun.run).toEqual({ catalogId: id, runId: expect.any(String), fence: 1, force: false, jobId: 'job-7' });
+      expect(await h.runs.get(begun.run.runId)).toMatchObject({ status: 'running', jobId: 'job-7', catalogVersion: 1, mode: 'reindex' });
+      const lease = await h.leases.get(id);
+      expect(lease?.holder).toBe('job-7');
+      const ttl = lease!.expiresAt.getTime() - Date.now();
+      expect(ttl).toBeGreaterThan(50_000);
+      expect(ttl).toBeLessThanOrEqual(61_000);
+      await h.reindex.release(begun.run);
+      expect((await h.leases.get(id))?.expired).toBe(true);
+    });
+
+    it('continues the running run of a retried job and opens a new one after that run ended', async () => {
+      const id = await h.createCatalog();
+      const first = await begin(id, 'job-1', { force: true });
+      expect(first.run.force).toBe(true);
+      const again = await begin(id, 'job-1', { runId: first.run.runId });
+      expect(again.run.runId).toBe(first.run.runId);
+      expect((await h.runs.get(first.run.runId))?.status).toBe('running');
+      await h.reindex.abandon(first.run, 'stopped by the test');
+      expect(await h.runs.get(first.run.runId)).toMatchObject({ status: 'abandoned', error: 'stopped by the test' });
+      const third = await begin(id, 'job-1', { runId: first.run.runId });
+      expect(third.run.runId).not.toBe(first.run.runId);
+      await h.reindex.release(third.run);
+    });
+
+    it('answers missing for a deleted catalog and frees the lease', async () => {
+      const id = await h.createCatalog();
+      await h.catalogs.delete(id);
+      expect(await h.reindex.begin(id, 'job', {})).toEqual({ kind: 'missing' });
+      expect((await h.leases.get(id))?.expired).toBe(true);
+      expect(await h.runs.list(id)).toEqual([]);
+    });
+  });
+
+  describe('plan and embed', () => {
+    it('numbers batches, embeds each once, and reports what remains', async () => {
+      const id = await h.createCatalog();
+      const { run } = await begin(id);
+      const plan = await h.reindex.plan(run);
+      expect(plan).toEqual({ kind: 'planned', version: 1, chunks: chunks.length, skipped: 0, reused: 0, toEmbed: chunks.length, batches: [0, 1, 2, 3, 4] });
+      expect(await h.reindex.remainingBatches(run.runId)).toEqual([0, 1, 2, 3, 4]);
+      expect(await h.reindex.activate(run, 1)).toEqual({ kind: 'replan', reason: '5 batches not embedded' });
+
+      const first = await h.reindex.embedBatch(run, 2);
+      expect(first).toEqual({ status: 'embedded', embedded: 16, tokens: h.embedder.tokens });
+      expect(await h.reindex.embedBatch(run, 2)).toEqual({ status: 'nothing-to-do', embedded: 0, tokens: 0 });
+      expect(h.embedder.calls).toBe(1);
+      expect(await h.reindex.remainingBatches(run.runId)).toEqual([0, 1, 3, 4]);
+      expect(await h.runs.get(run.runId)).toMatchObject({ embedded: 16, tokens: first.tokens });
+      await h.reindex.release(run);
+    });
+
+    it('writes each point with the payload queries filter on', async () => {
+      const id = await h.createCatalog();
+      await h.reindex.reindex(id);
+      const [query] = (await h.embedder.inner.embed(['payroll'])).vectors;
+      const search = async (filter: { kinds?: string[]; schemas?: string[]; tables?: string[] }) =>
+        new Set((await h.store.search(query!, { catalogId: id, limit: 100, ...filter })).map((x) => x.id));
+      const hydrated = async (ids: Set<string>) => [...(await h.embeddings.hydrate([...ids])).values()].map((r) => r.chunkKey).sort();
+      const keysWhere = (f: (c: (typeof chunks)[number]) => boolean) => chunks.filter(f).map((c) => c.key).sort();
+      expect(await hydrated(await search({ tables: ['payroll'] }))).toEqual(keysWhere((c) => c.metadata.table === 'payroll'));
+      expect(await hydrated(await search({ schemas: ['hr'], kinds: ['column'] }))).toEqual(keysWhere((c) => c.metadata.schema === 'hr' && c.kind === 'column'));
+      expect(await hydrated(await search({ kinds: ['document'] }))).toEqual(keysWhere((c) => c.kind === 'document'));
+    });
+
+    it('does not pay for a batch of a deleted catalog', async () => {
+      const id = await h.createCatalog();
+      const { run } = await begin(id);
+      const plan = await h.reindex.plan(run);
+      if (plan.kind !== 'planned') throw new Error('missing');
+      await h.catalogs.delete(id);
+      expect(await h.reindex.embedBatch(run, 0)).toEqual({ status: 'catalog-deleted', embedded: 0, tokens: 0 });
+      expect(h.embedder.calls).toBe(0);
+      expect(await h.pointIds(id)).toEqual([]);
+      await h.reindex.release(run);
+    });
+
+    it('writes no point when the lease was taken over while the batch was being embedded', async () => {
+      const id = await h.createCatalog();
+      const { run } = await begin(id, 'slow-holder');
+      await h.reindex.plan(run);
+      h.embedder.during = async () => {
+        await h.db.dataSource.query(`UPDATE catalog_leases SET expires_at = now() - interval '1 second' WHERE catalog_id = $1`, [id]);
+        expect(await h.leases.acquire(id, 'new-holder', 60_000)).not.toBeNull();
+      };
+      await expect(h.reindex.embedBatch(run, 0)).rejects.toBeInstanceOf(FencedError);
+      expect(h.embedder.calls).toBe(1);
+      expect(await h.pointIds(id)).toEqual([]);
+      expect(await h.reindex.remainingBatches(run.runId)).toEqual([0, 1, 2, 3, 4]);
+    });
+
+    it('stops a run whose signal was aborted while embedding, writing no point and keeping the old index', async () => {
+      const id = await h.createCatalog();
+      const controller = new AbortController();
+      h.embedder.during = () => {
+        controller.abort(new Error('shutting down'));
+        return Promise.resolve();
+      };
+      await expect(h.reindex.reindex(id, { signal: controller.signal })).rejects.toThrow('shutting down');
+      expect(await h.pointIds(id)).toEqual([]);
+      expect(await h.rowIds(id)).toEqual([]);
+      expect((await h.runs.list(id))[0]).toMatchObject({ status: 'failed', error: 'shutting down' });
+    });
+
+    it('re-embeds a checkpoint whose point was lost instead of reusing it', async () => {
+      const id = await h.createCatalog();
+      h.embedder.failOnCall = 2;
+      await expect(h.reindex.reindex(id)).rejects.toThrow('embeddings API down');
+      const checkpoints = await h.rowIds(id, 'pending');
+      const withPoint = (await h.pointIds(id)).filter((p) => checkpoints.includes(p));
+      expect(withPoint).toHaveLength(16);
+      await h.store.deleteIds(withPoint.slice(0, 4));
+      h.embedder.reset();
+      const result = await h.reindex.reindex(id);
+      expect(result).toMatchObject({ status: 'completed', embedded: chunks.length - 12 });
+      expect(h.embedder.texts).toBe(chunks.length - 12);
+      expect(await h.pointIds(id)).toEqual(await h.rowIds(id));
+    });
+
+    it('splits batches by tokens as well as by inputs, and embeds all in one request by default', async () => {
+      const small = new ReindexService({ ...h.deps(), batchMaxInputs: 1000, batchMaxTokens: 300 });
+      const id = await h.createCatalog();
+      const begun = await small.begin(id, 'tokens', {});
+      if (begun.kind !== 'ready') throw new Error(begun.kind);
+      const { run } = begun;
+      const plan = await small.plan(run);
+      if (plan.kind !== 'planned') throw new Error('missing');
+      expect(plan.batches.length).toBeGreaterThan(2);
+      let total = 0;
+      let shared = 0;
+      for (const b of plan.batches) {
+        const rows = await h.embeddings.batchToEmbed(run.runId, b);
+        const tokens = rows.reduce((n, r) => n + countTokens(r.content), 0);
+        // A chunk larger than the budget travels alone; otherwise a batch stays within it.
+        if (rows.length > 1) {
+          shared++;
+          expect(tokens).toBeLessThanOrEqual(300);
+        }
+        total += rows.length;
+      }
+      expect(shared).toBeGreaterThan(2);
+      expect(total).toBe(chunks.length);
+      await small.release(run);
+
+      const plain = new ReindexService(h.deps());
+      const other = await h.createCatalog();
+      h.embedder.reset();
+      expect(await plain.reindex(other)).toMatchObject({ status: 'completed', embedded: chunks.length });
+      expect(h.embedder.calls).toBe(1);
+    });
+  });
+
+  describe('reindex', () => {
+    it('reports its phases in order with what it embedded, and records the tokens it paid', async () => {
+      const id = await h.createCatalog();
+      const phases: ReindexProgress[] = [];
+      const result = await h.reindex.reindex(id, { jobId: 'job-phases', onProgress: (p) => void phases.push(p) });
+      expect(phases).toEqual([
+        { phase: 'planning', embedded: 0, toEmbed: 0 },
+        ...[16, 32, 48, 64, 70].map((embedded) => ({ phase: 'embedding', embedded, toEmbed: chunks.length })),
+        { phase: 'activating', embedded: chunks.length, toEmbed: chunks.length },
+      ]);
+      expect(result).toEqual({ status: 'completed', runId: expect.any(String), chunks: chunks.length, embedded: chunks.length, skipped: 0, deleted: 0, tokens: h.embedder.tokens });
+      expect(await h.runs.get(result.runId!)).toMatchObject({ jobId: 'job-phases', tokens: h.embedder.tokens, details: { activated: chunks.length, pointsDeleted: 0, orphanPoints: 0, missingPoints: 0 } });
+      expect((await h.leases.get(id))?.holder).toBe('job-phases:released');
+    });
+
+    it('embeds every chunk again when forced, and reuses its own checkpoints when it has to plan again', async () => {
+      const id = await h.createCatalog();
+      await h.reindex.reindex(id);
+      h.embedder.reset();
+      let replaced = false;
+      const result = await h.reindex.reindex(id, {
+        force: true,
+        onProgress: async (p) => {
+          if (p.phase === 'activating' && !replaced) {
+            replaced = true;
+            await h.catalogs.replace(id, toNew(editedShop('Changed during a forced run.')));
+          }
+        },
+      });
+      expect(result).toMatchObject({ status: 'completed', embedded: chunks.length + 1 });
+      expect(h.embedder.texts).toBe(chunks.length + 1);
+      expect(await h.pointIds(id)).toEqual(await h.rowIds(id));
+    });
+
+    it('plans again when the catalog is replaced after activation read it but before it locked it', async () => {
+      const id = await h.createCatalog();
+      let armed = false;
+      h.catalogs.afterRejectedKeys = async () => {
+        if (!armed) return;
+        armed = false;
+        await h.catalogs.replace(id, toNew(editedShop('Replaced at the last moment.')));
+      };
+      const result = await h.reindex.reindex(id, {
+        onProgress: (p) => {
+          if (p.phase === 'activating' && !armed && h.embedder.texts === chunks.length) armed = true;
+        },
+      });
+      expect(result.status).toBe('completed');
+      expect((await h.activeContent(id)).get('column:sales.refunds.reason')).toContain('Replaced at the last moment.');
+      expect((await h.runs.get(result.runId!))?.catalogVersion).toBe(2);
+    });
+
+    it('abandons the run when the catalog is deleted before planning', async () => {
+      const id = await h.createCatalog();
+      const result = await h.reindex.reindex(id, {
+        onProgress: async (p) => {
+          if (p.phase === 'planning') await h.catalogs.delete(id);
+        },
+      });
+      expect(result).toMatchObject({ status: 'abandoned', reason: 'catalog deleted', embedded: 0, deleted: 0, chunks: 0 });
+      expect(h.embedder.calls).toBe(0);
+      expect((await h.runs.get(result.runId!))?.status).toBe('abandoned');
+    });
+
+    it('gives up on a catalog that keeps changing, after twenty-one plans, and fails the run', async () => {
+      const id = await h.createCatalog();
+      let plans = 0;
+      await expect(
+        h.reindex.reindex(id, {
+          onProgress: async (p) => {
+            if (p.phase === 'planning') plans++;
+            if (p.phase === 'activating') await h.catalogs.replace(id, toNew(editedShop(`Version after plan ${plans}.`)));
+          },
+        }),
+      ).rejects.toThrow(/kept changing during its reindex: catalog replaced/);
+      expect(plans).toBe(21);
+      expect((await h.runs.list(id))[0]?.status).toBe('failed');
+      expect((await h.leases.get(id))?.expired).toBe(true);
+    });
+
+    it('records a failure that is not an Error by its text', async () => {
+      const id = await h.createCatalog();
+      // A library that rejects with a bare string: the run records the string.
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+      h.embedder.during = () => Promise.reject('plain failure');
+      await expect(h.reindex.reindex(id)).rejects.toBe('plain failure');
+      expect((await h.runs.list(id))[0]).toMatchObject({ status: 'failed', error: 'plain failure' });
+    });
+  });
+});

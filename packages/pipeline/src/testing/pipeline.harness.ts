@@ -1,0 +1,186 @@
+import { randomUUID } from 'node:crypto';
+import { chunkCatalog, flattenItems, shopCatalog, type Catalog } from '@catalog-indexer/catalog';
+import {
+  CatalogRepository,
+  EmbeddingRepository,
+  IndexRunRepository,
+  LeaseRepository,
+  PointDeletionRepository,
+  openDataSource,
+  type DataSource,
+} from '@catalog-indexer/db';
+import { LocalEmbedder, type Embedder, type EmbeddingResult } from '@catalog-indexer/embeddings';
+import { QdrantEmulator } from '@catalog-indexer/emulators';
+import { createLogger } from '@catalog-indexer/logger';
+import { createTestDatabase, uniqueName, type TestDatabase } from '@catalog-indexer/testing';
+import { QdrantStore } from '@catalog-indexer/vector-store';
+import { CleanupService } from '../cleanup.service';
+import { ReconcileService } from '../reconcile.service';
+import { ReindexService, type PipelineDeps } from '../reindex.service';
+
+/** The local embedder, counting what it is asked and able to fail on demand. */
+export class ProbeEmbedder implements Embedder {
+  readonly inner = new LocalEmbedder('text-embedding-3-small', 64);
+  readonly model = this.inner.model;
+  readonly dimensions = this.inner.dimensions;
+  calls = 0;
+  texts = 0;
+  tokens = 0;
+  failOnCall: number | undefined;
+  /** Runs while a request is in flight (after the texts are sent, before the vectors come back). */
+  during: ((texts: string[]) => Promise<void>) | undefined;
+
+  async embed(texts: string[]): Promise<EmbeddingResult> {
+    this.calls++;
+    if (this.failOnCall === this.calls) throw new Error('embeddings API down');
+    this.texts += texts.length;
+    await this.during?.(texts);
+    const result = await this.inner.embed(texts);
+    this.tokens += result.tokens;
+    return result;
+  }
+
+  reset(): void {
+    this.calls = 0;
+    this.texts = 0;
+    this.tokens = 0;
+    this.failOnCall = undefined;
+    this.during = undefined;
+  }
+}
+
+/** The catalog repository with a hook that runs after each read of a catalog's rejected keys. */
+export class HookedCatalogRepository extends CatalogRepository {
+  afterRejectedKeys: ((catalogId: string) => Promise<void>) | undefined;
+
+  override async rejectedKeys(catalogId: string): Promise<Set<string>> {
+    const keys = await super.rejectedKeys(catalogId);
+    await this.afterRejectedKeys?.(catalogId);
+    return keys;
+  }
+}
+
+/** A catalog as `CatalogRepository.create` and `replace` take it. */
+export const toNew = (catalog: Catalog) => ({
+  name: catalog.name,
+  description: catalog.description ?? null,
+  document: catalog as unknown as Record<string, unknown>,
+  items: flattenItems(catalog),
+});
+
+/** The shop fixture with one column's description changed: exactly one chunk differs. */
+export function editedShop(description = 'Why the money went back, as support wrote it.'): Catalog {
+  const edited = structuredClone<Catalog>(shopCatalog);
+  const refunds = edited.schemas[0]!.tables.find((t) => t.name === 'refunds')!;
+  refunds.columns.find((c) => c.name === 'reason')!.description = description;
+  return edited;
+}
+
+/** The shop fixture without one of its schemas (nothing else refers to `hr`). */
+export function shopWithout(schema: string): Catalog {
+  const edited = structuredClone<Catalog>(shopCatalog);
+  edited.schemas = edited.schemas.filter((s) => s.name !== schema);
+  return edited;
+}
+
+/**
+ * Real Postgres (a database of its own), the Qdrant emulator in process, the local embedder, and the three
+ * pipeline services over them, with small batches so that one run makes several embedding calls.
+ */
+export class PipelineHarness {
+  readonly logger = createLogger({ level: 'silent' });
+  readonly embedder = new ProbeEmbedder();
+  readonly qdrant = new QdrantEmulator();
+  db!: TestDatabase<DataSource>;
+  store!: QdrantStore;
+  catalogs!: HookedCatalogRepository;
+  embeddings!: EmbeddingRepository;
+  runs!: IndexRunRepository;
+  leases!: LeaseRepository;
+  deletions!: PointDeletionRepository;
+  reindex!: ReindexService;
+  cleanup!: CleanupService;
+  reconcile!: ReconcileService;
+
+  async start(options: Partial<Pick<PipelineDeps, 'leaseTtlMs' | 'batchMaxInputs' | 'batchMaxTokens' | 'inlineConcurrency'>> = {}): Promise<void> {
+    this.db = await createTestDatabase((url) => openDataSource({ url, poolSize: 6, applicationName: 'test', migrate: true }));
+    const { url } = await this.qdrant.start(0);
+    this.store = new QdrantStore({ url, collection: uniqueName('pipeline'), dimensions: this.embedder.dimensions, writeAttempts: 2 });
+    await this.store.ensureCollection();
+    this.catalogs = new HookedCatalogRepository(this.db.dataSource);
+    this.embeddings = new EmbeddingRepository(this.db.dataSource);
+    this.runs = new IndexRunRepository(this.db.dataSource);
+    this.leases = new LeaseRepository(this.db.dataSource);
+    this.deletions = new PointDeletionRepository(this.db.dataSource);
+    const deps = {
+      catalogs: this.catalogs,
+      embeddings: this.embeddings,
+      runs: this.runs,
+      leases: this.leases,
+      deletions: this.deletions,
+      store: this.store,
+      logger: this.logger,
+      leaseTtlMs: options.leaseTtlMs,
+    };
+    this.reindex = new ReindexService({ ...deps, embedder: this.embedder, batchMaxInputs: options.batchMaxInputs ?? 16, batchMaxTokens: options.batchMaxTokens, inlineConcurrency: options.inlineConcurrency ?? 1 });
+    this.cleanup = new CleanupService(deps);
+    this.reconcile = new ReconcileService(deps);
+  }
+
+  async stop(): Promise<void> {
+    await this.qdrant.stop();
+    await this.db.drop();
+  }
+
+  /** Before each test: no faults, counters at zero. */
+  reset(): void {
+    this.embedder.reset();
+    this.qdrant.resetFaults();
+    if (this.catalogs) this.catalogs.afterRejectedKeys = undefined;
+  }
+
+  /** The services' shared dependencies, to build a service with other settings over the same stores. */
+  deps(): PipelineDeps {
+    return { catalogs: this.catalogs, embeddings: this.embeddings, runs: this.runs, leases: this.leases, deletions: this.deletions, store: this.store, embedder: this.embedder, logger: this.logger };
+  }
+
+  async createCatalog(catalog: Catalog = shopCatalog): Promise<string> {
+    return (await this.catalogs.create(toNew(catalog))).id;
+  }
+
+  /** Row ids of the catalog with the given status, sorted. */
+  async rowIds(catalogId: string, status: 'active' | 'pending' = 'active'): Promise<string[]> {
+    const rows = await this.db.dataSource.query<{ id: string }[]>(
+      `SELECT id FROM dq_embeddings WHERE catalog_id = $1 AND status = $2 ORDER BY id`,
+      [catalogId, status],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Active rows of the catalog as chunk key → content. */
+  async activeContent(catalogId: string): Promise<Map<string, string>> {
+    const rows = await this.db.dataSource.query<{ chunk_key: string; content: string }[]>(
+      `SELECT chunk_key, content FROM dq_embeddings WHERE catalog_id = $1 AND status = 'active'`,
+      [catalogId],
+    );
+    return new Map(rows.map((r) => [r.chunk_key, r.content]));
+  }
+
+  async pointIds(catalogId: string): Promise<string[]> {
+    return (await this.store.listIds(catalogId)).sort();
+  }
+
+  /** Writes a point of the catalog that no row owns. */
+  async strayPoint(catalogId: string, id: string = randomUUID()): Promise<string> {
+    const [vector] = (await this.embedder.inner.embed(['a point no row owns'])).vectors;
+    await this.store.upsert([
+      { id, vector: vector ?? [], payload: { catalog_id: catalogId, kind: 'table', schema: null, table: null, column: null, chunk_key: 'table:x.y', content_hash: 'h' } },
+    ]);
+    return id;
+  }
+
+  /** Chunk keys of the catalog as the pipeline plans them (rejected keys excluded). */
+  static keys(catalog: Catalog, rejectedKeys?: Set<string>): string[] {
+    return chunkCatalog(catalog, rejectedKeys ? { rejectedKeys } : {}).map((c) => c.key).sort();
+  }
+}

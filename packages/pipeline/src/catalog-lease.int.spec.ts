@@ -1,8 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { LeaseRepository, openDataSource, type DataSource } from '@catalog-indexer/db';
+import { LeaseRepository, openDataSource, type DataSource, type Fence } from '@catalog-indexer/db';
 import { createLogger } from '@catalog-indexer/logger';
 import { createTestDatabase, type TestDatabase } from '@catalog-indexer/testing';
 import { CatalogLease } from './catalog-lease';
+
+/** Leases whose renewals take a while to reach Postgres (a slow network, a busy database). */
+class SlowRenewals extends LeaseRepository {
+  override async renew(fence: Fence, ttlMs: number): Promise<boolean> {
+    await new Promise((r) => setTimeout(r, 120));
+    return super.renew(fence, ttlMs);
+  }
+}
 
 describe(CatalogLease.name, () => {
   let db: TestDatabase<DataSource>;
@@ -54,5 +62,19 @@ describe(CatalogLease.name, () => {
     await lease.acquire(id, 'b');
     await sleep(300);
     expect(lost).toBe(0);
+  });
+
+  it('frees the catalog at release even when a renewal is still in flight', async () => {
+    const slow = new CatalogLease(new SlowRenewals(db.dataSource), 150, createLogger({ level: 'silent' }));
+    const id = randomUUID();
+    const fence = (await slow.acquire(id, 'a'))!;
+    const stop = slow.keepAlive(fence);
+    // The first renewal leaves after 50 ms and lands about 120 ms later, after the release below.
+    await sleep(80);
+    stop();
+    await slow.release(fence);
+    await sleep(150);
+    expect(await leases.get(id)).toMatchObject({ holder: 'a:released', expired: true });
+    expect(await slow.acquire(id, 'b')).not.toBeNull();
   });
 });

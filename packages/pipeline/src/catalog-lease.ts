@@ -6,6 +6,9 @@ import { type Logger } from '@catalog-indexer/logger';
  * See {@link LeaseRepository} for the guarantees (expiry, fencing).
  */
 export class CatalogLease {
+  /** Renewals in flight, by catalog and fence: a release waits for them (see {@link CatalogLease.release}). */
+  private readonly renewals = new Map<string, Promise<void>>();
+
   constructor(
     private readonly leases: LeaseRepository,
     readonly ttlMs: number,
@@ -28,8 +31,9 @@ export class CatalogLease {
    */
   keepAlive(fence: Fence, onLost?: () => void): () => void {
     let stopped = false;
+    const key = renewalKey(fence);
     const timer = setInterval(() => {
-      void this.leases.renew(fence, this.ttlMs).then(
+      const renewal = this.leases.renew(fence, this.ttlMs).then(
         (held) => {
           if (!held && !stopped) {
             stopped = true;
@@ -40,6 +44,10 @@ export class CatalogLease {
         },
         (error: unknown) => this.logger.warn({ catalogId: fence.catalogId, err: error }, 'could not renew the catalog lease'),
       );
+      this.renewals.set(key, renewal);
+      void renewal.then(() => {
+        if (this.renewals.get(key) === renewal) this.renewals.delete(key);
+      });
     }, Math.max(50, Math.floor(this.ttlMs / 3)));
     timer.unref();
     return () => {
@@ -48,10 +56,19 @@ export class CatalogLease {
     };
   }
 
+  /**
+   * Ends the lease at once. Waits first for a renewal still in flight: landing after the release, it would
+   * extend the released lease and keep the next writer out for a whole time to live.
+   */
   async release(fence: Fence): Promise<void> {
+    await this.renewals.get(renewalKey(fence));
     await this.leases.release(fence).catch((error: unknown) => {
       // An unreleased lease expires by itself; the next writer waits at most its time to live.
       this.logger.warn({ catalogId: fence.catalogId, err: error }, 'could not release the catalog lease');
     });
   }
+}
+
+function renewalKey(fence: Fence): string {
+  return `${fence.catalogId}:${fence.fence}`;
 }

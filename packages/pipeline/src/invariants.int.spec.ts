@@ -1,3 +1,4 @@
+import { documentSparseVector } from '@catalog-indexer/text';
 import { randomUUID } from 'node:crypto';
 import { chunkCatalog, contentHash, shopCatalog, type Catalog } from '@catalog-indexer/catalog';
 import { FencedError } from '@catalog-indexer/db';
@@ -277,7 +278,7 @@ describe(`${ReindexService.name}: the invariants and the steps of a reindex`, ()
         await short.reindex.embedBatch(begun.run, plan.batches[0]!);
         const rows1 = await short.embeddings.batchToEmbed(begun.run.runId, plan.batches[1]!);
         const { vectors } = await short.embedder.inner.embed(rows1.map((r) => r.content));
-        await short.store.upsert(rows1.map((r, i) => ({ id: r.id, vector: vectors[i] ?? [], payload: { catalog_id: id, kind: r.kind, schema: null, table: null, column: null, chunk_key: r.chunkKey, content_hash: r.contentHash } })));
+        await short.store.upsert(rows1.map((r, i) => ({ id: r.id, vector: vectors[i] ?? [], sparse: documentSparseVector(r.content), payload: { catalog_id: id, kind: r.kind, schema: null, table: null, column: null, chunk_key: r.chunkKey, content_hash: r.contentHash } })));
         const paidBefore = short.embedder.texts;
 
         // worker-a holds the lease until it expires; then worker-b takes over, and worker-a cannot write.

@@ -1,3 +1,4 @@
+import { querySparseVector } from '@catalog-indexer/text';
 import { randomUUID } from 'node:crypto';
 import { chunkCatalog, shopCatalog } from '@catalog-indexer/catalog';
 import { FencedError } from '@catalog-indexer/db';
@@ -81,7 +82,7 @@ describe(`${ReindexService.name} step by step`, () => {
       await h.reindex.reindex(id);
       const [query] = (await h.embedder.inner.embed(['payroll'])).vectors;
       const search = async (filter: { kinds?: string[]; schemas?: string[]; tables?: string[] }) =>
-        new Set((await h.store.search(query!, { catalogId: id, limit: 100, ...filter })).map((x) => x.id));
+        new Set((await h.store.search({ dense: query!, sparse: querySparseVector('payroll') }, { catalogId: id, limit: 100, fusion: { denseWeight: 1, sparseWeight: 1, k: 2, prefetchLimit: 200 }, ...filter })).map((x) => x.id));
       const hydrated = async (ids: Set<string>) => [...(await h.embeddings.hydrate([...ids])).values()].map((r) => r.chunkKey).sort();
       const keysWhere = (f: (c: (typeof chunks)[number]) => boolean) => chunks.filter(f).map((c) => c.key).sort();
       expect(await hydrated(await search({ tables: ['payroll'] }))).toEqual(keysWhere((c) => c.metadata.table === 'payroll'));

@@ -236,6 +236,9 @@ export class ReindexService {
           content_hash: row.contentHash,
         },
       }));
+      // Nothing is written for a run that was stopped or lost its lease while the batch was being embedded.
+      signal?.throwIfAborted();
+      if (!(await this.lease.holds(fence))) throw new FencedError(fence.catalogId, fence.fence);
       await this.upsertPatiently(points, signal);
       await assertFence(m, fence);
       await embeddings.markEmbedded(m, rows.map((r) => r.id));

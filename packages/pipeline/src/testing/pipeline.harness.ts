@@ -1,3 +1,4 @@
+import { documentSparseVector } from '@catalog-indexer/text';
 import { randomUUID } from 'node:crypto';
 import { chunkCatalog, flattenItems, shopCatalog, type Catalog } from '@catalog-indexer/catalog';
 import {
@@ -174,7 +175,7 @@ export class PipelineHarness {
   async strayPoint(catalogId: string, id: string = randomUUID()): Promise<string> {
     const [vector] = (await this.embedder.inner.embed(['a point no row owns'])).vectors;
     await this.store.upsert([
-      { id, vector: vector ?? [], payload: { catalog_id: catalogId, kind: 'table', schema: null, table: null, column: null, chunk_key: 'table:x.y', content_hash: 'h' } },
+      { id, vector: vector ?? [], sparse: documentSparseVector('a point no row owns'), payload: { catalog_id: catalogId, kind: 'table', schema: null, table: null, column: null, chunk_key: 'table:x.y', content_hash: 'h' } },
     ]);
     return id;
   }

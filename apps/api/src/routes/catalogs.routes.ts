@@ -5,6 +5,7 @@ import { type CatalogRepository, type CatalogRow, type IndexRunRepository } from
 import { AppError, uuidParam } from '@catalog-indexer/http';
 import { type EnqueuedJob, type JobInput, type JobProducer } from '@catalog-indexer/queue';
 import { TrailingSingleFlight } from '../single-flight';
+import { runFields } from './index.routes';
 
 export interface CatalogRoutesDeps {
   catalogs: CatalogRepository;
@@ -166,20 +167,7 @@ export function catalogRoutes({ catalogs, runs, jobs, queueReady }: CatalogRoute
     if (!(await catalogs.exists(id))) throw new AppError('not_found', `no catalog ${id}`);
     const rows = await runs.list(id);
     res.json({
-      runs: rows.map((r) => ({
-        id: r.id,
-        mode: r.mode,
-        status: r.status,
-        jobId: r.jobId,
-        catalogVersion: r.catalogVersion,
-        embedded: r.embedded,
-        skipped: r.skipped,
-        deleted: r.deleted,
-        tokens: r.tokens,
-        startedAt: r.startedAt,
-        finishedAt: r.finishedAt,
-        error: r.error,
-      })),
+      runs: rows.map(runFields),
     });
   });
 

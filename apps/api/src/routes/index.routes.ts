@@ -15,8 +15,10 @@ export interface IndexRoutesDeps {
   countPoints: PointCounter;
 }
 
-function runView(r: Awaited<ReturnType<IndexRunRepository['list']>>[number] | undefined) {
-  if (!r) return null;
+type RunRow = Awaited<ReturnType<IndexRunRepository['list']>>[number];
+
+/** A run as the HTTP answers show it (`GET /v1/catalogs/:id/runs`, the index state's `lastRun`). */
+export function runFields(r: RunRow) {
   return {
     id: r.id,
     mode: r.mode,
@@ -30,8 +32,11 @@ function runView(r: Awaited<ReturnType<IndexRunRepository['list']>>[number] | un
     startedAt: r.startedAt,
     finishedAt: r.finishedAt,
     error: r.error,
-    details: r.details,
   };
+}
+
+function runView(r: RunRow | undefined) {
+  return r ? { ...runFields(r), details: r.details } : null;
 }
 
 /** `/v1/catalogs/:id/index` (the state of a catalog's index) and `/v1/catalogs/:id/reconcile`. */

@@ -48,6 +48,8 @@ export interface CreateLoggerOptions {
    * running a service sees readable logs and a log collector gets JSON.
    */
   pretty?: boolean;
+  /** Write each line to stdout before going on (default false: lines are written asynchronously). */
+  sync?: boolean;
 }
 
 /** True when the stream is a terminal: logs written there are read by a person. */
@@ -68,7 +70,11 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
     const stream = pretty({ colorize: options.destination === undefined, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service,component', messageFormat: '{if service}{service}{end}{if component}/{component}{end}: {msg}', destination: options.destination ?? 1 });
     return pino(pinoOptions, stream);
   }
-  return options.destination ? pino(pinoOptions, options.destination) : pino(pinoOptions);
+  if (options.destination) return pino(pinoOptions, options.destination);
+  // Lines are written asynchronously: under load, the lines logged while a write is in flight go out
+  // together in the next write instead of one system call each. pino flushes what is left when the process
+  // exits (exitOnStartupFailure writes synchronously, since it ends the process at once).
+  return pino(pinoOptions, pino.destination({ dest: 1, sync: options.sync ?? false }));
 }
 
 /** Context carried by a child logger: the component and whichever ids the work at hand has. */
@@ -102,6 +108,6 @@ export function maskUrl(url: string): string {
  */
 export function exitOnStartupFailure(service: string, error: unknown): never {
   const reason = error instanceof Error ? error.message : String(error);
-  createLogger({ name: service }).fatal({ err: error }, `${service} failed to start: ${reason}`);
+  createLogger({ name: service, sync: true }).fatal({ err: error }, `${service} failed to start: ${reason}`);
   process.exit(1);
 }

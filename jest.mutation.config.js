@@ -17,5 +17,7 @@ module.exports = {
   testMatch: [
     '<rootDir>/packages/pipeline/src/**/*.spec.ts',
     '<rootDir>/packages/db/src/repositories/*.int.spec.ts',
+    // The switch of embedding space (packages/pipeline/src/space-switch.service.ts) is proven end to end here.
+    '<rootDir>/apps/query/src/space-switch.int.spec.ts',
   ],
 };

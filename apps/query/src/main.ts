@@ -8,6 +8,7 @@ import { CatalogGraphCache } from './catalog-graph.cache';
 import { ContextService } from './context.service';
 import { ApiKeySet, warnWhenOpen } from '@catalog-indexer/http';
 import { SearchService } from './search.service';
+import { ServedSpace } from './served-space';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -15,10 +16,16 @@ async function main(): Promise<void> {
   const apiKeys = new ApiKeySet(config.auth.apiKeys);
   warnWhenOpen(apiKeys, logger, 'query');
   const dataSource = await openConfiguredDataSource(config.postgres, 'query', logger);
-  const embedder = createEmbedder(config.embeddings, logger.child({ component: 'embeddings' }));
-  const store = createQdrantStore(config.qdrant, embedder.dimensions, logger.child({ component: 'qdrant' }));
+  const embeddingsLog = logger.child({ component: 'embeddings' });
+  const embedder = createEmbedder(config.embeddings, embeddingsLog);
+  const store = createQdrantStore(config.qdrant, embedder.dimensions, logger.child({ component: 'qdrant' }), embedder.model);
   await store.ensureCollection();
-  const search = new SearchService(embedder, store, new EmbeddingRepository(dataSource), config.retrieval);
+  // Questions are embedded in the space the served collection holds, which is not the configured one while
+  // the workers move the index to a new model or size.
+  const spaces = new ServedSpace(store, (space) =>
+    space.model === embedder.model && space.dimensions === embedder.dimensions ? embedder : createEmbedder({ ...config.embeddings, ...space }, embeddingsLog),
+  );
+  const search = new SearchService(spaces, store, new EmbeddingRepository(dataSource), config.retrieval);
   const context = new ContextService(search, new CatalogGraphCache(new CatalogRepository(dataSource)), config.retrieval.candidates);
   const app = createApp({ apiKeys, logger, dataSource, store, search, context });
   const server = app.listen(config.query.port, config.query.host, () => {

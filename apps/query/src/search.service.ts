@@ -1,7 +1,8 @@
 import { type EmbeddingRepository } from '@catalog-indexer/db';
 import { type Embedder } from '@catalog-indexer/embeddings';
 import { querySparseVector } from '@catalog-indexer/text';
-import { type FusionOptions, type QdrantStore } from '@catalog-indexer/vector-store';
+import { VectorStoreError, type FusionOptions, type QdrantStore } from '@catalog-indexer/vector-store';
+import { FixedSpace, type QuerySpace, type SpaceSource } from './served-space';
 
 export interface SearchRequest {
   catalogId: string;
@@ -61,19 +62,36 @@ export const since = (start: bigint): number => Math.round(Number(process.hrtime
 /**
  * The read path: embed the question and analyse it into terms, run Qdrant's hybrid query (a dense and a
  * sparse prefetch over the catalog's points, fused by weighted reciprocal rank fusion), then hydrate the hits
- * from Postgres in one query. Postgres decides visibility: hits without a current row are dropped.
+ * from Postgres in one query. Postgres decides visibility: hits without a current row are dropped. The
+ * question is embedded in the space of the collection searched (see {@link ServedSpace}).
  */
 export class SearchService {
+  private readonly spaces: SpaceSource;
+
   constructor(
-    private readonly embedder: Embedder,
+    embedder: Embedder | SpaceSource,
     private readonly store: QdrantStore,
     private readonly embeddings: EmbeddingRepository,
     private readonly fusion: FusionSettings,
-  ) {}
+  ) {
+    this.spaces = 'embed' in embedder ? new FixedSpace(embedder) : embedder;
+  }
 
   async search(request: SearchRequest): Promise<SearchResponse> {
+    const space = await this.spaces.current();
+    try {
+      return await this.searchIn(space, request);
+    } catch (error) {
+      // The collection resolved was dropped after a switch of embedding space: resolve again, once.
+      if (!(error instanceof VectorStoreError && error.status === 404 && space.collection !== undefined)) throw error;
+      this.spaces.refresh();
+      return this.searchIn(await this.spaces.current(), request);
+    }
+  }
+
+  private async searchIn(space: QuerySpace, request: SearchRequest): Promise<SearchResponse> {
     const t0 = process.hrtime.bigint();
-    const { vectors } = await this.embedder.embed([request.query]);
+    const { vectors } = await space.embedder.embed([request.query]);
     const embedMs = since(t0);
     const dense = vectors[0];
     if (!dense) throw new Error('the embedder returned no vector');
@@ -98,6 +116,7 @@ export class SearchService {
         { dense, sparse },
         {
           catalogId: request.catalogId,
+          collection: space.collection,
           limit: fetchLimit,
           kinds: request.kinds,
           schemas: request.schemas,

@@ -18,12 +18,21 @@ async function main(): Promise<void> {
   // Every worker process shares the API's rate limit (EMBEDDING_RPM / EMBEDDING_TPM) and its 429 pauses.
   const limiter = createRateLimiter(config.embeddings, { connection: producerConnection, prefix: config.queue.prefix });
   const embedder = createEmbedder(config.embeddings, logger.child({ component: 'embeddings' }), { limiter });
-  const store = createQdrantStore(config.qdrant, embedder.dimensions, logger.child({ component: 'qdrant' }));
+  const store = createQdrantStore(config.qdrant, embedder.dimensions, logger.child({ component: 'qdrant' }), embedder.model);
   // An install from before hybrid search moves to the new layout first (dense vectors copied, no embedding).
   const migration = { catalogs: new CatalogRepository(dataSource), embeddings: new EmbeddingRepository(dataSource), store };
   await new CollectionMigrationService({ ...migration, logger: logger.child({ component: 'migration' }) }).migrateLegacy();
-  await store.ensureCollection();
+  const ensured = await store.ensureCollection();
   const producer = new JobProducer(producerConnection, config.queue.prefix);
+  if (ensured.switchTo) {
+    // The configured model or size differs from what the index holds: build the new collection in the
+    // background (a reconcile run carries the switch) while queries keep using the served one.
+    logger.warn(
+      { served: ensured.served, target: { collection: ensured.switchTo, model: embedder.model, dimensions: embedder.dimensions } },
+      'the index holds another embedding model or size: switching it in the background; reindexes wait until it is done',
+    );
+    await producer.enqueue('reconcile', {});
+  }
   if (config.worker.reconcileIntervalMs > 0) {
     // One schedule for the whole deployment: every worker upserts the same scheduler id. A Redis that refuses
     // it now (full, read-only) does not stop the worker: it tries again every minute until it is written.

@@ -20,3 +20,4 @@ export {
   type CollectionMigrationDeps,
   type CollectionMigrationResult,
 } from './collection-migration.service';
+export { SpaceSwitchService, type SpaceSwitchDeps, type SpaceSwitchResult } from './space-switch.service';

@@ -9,6 +9,9 @@ export {
   type SparseVector,
   type HybridQuery,
   type FusionOptions,
+  type EmbeddingSpace,
+  type ServedCollection,
+  type EnsuredCollection,
   VECTOR_NAMES,
 } from './qdrant.store';
 export { VectorStoreError } from './vector-store.error';

@@ -95,14 +95,24 @@ describe(QdrantStore.name, () => {
       await fetch(`${url}/collections/${next}`, { method: 'DELETE' });
     });
 
-    it('refuses a collection of another size and names QDRANT_COLLECTION_NAME', async () => {
+    it('keeps serving a collection of another size or model and names the collection to build for the new space', async () => {
       const store = await newStore();
-      const other = new QdrantStore({ url, collection: store.collection, dimensions: DIMENSIONS * 2 });
-      const error: unknown = await other.ensureCollection().catch((e: unknown) => e);
+      const first = await store.ensureCollection();
+      expect(first.switchTo).toBeNull();
+      const bigger = new QdrantStore({ url, collection: store.collection, dimensions: DIMENSIONS * 2, model: 'model-b' });
+      const sized = await bigger.ensureCollection();
+      expect(sized.served).toEqual({ collection: first.served.collection, model: 'model-b', dimensions: DIMENSIONS });
+      expect(sized.switchTo).toBe(`${store.collection}-hybrid-${DIMENSIONS * 2}-model-b`);
+      expect(await bigger.resolve()).toBe(first.served.collection);
 
-      expect(error).toBeInstanceOf(VectorStoreError);
-      expect((error as Error).message).toMatch(/holds 4-dimensional vectors but the embedder makes 8/);
-      expect((error as Error).message).toContain('QDRANT_COLLECTION_NAME');
+      // A collection made with a model recorded: another model of the same size is a switch too.
+      await bigger.createLayout(sized.switchTo!);
+      await bigger.switchAlias(sized.switchTo!);
+      const sameSizeOtherModel = new QdrantStore({ url, collection: store.collection, dimensions: DIMENSIONS * 2, model: 'model-c' });
+      const ensured = await sameSizeOtherModel.ensureCollection();
+      expect(ensured.served).toEqual({ collection: sized.switchTo, model: 'model-b', dimensions: DIMENSIONS * 2 });
+      expect(ensured.switchTo).toBe(`${store.collection}-hybrid-${DIMENSIONS * 2}-model-c`);
+      expect((await bigger.ensureCollection()).switchTo).toBeNull();
     });
 
     it('refuses a collection of the layout before hybrid search, one unnamed vector', async () => {

@@ -42,6 +42,8 @@ export interface HybridQuery {
 
 export interface SearchOptions {
   catalogId: string;
+  /** Search this collection rather than the one the configured name serves (a query pins what it resolved). */
+  collection?: string;
   limit: number;
   kinds?: string[];
   schemas?: string[];
@@ -62,11 +64,38 @@ export interface FusionOptions {
 /** Names of the vectors every point carries. */
 export const VECTOR_NAMES = { dense: 'dense', sparse: 'terms' } as const;
 
+/** An embedding space: the model and size of the dense vectors a collection holds. */
+export interface EmbeddingSpace {
+  model: string;
+  dimensions: number;
+}
+
+/** The collection the configured name serves and the space of its vectors. */
+export interface ServedCollection extends EmbeddingSpace {
+  collection: string;
+}
+
+/** What {@link QdrantStore.ensureCollection} found. */
+export interface EnsuredCollection {
+  served: ServedCollection;
+  /**
+   * The collection to build for this store's space when the served one holds another model or size (a
+   * switch is due: see the pipeline's SpaceSwitchService), or `null` when the served one fits.
+   */
+  switchTo: string | null;
+}
+
 export interface QdrantStoreOptions {
   url: string;
   apiKey?: string;
   collection: string;
   dimensions: number;
+  /**
+   * The embedding model of the vectors this store writes, recorded in the metadata of each collection it
+   * creates so that a change of model is seen like a change of size. Without it, collections are taken to
+   * hold whatever model is configured.
+   */
+  model?: string;
   timeoutMs?: number;
   /** Points per upsert request (Qdrant advises 64-256). */
   upsertBatchSize?: number;
@@ -99,6 +128,7 @@ const MAX_RETRY_AFTER_MS = 30_000;
 export class QdrantStore {
   readonly collection: string;
   readonly dimensions: number;
+  readonly model: string | undefined;
   private readonly client: QdrantClient;
   private readonly batchSize: number;
   private readonly parallelism: number;
@@ -106,13 +136,14 @@ export class QdrantStore {
   private readonly logger: Logger | undefined;
   private readonly options: QdrantStoreOptions;
   private readonly collectionParams: CollectionParams;
-  private recreating: Promise<void> | undefined;
+  private recreating: Promise<unknown> | undefined;
 
   constructor(options: QdrantStoreOptions) {
     this.options = options;
     this.collectionParams = options.collectionParams ?? {};
     this.collection = options.collection;
     this.dimensions = options.dimensions;
+    this.model = options.model;
     this.batchSize = options.upsertBatchSize ?? 128;
     this.parallelism = options.upsertParallelism ?? 3;
     this.attempts = options.writeAttempts ?? 4;
@@ -128,29 +159,47 @@ export class QdrantStore {
 
   /**
    * Makes the configured name serve: on a new install it creates the collection of this layout
-   * ({@link QdrantStore.collectionFor}: named dense vectors of the configured size and sparse `idf` vectors)
-   * and points the configured name at it as an alias, in one request; every read and write then goes
-   * through the alias. An existing alias, or a collection created under the configured name itself, is
-   * used when its layout fits, and refused with what to do when it does not (see
-   * {@link QdrantStore.migrateLegacy} for the layout before hybrid search). Creates the payload indexes
-   * (tenant `catalog_id`, `kind`, `schema`, `table`) when missing. Safe to run from several processes.
+   * ({@link QdrantStore.collectionFor}: named dense vectors of the configured size and sparse `idf` vectors,
+   * the model in its metadata) and points the configured name at it as an alias, in one request; every
+   * read and write then goes through the alias. An existing alias, or a collection created under the
+   * configured name itself, is used as it is; the layout before hybrid search is refused with what to do
+   * (see the pipeline's CollectionMigrationService). When the served collection holds another model or size
+   * than this store's, it keeps serving and the answer names the collection to build for the new space.
+   * Creates the payload indexes (tenant `catalog_id`, `kind`, `schema`, `table`) when missing. Safe to run
+   * from several processes.
    */
-  async ensureCollection(): Promise<void> {
+  async ensureCollection(): Promise<EnsuredCollection> {
     const target = (await this.resolve()) ?? (await this.createServing());
     const info = await this.call('read collection', () => this.client.getCollection(target), false);
-    const problem = layoutProblem(info.config.params, this.dimensions);
+    const problem = layoutProblem(info.config.params);
     if (problem) {
       const legacy = problem.startsWith('holds one unnamed vector');
       throw new VectorStoreError(
         `collection "${target}" (served as "${this.collection}") ${problem}: ` +
           (legacy
             ? 'run the migration to the hybrid layout (it copies the dense vectors; no embedding tokens), or'
-            : 'a new model or size needs a new collection:') +
+            : 'it was not made by this service:') +
           ' set QDRANT_COLLECTION_NAME to a new name and reindex',
       );
     }
+    await this.ensurePayloadIndexes(target);
+    const served = { collection: target, ...spaceOf(info.config, this.model ?? '') };
+    const fits = served.dimensions === this.dimensions && (this.model === undefined || served.model === this.model);
+    return { served, switchTo: fits ? null : QdrantStore.collectionFor(this.collection, this.dimensions, this.model) };
+  }
+
+  /** The collection the configured name serves and the space of its vectors; `null` when there is none. */
+  async served(): Promise<ServedCollection | null> {
+    const name = await this.resolve();
+    if (name === null) return null;
+    const info = await this.call('read collection', () => this.client.getCollection(name), false);
+    return { collection: name, ...spaceOf(info.config, this.model ?? '') };
+  }
+
+  /** The payload indexes every collection of this service has (tenant `catalog_id`, `kind`, `schema`, `table`). */
+  async ensurePayloadIndexes(name: string): Promise<void> {
     await this.call('index catalog_id', () =>
-      this.client.createPayloadIndex(target, {
+      this.client.createPayloadIndex(name, {
         field_name: 'catalog_id',
         field_schema: { type: 'keyword', is_tenant: true },
         wait: true,
@@ -159,10 +208,16 @@ export class QdrantStore {
     );
     for (const field of KEYWORD_INDEXES) {
       await this.call(`index ${field}`, () =>
-        this.client.createPayloadIndex(target, { field_name: field, field_schema: 'keyword', wait: true }),
+        this.client.createPayloadIndex(name, { field_name: field, field_schema: 'keyword', wait: true }),
         false,
       );
     }
+  }
+
+  /** Every collection name in Qdrant. */
+  async listCollections(): Promise<string[]> {
+    const { collections } = await this.call('list collections', () => this.client.getCollections(), false);
+    return collections.map((c) => c.name);
   }
 
   /** Whether a collection holds the layout before hybrid search: one unnamed vector per point. */
@@ -172,9 +227,15 @@ export class QdrantStore {
     return vectors !== undefined && typeof vectors.size === 'number';
   }
 
-  /** Name of the collection that holds this layout and size behind the alias `alias`. */
-  static collectionFor(alias: string, dimensions: number): string {
-    return `${alias}-hybrid-${dimensions}`;
+  /**
+   * Name of the collection that holds this layout behind the alias `alias`: `<alias>-hybrid-<size>` for the
+   * first one, `<alias>-hybrid-<size>-<model>` for the one a switch of model or size builds.
+   */
+  static collectionFor(alias: string, dimensions: number, model?: string): string {
+    const base = `${alias}-hybrid-${dimensions}`;
+    if (model === undefined) return base;
+    const slug = model.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+    return `${base}-${slug || 'model'}`;
   }
 
   /** The collection the configured name serves: an alias's target, or a collection of that name; `null` if neither. */
@@ -221,6 +282,7 @@ export class QdrantStore {
       await this.client.createCollection(name, {
         vectors: { [VECTOR_NAMES.dense]: { size: this.dimensions, distance: 'Cosine' } },
         sparse_vectors: { [VECTOR_NAMES.sparse]: { modifier: 'idf' } },
+        ...(this.model !== undefined ? { metadata: { embedding_model: this.model, embedding_dimensions: this.dimensions } } : {}),
         ...(shardNumber !== undefined ? { shard_number: shardNumber } : {}),
         ...(replicationFactor !== undefined ? { replication_factor: replicationFactor } : {}),
         ...(writeConsistencyFactor !== undefined ? { write_consistency_factor: writeConsistencyFactor } : {}),
@@ -293,7 +355,7 @@ export class QdrantStore {
     const { fusion } = options;
     const prefetchLimit = Math.max(fusion.prefetchLimit, options.limit);
     const response = await this.call('query points', () =>
-      this.client.query(this.collection, {
+      this.client.query(options.collection ?? this.collection, {
         prefetch: [
           { query: query.dense, using: VECTOR_NAMES.dense, filter, limit: prefetchLimit },
           { query: query.sparse, using: VECTOR_NAMES.sparse, filter, limit: prefetchLimit },
@@ -302,6 +364,8 @@ export class QdrantStore {
         limit: options.limit,
         with_payload: false,
       }),
+      // A pinned collection that is gone was retired by a switch: the caller resolves the alias again.
+      options.collection === undefined,
     );
     return response.points.map((p) => ({ id: String(p.id), score: p.score }));
   }
@@ -454,18 +518,30 @@ export class QdrantStore {
   }
 }
 
-/** What is wrong with an existing collection's layout for this store, or `null` when it fits. */
-function layoutProblem(params: { vectors?: unknown; sparse_vectors?: unknown }, dimensions: number): string | null {
+/** What is wrong with an existing collection's layout for this service, or `null` when it fits. */
+function layoutProblem(params: { vectors?: unknown; sparse_vectors?: unknown }): string | null {
   const vectors = params.vectors as Record<string, unknown> | undefined;
   if (!vectors || typeof vectors.size === 'number') {
     return 'holds one unnamed vector per point (the layout before hybrid search), not named dense and sparse vectors';
   }
   const dense = vectors[VECTOR_NAMES.dense] as { size?: unknown } | undefined;
   if (!dense) return `has no dense vector named "${VECTOR_NAMES.dense}"`;
-  if (dense.size !== dimensions) return `holds ${String(dense.size)}-dimensional vectors but the embedder makes ${dimensions}`;
   const sparse = (params.sparse_vectors as Record<string, unknown> | undefined)?.[VECTOR_NAMES.sparse];
   if (!sparse) return `has no sparse vector named "${VECTOR_NAMES.sparse}"`;
   return null;
+}
+
+/**
+ * The space of a collection's vectors: the dense size from its parameters, the model from its metadata (a
+ * collection made before the model was recorded is taken to hold `fallbackModel`, the configured one).
+ */
+function spaceOf(config: { params: { vectors?: unknown }; metadata?: unknown }, fallbackModel: string): EmbeddingSpace {
+  const vectors = config.params.vectors as Record<string, unknown> | undefined;
+  const dense = vectors?.[VECTOR_NAMES.dense] as { size?: unknown } | undefined;
+  const size = typeof dense?.size === 'number' ? dense.size : typeof vectors?.size === 'number' ? vectors.size : 0;
+  const metadata = config.metadata as { embedding_model?: unknown } | null | undefined;
+  const model = typeof metadata?.embedding_model === 'string' ? metadata.embedding_model : fallbackModel;
+  return { model, dimensions: size };
 }
 
 interface ApiErrorLike {

@@ -1,5 +1,5 @@
 import { FencedError } from '@catalog-indexer/db';
-import { type ReindexService } from '@catalog-indexer/pipeline';
+import { type ReindexService, type SpaceSwitchService } from '@catalog-indexer/pipeline';
 import { postpone, type JobHandler } from '@catalog-indexer/queue';
 
 /**
@@ -8,8 +8,10 @@ import { postpone, type JobHandler } from '@catalog-indexer/queue';
  * that another execution of the same job still holds waits for it.
  */
 export const embedBatchJob =
-  (service: ReindexService): JobHandler<'embed-batch'> =>
+  (service: ReindexService, spaces?: Pick<SpaceSwitchService, 'switching'>): JobHandler<'embed-batch'> =>
   async (payload, job, { signal, token }) => {
+    // A batch planned before the switch of embedding space waits for it: its vectors would not fit.
+    if (await spaces?.switching()) throw await postpone(job, token, 5_000);
     const stop = service.lease.keepAlive({ catalogId: payload.catalogId, fence: payload.fence });
     try {
       const result = await service.embedBatch(payload, payload.batch, signal);

@@ -1,5 +1,5 @@
 import { FencedError } from '@catalog-indexer/db';
-import { type ReindexResult, type ReindexService, type RunContext } from '@catalog-indexer/pipeline';
+import { type ReindexResult, type ReindexService, type RunContext, type SpaceSwitchService } from '@catalog-indexer/pipeline';
 import {
   WaitingChildrenError,
   jobCatalog,
@@ -18,7 +18,12 @@ export interface ReindexJobDeps {
   producer: JobProducer;
   /** How long a job waits before trying again for a catalog another writer holds. */
   busyDelayMs?: number;
+  /** While the index moves to another embedding model or size, reindexes wait for it. */
+  spaces?: Pick<SpaceSwitchService, 'switching'>;
 }
+
+/** How long a job waits before looking again whether a switch of embedding space is over. */
+export const SWITCH_WAIT_MS = 5_000;
 
 /** Plans made by one run before it gives up (the catalog kept changing, or batches kept failing). */
 const MAX_PLANS = 20;
@@ -41,6 +46,8 @@ export const reindexJob =
     const jobId = job.id ?? '';
     let state = payload.state;
     let force = payload.force;
+    // The served collection holds another space than this worker embeds in: its vectors would not fit.
+    if (await deps.spaces?.switching()) throw await postpone(job, token, jitter(SWITCH_WAIT_MS));
 
     if (!state) {
       const begun = await service.begin(catalogId, jobId, { jobId, force });

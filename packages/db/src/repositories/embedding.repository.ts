@@ -38,6 +38,20 @@ export class EmbeddingRepository {
     );
   }
 
+  /**
+   * Records that active rows now have their vectors in another embedding space (model and size), with the
+   * content hash of that space: after a switch of model or size, a reindex finds them current.
+   */
+  async setSpace(m: EntityManager, catalogId: string, rows: { id: string; contentHash: string }[], space: { model: string; dimensions: number }): Promise<void> {
+    if (rows.length === 0) return;
+    await m.query(
+      `UPDATE dq_embeddings e SET content_hash = x.content_hash, model = $3, dimensions = $4, updated_at = now()
+         FROM unnest($2::uuid[], $5::text[]) AS x(id, content_hash)
+        WHERE e.catalog_id = $1 AND e.id = x.id AND e.status = 'active'`,
+      [catalogId, rows.map((r) => r.id), space.model, space.dimensions, rows.map((r) => r.contentHash)],
+    );
+  }
+
   /** The catalog's pending rows: planned work and checkpoints of runs that did not activate yet. */
   async pendingChunks(catalogId: string): Promise<PendingChunk[]> {
     return this.dataSource.query(

@@ -73,15 +73,23 @@ interface Chosen {
   shown: Set<string>;
 }
 
-/** Token counter with a cache per line: a column line is counted once per request. */
+/** Lines whose token counts are kept between requests (the lines of one catalog's tables repeat). */
+const TOKEN_CACHE_LINES = 50_000;
+
+/**
+ * Token counter with a cache shared by every request: a table or column line is counted once while it
+ * stays among the most recently counted {@link TOKEN_CACHE_LINES}.
+ */
 class Tokens {
-  private readonly cache = new Map<string, number>();
+  private static readonly cache = new Map<string, number>();
   count(line: string): number {
-    let n = this.cache.get(line);
+    const cache = Tokens.cache;
+    let n = cache.get(line);
     if (n === undefined) {
       // The line break that joins lines is one more token at most.
       n = countTokens(line) + 1;
-      this.cache.set(line, n);
+      if (cache.size >= TOKEN_CACHE_LINES) cache.delete(cache.keys().next().value!);
+      cache.set(line, n);
     }
     return n;
   }

@@ -49,7 +49,11 @@ export interface FusionSettings {
   candidates: number;
 }
 
-/** How many extra hits to ask Qdrant for, since hydration may drop some (rows not current). */
+/**
+ * How much wider than the answer each prefetch is: the fused ranking is the same whichever limit is asked
+ * for, so the first round asks for exactly `limit` hits (all of them hydrated) over prefetches this much
+ * wider, and only a round whose hits hydration thinned asks for more.
+ */
 const OVERFETCH = 1.5;
 /** When hydration dropped too many hits, ask again for this many times as many. */
 const REFETCH_GROWTH = 4;
@@ -106,7 +110,8 @@ export class SearchService {
     };
     let searchMs = 0;
     let hydrateMs = 0;
-    let fetchLimit = Math.min(Math.ceil(request.limit * OVERFETCH), MAX_FETCH);
+    let fetchLimit = Math.min(request.limit, MAX_FETCH);
+    const prefetchLimit = Math.max(fusion.prefetchLimit, Math.min(Math.ceil(request.limit * OVERFETCH), MAX_FETCH));
     let results: SearchResultItem[];
     // Points without a current row (a reindex in progress writes points before it activates their rows)
     // can crowd the top of the ranking; ask again for more rather than return fewer results than exist.
@@ -121,7 +126,7 @@ export class SearchService {
           kinds: request.kinds,
           schemas: request.schemas,
           tables: request.tables,
-          fusion: { ...fusion, prefetchLimit: Math.max(fusion.prefetchLimit, fetchLimit) },
+          fusion: { ...fusion, prefetchLimit: Math.max(prefetchLimit, fetchLimit) },
         },
       );
       searchMs += since(t2);

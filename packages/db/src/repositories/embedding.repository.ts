@@ -259,11 +259,16 @@ export class EmbeddingRepository {
    */
   async hydrate(ids: string[]): Promise<Map<string, HydratedEmbedding>> {
     if (ids.length === 0) return new Map();
+    // Written as a join on the ids so that Postgres looks each one up by primary key: with `id = ANY(…) AND
+    // status = 'active'`, statistics that lag behind a bulk load (a fresh reindex) make it combine the
+    // primary key with a scan of the whole partial index of active rows, several times slower.
     const rows: HydratedEmbedding[] = await this.dataSource.query(
       `SELECT e.id, e.catalog_id AS "catalogId", e.kind, e.chunk_key AS "chunkKey", e.item_key AS "itemKey",
               e.content, e.metadata
-         FROM dq_embeddings e JOIN catalogs c ON c.id = e.catalog_id
-        WHERE e.id = ANY($1::uuid[]) AND e.status = 'active'`,
+         FROM unnest($1::uuid[]) AS wanted(id)
+         JOIN dq_embeddings e ON e.id = wanted.id
+         JOIN catalogs c ON c.id = e.catalog_id
+        WHERE e.status = 'active'`,
       [ids],
     );
     return new Map(rows.map((r) => [r.id, r]));

@@ -149,7 +149,10 @@ describe('switching the embedding model and size of a running system', () => {
       await new Promise((r) => setTimeout(r, 20));
     }
     const afterSwitch = answeredBy();
-    // A later run drops the old collection; questions keep being answered, the stale service included.
+    // A later run drops the old collection (not one that a switch to yet another space started filling
+    // since); questions keep being answered, the stale service included.
+    const newer = `${alias}-hybrid-32-yet-another`;
+    await new QdrantStore({ url, collection: alias, dimensions: 32, model: 'yet-another' }).createLayout(newer);
     const later = await spaces.run('switch-test');
     expect(later).toEqual({ state: 'current', served: target, dropped: [oldCollection] });
     const staleAnswer = await ask(stale.app, 1);
@@ -175,6 +178,7 @@ describe('switching the embedding model and size of a running system', () => {
       expect(points).toEqual(after.filter((r) => r.catalog_id === id).map((r) => r.id).sort());
     }
     expect(await store.listCollections()).not.toContain(oldCollection);
+    expect(await store.listCollections()).toContain(newer);
     expect((switched as { points: number }).points + (waiting as { points: number }).points).toBe(after.length);
 
     // A reindex in the new configuration finds every chunk current: nothing is embedded twice.

@@ -156,11 +156,20 @@ export class SpaceSwitchService {
     }
   }
 
-  /** Drops the collections of earlier generations behind the configured name (never the served one). */
+  /**
+   * Drops the collections of earlier generations behind the configured name: those created before the
+   * served one (or that do not say when), never the served one, nor one a switch to yet another space is
+   * filling (created after it).
+   */
   private async dropEarlier(served: string): Promise<string[]> {
     const { store, logger } = this.deps;
     const prefix = `${store.collection}-hybrid-`;
-    const earlier = (await store.listCollections()).filter((name) => name !== served && name.startsWith(prefix));
+    const servedAt = (await store.createdAt(served))?.getTime() ?? 0;
+    const earlier: string[] = [];
+    for (const name of await store.listCollections()) {
+      if (name === served || !name.startsWith(prefix)) continue;
+      if (((await store.createdAt(name))?.getTime() ?? 0) <= servedAt) earlier.push(name);
+    }
     for (const name of earlier) await store.dropCollection(name);
     if (earlier.length > 0) logger.info({ dropped: earlier, served }, 'dropped the collections of earlier embedding spaces');
     return earlier;

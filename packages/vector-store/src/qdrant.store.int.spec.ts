@@ -115,6 +115,22 @@ describe(QdrantStore.name, () => {
       expect((await bigger.ensureCollection()).switchTo).toBeNull();
     });
 
+    it('creates a collection a copy is being written to again, as it is and with no alias, when it goes missing', async () => {
+      const store = await newStore();
+      const name = `${store.collection}-hybrid-${DIMENSIONS}-copy`;
+      const copy = store.withCollection(name);
+      await store.createLayout(name);
+      await fetch(`${url}/collections/${name}`, { method: 'DELETE' });
+      const catalog = randomUUID();
+      await copy.upsert(points(catalog, 3));
+
+      expect(await copy.count(catalog)).toBe(3);
+      expect(await store.resolve()).not.toBe(name);
+      const { result } = (await (await fetch(`${url}/aliases`)).json()) as { result: { aliases: { alias_name: string }[] } };
+      expect(result.aliases.map((a) => a.alias_name)).not.toContain(name);
+      await fetch(`${url}/collections/${name}`, { method: 'DELETE' });
+    });
+
     it('refuses a collection of the layout before hybrid search, one unnamed vector', async () => {
       const collection = uniqueName('vs');
       await fetch(`${url}/collections/${collection}`, {

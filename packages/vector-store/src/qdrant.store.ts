@@ -103,6 +103,11 @@ export interface QdrantStoreOptions {
   upsertParallelism?: number;
   /** Attempts of each write before giving up. */
   writeAttempts?: number;
+  /**
+   * `collection` names a collection itself rather than the alias that serves one (a collection being filled
+   * for a switch or a migration): found missing, it is created again as it is, with no alias.
+   */
+  direct?: boolean;
   /** Distributed-mode parameters of a collection this store creates; Qdrant's defaults when absent. */
   collectionParams?: CollectionParams;
   logger?: Logger;
@@ -220,6 +225,14 @@ export class QdrantStore {
     return collections.map((c) => c.name);
   }
 
+  /** When a collection was created by this service (its metadata), or `null` when it does not say. */
+  async createdAt(name: string): Promise<Date | null> {
+    const info = await this.call('read collection', () => this.client.getCollection(name), false);
+    const created = (info.config as { metadata?: { created_at?: unknown } | null }).metadata?.created_at;
+    const at = typeof created === 'string' ? new Date(created) : null;
+    return at && !Number.isNaN(at.getTime()) ? at : null;
+  }
+
   /** Whether a collection holds the layout before hybrid search: one unnamed vector per point. */
   async isLegacyLayout(name: string): Promise<boolean> {
     const info = await this.call('read collection', () => this.client.getCollection(name));
@@ -282,7 +295,12 @@ export class QdrantStore {
       await this.client.createCollection(name, {
         vectors: { [VECTOR_NAMES.dense]: { size: this.dimensions, distance: 'Cosine' } },
         sparse_vectors: { [VECTOR_NAMES.sparse]: { modifier: 'idf' } },
-        ...(this.model !== undefined ? { metadata: { embedding_model: this.model, embedding_dimensions: this.dimensions } } : {}),
+        metadata: {
+          ...(this.model !== undefined ? { embedding_model: this.model } : {}),
+          embedding_dimensions: this.dimensions,
+          // Tells generations apart: a switch drops only collections created before the one it serves.
+          created_at: new Date().toISOString(),
+        },
         ...(shardNumber !== undefined ? { shard_number: shardNumber } : {}),
         ...(replicationFactor !== undefined ? { replication_factor: replicationFactor } : {}),
         ...(writeConsistencyFactor !== undefined ? { write_consistency_factor: writeConsistencyFactor } : {}),
@@ -372,7 +390,7 @@ export class QdrantStore {
 
   /** The same store on another collection (or alias): for copying between collections. */
   withCollection(collection: string): QdrantStore {
-    return new QdrantStore({ ...this.options, collection });
+    return new QdrantStore({ ...this.options, collection, direct: true });
   }
 
   /**
@@ -484,7 +502,10 @@ export class QdrantStore {
   private async recreateIfMissing(error: unknown): Promise<boolean> {
     if (!isMissingCollection(error)) return false;
     this.logger?.warn({ collection: this.collection }, 'qdrant collection is missing: creating it again');
-    this.recreating ??= this.ensureCollection().finally(() => {
+    const recreate = this.options.direct
+      ? () => this.createLayout(this.collection).then(() => this.ensurePayloadIndexes(this.collection))
+      : () => this.ensureCollection();
+    this.recreating ??= recreate().finally(() => {
       this.recreating = undefined;
     });
     await this.recreating;

@@ -140,7 +140,7 @@ describe('a new embedding size rolled out to a running system', () => {
       result: { config: { params: { vectors: { dense: { size: number } } }; metadata?: Record<string, unknown> } };
     };
     expect(info.result.config.params.vectors.dense.size).toBe(192);
-    expect(info.result.config.metadata).toEqual({ embedding_model: 'text-embedding-3-small', embedding_dimensions: 192 });
+    expect(info.result.config.metadata).toMatchObject({ embedding_model: 'text-embedding-3-small', embedding_dimensions: 192 });
     expect(oldCollection).not.toBe(target);
   });
 });

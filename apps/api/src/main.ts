@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   const redis = createRedisConnection(config.redis, 'producer');
   const jobs = new JobProducer(redis, config.queue.prefix);
   // Read-only use: counting a catalog's points for GET /v1/catalogs/:id/index.
-  const store = createQdrantStore(config.qdrant, config.embeddings.dimensions, logger.child({ component: 'qdrant' }));
+  const store = createQdrantStore(config.qdrant, config.embeddings.dimensions, logger.child({ component: 'qdrant' }), config.embeddings.model);
   const app = createApp({
     apiKeys,
     logger,

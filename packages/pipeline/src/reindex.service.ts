@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { catalogVocabulary, chunkCatalog, contentHash, parseCatalog, type Chunk } from '@catalog-indexer/catalog';
-import { documentSparseVector } from '@catalog-indexer/text';
 import {
   type CatalogRepository,
   type EmbeddingRepository,
@@ -16,6 +15,7 @@ import { countTokens, type Embedder } from '@catalog-indexer/embeddings';
 import { type Logger } from '@catalog-indexer/logger';
 import { type QdrantStore, type VectorPoint } from '@catalog-indexer/vector-store';
 import { CatalogLease } from './catalog-lease';
+import { chunkPoint } from './chunk-point';
 import { StoreSync } from './store-sync';
 
 export interface ReindexOptions {
@@ -222,20 +222,7 @@ export class ReindexService {
       // Cheap check before paying for tokens: a holder that lost the lease stops here.
       if (!(await this.lease.holds(fence))) throw new FencedError(fence.catalogId, fence.fence);
       const { vectors, tokens } = await embedder.embed(rows.map((r) => r.content), signal);
-      const points: VectorPoint[] = rows.map((row, j) => ({
-        id: row.id,
-        vector: vectors[j] ?? [],
-        sparse: documentSparseVector(row.content, vocabulary),
-        payload: {
-          catalog_id: run.catalogId,
-          kind: row.kind,
-          schema: stringOrNull(row.metadata.schema),
-          table: stringOrNull(row.metadata.table),
-          column: stringOrNull(row.metadata.column),
-          chunk_key: row.chunkKey,
-          content_hash: row.contentHash,
-        },
-      }));
+      const points: VectorPoint[] = rows.map((row, j) => chunkPoint(run.catalogId, row, row.contentHash, vectors[j], vocabulary));
       // Nothing is written for a run that was stopped or lost its lease while the batch was being embedded.
       signal?.throwIfAborted();
       if (!(await this.lease.holds(fence))) throw new FencedError(fence.catalogId, fence.fence);
@@ -459,8 +446,4 @@ export async function runBounded<T>(items: readonly T[], limit: number, work: (i
 function isPermanentStoreError(error: unknown): boolean {
   const status = (error as { status?: unknown }).status;
   return typeof status === 'number' && status >= 400 && status < 500 && status !== 429 && status !== 404;
-}
-
-function stringOrNull(value: unknown): string | null {
-  return typeof value === 'string' ? value : null;
 }

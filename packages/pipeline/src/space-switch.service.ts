@@ -1,9 +1,9 @@
 import { catalogVocabulary, contentHash, parseCatalog } from '@catalog-indexer/catalog';
 import { FencedError } from '@catalog-indexer/db';
 import { type Embedder } from '@catalog-indexer/embeddings';
-import { documentSparseVector } from '@catalog-indexer/text';
 import { QdrantStore, type ServedCollection, type VectorPoint } from '@catalog-indexer/vector-store';
 import { CatalogLease } from './catalog-lease';
+import { chunkPoint } from './chunk-point';
 import { type CleanupDeps } from './cleanup.service';
 
 export interface SpaceSwitchDeps extends CleanupDeps {
@@ -127,20 +127,7 @@ export class SpaceSwitchService {
         if (rows.length === 0) continue;
         const embedded = await embedder.embed(rows.map((r) => r.content));
         const hashes = rows.map((r) => contentHash(r.content, embedder.model, embedder.dimensions));
-        const batch: VectorPoint[] = rows.map((row, j) => ({
-          id: row.id,
-          vector: embedded.vectors[j] ?? [],
-          sparse: documentSparseVector(row.content, vocabulary),
-          payload: {
-            catalog_id: catalogId,
-            kind: row.kind,
-            schema: stringOrNull(row.metadata.schema),
-            table: stringOrNull(row.metadata.table),
-            column: stringOrNull(row.metadata.column),
-            chunk_key: row.chunkKey,
-            content_hash: hashes[j]!,
-          },
-        }));
+        const batch: VectorPoint[] = rows.map((row, j) => chunkPoint(catalogId, row, hashes[j]!, embedded.vectors[j], vocabulary));
         if (!(await this.lease.holds(fence))) throw new FencedError(fence.catalogId, fence.fence);
         await into.upsert(batch);
         await leases.fenced(fence, (m) =>
@@ -174,8 +161,4 @@ export class SpaceSwitchService {
     if (earlier.length > 0) logger.info({ dropped: earlier, served }, 'dropped the collections of earlier embedding spaces');
     return earlier;
   }
-}
-
-function stringOrNull(value: unknown): string | null {
-  return typeof value === 'string' ? value : null;
 }

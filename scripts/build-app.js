@@ -8,14 +8,13 @@
  * Fails when the bundle needs a package that is not a production dependency of the app: in pnpm's layout
  * the app could not resolve it at run time.
  *
- * Run from an app's directory: `node ../../scripts/build-app.js` (the app's `build` script).
+ * Run from an app's directory: `node ../../scripts/build-app.js` (the app's `build` script); `bundleApp` is exported for
+ * the test that builds every app (packages/devstack/src/build-app.spec.ts).
  */
 const fs = require('node:fs');
 const path = require('node:path');
 const esbuild = require('esbuild');
 
-const appDir = process.cwd();
-const manifest = JSON.parse(fs.readFileSync(path.join(appDir, 'package.json'), 'utf8'));
 const WORKSPACE = '@catalog-indexer/';
 
 /** The package name of a bare import: `bullmq`, `@bull-board/api` of `@bull-board/api/bullMQAdapter`. */
@@ -24,20 +23,23 @@ function packageName(specifier) {
   return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
 }
 
-const externals = new Set();
-const externalThirdParty = {
-  name: 'external-third-party',
-  setup(build) {
-    build.onResolve({ filter: /^[^./]/ }, (args) => {
-      if (args.path.startsWith('node:') || args.path.startsWith(WORKSPACE)) return undefined;
-      externals.add(packageName(args.path));
-      return { path: args.path, external: true };
-    });
-  },
-};
-
-async function main() {
-  const outfile = path.join(appDir, 'dist', 'main.js');
+/**
+ * Bundles `<appDir>/src/main.ts` to `outfile` and returns the third-party packages the bundle requires
+ * (`external`) and those of them that are not production dependencies of the app (`missing`).
+ */
+async function bundleApp(appDir, outfile = path.join(appDir, 'dist', 'main.js')) {
+  const manifest = JSON.parse(fs.readFileSync(path.join(appDir, 'package.json'), 'utf8'));
+  const externals = new Set();
+  const externalThirdParty = {
+    name: 'external-third-party',
+    setup(build) {
+      build.onResolve({ filter: /^[^./]/ }, (args) => {
+        if (args.path.startsWith('node:') || args.path.startsWith(WORKSPACE)) return undefined;
+        externals.add(packageName(args.path));
+        return { path: args.path, external: true };
+      });
+    },
+  };
   fs.rmSync(path.dirname(outfile), { recursive: true, force: true });
   await esbuild.build({
     entryPoints: [path.join(appDir, 'src', 'main.ts')],
@@ -53,19 +55,30 @@ async function main() {
   });
   const declared = new Set(Object.keys(manifest.dependencies ?? {}));
   const builtins = new Set(require('node:module').builtinModules);
-  const missing = [...externals].filter((name) => !declared.has(name) && !builtins.has(name)).sort();
+  const external = [...externals].sort();
+  const missing = external.filter((name) => !declared.has(name) && !builtins.has(name));
+  return { name: manifest.name, outfile, external, missing };
+}
+
+async function main() {
+  const appDir = process.cwd();
+  const { name, outfile, external, missing } = await bundleApp(appDir);
   if (missing.length > 0) {
     process.stderr.write(
-      `${manifest.name}: the bundle requires ${missing.join(', ')}, which ${missing.length === 1 ? 'is' : 'are'} not ` +
+      `${name}: the bundle requires ${missing.join(', ')}, which ${missing.length === 1 ? 'is' : 'are'} not ` +
         `in its "dependencies": add ${missing.length === 1 ? 'it' : 'them'} (same version as the package that uses ${missing.length === 1 ? 'it' : 'them'}).\n`,
     );
     process.exit(1);
   }
   const size = fs.statSync(outfile).size;
-  process.stdout.write(`${manifest.name}: ${path.relative(process.cwd(), outfile)} (${Math.round(size / 1024)} kB), external: ${[...externals].sort().join(', ')}\n`);
+  process.stdout.write(`${name}: ${path.relative(process.cwd(), outfile)} (${Math.round(size / 1024)} kB), external: ${external.join(', ')}\n`);
 }
 
-main().catch((error) => {
-  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+module.exports = { bundleApp };
+
+if (require.main === module) {
+  main().catch((error) => {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,28 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+/**
+ * The production bundle of each app (scripts/build-app.js, run by the image build) requires only packages the
+ * app declares: pnpm's layout would not resolve any other one at run time.
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { bundleApp } = require('../../../scripts/build-app.js') as {
+  bundleApp: (appDir: string, outfile: string) => Promise<{ external: string[]; missing: string[] }>;
+};
+
+const root = path.resolve(__dirname, '../../..');
+
+describe('production bundles', () => {
+  let out: string;
+  beforeAll(() => {
+    out = mkdtempSync(path.join(tmpdir(), 'bundle-'));
+  });
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  it.each(['api', 'worker', 'query'])('%s requires only its declared dependencies', async (app) => {
+    const { external, missing } = await bundleApp(path.join(root, 'apps', app), path.join(out, app, 'main.js'));
+    expect(missing).toEqual([]);
+    expect(external).toEqual(expect.arrayContaining(['pino', 'zod']));
+  });
+});

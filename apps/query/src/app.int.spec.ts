@@ -266,6 +266,10 @@ describe('query app', () => {
       expect(answer.examples.map((e) => e.question)).toContain('How many orders were placed last month?');
       expect(answer.examples[0]!.sql).toMatch(/^SELECT count\(\*\) FROM sales\.orders/);
       for (const name of ['embedMs', 'searchMs', 'hydrateMs', 'contextMs', 'totalMs']) expect(typeof answer.timings[name]).toBe('number');
+      const statuses = await context({ catalogId: shopId, question: 'What does it mean when an order status is cancelled?', tokenBudget: 8000 });
+      const document = statuses.documents.find((d) => d.title === 'Order statuses');
+      expect(document?.text).toContain("Unpaid orders are 'cancelled' after 48 hours.");
+      expect(statuses.text).toContain('-- Document: Order statuses');
     });
 
     it('leaves rejected columns and tables out of the context', async () => {

@@ -1,6 +1,6 @@
 import { type CatalogColumn } from '@catalog-indexer/catalog';
 import { AppError } from '@catalog-indexer/http';
-import { countTokens } from '@catalog-indexer/text';
+import { countTokens, tokenSegments } from '@catalog-indexer/text';
 import { type CatalogGraph, type GraphTable, type Join } from './catalog-graph';
 import { type CatalogGraphCache } from './catalog-graph.cache';
 import { since, type SearchResultItem, type SearchService, type SearchTimings } from './search.service';
@@ -51,6 +51,12 @@ export const CONTEXT_RULES = {
   examples: 3,
 } as const;
 
+/**
+ * Kinds of hit whose text the context quotes. Tables are ranked from the names in the other hits' metadata
+ * alone, so those are hydrated without their text (most of a wide window is column chunks).
+ */
+const FULL_KINDS = ['document', 'example'] as const;
+
 const SIMPLE_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** An identifier as SQL writes it: bare when simple, else double-quoted with quotes doubled. */
@@ -73,24 +79,38 @@ interface Chosen {
   shown: Set<string>;
 }
 
-/** Lines whose token counts are kept between requests (the lines of one catalog's tables repeat). */
+/** Lines and segments whose token counts are kept between requests (the lines of one catalog's tables repeat). */
 const TOKEN_CACHE_LINES = 50_000;
 
+/** Counts of strings, the oldest dropped first once {@link TOKEN_CACHE_LINES} are kept. */
+class CountCache {
+  private readonly counts = new Map<string, number>();
+  constructor(private readonly count: (text: string) => number) {}
+  get(text: string): number {
+    let n = this.counts.get(text);
+    if (n === undefined) {
+      n = this.count(text);
+      if (this.counts.size >= TOKEN_CACHE_LINES) this.counts.delete(this.counts.keys().next().value!);
+      this.counts.set(text, n);
+    }
+    return n;
+  }
+}
+
 /**
- * Token counter with a cache shared by every request: a table or column line is counted once while it
- * stays among the most recently counted {@link TOKEN_CACHE_LINES}.
+ * Token counter with caches shared by every request. While packing, a line counts as its tokens plus one
+ * for the line break that joins it to the next, which never undercounts; the final text is counted exactly,
+ * as the sum of its segments' counts (see `tokenSegments`), most of them lines met before.
  */
 class Tokens {
-  private static readonly cache = new Map<string, number>();
+  private static readonly lines = new CountCache((line) => countTokens(line) + 1);
+  private static readonly segments = new CountCache(countTokens);
   count(line: string): number {
-    const cache = Tokens.cache;
-    let n = cache.get(line);
-    if (n === undefined) {
-      // The line break that joins lines is one more token at most.
-      n = countTokens(line) + 1;
-      if (cache.size >= TOKEN_CACHE_LINES) cache.delete(cache.keys().next().value!);
-      cache.set(line, n);
-    }
+    return Tokens.lines.get(line);
+  }
+  exact(text: string): number {
+    let n = 0;
+    for (const segment of tokenSegments(text)) n += Tokens.segments.get(segment);
     return n;
   }
 }
@@ -113,7 +133,7 @@ export class ContextService {
   async context(request: ContextRequest): Promise<ContextResponse> {
     const [graph, retrieved] = await Promise.all([
       this.graphs.get(request.catalogId),
-      this.search.search({ catalogId: request.catalogId, query: request.question, limit: this.candidates }),
+      this.search.search({ catalogId: request.catalogId, query: request.question, limit: this.candidates, fullKinds: FULL_KINDS }),
     ]);
     if (!graph) throw new AppError('not_found', `no catalog ${request.catalogId}`);
     const t0 = process.hrtime.bigint();
@@ -297,6 +317,6 @@ function pack(chosen: Chosen[], joins: Join[], hits: SearchResultItem[], budget:
     documents,
     examples,
     text,
-    tokens: countTokens(text),
+    tokens: tokens.exact(text),
   };
 }

@@ -11,6 +11,12 @@ export interface SearchRequest {
   kinds?: string[];
   schemas?: string[];
   tables?: string[];
+  /**
+   * Only hits of these kinds carry their content and whole metadata; the others come with empty content
+   * and the table and column names of their metadata (see `EmbeddingRepository.hydrate`). Every hit
+   * is whole when absent, as `/v1/search` answers.
+   */
+  fullKinds?: readonly string[];
 }
 
 export interface SearchResultItem {
@@ -132,7 +138,10 @@ export class SearchService {
       searchMs += since(t2);
       const t3 = process.hrtime.bigint();
       // Every round hydrates all its hits, so the answer reflects one read of Postgres, never a mix.
-      const rows = await this.embeddings.hydrate(hits.map((h) => h.id));
+      const rows = await this.embeddings.hydrate(
+        hits.map((h) => h.id),
+        request.fullKinds ? { fullKinds: request.fullKinds } : {},
+      );
       hydrateMs += since(t3);
       results = [];
       for (const hit of hits) {

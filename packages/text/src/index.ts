@@ -1,5 +1,5 @@
 export { hashingVector, words } from './hashing-vector';
-export { countTokens, truncateToTokens } from './tokens';
+export { countTokens, tokenSegments, truncateToTokens } from './tokens';
 export {
   analyzeText,
   buildVocabulary,

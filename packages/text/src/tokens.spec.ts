@@ -1,4 +1,4 @@
-import { countTokens, truncateToTokens } from './tokens';
+import { countTokens, tokenSegments, truncateToTokens } from './tokens';
 
 describe(truncateToTokens.name, () => {
   it('cuts a long text to the token limit and leaves a short one alone', () => {
@@ -32,5 +32,47 @@ describe(countTokens.name, () => {
   it('counts special-token strings as ordinary text instead of throwing', () => {
     expect(countTokens('hello <|endoftext|> world')).toBe(8);
     expect(truncateToTokens('x <|endoftext|> '.repeat(100), 10).tokens).toBeLessThanOrEqual(10);
+  });
+});
+
+describe(tokenSegments.name, () => {
+  const sum = (text: string): number => tokenSegments(text).reduce((n, segment) => n + countTokens(segment), 0);
+
+  it('cuts a context after its line breaks, before lines and indented lines, and keeps the text whole', () => {
+    const text = '-- Orders\nCREATE TABLE sales.orders (\n  id integer PRIMARY KEY,\n  "Revenue (USD)" numeric\n);\n\n-- JOIN ON a.b = c.d';
+    expect(tokenSegments(text)).toEqual([
+      '-- Orders\n',
+      'CREATE TABLE sales.orders (\n',
+      '  id integer PRIMARY KEY,\n',
+      '  "Revenue (USD)" numeric\n',
+      ');\n\n',
+      '-- JOIN ON a.b = c.d',
+    ]);
+    expect(tokenSegments('')).toEqual([]);
+    expect(tokenSegments('a\n\n  \n')).toEqual(['a\n\n  \n']);
+  });
+
+  it('gives pieces whose token counts add up to the count of the whole text, for random texts of line breaks, spaces, words and signs', () => {
+    const seed = Number(process.env.TOKENS_SEED ?? Date.now() % 1_000_000);
+    // mulberry32: a small seeded generator, so a failure can be replayed with TOKENS_SEED.
+    let state = seed;
+    const random = (): number => {
+      state = (state + 0x6d2b79f5) | 0;
+      let t = Math.imul(state ^ (state >>> 15), 1 | state);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    const parts = ['\n', '\n', '\r\n', '\r', ' ', '  ', '\t', '\u00a0', '\u2028', 'id', 'Revenue', ' (USD)', '42', '1234', ',', ');', '--', "'s", "'ll", '"', 'é', '数据', '😀', '.', '(', ' -- note'];
+    try {
+      for (let i = 0; i < 3000; i++) {
+        let text = '';
+        const length = 1 + Math.floor(random() * 40);
+        for (let j = 0; j < length; j++) text += parts[Math.floor(random() * parts.length)];
+        expect({ text, tokens: sum(text) }).toEqual({ text, tokens: countTokens(text) });
+        expect(tokenSegments(text).join('')).toBe(text);
+      }
+    } catch (error) {
+      throw new Error(`seed ${seed} (replay with TOKENS_SEED=${seed}): ${String(error)}`);
+    }
   });
 });

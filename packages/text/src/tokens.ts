@@ -47,3 +47,35 @@ export function truncateToTokens(text: string, maxTokens: number): { text: strin
   const cut = chars.slice(0, lo).join('');
   return { text: cut, tokens: countTokens(cut) };
 }
+
+/** Characters `\s` matches that may sit between a line break and the next line's text: spaces and tabs. */
+const isIndent = (code: number): boolean => code === 0x20 || code === 0x09;
+const WHITESPACE = /\s/;
+
+/**
+ * `text` cut into pieces whose token counts add up to the count of the whole, so that a long text made of
+ * lines that repeat (a context's table and column lines) can be counted from the cached counts of its
+ * pieces.
+ *
+ * A cut goes after a line break (`\n`) that ends a run of line breaks and is followed by spaces or tabs and
+ * then a character that is not whitespace. cl100k's pre-tokenizer (gpt-tokenizer's pattern: contractions
+ * | `[^\r\n\p{L}\p{N}]?\p{L}+` | `\p{N}{1,3}` | ` ?[^\s\p{L}\p{N}]+[\r\n]*` | `\s+$` | `\s*[\r\n]` |
+ * `\s+(?!\S)` | `\s`) always ends a piece there: a piece that holds a line break ends with it, since no
+ * alternative goes on past a line break except whitespace to the end of the text, and what follows is not
+ * whitespace to the end. The pieces on either side are the same whether they are split from the whole text
+ * or from the part alone, and pieces are encoded one by one, so the counts add up.
+ */
+export function tokenSegments(text: string): string[] {
+  const segments: string[] = [];
+  let start = 0;
+  for (let newline = text.indexOf('\n'); newline >= 0; newline = text.indexOf('\n', newline + 1)) {
+    const cut = newline + 1;
+    let next = cut;
+    while (next < text.length && isIndent(text.charCodeAt(next))) next += 1;
+    if (next >= text.length || WHITESPACE.test(text[next]!)) continue;
+    segments.push(text.slice(start, cut));
+    start = cut;
+  }
+  if (start < text.length) segments.push(text.slice(start));
+  return segments;
+}

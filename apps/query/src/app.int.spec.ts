@@ -287,6 +287,53 @@ describe('query app', () => {
       expect(answer.text).not.toContain('CREATE TABLE sales.refunds');
     });
 
+    it('ranks the context on current rows only: points without a row change nothing, pending rows count for nothing', async () => {
+      const body = { catalogId: shopId, question: QUESTION, maxTables: 2, tokenBudget: 100_000 };
+      // Fused scores depend on ranks, which ghosts at the top take: the tables, their order and columns must not.
+      const tablesOf = (answer: Context) => answer.tables.map((t) => ({ table: `${t.schema}.${t.table}`, columns: t.columns.map((c) => c.name) }));
+      const before = await context(body);
+      // Ghosts of other tables at the very top of the ranking, more tables than the checks of chosen chunks
+      // go through before every hit is read.
+      const others = [
+        ['hr', 'employees'],
+        ['hr', 'payroll'],
+        ['catalog', 'categories'],
+        ['catalog', 'products'],
+        ['sales', 'customers'],
+        ['sales', 'refunds'],
+        ['sales', 'daily_revenue'],
+        ['sales', 'order_items'],
+      ].filter(([schema, table]) => !before.tables.some((t) => t.schema === schema && t.table === table));
+      const ghosts = await Promise.all(
+        others.flatMap(([schema, table]) =>
+          [1, 2, 3].map(async (n) => {
+            const ghost = await ghostPoint();
+            return { ...ghost, payload: { ...ghost.payload, kind: 'column', schema, table, column: `ghost_${n}`, chunk_key: `${schema}.${table}.ghost_${n}` } };
+          }),
+        ),
+      );
+      await store.upsert(ghosts);
+      try {
+        expect(tablesOf(await context(body))).toEqual(tablesOf(before));
+      } finally {
+        await store.deleteIds(ghosts.map((g) => g.id));
+      }
+      // The first table's own chunks pending (as during a reindex): it is ranked without them.
+      const [top] = before.tables;
+      const hidden: { id: string }[] = await db.dataSource.query(
+        `UPDATE dq_embeddings SET status = 'pending' WHERE catalog_id = $1 AND kind IN ('table', 'column') AND metadata->>'schema' = $2 AND metadata->>'table' = $3 RETURNING id`,
+        [shopId, top!.schema, top!.table],
+      );
+      expect(hidden.length).toBeGreaterThan(1);
+      try {
+        const after = await context(body);
+        const again = after.tables.find((t) => t.schema === top!.schema && t.table === top!.table);
+        expect(again === undefined || again.score < top!.score).toBe(true);
+      } finally {
+        await db.dataSource.query(`UPDATE dq_embeddings SET status = 'active' WHERE id = ANY($1::uuid[])`, [hidden.map((h) => h.id)]);
+      }
+    });
+
     it('answers an unknown catalog with 404 and bad input with 400 naming the field', async () => {
       const missing = await request(app).post('/v1/context').send({ catalogId: randomUUID(), question: QUESTION }).expect(404);
       expect(missing.body).toMatchObject({ error: { code: 'not_found' } });

@@ -45,6 +45,8 @@ interface Edge {
 export class CatalogGraph {
   readonly tables = new Map<string, GraphTable>();
   private readonly edges = new Map<string, Edge[]>();
+  /** Chunk key of each visible relationship → the table it references. */
+  private readonly referenced = new Map<string, { schema: string; table: string }>();
 
   constructor(catalog: Catalog, rejectedKeys: ReadonlySet<string>) {
     for (const schema of catalog.schemas) {
@@ -65,6 +67,7 @@ export class CatalogGraph {
     for (const chunk of chunkCatalog({ ...catalog, documents: [], examples: [] }, { rejectedKeys })) {
       if (chunk.kind !== 'relationship') continue;
       const m = chunk.metadata;
+      this.referenced.set(chunk.key, { schema: m.referencedSchema ?? '', table: m.referencedTable ?? '' });
       const join: Join = {
         from: { schema: m.schema ?? '', table: m.table ?? '', columns: [...(m.columns ?? [])] },
         to: { schema: m.referencedSchema ?? '', table: m.referencedTable ?? '', columns: [...(m.referencedColumns ?? [])] },
@@ -75,6 +78,11 @@ export class CatalogGraph {
       this.edges.set(a, [...(this.edges.get(a) ?? []), { join, other: b }]);
       this.edges.set(b, [...(this.edges.get(b) ?? []), { join, other: a }]);
     }
+  }
+
+  /** The table a relationship chunk (by its chunk key) references, if the relationship is in the catalog. */
+  referencedBy(chunkKey: string): { schema: string; table: string } | undefined {
+    return this.referenced.get(chunkKey);
   }
 
   /**

@@ -1,10 +1,12 @@
 import { type CatalogColumn } from '@catalog-indexer/catalog';
+import { type HydratedEmbedding } from '@catalog-indexer/db';
 import { AppError } from '@catalog-indexer/http';
+import { type SearchHit } from '@catalog-indexer/vector-store';
 import { countTokens, tokenSegments } from '@catalog-indexer/text';
 import { type CatalogGraph, type GraphTable, type Join } from './catalog-graph';
 import { type CatalogGraphCache } from './catalog-graph.cache';
 import { since, type SearchResultItem, type SearchService, type SearchTimings } from './search.service';
-import { rankTables, type TableScore } from './table-ranker';
+import { rankTables, type RankedChunk, type TableScore } from './table-ranker';
 
 export interface ContextRequest {
   catalogId: string;
@@ -51,11 +53,42 @@ export const CONTEXT_RULES = {
   examples: 3,
 } as const;
 
+/** Payload fields a hit carries from Qdrant: what ranking tables needs of it. */
+const HIT_PAYLOAD = ['kind', 'schema', 'table', 'column', 'chunk_key'] as const;
+
 /**
- * Kinds of hit whose text the context quotes. Tables are ranked from the names in the other hits' metadata
- * alone, so those are hydrated without their text (most of a wide window is column chunks).
+ * Rounds of checking the chunks a ranking stands on before every remaining hit is checked at once: each
+ * round after the first happens only when a reindex left points without a current row among them.
  */
-const FULL_KINDS = ['document', 'example'] as const;
+const MAX_CHECK_ROUNDS = 3;
+
+/** A hit as the context ranks it: from its Qdrant payload, until its row is read. */
+interface Candidate extends RankedChunk {
+  id: string;
+}
+
+const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/** A hit's kind and names from its payload; a relationship's referenced table from the catalog graph. */
+function candidateOf(hit: SearchHit, graph: CatalogGraph): Candidate {
+  const payload = hit.payload ?? {};
+  const kind = text(payload.kind) ?? '';
+  const metadata: Record<string, unknown> = {};
+  for (const field of ['schema', 'table', 'column'] as const) {
+    const value = text(payload[field]);
+    if (value !== undefined) metadata[field] = value;
+  }
+  const chunkKey = text(payload.chunk_key);
+  const referenced = kind === 'relationship' && chunkKey !== undefined ? graph.referencedBy(chunkKey) : undefined;
+  if (referenced) {
+    metadata.referencedSchema = referenced.schema;
+    metadata.referencedTable = referenced.table;
+  }
+  return { id: hit.id, kind, score: hit.score, metadata };
+}
+
+const STRUCTURE = new Set(['table', 'column', 'relationship']);
+const QUOTED = new Set(['document', 'example']);
 
 const SIMPLE_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -79,7 +112,7 @@ interface Chosen {
   shown: Set<string>;
 }
 
-/** Lines and segments whose token counts are kept between requests (the lines of one catalog's tables repeat). */
+/** Segments whose token counts are kept between requests (the lines of one catalog's tables repeat). */
 const TOKEN_CACHE_LINES = 50_000;
 
 /** Counts of strings, the oldest dropped first once {@link TOKEN_CACHE_LINES} are kept. */
@@ -98,15 +131,17 @@ class CountCache {
 }
 
 /**
- * Token counter with caches shared by every request. While packing, a line counts as its tokens plus one
- * for the line break that joins it to the next, which never undercounts; the final text is counted exactly,
- * as the sum of its segments' counts (see `tokenSegments`), most of them lines met before.
+ * Token counter with a cache shared by every request. The text is counted as its segments (see
+ * `tokenSegments`): a line followed by a line break and a line that starts with text (every line of a
+ * context does) is a segment of its own, `line + "\n"`, and its count is exactly what it adds to the text.
+ * Packing counts each line so and reserves one token for each blank line, which never undercounts; the
+ * final text is counted exactly from the same cached counts.
  */
 class Tokens {
-  private static readonly lines = new CountCache((line) => countTokens(line) + 1);
   private static readonly segments = new CountCache(countTokens);
+  /** What `line` adds to the text, its line break included. */
   count(line: string): number {
-    return Tokens.lines.get(line);
+    return Tokens.segments.get(`${line}\n`);
   }
   exact(text: string): number {
     let n = 0;
@@ -116,8 +151,9 @@ class Tokens {
 }
 
 /**
- * `POST /v1/context`: what a SQL generator needs for one question. Retrieval as `/v1/search` over a wide
- * window of candidates, tables ranked by their best chunks (see `rankTables`), then joined along the
+ * `POST /v1/context`: what a SQL generator needs for one question. The same hybrid query as `/v1/search`
+ * over a wide window of candidates, tables ranked by their best chunks (see `rankTables`) on the hits'
+ * payloads, with the rows of the chunks the answer stands on read from Postgres, then joined along the
  * catalog's foreign keys: each table is connected to those chosen before it by a shortest path of at most
  * {@link CONTEXT_RULES.maxJoinEdges} foreign keys, and the tables that path passes through are added as
  * bridge tables right after it. Columns: keys always, then the columns the question touched, then the
@@ -133,17 +169,50 @@ export class ContextService {
   async context(request: ContextRequest): Promise<ContextResponse> {
     const [graph, retrieved] = await Promise.all([
       this.graphs.get(request.catalogId),
-      this.search.search({ catalogId: request.catalogId, query: request.question, limit: this.candidates, fullKinds: FULL_KINDS }),
+      this.search.retrieve({ catalogId: request.catalogId, query: request.question, limit: this.candidates, payload: HIT_PAYLOAD }),
     ]);
     if (!graph) throw new AppError('not_found', `no catalog ${request.catalogId}`);
     const t0 = process.hrtime.bigint();
-    const hits = retrieved.results;
-    const ranked = rankTables(hits.filter((h) => h.kind === 'table' || h.kind === 'column' || h.kind === 'relationship'));
-    const { chosen, joins } = chooseTables(graph, ranked, request.maxTables);
+    let hydrateMs = 0;
+    // Postgres decides visibility: tables are ranked on the hits' payloads, then the rows of the chunks the
+    // answer stands on (every chunk of each chosen table, and the documents and examples) are read; a chunk
+    // without a current row is dropped and the ranking made again. Dropping a hit only lowers the score of
+    // its table, so once every chunk of the chosen tables is current, the choice is the one a check of all
+    // the hits would have made, at a fraction of the rows read.
+    let candidates = retrieved.hits.map((hit) => candidateOf(hit, graph));
+    const rows = new Map<string, HydratedEmbedding>();
+    let choice: ReturnType<typeof chooseTables>;
+    for (let round = 1; ; round++) {
+      const ranked = rankTables(candidates.filter((c) => STRUCTURE.has(c.kind)));
+      choice = chooseTables(graph, ranked, request.maxTables);
+      const scores = new Map(ranked.map((t) => [t.key, t]));
+      const needed = new Set<string>();
+      for (const c of choice.chosen) for (const chunk of scores.get(c.graph.key)?.chunks ?? []) needed.add(chunk.id);
+      for (const c of candidates) if (QUOTED.has(c.kind)) needed.add(c.id);
+      let unread = [...needed].filter((id) => !rows.has(id));
+      if (unread.length === 0) break;
+      if (round > MAX_CHECK_ROUNDS) unread = candidates.filter((c) => !rows.has(c.id)).map((c) => c.id);
+      const t1 = process.hrtime.bigint();
+      const read = await this.search.hydrate(unread);
+      hydrateMs += since(t1);
+      const dropped = new Set<string>();
+      for (const id of unread) {
+        const row = read.get(id);
+        if (row && row.catalogId === request.catalogId) rows.set(id, row);
+        else dropped.add(id);
+      }
+      if (dropped.size > 0) candidates = candidates.filter((c) => !dropped.has(c.id));
+    }
+    const quoted: SearchResultItem[] = [];
+    for (const c of candidates) {
+      const row = QUOTED.has(c.kind) ? rows.get(c.id) : undefined;
+      if (row) quoted.push({ id: row.id, kind: row.kind, score: c.score, content: row.content, key: row.itemKey, metadata: row.metadata });
+    }
     const tokens = new Tokens();
-    const packed = pack(chosen, joins, hits, request.tokenBudget, tokens);
-    const contextMs = since(t0);
-    return { ...packed, timings: { ...retrieved.timings, contextMs, totalMs: retrieved.timings.totalMs + contextMs } };
+    const packed = pack(choice.chosen, choice.joins, quoted, request.tokenBudget, tokens);
+    const contextMs = Math.max(0, Math.round((since(t0) - hydrateMs) * 100) / 100);
+    const totalMs = Math.round((retrieved.timings.totalMs + hydrateMs + contextMs) * 100) / 100;
+    return { ...packed, timings: { ...retrieved.timings, hydrateMs, contextMs, totalMs } };
   }
 }
 
@@ -237,8 +306,7 @@ function exampleParts(hit: SearchResultItem): { question: string; sql: string } 
 /**
  * Fills the budget in order of need: each table with its key and touched columns (a table that does not fit
  * ends the list), the joins, then examples and documents, then the remaining columns of each table in rank
- * order. The final text is counted exactly; lines are counted one by one while packing (each plus one
- * token for its line break), which never undercounts.
+ * order. Lines are counted one by one while packing (see {@link Tokens}); the final text is counted exactly.
  */
 function pack(chosen: Chosen[], joins: Join[], hits: SearchResultItem[], budget: number, tokens: Tokens): Omit<ContextResponse, 'timings'> {
   let used = 0;
@@ -252,7 +320,8 @@ function pack(chosen: Chosen[], joins: Join[], hits: SearchResultItem[], budget:
   for (const c of chosen) {
     const first = [...c.graph.columns.filter((col) => c.keyColumns.has(col.name)).map((col) => col.name)];
     const touched = [...c.hitColumns.entries()].sort((a, b) => b[1] - a[1]).map(([name]) => name);
-    const lines = [...tableHeader(c.graph), ');', '  -- … and 999 more columns'];
+    // The closing line, the line that says how many columns are left out, and the blank line after the table.
+    const lines = [...tableHeader(c.graph), ');', '  -- … and 999 more columns', ''];
     if (!fits(lines)) break;
     tables.push(c);
     for (const name of [...first, ...touched]) {
@@ -264,11 +333,13 @@ function pack(chosen: Chosen[], joins: Join[], hits: SearchResultItem[], budget:
   }
   const inAnswer = new Set(tables.map((t) => t.graph.key));
   const keyOf = (end: { schema: string; table: string }) => tables.find((t) => t.graph.schema === end.schema && t.graph.table === end.table);
-  const keptJoins = joins.filter((j) => keyOf(j.from) && keyOf(j.to) && fits([joinLine(j)]));
+  // The first join kept also reserves the blank line after the joins.
+  const keptJoins: Join[] = [];
+  for (const j of joins) if (keyOf(j.from) && keyOf(j.to) && fits(keptJoins.length === 0 ? [joinLine(j), ''] : [joinLine(j)])) keptJoins.push(j);
   const examples: { question: string; sql: string }[] = [];
   for (const hit of hits.filter((h) => h.kind === 'example').slice(0, CONTEXT_RULES.examples)) {
     const e = exampleParts(hit);
-    if (fits([`-- Q: ${comment(e.question)}`, e.sql])) examples.push(e);
+    if (fits([`-- Q: ${comment(e.question)}`, e.sql, ''])) examples.push(e);
   }
   const documents: { title: string; text: string }[] = [];
   const seenTitles = new Set<string>();
@@ -276,7 +347,7 @@ function pack(chosen: Chosen[], joins: Join[], hits: SearchResultItem[], budget:
     if (documents.length >= CONTEXT_RULES.documents) break;
     const d = documentParts(hit);
     if (seenTitles.has(d.title)) continue;
-    if (fits([`-- Document: ${d.title}`, ...d.text.split('\n').map((l) => `-- ${l}`)])) {
+    if (fits([`-- Document: ${d.title}`, ...d.text.split('\n').map((l) => `-- ${l}`), ''])) {
       documents.push(d);
       seenTitles.add(d.title);
     }

@@ -1,7 +1,7 @@
 import { type EmbeddingRepository } from '@catalog-indexer/db';
 import { type Embedder } from '@catalog-indexer/embeddings';
-import { querySparseVector } from '@catalog-indexer/text';
-import { VectorStoreError, type FusionOptions, type QdrantStore } from '@catalog-indexer/vector-store';
+import { querySparseVector, type SparseVector } from '@catalog-indexer/text';
+import { VectorStoreError, type FusionOptions, type QdrantStore, type SearchHit } from '@catalog-indexer/vector-store';
 import { FixedSpace, type QuerySpace, type SpaceSource } from './served-space';
 
 export interface SearchRequest {
@@ -11,12 +11,6 @@ export interface SearchRequest {
   kinds?: string[];
   schemas?: string[];
   tables?: string[];
-  /**
-   * Only hits of these kinds carry their content and whole metadata; the others come with empty content
-   * and the table and column names of their metadata (see `EmbeddingRepository.hydrate`). Every hit
-   * is whole when absent, as `/v1/search` answers.
-   */
-  fullKinds?: readonly string[];
 }
 
 export interface SearchResultItem {
@@ -44,6 +38,12 @@ export interface SearchTimings {
 export interface SearchResponse {
   results: SearchResultItem[];
   timings: SearchTimings;
+}
+
+/** Hits of {@link SearchService.retrieve}, not hydrated. */
+export interface RetrieveResponse {
+  hits: SearchHit[];
+  timings: Omit<SearchTimings, 'hydrateMs'>;
 }
 
 /** How the hybrid query is fused (from config `retrieval`). */
@@ -88,36 +88,79 @@ export class SearchService {
   }
 
   async search(request: SearchRequest): Promise<SearchResponse> {
+    return this.inServedSpace((space) => this.searchIn(space, request));
+  }
+
+  /**
+   * The fused hits of a question with the payload fields asked for, not hydrated: for a caller that ranks
+   * on the payload and hydrates what it keeps itself ({@link hydrate}), as the context does.
+   */
+  async retrieve(request: Omit<SearchRequest, 'kinds' | 'schemas' | 'tables'> & { payload: readonly string[] }): Promise<RetrieveResponse> {
+    return this.inServedSpace(async (space) => {
+      const t0 = process.hrtime.bigint();
+      const { dense, sparse, embedMs, analyzeMs } = await this.vectors(space, request.query);
+      const t2 = process.hrtime.bigint();
+      const hits = await this.store.search(
+        { dense, sparse },
+        {
+          catalogId: request.catalogId,
+          collection: space.collection,
+          limit: Math.min(request.limit, MAX_FETCH),
+          fusion: { ...this.fusionOptions(), prefetchLimit: this.prefetchLimit(request.limit) },
+          payload: request.payload,
+        },
+      );
+      const searchMs = since(t2);
+      return { hits, timings: { embedMs, analyzeMs, searchMs, totalMs: since(t0) } };
+    });
+  }
+
+  /** The visible rows among `ids` (see `EmbeddingRepository.hydrate`). */
+  hydrate(ids: string[]): ReturnType<EmbeddingRepository['hydrate']> {
+    return this.embeddings.hydrate(ids);
+  }
+
+  /** Runs `query` in the served space; resolves the space again once if its collection was dropped meanwhile. */
+  private async inServedSpace<T>(query: (space: QuerySpace) => Promise<T>): Promise<T> {
     const space = await this.spaces.current();
     try {
-      return await this.searchIn(space, request);
+      return await query(space);
     } catch (error) {
       // The collection resolved was dropped after a switch of embedding space: resolve again, once.
       if (!(error instanceof VectorStoreError && error.status === 404 && space.collection !== undefined)) throw error;
       this.spaces.refresh();
-      return this.searchIn(await this.spaces.current(), request);
+      return query(await this.spaces.current());
     }
   }
 
-  private async searchIn(space: QuerySpace, request: SearchRequest): Promise<SearchResponse> {
+  private async vectors(space: QuerySpace, query: string): Promise<{ dense: number[]; sparse: SparseVector; embedMs: number; analyzeMs: number }> {
     const t0 = process.hrtime.bigint();
-    const { vectors } = await space.embedder.embed([request.query]);
+    const { vectors } = await space.embedder.embed([query]);
     const embedMs = since(t0);
     const dense = vectors[0];
     if (!dense) throw new Error('the embedder returned no vector');
     const t1 = process.hrtime.bigint();
-    const sparse = querySparseVector(request.query);
-    const analyzeMs = since(t1);
-    const fusion: FusionOptions = {
-      denseWeight: this.fusion.denseWeight,
-      sparseWeight: this.fusion.sparseWeight,
-      k: this.fusion.rrfK,
-      prefetchLimit: this.fusion.candidates,
-    };
+    const sparse = querySparseVector(query);
+    return { dense, sparse, embedMs, analyzeMs: since(t1) };
+  }
+
+  private fusionOptions(): FusionOptions {
+    return { denseWeight: this.fusion.denseWeight, sparseWeight: this.fusion.sparseWeight, k: this.fusion.rrfK, prefetchLimit: this.fusion.candidates };
+  }
+
+  /** Each prefetch's width for an answer of `limit` hits: {@link OVERFETCH} times wider, and never narrower than configured. */
+  private prefetchLimit(limit: number): number {
+    return Math.max(this.fusion.candidates, Math.min(Math.ceil(limit * OVERFETCH), MAX_FETCH));
+  }
+
+  private async searchIn(space: QuerySpace, request: SearchRequest): Promise<SearchResponse> {
+    const t0 = process.hrtime.bigint();
+    const { dense, sparse, embedMs, analyzeMs } = await this.vectors(space, request.query);
+    const fusion = this.fusionOptions();
     let searchMs = 0;
     let hydrateMs = 0;
     let fetchLimit = Math.min(request.limit, MAX_FETCH);
-    const prefetchLimit = Math.max(fusion.prefetchLimit, Math.min(Math.ceil(request.limit * OVERFETCH), MAX_FETCH));
+    const prefetchLimit = this.prefetchLimit(request.limit);
     let results: SearchResultItem[];
     // Points without a current row (a reindex in progress writes points before it activates their rows)
     // can crowd the top of the ranking; ask again for more rather than return fewer results than exist.
@@ -138,10 +181,7 @@ export class SearchService {
       searchMs += since(t2);
       const t3 = process.hrtime.bigint();
       // Every round hydrates all its hits, so the answer reflects one read of Postgres, never a mix.
-      const rows = await this.embeddings.hydrate(
-        hits.map((h) => h.id),
-        request.fullKinds ? { fullKinds: request.fullKinds } : {},
-      );
+      const rows = await this.embeddings.hydrate(hits.map((h) => h.id));
       hydrateMs += since(t3);
       results = [];
       for (const hit of hits) {

@@ -8,14 +8,14 @@ export interface RankedChunk {
 }
 
 /** A table and the score it earned from its chunks. */
-export interface TableScore {
+export interface TableScore<T extends RankedChunk = RankedChunk> {
   schema: string;
   table: string;
   /** Item key of the table (`schema.table`, names quoted as keys quote them). */
   key: string;
   score: number;
   /** The table's own chunks (table, columns, relationships touching it) among the hits, best first. */
-  chunks: RankedChunk[];
+  chunks: T[];
 }
 
 /** Chunks of a table that count towards its score, and how fast their weight falls. */
@@ -46,8 +46,8 @@ export function tablesOf(chunk: RankedChunk): { schema: string; table: string }[
  * the number of its columns alone. Ties keep the order of the first hit. Documents and examples name no
  * table and are left out.
  */
-export function rankTables(chunks: readonly RankedChunk[]): TableScore[] {
-  const byKey = new Map<string, TableScore>();
+export function rankTables<T extends RankedChunk>(chunks: readonly T[]): TableScore<T>[] {
+  const byKey = new Map<string, TableScore<T>>();
   const sorted = [...chunks].sort((a, b) => b.score - a.score);
   for (const chunk of sorted) {
     for (const { schema, table } of tablesOf(chunk)) {

@@ -32,6 +32,8 @@ export interface VectorPoint {
 export interface SearchHit {
   id: string;
   score: number;
+  /** The payload fields asked for with `SearchOptions.payload`. */
+  payload?: Record<string, unknown>;
 }
 
 /** What a hybrid query looks for: the question's embedding and its terms. */
@@ -50,6 +52,8 @@ export interface SearchOptions {
   tables?: string[];
   /** Weighted reciprocal rank fusion of the two prefetches. */
   fusion: FusionOptions;
+  /** Payload fields to return with each hit (none when absent). */
+  payload?: readonly string[];
 }
 
 /** Weighted RRF: a point's score is Σ weight / (k + rank) over the prefetches that found it. */
@@ -380,12 +384,14 @@ export class QdrantStore {
         ],
         query: { rrf: { k: fusion.k, weights: [fusion.denseWeight, fusion.sparseWeight] } },
         limit: options.limit,
-        with_payload: false,
+        with_payload: options.payload?.length ? [...options.payload] : false,
       }),
       // A pinned collection that is gone was retired by a switch: the caller resolves the alias again.
       options.collection === undefined,
     );
-    return response.points.map((p) => ({ id: String(p.id), score: p.score }));
+    return response.points.map((p) =>
+      options.payload?.length ? { id: String(p.id), score: p.score, payload: p.payload ?? {} } : { id: String(p.id), score: p.score },
+    );
   }
 
   /** The same store on another collection (or alias): for copying between collections. */

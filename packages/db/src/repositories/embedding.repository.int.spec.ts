@@ -217,40 +217,6 @@ describe(EmbeddingRepository.name, () => {
     expect(await embeddings.hydrate([a])).toEqual(new Map());
   });
 
-  it('hydrates the content and whole metadata of the kinds asked for, and the names of the others', async () => {
-    const catalogId = await newCatalog();
-    const column = row(catalogId, 'col', {
-      kind: 'column',
-      content: 'column text',
-      metadata: { schema: 'sales', table: 'orders', column: 'Revenue (USD)', type: 'numeric' },
-    });
-    const table = row(catalogId, 'tab', { kind: 'table', content: 'table text', metadata: { schema: 'sales', table: 'orders', tableType: 'table' } });
-    const relationship = row(catalogId, 'rel', {
-      kind: 'relationship',
-      metadata: { schema: 'sales', table: 'orders', referencedSchema: 'crm', referencedTable: 'customers', columns: ['customer_id'], referencedColumns: ['id'] },
-    });
-    const doc = row(catalogId, 'doc', { kind: 'document', content: 'Title\nBody', metadata: { title: 'Title', part: 1, parts: 1 } });
-    const pending = row(catalogId, 'pending', { kind: 'document' });
-    await embeddings.insertPending([column, table, relationship, doc, pending]);
-    await embeddings.activate(catalogId, [column.id, table.id, relationship.id, doc.id], []);
-    const hydrated = await embeddings.hydrate([column.id, table.id, relationship.id, doc.id, pending.id], { fullKinds: ['document', 'example'] });
-    expect(hydrated.size).toBe(4);
-    expect(hydrated.get(column.id)).toEqual({
-      id: column.id,
-      catalogId,
-      kind: 'column',
-      chunkKey: 'col',
-      itemKey: 'col',
-      content: '',
-      metadata: { schema: 'sales', table: 'orders', column: 'Revenue (USD)' },
-    });
-    expect(hydrated.get(table.id)).toMatchObject({ content: '', metadata: { schema: 'sales', table: 'orders' } });
-    expect(hydrated.get(relationship.id)?.metadata).toEqual({ schema: 'sales', table: 'orders', referencedSchema: 'crm', referencedTable: 'customers' });
-    expect(hydrated.get(doc.id)).toMatchObject({ kind: 'document', content: 'Title\nBody', metadata: { title: 'Title', part: 1, parts: 1 } });
-    // Without the option every row is whole.
-    expect((await embeddings.hydrate([column.id])).get(column.id)).toMatchObject({ content: 'column text', metadata: column.metadata });
-  });
-
   it('counts rows per catalog and status', async () => {
     const catalogId = await newCatalog();
     await active(catalogId, 'a');

@@ -21,21 +21,6 @@ export type HydratedEmbedding = Pick<EmbeddingRow, 'id' | 'catalogId' | 'kind' |
 
 const INSERT_BATCH = 500;
 
-interface BriefMetadata {
-  schema: string | null;
-  table: string | null;
-  column: string | null;
-  referencedSchema: string | null;
-  referencedTable: string | null;
-}
-
-/** The names of a brief row's metadata, those it has. */
-function briefMetadata(names: BriefMetadata): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(names)) if (value !== null) out[name] = value;
-  return out;
-}
-
 /**
  * `dq_embeddings`: one row per embedded chunk; the row id is the Qdrant point id. Methods that take an
  * `EntityManager` write inside the caller's (fenced) transaction; every removal of rows records their point
@@ -271,41 +256,22 @@ export class EmbeddingRepository {
   /**
    * The visible rows among `ids`, in one round trip. Rows that are pending, gone, or belong to a deleted
    * catalog are left out: Postgres decides what a query may return.
-   *
-   * With `fullKinds`, only rows of those kinds carry their content and whole metadata; the others come with
-   * empty content and the names in their metadata (`schema`, `table`, `column`, and `referencedSchema` and
-   * `referencedTable` of a relationship), which is all a caller ranking tables needs of them (most of a wide window is column chunks, and their text and metadata are most of
-   * the bytes read and parsed).
    */
-  async hydrate(ids: string[], options: { fullKinds?: readonly string[] } = {}): Promise<Map<string, HydratedEmbedding>> {
+  async hydrate(ids: string[]): Promise<Map<string, HydratedEmbedding>> {
     if (ids.length === 0) return new Map();
     // Written as a join on the ids so that Postgres looks each one up by primary key: with `id = ANY(…) AND
     // status = 'active'`, statistics that lag behind a bulk load (a fresh reindex) make it combine the
     // primary key with a scan of the whole partial index of active rows, several times slower.
-    const from = `FROM unnest($1::uuid[]) AS wanted(id)
+    const rows: HydratedEmbedding[] = await this.dataSource.query(
+      `SELECT e.id, e.catalog_id AS "catalogId", e.kind, e.chunk_key AS "chunkKey", e.item_key AS "itemKey",
+              e.content, e.metadata
+         FROM unnest($1::uuid[]) AS wanted(id)
          JOIN dq_embeddings e ON e.id = wanted.id
          JOIN catalogs c ON c.id = e.catalog_id
-        WHERE e.status = 'active'`;
-    const select = `SELECT e.id, e.catalog_id AS "catalogId", e.kind, e.chunk_key AS "chunkKey", e.item_key AS "itemKey"`;
-    if (options.fullKinds === undefined) {
-      const rows: HydratedEmbedding[] = await this.dataSource.query(`${select}, e.content, e.metadata ${from}`, [ids]);
-      return new Map(rows.map((r) => [r.id, r]));
-    }
-    const rows: (Omit<HydratedEmbedding, 'metadata'> & BriefMetadata & { metadata: Record<string, unknown> | null })[] =
-      await this.dataSource.query(
-        `${select},
-                CASE WHEN e.kind = ANY($2::text[]) THEN e.content ELSE '' END AS content,
-                CASE WHEN e.kind = ANY($2::text[]) THEN e.metadata END AS metadata,
-                e.metadata->>'schema' AS schema, e.metadata->>'table' AS "table", e.metadata->>'column' AS "column",
-                e.metadata->>'referencedSchema' AS "referencedSchema", e.metadata->>'referencedTable' AS "referencedTable"
-           ${from}`,
-        [ids, options.fullKinds],
-      );
-    const out = new Map<string, HydratedEmbedding>();
-    for (const { schema, table, column, referencedSchema, referencedTable, metadata, ...row } of rows) {
-      out.set(row.id, { ...row, metadata: metadata ?? briefMetadata({ schema, table, column, referencedSchema, referencedTable }) });
-    }
-    return out;
+        WHERE e.status = 'active'`,
+      [ids],
+    );
+    return new Map(rows.map((r) => [r.id, r]));
   }
 
   async countActive(catalogId: string): Promise<number> {

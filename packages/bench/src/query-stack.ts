@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { flattenItems, type Catalog } from '@catalog-indexer/catalog';
@@ -55,7 +56,15 @@ async function freePort(): Promise<number> {
  */
 export async function startQueryStack(
   cleanup: Cleanup,
-  options: { qdrantProcess?: boolean; dimensions?: number } = {},
+  options: {
+    qdrantProcess?: boolean;
+    dimensions?: number;
+    /**
+     * Niceness of the emulator's process (0-19; 0 when absent): Qdrant runs on its own machine in
+     * production, and its stand-in's exact search should not take the CPU from the service measured.
+     */
+    qdrantNice?: number;
+  } = {},
 ): Promise<QueryStack> {
   const sizing: Record<string, string> = options.dimensions ? { EMBEDDING_DIMENSIONS: String(options.dimensions) } : {};
   const config = loadConfig(sizing);
@@ -70,6 +79,7 @@ export async function startQueryStack(
       cwd: REPO_ROOT,
       stdio: ['ignore', 'ignore', 'inherit'],
     });
+    if (options.qdrantNice && child.pid !== undefined) setPriority(child.pid, options.qdrantNice);
     const exited = new Promise((resolve) => child.once('exit', resolve));
     cleanup.add('stop Qdrant emulator', async () => {
       child.kill('SIGTERM');

@@ -88,7 +88,9 @@ function candidateOf(hit: SearchHit, graph: CatalogGraph): Candidate {
 }
 
 const STRUCTURE = new Set(['table', 'column', 'relationship']);
-const QUOTED = new Set(['document', 'example']);
+/** Kinds whose text the context quotes; of the others it needs only to know that they are current. */
+const QUOTED_KINDS = ['document', 'example'];
+const QUOTED = new Set(QUOTED_KINDS);
 
 const SIMPLE_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -139,9 +141,20 @@ class CountCache {
  */
 class Tokens {
   private static readonly segments = new CountCache(countTokens);
+  /** Counts of column lines by column: a catalog's graph keeps its column objects while its version lasts. */
+  private static readonly columns = new WeakMap<CatalogColumn, number>();
   /** What `line` adds to the text, its line break included. */
   count(line: string): number {
     return Tokens.segments.get(`${line}\n`);
+  }
+  /** What the line of `column` (not the last of its table) adds to the text. */
+  column(column: CatalogColumn): number {
+    let n = Tokens.columns.get(column);
+    if (n === undefined) {
+      n = this.count(columnLine(column, false));
+      Tokens.columns.set(column, n);
+    }
+    return n;
   }
   exact(text: string): number {
     let n = 0;
@@ -193,7 +206,7 @@ export class ContextService {
       if (unread.length === 0) break;
       if (round > MAX_CHECK_ROUNDS) unread = candidates.filter((c) => !rows.has(c.id)).map((c) => c.id);
       const t1 = process.hrtime.bigint();
-      const read = await this.search.hydrate(unread);
+      const read = await this.search.hydrate(unread, QUOTED_KINDS);
       hydrateMs += since(t1);
       const dropped = new Set<string>();
       for (const id of unread) {
@@ -310,12 +323,13 @@ function exampleParts(hit: SearchResultItem): { question: string; sql: string } 
  */
 function pack(chosen: Chosen[], joins: Join[], hits: SearchResultItem[], budget: number, tokens: Tokens): Omit<ContextResponse, 'timings'> {
   let used = 0;
-  const fits = (lines: string[]): boolean => {
-    const n = lines.reduce((sum, l) => sum + tokens.count(l), 0);
+  const take = (n: number): boolean => {
     if (used + n > budget) return false;
     used += n;
     return true;
   };
+  const fits = (lines: string[]): boolean => take(lines.reduce((sum, l) => sum + tokens.count(l), 0));
+  const fitsColumn = (column: CatalogColumn): boolean => take(tokens.column(column));
   const tables: Chosen[] = [];
   for (const c of chosen) {
     const first = [...c.graph.columns.filter((col) => c.keyColumns.has(col.name)).map((col) => col.name)];
@@ -327,7 +341,7 @@ function pack(chosen: Chosen[], joins: Join[], hits: SearchResultItem[], budget:
     for (const name of [...first, ...touched]) {
       const column = c.graph.columns.find((col) => col.name === name);
       if (!column || c.shown.has(name)) continue;
-      if (!fits([columnLine(column, false)])) break;
+      if (!fitsColumn(column)) break;
       c.shown.add(name);
     }
   }
@@ -355,7 +369,7 @@ function pack(chosen: Chosen[], joins: Join[], hits: SearchResultItem[], budget:
   for (const c of tables) {
     for (const column of c.graph.columns) {
       if (c.shown.has(column.name)) continue;
-      if (!fits([columnLine(column, false)])) break;
+      if (!fitsColumn(column)) break;
       c.shown.add(column.name);
     }
   }

@@ -115,9 +115,9 @@ export class SearchService {
     });
   }
 
-  /** The visible rows among `ids` (see `EmbeddingRepository.hydrate`). */
-  hydrate(ids: string[]): ReturnType<EmbeddingRepository['hydrate']> {
-    return this.embeddings.hydrate(ids);
+  /** The visible rows among `ids`, with the text of the kinds in `textOf` only (see `EmbeddingRepository.hydrate`). */
+  hydrate(ids: string[], textOf: readonly string[]): ReturnType<EmbeddingRepository['hydrate']> {
+    return this.embeddings.hydrate(ids, { textOf });
   }
 
   /** Runs `query` in the served space; resolves the space again once if its collection was dropped meanwhile. */

@@ -217,6 +217,20 @@ describe(EmbeddingRepository.name, () => {
     expect(await embeddings.hydrate([a])).toEqual(new Map());
   });
 
+  it('hydrates the content and metadata of the kinds asked for only, and every current row', async () => {
+    const catalogId = await newCatalog();
+    const column = row(catalogId, 'col', { kind: 'column', content: 'column text', metadata: { schema: 's', table: 't', column: 'Revenue (USD)' } });
+    const doc = row(catalogId, 'doc', { kind: 'document', content: 'Title\nBody', metadata: { title: 'Title', part: 1, parts: 1 } });
+    const pending = row(catalogId, 'pending', { kind: 'document' });
+    await embeddings.insertPending([column, doc, pending]);
+    await embeddings.activate(catalogId, [column.id, doc.id], []);
+    const hydrated = await embeddings.hydrate([column.id, doc.id, pending.id], { textOf: ['document', 'example'] });
+    expect([...hydrated.keys()].sort()).toEqual([column.id, doc.id].sort());
+    expect(hydrated.get(column.id)).toEqual({ id: column.id, catalogId, kind: 'column', chunkKey: 'col', itemKey: 'col', content: '', metadata: {} });
+    expect(hydrated.get(doc.id)).toMatchObject({ content: 'Title\nBody', metadata: { title: 'Title', part: 1, parts: 1 } });
+    expect((await embeddings.hydrate([column.id])).get(column.id)).toMatchObject({ content: 'column text', metadata: column.metadata });
+  });
+
   it('counts rows per catalog and status', async () => {
     const catalogId = await newCatalog();
     await active(catalogId, 'a');

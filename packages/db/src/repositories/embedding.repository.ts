@@ -257,19 +257,29 @@ export class EmbeddingRepository {
    * The visible rows among `ids`, in one round trip. Rows that are pending, gone, or belong to a deleted
    * catalog are left out: Postgres decides what a query may return.
    */
-  async hydrate(ids: string[]): Promise<Map<string, HydratedEmbedding>> {
+  async hydrate(ids: string[], options: { textOf?: readonly string[] } = {}): Promise<Map<string, HydratedEmbedding>> {
     if (ids.length === 0) return new Map();
+    // With `textOf`, rows of other kinds come without their content and metadata (empty): a caller that only
+    // needs to know they are current reads less.
+    const [content, metadata, params] =
+      options.textOf === undefined
+        ? ['e.content', 'e.metadata', [ids]]
+        : [
+            `CASE WHEN e.kind = ANY($2::text[]) THEN e.content ELSE '' END AS content`,
+            `CASE WHEN e.kind = ANY($2::text[]) THEN e.metadata ELSE '{}'::jsonb END AS metadata`,
+            [ids, options.textOf],
+          ];
     // Written as a join on the ids so that Postgres looks each one up by primary key: with `id = ANY(…) AND
     // status = 'active'`, statistics that lag behind a bulk load (a fresh reindex) make it combine the
     // primary key with a scan of the whole partial index of active rows, several times slower.
     const rows: HydratedEmbedding[] = await this.dataSource.query(
       `SELECT e.id, e.catalog_id AS "catalogId", e.kind, e.chunk_key AS "chunkKey", e.item_key AS "itemKey",
-              e.content, e.metadata
+              ${content}, ${metadata}
          FROM unnest($1::uuid[]) AS wanted(id)
          JOIN dq_embeddings e ON e.id = wanted.id
          JOIN catalogs c ON c.id = e.catalog_id
         WHERE e.status = 'active'`,
-      [ids],
+      params,
     );
     return new Map(rows.map((r) => [r.id, r]));
   }

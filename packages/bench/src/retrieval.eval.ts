@@ -1,13 +1,15 @@
 /**
  * Retrieval quality on Spider: the 166 dev databases uploaded as one catalog as is (identifiers untouched),
  * indexed with the default local embedder, and every dev question asked of `POST /v1/context` and
- * `POST /v1/search` on apps/query running as its own process. Prints one JSON object to stdout; progress goes
- * to stderr. Run: `pnpm eval:retrieval [--questions N]`.
+ * `POST /v1/search` on apps/query running as its own process; then the same on a held-out set written for
+ * this project (`heldout-catalog.ts`). Prints one JSON object to stdout; progress goes to stderr. Run:
+ * `pnpm eval:retrieval [--questions N]`.
  */
 import { chunkCatalog } from '@catalog-indexer/catalog';
 import { Cleanup, progress } from './bench-cleanup';
 import { post, startQueryStack, storeAndIndex } from './query-stack';
 import { buildSpiderCatalog, findRepositoryRoot, loadSpider, pickQuestions, type SpiderDatabase } from './spider-catalog';
+import { HELDOUT_QUESTIONS, heldOutCatalog } from './heldout-catalog';
 import { goldOf, type Gold } from './spider-gold';
 import { round } from './stats';
 
@@ -60,30 +62,17 @@ function argument(argv: string[], name: string, fallback: number): number {
   return n;
 }
 
-async function main(cleanup: Cleanup, questionsWanted: number): Promise<Record<string, unknown>> {
-  const spider = loadSpider(findRepositoryRoot(__dirname));
-  const { catalog, schemaOf, report: conversion } = buildSpiderCatalog(spider.databases, 'spider');
-  const chunks = chunkCatalog(catalog).length;
-  progress(`catalog: ${conversion.databases} databases, ${conversion.tables} tables, ${chunks} chunks`);
-  const stack = await startQueryStack(cleanup);
-  const t0 = performance.now();
-  const catalogId = await storeAndIndex(stack, catalog);
-  progress(`indexed in ${Math.round(performance.now() - t0)} ms`);
-
-  const byId = new Map<string, SpiderDatabase>(spider.databases.map((d) => [d.db_id, d]));
-  const questions = pickQuestions(spider.questions, schemaOf, questionsWanted);
+/** Asks every question of `/v1/context` and `/v1/search` and scores the answers against their gold. */
+async function evaluate(queryUrl: string, catalogId: string, asked: { question: string; gold: Gold }[]): Promise<{ context: Scores; search: Scores }> {
   const context = new Scores();
   const search = new Scores();
-  for (const [i, q] of questions.entries()) {
-    const db = byId.get(q.db_id);
-    if (!db) continue;
-    const gold = goldOf(q, db);
-    const answer = await post<ContextAnswer>(`${stack.queryUrl}/v1/context`, { catalogId, question: q.question, maxTables: 20 });
+  for (const [i, { question, gold }] of asked.entries()) {
+    const answer = await post<ContextAnswer>(`${queryUrl}/v1/context`, { catalogId, question, maxTables: 20 });
     const tables = answer.tables.map((t) => key(t.schema, t.table));
     const columns = new Set(answer.tables.slice(0, 10).flatMap((t) => t.columns.map((c) => key(t.schema, t.table, c.name))));
     context.add(gold, tables, columns);
 
-    const found = await post<SearchAnswer>(`${stack.queryUrl}/v1/search`, { catalogId, query: q.question, limit: 100 });
+    const found = await post<SearchAnswer>(`${queryUrl}/v1/search`, { catalogId, query: question, limit: 100 });
     const ranked: string[] = [];
     for (const r of found.results) {
       const m = r.metadata;
@@ -96,8 +85,39 @@ async function main(cleanup: Cleanup, questionsWanted: number): Promise<Record<s
       found.results.slice(0, 10).flatMap((r) => (r.kind === 'column' ? [key(r.metadata.schema, r.metadata.table, r.metadata.column)] : [])),
     );
     search.add(gold, ranked, hitColumns);
-    if ((i + 1) % 100 === 0) progress(`${i + 1}/${questions.length} questions`);
+    if ((i + 1) % 100 === 0) progress(`${i + 1}/${asked.length} questions`);
   }
+  return { context, search };
+}
+
+async function main(cleanup: Cleanup, questionsWanted: number): Promise<Record<string, unknown>> {
+  const spider = loadSpider(findRepositoryRoot(__dirname));
+  const { catalog, schemaOf, report: conversion } = buildSpiderCatalog(spider.databases, 'spider');
+  const chunks = chunkCatalog(catalog).length;
+  progress(`catalog: ${conversion.databases} databases, ${conversion.tables} tables, ${chunks} chunks`);
+  const stack = await startQueryStack(cleanup);
+  const t0 = performance.now();
+  const catalogId = await storeAndIndex(stack, catalog);
+  progress(`indexed in ${Math.round(performance.now() - t0)} ms`);
+
+  const byId = new Map<string, SpiderDatabase>(spider.databases.map((d) => [d.db_id, d]));
+  const questions = pickQuestions(spider.questions, schemaOf, questionsWanted);
+  const asked: { question: string; gold: Gold }[] = [];
+  for (const q of questions) {
+    const db = byId.get(q.db_id);
+    if (db) asked.push({ question: q.question, gold: goldOf(q, db) });
+  }
+  const { context, search } = await evaluate(stack.queryUrl, catalogId, asked);
+
+  // The held-out set: a catalog and questions written for this project, never used to tune the method.
+  const heldOut = heldOutCatalog();
+  const heldOutId = await storeAndIndex(stack, heldOut);
+  const heldOutScores = await evaluate(
+    stack.queryUrl,
+    heldOutId,
+    HELDOUT_QUESTIONS.map((q) => ({ question: q.question, gold: { tables: new Set(q.tables.map((t) => t.toLowerCase())), columns: new Set<string>() } })),
+  );
+  const tablesOnly = (report: Record<string, number>) => Object.fromEntries(Object.entries(report).filter(([k]) => k !== 'column_recall@10'));
   return {
     '/v1/context': context.report(),
     '/v1/search': search.report(),
@@ -108,6 +128,11 @@ async function main(cleanup: Cleanup, questionsWanted: number): Promise<Record<s
       context: 'POST /v1/context with maxTables 20 and the default token budget (4000); @k are the first k tables of the answer; column recall over the columns of its first 10 tables',
       search: 'POST /v1/search with limit 100; tables in order of first appearance (both ends of a relationship); column recall over the column chunks of the first 10 results',
       gold: 'tables after FROM/JOIN in the gold SQL; columns qualified through their alias, or bare names that are columns of a gold table',
+    },
+    heldOut: {
+      '/v1/context': tablesOnly(heldOutScores.context.report()),
+      '/v1/search': tablesOnly(heldOutScores.search.report()),
+      setup: `packages/bench/src/heldout-catalog.ts: a clinic database (3 schemas, 17 tables) among ${heldOut.schemas.length - 3} synthetic distractor schemas (${chunkCatalog(heldOut).length} chunks in all), ${HELDOUT_QUESTIONS.length} questions with their gold tables, written for this project; same requests as above`,
     },
   };
 }

@@ -32,6 +32,8 @@ describe(CleanupService.name, () => {
     expect(await h.deletions.pendingCount(id)).toBe(0);
     const run = (await h.runs.list(id, 1, 'cleanup'))[0];
     expect(run).toMatchObject({ status: 'completed', deleted: all.length - kept.length });
+    // The run records what it removed: the rows, the points the outbox deleted, and orphans (none here).
+    expect((await h.runs.get(run!.id))?.details).toEqual({ rowsRemoved: all.length - kept.length, pointsDeleted: all.length - kept.length, orphanPoints: 0 });
   });
 
   it('deletes nothing when nothing is rejected, but removes points no row owns', async () => {
@@ -63,7 +65,7 @@ describe(CleanupService.name, () => {
     expect(await h.cleanup.cleanup(id)).toEqual({ status: 'completed', deleted: all.length, catalogDeleted: true });
     expect(await h.rowIds(id)).toEqual([]);
     expect(await h.pointIds(id)).toEqual([]);
-    expect((await h.runs.get(running.id))?.status).toBe('abandoned');
+    expect(await h.runs.get(running.id)).toMatchObject({ status: 'abandoned', error: 'catalog deleted' });
     expect(await h.rowIds(other)).toHaveLength(all.length);
     expect(await h.pointIds(other)).toEqual(await h.rowIds(other));
   });

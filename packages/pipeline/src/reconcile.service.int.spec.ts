@@ -79,7 +79,7 @@ describe(ReconcileService.name, () => {
     expect(await h.rowIds(id)).toEqual([]);
     expect(await h.pointIds(id)).toEqual([]);
     expect(await h.deletions.pendingCount(id)).toBe(0);
-    expect((await h.runs.get(running.id))?.status).toBe('abandoned');
+    expect(await h.runs.get(running.id)).toMatchObject({ status: 'abandoned', error: 'catalog deleted' });
   });
 
   it('removes, across the whole index, rows and points of deleted catalogs and points of unknown tenants', async () => {
@@ -119,7 +119,18 @@ describe(ReconcileService.name, () => {
 
     expect((await h.runs.get(deadRun.id))).toMatchObject({ status: 'abandoned', error: expect.stringContaining('holder stopped') });
     expect((await h.runs.get(liveRun.id))?.status).toBe('running');
-    expect(drifts.find((d) => d.catalogId === alive)?.status).toBe('busy');
+    // A busy catalog is reported as such, with nothing counted and nothing asked of a reindex.
+    expect(drifts.find((d) => d.catalogId === alive)).toEqual({
+      catalogId: alive,
+      status: 'busy',
+      rows: 0,
+      points: 0,
+      orphanPoints: 0,
+      missingPoints: 0,
+      strayPending: 0,
+      outboxDeleted: 0,
+      needsReindex: false,
+    });
     await h.leases.release(fence!);
     await h.reconcile.reconcileAll('reconciler');
     expect((await h.runs.get(liveRun.id))?.status).toBe('abandoned');

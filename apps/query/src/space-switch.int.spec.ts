@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { type Express } from 'express';
 import request from 'supertest';
 import { flattenItems, shopCatalog, type Catalog } from '@catalog-indexer/catalog';
@@ -15,6 +16,7 @@ import { QdrantEmulator } from '@catalog-indexer/emulators';
 import { createLogger } from '@catalog-indexer/logger';
 import { ReindexService, SpaceSwitchService } from '@catalog-indexer/pipeline';
 import { createTestDatabase, uniqueName, type TestDatabase } from '@catalog-indexer/testing';
+import { documentSparseVector } from '@catalog-indexer/text';
 import { QdrantStore } from '@catalog-indexer/vector-store';
 import { createApp } from './app';
 import { CatalogGraphCache } from './catalog-graph.cache';
@@ -136,6 +138,17 @@ describe('switching the embedding model and size of a running system', () => {
     const waiting = await spaces.run('switch-test');
     expect(waiting).toMatchObject({ state: 'switching', served: oldCollection, target, busy: [ids[1]] });
     expect(await store.resolve()).toBe(oldCollection);
+    // A point no row owns in the collection being filled (left by an earlier attempt): filling removes it.
+    const stray = randomUUID();
+    await store.withCollection(target).upsert([
+      {
+        id: stray,
+        vector: (await new LocalEmbedder(NEW.model, NEW.dimensions).embed(['stray'])).vectors[0]!,
+        sparse: documentSparseVector('stray'),
+        payload: { catalog_id: ids[1]!, kind: 'table', schema: 'sales', table: 'stray', column: null, chunk_key: 'stray', content_hash: 'stray' },
+      },
+    ]);
+    expect(await store.withCollection(target).listIds(ids[1]!)).toEqual([stray]);
     await leases.release(held!);
     const beforeSwitch = answeredBy();
     const switched = await spaces.run('switch-test');

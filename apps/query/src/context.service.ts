@@ -6,7 +6,7 @@ import { countTokens, tokenSegments } from '@catalog-indexer/text';
 import { type CatalogGraph, type GraphTable, type Join } from './catalog-graph';
 import { type CatalogGraphCache } from './catalog-graph.cache';
 import { since, type SearchResultItem, type SearchService, type SearchTimings } from './search.service';
-import { rankTables, type RankedChunk, type TableScore } from './table-ranker';
+import { rankTables, stringValue, type RankedChunk, type TableScore } from './table-ranker';
 
 export interface ContextRequest {
   catalogId: string;
@@ -67,18 +67,16 @@ interface Candidate extends RankedChunk {
   id: string;
 }
 
-const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-
 /** A hit's kind and names from its payload; a relationship's referenced table from the catalog graph. */
 function candidateOf(hit: SearchHit, graph: CatalogGraph): Candidate {
   const payload = hit.payload ?? {};
-  const kind = text(payload.kind) ?? '';
+  const kind = stringValue(payload.kind) ?? '';
   const metadata: Record<string, unknown> = {};
   for (const field of ['schema', 'table', 'column'] as const) {
-    const value = text(payload[field]);
+    const value = stringValue(payload[field]);
     if (value !== undefined) metadata[field] = value;
   }
-  const chunkKey = text(payload.chunk_key);
+  const chunkKey = stringValue(payload.chunk_key);
   const referenced = kind === 'relationship' && chunkKey !== undefined ? graph.referencedBy(chunkKey) : undefined;
   if (referenced) {
     metadata.referencedSchema = referenced.schema;
@@ -117,51 +115,46 @@ interface Chosen {
 /** Segments whose token counts are kept between requests (the lines of one catalog's tables repeat). */
 const TOKEN_CACHE_LINES = 50_000;
 
-/** Counts of strings, the oldest dropped first once {@link TOKEN_CACHE_LINES} are kept. */
-class CountCache {
-  private readonly counts = new Map<string, number>();
-  constructor(private readonly count: (text: string) => number) {}
-  get(text: string): number {
-    let n = this.counts.get(text);
-    if (n === undefined) {
-      n = this.count(text);
-      if (this.counts.size >= TOKEN_CACHE_LINES) this.counts.delete(this.counts.keys().next().value!);
-      this.counts.set(text, n);
-    }
-    return n;
-  }
-}
-
 /**
- * Token counter with a cache shared by every request. The text is counted as its segments (see
+ * Token counter with caches shared by every request. The text is counted as its segments (see
  * `tokenSegments`): a line followed by a line break and a line that starts with text (every line of a
  * context does) is a segment of its own, `line + "\n"`, and its count is exactly what it adds to the text.
  * Packing counts each line so and reserves one token for each blank line, which never undercounts; the
  * final text is counted exactly from the same cached counts.
  */
-class Tokens {
-  private static readonly segments = new CountCache(countTokens);
+const tokens = {
+  /** Counts of segments, the oldest dropped first once {@link TOKEN_CACHE_LINES} are kept. */
+  segments: new Map<string, number>(),
   /** Counts of column lines by column: a catalog's graph keeps its column objects while its version lasts. */
-  private static readonly columns = new WeakMap<CatalogColumn, number>();
-  /** What `line` adds to the text, its line break included. */
-  count(line: string): number {
-    return Tokens.segments.get(`${line}\n`);
-  }
-  /** What the line of `column` (not the last of its table) adds to the text. */
-  column(column: CatalogColumn): number {
-    let n = Tokens.columns.get(column);
+  columns: new WeakMap<CatalogColumn, number>(),
+  segment(text: string): number {
+    let n = this.segments.get(text);
     if (n === undefined) {
-      n = this.count(columnLine(column, false));
-      Tokens.columns.set(column, n);
+      n = countTokens(text);
+      if (this.segments.size >= TOKEN_CACHE_LINES) this.segments.delete(this.segments.keys().next().value!);
+      this.segments.set(text, n);
     }
     return n;
-  }
+  },
+  /** What `line` adds to the text, its line break included. */
+  count(line: string): number {
+    return this.segment(`${line}\n`);
+  },
+  /** What the line of `column` (not the last of its table) adds to the text. */
+  column(column: CatalogColumn): number {
+    let n = this.columns.get(column);
+    if (n === undefined) {
+      n = this.count(columnLine(column, false));
+      this.columns.set(column, n);
+    }
+    return n;
+  },
   exact(text: string): number {
     let n = 0;
-    for (const segment of tokenSegments(text)) n += Tokens.segments.get(segment);
+    for (const segment of tokenSegments(text)) n += this.segment(segment);
     return n;
-  }
-}
+  },
+};
 
 /**
  * `POST /v1/context`: what a SQL generator needs for one question. The same hybrid query as `/v1/search`
@@ -221,8 +214,7 @@ export class ContextService {
       const row = QUOTED.has(c.kind) ? rows.get(c.id) : undefined;
       if (row) quoted.push({ id: row.id, kind: row.kind, score: c.score, content: row.content, key: row.itemKey, metadata: row.metadata });
     }
-    const tokens = new Tokens();
-    const packed = pack(choice.chosen, choice.joins, quoted, request.tokenBudget, tokens);
+    const packed = pack(choice.chosen, choice.joins, quoted, request.tokenBudget);
     const contextMs = Math.max(0, Math.round((since(t0) - hydrateMs) * 100) / 100);
     const totalMs = Math.round((retrieved.timings.totalMs + hydrateMs + contextMs) * 100) / 100;
     return { ...packed, timings: { ...retrieved.timings, hydrateMs, contextMs, totalMs } };
@@ -319,9 +311,9 @@ function exampleParts(hit: SearchResultItem): { question: string; sql: string } 
 /**
  * Fills the budget in order of need: each table with its key and touched columns (a table that does not fit
  * ends the list), the joins, then examples and documents, then the remaining columns of each table in rank
- * order. Lines are counted one by one while packing (see {@link Tokens}); the final text is counted exactly.
+ * order. Lines are counted one by one while packing (see {@link tokens}); the final text is counted exactly.
  */
-function pack(chosen: Chosen[], joins: Join[], hits: SearchResultItem[], budget: number, tokens: Tokens): Omit<ContextResponse, 'timings'> {
+function pack(chosen: Chosen[], joins: Join[], hits: SearchResultItem[], budget: number): Omit<ContextResponse, 'timings'> {
   let used = 0;
   const take = (n: number): boolean => {
     if (used + n > budget) return false;

@@ -106,7 +106,7 @@ export class SearchService {
           catalogId: request.catalogId,
           collection: space.collection,
           limit: Math.min(request.limit, MAX_FETCH),
-          fusion: { ...this.fusionOptions(), prefetchLimit: this.prefetchLimit(request.limit) },
+          fusion: this.fusionFor(request.limit),
           payload: request.payload,
         },
       );
@@ -144,23 +144,26 @@ export class SearchService {
     return { dense, sparse, embedMs, analyzeMs: since(t1) };
   }
 
-  private fusionOptions(): FusionOptions {
-    return { denseWeight: this.fusion.denseWeight, sparseWeight: this.fusion.sparseWeight, k: this.fusion.rrfK, prefetchLimit: this.fusion.candidates };
-  }
-
-  /** Each prefetch's width for an answer of `limit` hits: {@link OVERFETCH} times wider, and never narrower than configured. */
-  private prefetchLimit(limit: number): number {
-    return Math.max(this.fusion.candidates, Math.min(Math.ceil(limit * OVERFETCH), MAX_FETCH));
+  /**
+   * The fusion of a query answering `limit` hits: each prefetch {@link OVERFETCH} times wider than the answer,
+   * and never narrower than configured.
+   */
+  private fusionFor(limit: number): FusionOptions {
+    return {
+      denseWeight: this.fusion.denseWeight,
+      sparseWeight: this.fusion.sparseWeight,
+      k: this.fusion.rrfK,
+      prefetchLimit: Math.max(this.fusion.candidates, Math.min(Math.ceil(limit * OVERFETCH), MAX_FETCH)),
+    };
   }
 
   private async searchIn(space: QuerySpace, request: SearchRequest): Promise<SearchResponse> {
     const t0 = process.hrtime.bigint();
     const { dense, sparse, embedMs, analyzeMs } = await this.vectors(space, request.query);
-    const fusion = this.fusionOptions();
+    const fusion = this.fusionFor(request.limit);
     let searchMs = 0;
     let hydrateMs = 0;
     let fetchLimit = Math.min(request.limit, MAX_FETCH);
-    const prefetchLimit = this.prefetchLimit(request.limit);
     let results: SearchResultItem[];
     // Points without a current row (a reindex in progress writes points before it activates their rows)
     // can crowd the top of the ranking; ask again for more rather than return fewer results than exist.
@@ -175,7 +178,7 @@ export class SearchService {
           kinds: request.kinds,
           schemas: request.schemas,
           tables: request.tables,
-          fusion: { ...fusion, prefetchLimit: Math.max(prefetchLimit, fetchLimit) },
+          fusion: { ...fusion, prefetchLimit: Math.max(fusion.prefetchLimit, fetchLimit) },
         },
       );
       searchMs += since(t2);

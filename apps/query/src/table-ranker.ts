@@ -21,16 +21,17 @@ export interface TableScore<T extends RankedChunk = RankedChunk> {
 /** Chunks of a table that count towards its score, and how fast their weight falls. */
 export const TABLE_SCORE = { chunks: 3, decay: 0.5 } as const;
 
-const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+/** `v` when it is a string (a name read from a chunk's metadata or payload). */
+export const stringValue = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 /** The tables a chunk speaks for: its own, and for a relationship both ends. */
 export function tablesOf(chunk: RankedChunk): { schema: string; table: string }[] {
-  const schema = text(chunk.metadata.schema);
-  const table = text(chunk.metadata.table);
+  const schema = stringValue(chunk.metadata.schema);
+  const table = stringValue(chunk.metadata.table);
   const out = schema !== undefined && table !== undefined ? [{ schema, table }] : [];
   if (chunk.kind === 'relationship') {
-    const toSchema = text(chunk.metadata.referencedSchema);
-    const toTable = text(chunk.metadata.referencedTable);
+    const toSchema = stringValue(chunk.metadata.referencedSchema);
+    const toTable = stringValue(chunk.metadata.referencedTable);
     if (toSchema !== undefined && toTable !== undefined && !(toSchema === schema && toTable === table)) {
       out.push({ schema: toSchema, table: toTable });
     }

@@ -10,144 +10,169 @@ import { syntheticCatalog } from './synthetic-catalog';
 
 type Column = [name: string, type: string, description?: string];
 
-const pk = (name = 'id', description?: string): CatalogColumn => ({ name, type: 'integer', primaryKey: true, ...(description ? { description } : {}) });
-const columns = (list: Column[]): CatalogColumn[] =>
-  list.map(([name, type, description]) => ({ name, type, primaryKey: false, ...(description ? { description } : {}) }));
-const fk = (column: string, schema: string, table: string): NonNullable<CatalogTable['foreignKeys']>[number] => ({
-  columns: [column],
-  references: { schema, table, columns: ['id'] },
-});
+type ForeignKey = NonNullable<CatalogTable['foreignKeys']>[number];
+
+/** A table with an integer primary key `id`, then `list`. */
+function table(name: string, description: string, list: Column[], foreignKeys?: ForeignKey[]): CatalogTable {
+  const columns: CatalogColumn[] = [
+    { name: 'id', type: 'integer', primaryKey: true },
+    ...list.map(([column, type, note]) => ({ name: column, type, primaryKey: false, ...(note ? { description: note } : {}) })),
+  ];
+  return { name, type: 'table', description, columns, ...(foreignKeys ? { foreignKeys } : {}) };
+}
+const fk = (column: string, schema: string, table: string): ForeignKey => ({ columns: [column], references: { schema, table, columns: ['id'] } });
 
 const care: CatalogTable[] = [
-  {
-    name: 'patients',
-    type: 'table',
-    description: 'People registered with the clinic.',
-    columns: [pk(), ...columns([['full_name', 'text'], ['birth_date', 'date'], ['sex', 'char(1)'], ['postcode', 'text', 'Home postcode.'], ['registered_on', 'date']])],
-  },
-  {
-    name: 'departments',
-    type: 'table',
-    description: 'Clinical departments such as cardiology or paediatrics.',
-    columns: [pk(), ...columns([['name', 'text'], ['floor', 'integer']])],
-  },
-  {
-    name: 'practitioners',
-    type: 'table',
-    description: 'Doctors and nurses who see patients.',
-    columns: [pk(), ...columns([['full_name', 'text'], ['role', 'text', "'doctor' or 'nurse'."], ['department_id', 'integer'], ['hired_on', 'date']])],
-    foreignKeys: [fk('department_id', 'care', 'departments')],
-  },
-  {
-    name: 'appointments',
-    type: 'table',
-    description: 'Visits booked by patients with a practitioner.',
-    columns: [
-      pk(),
-      ...columns([
-        ['patient_id', 'integer'],
-        ['practitioner_id', 'integer'],
-        ['room_id', 'integer'],
-        ['starts_at', 'timestamptz'],
-        ['status', 'text', "'booked', 'attended', 'cancelled' or 'no_show'."],
-      ]),
+  table(
+    'patients',
+    'People registered with the clinic.',
+    [
+      ['full_name', 'text'],
+      ['birth_date', 'date'],
+      ['sex', 'char(1)'],
+      ['postcode', 'text', 'Home postcode.'],
+      ['registered_on', 'date'],
     ],
-    foreignKeys: [fk('patient_id', 'care', 'patients'), fk('practitioner_id', 'care', 'practitioners'), fk('room_id', 'ops', 'rooms')],
-  },
-  {
-    name: 'diagnoses',
-    type: 'table',
-    description: 'Conditions recorded during an appointment, coded in ICD-10.',
-    columns: [pk(), ...columns([['appointment_id', 'integer'], ['icd10_code', 'text'], ['description', 'text']])],
-    foreignKeys: [fk('appointment_id', 'care', 'appointments')],
-  },
-  {
-    name: 'medications',
-    type: 'table',
-    description: 'Drugs the clinic can prescribe.',
-    columns: [pk(), ...columns([['name', 'text'], ['strength_mg', 'numeric'], ['controlled', 'boolean', 'Whether it is a controlled substance.']])],
-  },
-  {
-    name: 'prescriptions',
-    type: 'table',
-    description: 'Medications prescribed to a patient at an appointment.',
-    columns: [pk(), ...columns([['appointment_id', 'integer'], ['medication_id', 'integer'], ['dose_per_day', 'integer'], ['days', 'integer']])],
-    foreignKeys: [fk('appointment_id', 'care', 'appointments'), fk('medication_id', 'care', 'medications')],
-  },
-  {
-    name: 'lab_results',
-    type: 'table',
-    description: 'Blood tests and other laboratory results of patients.',
-    columns: [pk(), ...columns([['patient_id', 'integer'], ['test_name', 'text'], ['value', 'numeric'], ['unit', 'text'], ['taken_at', 'timestamptz']])],
-    foreignKeys: [fk('patient_id', 'care', 'patients')],
-  },
+  ),
+  table(
+    'departments',
+    'Clinical departments such as cardiology or paediatrics.',
+    [['name', 'text'], ['floor', 'integer']],
+  ),
+  table(
+    'practitioners',
+    'Doctors and nurses who see patients.',
+    [
+      ['full_name', 'text'],
+      ['role', 'text', "'doctor' or 'nurse'."],
+      ['department_id', 'integer'],
+      ['hired_on', 'date'],
+    ],
+    [fk('department_id', 'care', 'departments')],
+  ),
+  table(
+    'appointments',
+    'Visits booked by patients with a practitioner.',
+    [
+      ['patient_id', 'integer'],
+      ['practitioner_id', 'integer'],
+      ['room_id', 'integer'],
+      ['starts_at', 'timestamptz'],
+      ['status', 'text', "'booked', 'attended', 'cancelled' or 'no_show'."],
+    ],
+    [
+      fk('patient_id', 'care', 'patients'),
+      fk('practitioner_id', 'care', 'practitioners'),
+      fk('room_id', 'ops', 'rooms'),
+    ],
+  ),
+  table(
+    'diagnoses',
+    'Conditions recorded during an appointment, coded in ICD-10.',
+    [['appointment_id', 'integer'], ['icd10_code', 'text'], ['description', 'text']],
+    [fk('appointment_id', 'care', 'appointments')],
+  ),
+  table(
+    'medications',
+    'Drugs the clinic can prescribe.',
+    [
+      ['name', 'text'],
+      ['strength_mg', 'numeric'],
+      ['controlled', 'boolean', 'Whether it is a controlled substance.'],
+    ],
+  ),
+  table(
+    'prescriptions',
+    'Medications prescribed to a patient at an appointment.',
+    [
+      ['appointment_id', 'integer'],
+      ['medication_id', 'integer'],
+      ['dose_per_day', 'integer'],
+      ['days', 'integer'],
+    ],
+    [fk('appointment_id', 'care', 'appointments'), fk('medication_id', 'care', 'medications')],
+  ),
+  table(
+    'lab_results',
+    'Blood tests and other laboratory results of patients.',
+    [
+      ['patient_id', 'integer'],
+      ['test_name', 'text'],
+      ['value', 'numeric'],
+      ['unit', 'text'],
+      ['taken_at', 'timestamptz'],
+    ],
+    [fk('patient_id', 'care', 'patients')],
+  ),
 ];
 
 const billing: CatalogTable[] = [
-  {
-    name: 'insurers',
-    type: 'table',
-    description: 'Health insurance companies.',
-    columns: [pk(), ...columns([['name', 'text'], ['country', 'text']])],
-  },
-  {
-    name: 'policies',
-    type: 'table',
-    description: "A patient's insurance cover.",
-    columns: [pk(), ...columns([['patient_id', 'integer'], ['insurer_id', 'integer'], ['valid_from', 'date'], ['valid_to', 'date']])],
-    foreignKeys: [fk('patient_id', 'care', 'patients'), fk('insurer_id', 'billing', 'insurers')],
-  },
-  {
-    name: 'invoices',
-    type: 'table',
-    description: 'Bills sent for appointments.',
-    columns: [pk(), ...columns([['appointment_id', 'integer'], ['policy_id', 'integer'], ['issued_on', 'date'], ['total_amount', 'numeric(10,2)']])],
-    foreignKeys: [fk('appointment_id', 'care', 'appointments'), fk('policy_id', 'billing', 'policies')],
-  },
-  {
-    name: 'invoice_lines',
-    type: 'table',
-    description: 'The billed items of an invoice.',
-    columns: [pk(), ...columns([['invoice_id', 'integer'], ['item', 'text'], ['amount', 'numeric(10,2)']])],
-    foreignKeys: [fk('invoice_id', 'billing', 'invoices')],
-  },
-  {
-    name: 'payments',
-    type: 'table',
-    description: 'Money received against invoices, from patients or insurers.',
-    columns: [pk(), ...columns([['invoice_id', 'integer'], ['paid_on', 'date'], ['amount', 'numeric(10,2)'], ['payer', 'text', "'patient' or 'insurer'."]])],
-    foreignKeys: [fk('invoice_id', 'billing', 'invoices')],
-  },
+  table('insurers', 'Health insurance companies.', [['name', 'text'], ['country', 'text']]),
+  table(
+    'policies',
+    "A patient's insurance cover.",
+    [['patient_id', 'integer'], ['insurer_id', 'integer'], ['valid_from', 'date'], ['valid_to', 'date']],
+    [fk('patient_id', 'care', 'patients'), fk('insurer_id', 'billing', 'insurers')],
+  ),
+  table(
+    'invoices',
+    'Bills sent for appointments.',
+    [
+      ['appointment_id', 'integer'],
+      ['policy_id', 'integer'],
+      ['issued_on', 'date'],
+      ['total_amount', 'numeric(10,2)'],
+    ],
+    [fk('appointment_id', 'care', 'appointments'), fk('policy_id', 'billing', 'policies')],
+  ),
+  table(
+    'invoice_lines',
+    'The billed items of an invoice.',
+    [['invoice_id', 'integer'], ['item', 'text'], ['amount', 'numeric(10,2)']],
+    [fk('invoice_id', 'billing', 'invoices')],
+  ),
+  table(
+    'payments',
+    'Money received against invoices, from patients or insurers.',
+    [
+      ['invoice_id', 'integer'],
+      ['paid_on', 'date'],
+      ['amount', 'numeric(10,2)'],
+      ['payer', 'text', "'patient' or 'insurer'."],
+    ],
+    [fk('invoice_id', 'billing', 'invoices')],
+  ),
 ];
 
 const ops: CatalogTable[] = [
-  {
-    name: 'rooms',
-    type: 'table',
-    description: 'Consulting and treatment rooms.',
-    columns: [pk(), ...columns([['code', 'text'], ['department_id', 'integer'], ['capacity', 'integer']])],
-    foreignKeys: [fk('department_id', 'care', 'departments')],
-  },
-  {
-    name: 'shifts',
-    type: 'table',
-    description: 'Work shifts of practitioners.',
-    columns: [pk(), ...columns([['practitioner_id', 'integer'], ['starts_at', 'timestamptz'], ['ends_at', 'timestamptz']])],
-    foreignKeys: [fk('practitioner_id', 'care', 'practitioners')],
-  },
-  {
-    name: 'supplies',
-    type: 'table',
-    description: 'Consumables such as gloves, syringes and bandages.',
-    columns: [pk(), ...columns([['name', 'text'], ['unit_cost', 'numeric(8,2)'], ['reorder_level', 'integer']])],
-  },
-  {
-    name: 'stock_movements',
-    type: 'table',
-    description: 'Supplies received into or used from a room.',
-    columns: [pk(), ...columns([['supply_id', 'integer'], ['room_id', 'integer'], ['quantity', 'integer', 'Positive when received, negative when used.'], ['moved_at', 'timestamptz']])],
-    foreignKeys: [fk('supply_id', 'ops', 'supplies'), fk('room_id', 'ops', 'rooms')],
-  },
+  table(
+    'rooms',
+    'Consulting and treatment rooms.',
+    [['code', 'text'], ['department_id', 'integer'], ['capacity', 'integer']],
+    [fk('department_id', 'care', 'departments')],
+  ),
+  table(
+    'shifts',
+    'Work shifts of practitioners.',
+    [['practitioner_id', 'integer'], ['starts_at', 'timestamptz'], ['ends_at', 'timestamptz']],
+    [fk('practitioner_id', 'care', 'practitioners')],
+  ),
+  table(
+    'supplies',
+    'Consumables such as gloves, syringes and bandages.',
+    [['name', 'text'], ['unit_cost', 'numeric(8,2)'], ['reorder_level', 'integer']],
+  ),
+  table(
+    'stock_movements',
+    'Supplies received into or used from a room.',
+    [
+      ['supply_id', 'integer'],
+      ['room_id', 'integer'],
+      ['quantity', 'integer', 'Positive when received, negative when used.'],
+      ['moved_at', 'timestamptz'],
+    ],
+    [fk('supply_id', 'ops', 'supplies'), fk('room_id', 'ops', 'rooms')],
+  ),
 ];
 
 /** A held-out question and the tables (`schema.table`) a correct SQL query reads. */

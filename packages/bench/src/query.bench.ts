@@ -3,13 +3,15 @@
  * own process), apps/query as its own process, and `POST /v1/search` and `POST /v1/context` asked by 1 and
  * by 16 concurrent clients. Prints one JSON object with p50/p95/p99 of each stage the service reports, of the
  * whole request as the client sees it, and of the service's own overhead (its total minus embedding and
- * vector search). Run: `pnpm bench:query [--requests N] [--dimensions N] [--emulator-nice N]`.
+ * vector search). Run: `pnpm bench:query [--requests N] [--dimensions N] [--emulator-nice N]` (or
+ * `BENCH_REQUESTS`, `BENCH_DIMENSIONS`, `BENCH_EMULATOR_NICE`).
  *
  * The emulator's process runs at niceness 10 by default (`--emulator-nice 0`: the same priority as the rest):
  * Qdrant runs on its own machine in production, while here its stand-in's exact search in JavaScript keeps a
  * core busy at 16 clients and would take CPU time from the service whose overhead is measured.
  */
 import { chunkCatalog } from '@catalog-indexer/catalog';
+import { readIntegerFlags } from './bench-options';
 import { Cleanup, progress } from './bench-cleanup';
 import { post, startQueryStack, storeAndIndex } from './query-stack';
 import { summarize, type LatencySummary } from './stats';
@@ -17,13 +19,11 @@ import { syntheticCatalog, syntheticQuestions } from './synthetic-catalog';
 
 type Timings = Record<string, number>;
 
-function argument(argv: string[], name: string, fallback: number): number {
-  const i = argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const n = Number(argv[i + 1]);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive whole number`);
-  return n;
-}
+const FLAGS = {
+  requests: { env: 'BENCH_REQUESTS', fallback: 100, min: 1 },
+  dimensions: { env: 'BENCH_DIMENSIONS', fallback: 256, min: 1 },
+  'emulator-nice': { env: 'BENCH_EMULATOR_NICE', fallback: 10, min: 0 },
+} as const;
 
 /** Sends `questions` to `path` from `clients` concurrent loops; returns per-stage samples. */
 async function load(url: string, path: string, body: (q: string) => unknown, questions: string[], clients: number) {
@@ -46,15 +46,6 @@ async function load(url: string, path: string, body: (q: string) => unknown, que
   const stages: Record<string, LatencySummary> = {};
   for (const [stage, values] of Object.entries(samples)) stages[stage] = summarize(values);
   return { requests: questions.length, requestsPerSecond: Math.round((questions.length / seconds) * 10) / 10, stages };
-}
-
-/** `--emulator-nice N`: 0-19, 10 when absent. */
-function niceness(argv: string[]): number {
-  const i = argv.indexOf('--emulator-nice');
-  if (i < 0) return 10;
-  const n = Number(argv[i + 1]);
-  if (!Number.isInteger(n) || n < 0 || n > 19) throw new Error('--emulator-nice must be a whole number from 0 to 19');
-  return n;
 }
 
 async function main(cleanup: Cleanup, requests: number, dimensions: number, emulatorNice: number): Promise<Record<string, unknown>> {
@@ -101,9 +92,8 @@ async function main(cleanup: Cleanup, requests: number, dimensions: number, emul
 }
 
 async function run(): Promise<void> {
-  const argv = process.argv.slice(2);
-  const requests = argument(argv, 'requests', 100);
-  const dimensions = argument(argv, 'dimensions', 256);
+  const { requests, dimensions, 'emulator-nice': emulatorNice } = readIntegerFlags(process.argv.slice(2), process.env, FLAGS);
+  if (emulatorNice > 19) throw new Error(`--emulator-nice must be from 0 to 19, got ${emulatorNice}`);
   const cleanup = new Cleanup();
   const interrupt = (signal: NodeJS.Signals) => {
     progress(`${signal}: cleaning up`);
@@ -113,7 +103,7 @@ async function run(): Promise<void> {
   process.once('SIGTERM', interrupt);
   let report: Record<string, unknown>;
   try {
-    report = await main(cleanup, requests, dimensions, niceness(argv));
+    report = await main(cleanup, requests, dimensions, emulatorNice);
   } finally {
     await cleanup.run();
   }

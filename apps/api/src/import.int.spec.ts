@@ -130,6 +130,8 @@ describe('POST /v1/catalogs/import', () => {
     ['an unknown host', { connectionString: 'postgres://u:pw@no-such-host.invalid/db' }, 502, 'source_unreachable', /unknown host/],
     ['a wrong MariaDB password', { connectionString: 'mysql://root:wrong-pw@127.0.0.1:3306/mysql' }, 422, 'source_access_denied', /user "root"/],
     ['an unknown kind of database', { connectionString: 'oracle://h/db' }, 400, 'invalid_connection_string', /postgres:\/\//],
+    ['a parameter that would override the session', { connectionString: 'postgres://u:pw@127.0.0.1/db?options=-c%20default_transaction_read_only%3Doff' }, 400, 'invalid_connection_string', /parameter "options" is not allowed/],
+    ['a host outside IMPORT_ALLOWED_HOSTS', { connectionString: 'postgres://u:pw@10.11.12.13:5432/db' }, 403, 'source_not_allowed', /"10.11.12.13".*IMPORT_ALLOWED_HOSTS/],
     ['a missing connection string', { connectionString: undefined }, 400, 'invalid_request', /connectionString/],
     ['an unknown field', { schemaz: ['sales'] }, 400, 'invalid_request', /schemaz/],
   ])('answers %s with a clear 4xx (or 502), and stores nothing', async (_what, change, status, code, message) => {

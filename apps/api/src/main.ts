@@ -2,7 +2,7 @@ import { loadConfig } from '@catalog-indexer/config';
 import { CatalogRepository, IndexRunRepository, openConfiguredDataSource } from '@catalog-indexer/db';
 import { createLogger, exitOnStartupFailure, maskUrl } from '@catalog-indexer/logger';
 import { createRedisConnection, JobProducer } from '@catalog-indexer/queue';
-import { CatalogImporter } from '@catalog-indexer/importer';
+import { CatalogImporter, SourcePolicy } from '@catalog-indexer/importer';
 import { createQdrantStore } from '@catalog-indexer/vector-store';
 import { createApp } from './app';
 import { ApiKeySet, warnWhenOpen } from '@catalog-indexer/http';
@@ -27,7 +27,11 @@ async function main(): Promise<void> {
     jobs,
     maxUploadBytes: config.api.maxUploadBytes,
     countPoints: (catalogId) => store.count(catalogId).catch(() => null),
-    importer: new CatalogImporter({ connectMs: config.import.connectTimeoutMs, statementMs: config.import.statementTimeoutMs }),
+    importer: new CatalogImporter({
+      connectMs: config.import.connectTimeoutMs,
+      statementMs: config.import.statementTimeoutMs,
+      policy: new SourcePolicy(config.import.allowedHosts),
+    }),
   });
   const server = app.listen(config.api.port, config.api.host, () => {
     logger.info(

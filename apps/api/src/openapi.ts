@@ -75,7 +75,7 @@ export const API_ROUTES: OpenApiRoute[] = [
     tags: ['catalogs'],
     query: replaceQuery,
     body: importBody,
-    errors: ['invalid_request', 'invalid_catalog', 'invalid_connection_string', 'not_found', 'source_access_denied', 'source_database_not_found', 'source_schema_not_found', 'source_timeout', 'source_unreachable'],
+    errors: ['invalid_request', 'invalid_catalog', 'invalid_connection_string', 'not_found', 'source_not_allowed', 'source_access_denied', 'source_database_not_found', 'source_schema_not_found', 'source_timeout', 'source_unreachable'],
     responses: {
       201: { ...json('imported as a new catalog', stored.extend({ notes: z.array(z.string()) })), headers: { Location: 'the catalog URL' } },
       200: json('imported into catalogId, version + 1', stored.extend({ notes: z.array(z.string()) }).extend(reindexStarted.shape)),

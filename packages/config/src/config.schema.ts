@@ -125,6 +125,13 @@ export const envSchema = z.object({
   API_KEYS: optionalString.transform((v) => (v === undefined ? [] : v.split(',').map((k) => k.trim()).filter((k) => k.length > 0))),
   IMPORT_CONNECT_TIMEOUT_MS: positiveInt.max(120_000).default(10_000),
   IMPORT_STATEMENT_TIMEOUT_MS: positiveInt.max(600_000).default(30_000),
+  // Database servers that import and migration endpoints may connect to: host names, addresses, CIDR ranges.
+  IMPORT_ALLOWED_HOSTS: z
+    .string()
+    .default('127.0.0.0/8,::1/128')
+    .transform((v) => v.split(',').map((h) => h.trim()).filter((h) => h.length > 0))
+    .refine((hosts) => hosts.length > 0, 'list at least one host name or CIDR range (default: 127.0.0.0/8,::1/128)')
+    .refine((hosts) => hosts.every((h) => /^[A-Za-z0-9.:-]+(\/\d{1,3})?$/.test(h)), 'give host names, IP addresses or CIDR ranges separated by commas, e.g. db.internal,10.0.0.0/8'),
 });
 
 export type RawEnv = z.input<typeof envSchema>;

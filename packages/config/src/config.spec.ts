@@ -83,6 +83,13 @@ describe(loadConfig.name, () => {
     expect(message).toContain('QDRANT_PORT: must be a port number (1-65535)');
   });
 
+  it('allows imports from loopback only unless IMPORT_ALLOWED_HOSTS lists more, and refuses a malformed list', () => {
+    expect(loadConfig({}).import.allowedHosts).toEqual(['127.0.0.0/8', '::1/128']);
+    expect(loadConfig({ IMPORT_ALLOWED_HOSTS: 'db.internal, 10.0.0.0/8,::1' }).import.allowedHosts).toEqual(['db.internal', '10.0.0.0/8', '::1']);
+    expect(() => loadConfig({ IMPORT_ALLOWED_HOSTS: 'db internal' })).toThrow(/IMPORT_ALLOWED_HOSTS/);
+    expect(() => loadConfig({ IMPORT_ALLOWED_HOSTS: ' , ' })).toThrow(/IMPORT_ALLOWED_HOSTS: list at least one/);
+  });
+
   it('reads API_KEYS as a comma-separated list and runs open without it', () => {
     expect(loadConfig({ API_KEYS: ' k1, k2 ,,' }).auth.apiKeys).toEqual(['k1', 'k2']);
     expect(loadConfig({}).auth.apiKeys).toEqual([]);

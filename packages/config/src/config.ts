@@ -98,7 +98,8 @@ export interface Config {
   /** API keys required by api and query (Bearer) and Bull Board (Basic); none means open. Never log them. */
   auth: { apiKeys: string[] };
   /** Limits of reading a live database for `POST /v1/catalogs/import`. */
-  import: { connectTimeoutMs: number; statementTimeoutMs: number };
+  /** Reading live databases: timeouts, and the servers that may be read (host names, addresses, CIDR ranges). */
+  import: { connectTimeoutMs: number; statementTimeoutMs: number; allowedHosts: string[] };
 }
 
 /** The hash tag a queue prefix starts with (`{cidx}` of `{cidx}` or `{cidx}e2e`), or undefined. */
@@ -238,6 +239,6 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       candidates: env.RETRIEVAL_CANDIDATES,
     },
     auth: { apiKeys: env.API_KEYS },
-    import: { connectTimeoutMs: env.IMPORT_CONNECT_TIMEOUT_MS, statementTimeoutMs: env.IMPORT_STATEMENT_TIMEOUT_MS },
+    import: { connectTimeoutMs: env.IMPORT_CONNECT_TIMEOUT_MS, statementTimeoutMs: env.IMPORT_STATEMENT_TIMEOUT_MS, allowedHosts: env.IMPORT_ALLOWED_HOSTS },
   };
 }

@@ -8,6 +8,7 @@ export const ERROR_STATUS = {
   unknown_keys: 400,
   invalid_connection_string: 400,
   unauthorized: 401,
+  source_not_allowed: 403,
   not_found: 404,
   source_access_denied: 422,
   source_database_not_found: 422,

@@ -8,6 +8,7 @@ import { type Catalog } from '@catalog-indexer/catalog';
 import { createTestDatabase, uniqueName, type TestDatabase } from '@catalog-indexer/testing';
 import { CatalogImporter } from './catalog-importer';
 import { ImportError } from './import.error';
+import { SourcePolicy } from './source-policy';
 
 jest.setTimeout(180_000);
 
@@ -74,6 +75,24 @@ function freeSilentPort(): Promise<{ port: number; close: () => Promise<void> }>
   });
 }
 
+/** A TCP server on loopback that counts the connections it is offered. */
+function countingServer(): Promise<{ port: number; connections: () => number; close: () => Promise<void> }> {
+  let count = 0;
+  const server = net.createServer((s) => {
+    count += 1;
+    s.destroy();
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      resolve({
+        port: (server.address() as net.AddressInfo).port,
+        connections: () => count,
+        close: () => new Promise<void>((done) => server.close(() => done())),
+      });
+    });
+  });
+}
+
 describe(CatalogImporter.name, () => {
   const importer = new CatalogImporter({ connectMs: 3_000, statementMs: 10_000 });
   const expectImportError = async (promise: Promise<unknown>, code: string, message: RegExp) => {
@@ -133,13 +152,21 @@ describe(CatalogImporter.name, () => {
                 AND r.constraint_name = rc.unique_constraint_name AND r.ordinal_position = k.position_in_unique_constraint
           WHERE k.table_schema = 'public' ORDER BY k.table_name, k.constraint_name, k.ordinal_position`,
       );
-      const fks = new Map<string, { table: string; cols: string[]; ref: string; refCols: string[] }>();
-      for (const r of fkRows.filter((f) => !partitions.has(f.table))) {
-        const fk = fks.get(`${r.table}/${r.name}`) ?? { table: r.table, cols: [], ref: `${r.rs}.${r.rt}`, refCols: [] };
+      // A key declared on a partition is a key of its partitioned root; the same key on every partition is one.
+      const roots = new Map(
+        (await q<{ name: string; root: string }>(`SELECT c.relname AS name, r.relname AS root FROM pg_class c JOIN pg_class r ON r.oid = pg_partition_root(c.oid) WHERE c.relispartition`)).map(
+          (r) => [r.name, r.root],
+        ),
+      );
+      const byConstraint = new Map<string, { table: string; cols: string[]; ref: string; refCols: string[] }>();
+      for (const r of fkRows) {
+        const table = roots.get(r.table) ?? r.table;
+        const fk = byConstraint.get(`${r.table}/${r.name}`) ?? { table, cols: [], ref: `${r.rs}.${r.rt}`, refCols: [] };
         fk.cols.push(r.column);
         fk.refCols.push(r.rc);
-        fks.set(`${r.table}/${r.name}`, fk);
+        byConstraint.set(`${r.table}/${r.name}`, fk);
       }
+      const fks = new Map([...byConstraint.values()].map((f) => [JSON.stringify(f), f]));
       const comments = await q<{ line: string }>(
         `SELECT 'comment ' || c.relname || coalesce('.' || a.attname, '') || ': ' || d.description AS line
            FROM pg_description d JOIN pg_class c ON c.oid = d.objoid AND d.classoid = 'pg_class'::regclass
@@ -157,6 +184,13 @@ describe(CatalogImporter.name, () => {
       // The comments added above are there, and pagila's 15 base tables, views and the partitioned payment.
       expect(expected).toEqual(expect.arrayContaining(['comment film.rental_rate: Price of one rental, in US dollars', 'table customer_list view', 'table payment table']));
       expect(catalog.schemas[0]!.description).toBe('DVD rental shop');
+      // payment is partitioned and its keys are declared on each partition: they are lifted to payment once.
+      expect(catalogLines(catalog, 'public').filter((l) => l.startsWith('fk payment('))).toEqual([
+        'fk payment(customer_id) -> public.customer(customer_id)',
+        'fk payment(rental_id) -> public.rental(rental_id)',
+        'fk payment(staff_id) -> public.staff(staff_id)',
+      ]);
+      expect(roots.size).toBeGreaterThan(1);
       expect(tables.length).toBeGreaterThanOrEqual(20);
     });
 
@@ -201,14 +235,23 @@ describe(CatalogImporter.name, () => {
       }
     });
 
-    it('reads in a read-only session', async () => {
+    it('reads in a read-only session with its own timeouts, set after connecting', async () => {
       const sessions = await pgQuery<{ ro: string }>(db.url, `SELECT setting AS ro FROM pg_settings WHERE name = 'default_transaction_read_only'`);
       expect(sessions[0]!.ro).toBe('off');
-      // The reader sets default_transaction_read_only for its own session: a write through it is refused.
-      const client = new Client({ connectionString: db.url, options: '-c default_transaction_read_only=on' });
-      await client.connect();
-      await expect(client.query('CREATE TABLE nope (id int)')).rejects.toThrow(/read-only transaction/);
-      await client.end();
+      // A view that reports the settings of the session reading it: sampling its text columns reads them
+      // through the importer's own session.
+      await pgQuery(
+        db.url,
+        `CREATE SCHEMA probe; CREATE VIEW probe.session AS SELECT current_setting('default_transaction_read_only') AS read_only,
+           current_setting('statement_timeout') AS statement_timeout, current_setting('transaction_read_only') AS in_transaction`,
+      );
+      try {
+        const { catalog } = await importer.import({ connectionString: db.url, schemas: ['probe'], sampleValues: true });
+        const columns = Object.fromEntries(catalog.schemas[0]!.tables[0]!.columns.map((c) => [c.name, c.examples]));
+        expect(columns).toEqual({ read_only: ['on'], statement_timeout: ['10s'], in_transaction: ['on'] });
+      } finally {
+        await pgQuery(db.url, 'DROP SCHEMA probe CASCADE');
+      }
     });
   });
 
@@ -329,6 +372,55 @@ describe(CatalogImporter.name, () => {
         await expectImportError(quick.import({ connectionString: `${scheme}://u:p@127.0.0.1:${silent.port}/db` }), 'source_unreachable', /did not answer within 500 ms/);
       } finally {
         await silent.close();
+      }
+    });
+
+    it.each([
+      ['host', '?host=127.0.0.1'],
+      ['options', '?options=-c%20default_transaction_read_only%3Doff'],
+      ['statement_timeout', '?statement_timeout=0'],
+      ['sslrootcert', '?sslmode=verify-full&sslrootcert=/etc/hostname'],
+    ])('refuses the parameter %s before connecting', async (name, query) => {
+      const server = await countingServer();
+      try {
+        await expectImportError(importer.import({ connectionString: `postgres://u:p@127.0.0.1:${server.port}/db${query}` }), 'invalid_connection_string', new RegExp(`"${name}" is not allowed`));
+        expect(server.connections()).toBe(0);
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('refuses a host outside IMPORT_ALLOWED_HOSTS before sending it anything, the same whether anything listens or not', async () => {
+      // Only 127.0.0.2 may be read; the servers below listen on 127.0.0.1, so nothing may reach them.
+      const strict = new CatalogImporter({ connectMs: 2_000, statementMs: 5_000, policy: new SourcePolicy(['127.0.0.2/32']) });
+      const listening = await countingServer();
+      const closed = await countingServer();
+      await closed.close();
+      try {
+        const answers: string[] = [];
+        for (const url of [`postgres://u:p@127.0.0.1:${listening.port}/db`, `postgres://u:p@127.0.0.1:${closed.port}/db`, `mysql://root@localhost:${listening.port}/db`]) {
+          const error = await expectImportError(strict.import({ connectionString: url }), 'source_not_allowed', /IMPORT_ALLOWED_HOSTS/);
+          answers.push(error.message);
+        }
+        expect(answers[0]).toBe(answers[1]);
+        expect(listening.connections()).toBe(0);
+      } finally {
+        await listening.close();
+      }
+    });
+
+    it('reads a server the policy allows by name, connecting to the address it checked', async () => {
+      const pg = await loadPostgres([]);
+      try {
+        await pgQuery(pg.url, 'CREATE TABLE t (id int PRIMARY KEY)');
+        const byName = new CatalogImporter({ connectMs: 2_000, statementMs: 5_000, policy: new SourcePolicy(['localhost']) });
+        const url = new URL(pg.url);
+        url.hostname = 'localhost';
+        const { catalog } = await byName.import({ connectionString: url.toString() });
+        expect(catalog.schemas.flatMap((s) => s.tables.map((t) => t.name))).toEqual(['t']);
+        await expectImportError(byName.import({ connectionString: pg.url }), 'source_not_allowed', /"127.0.0.1"/);
+      } finally {
+        await pg.drop();
       }
     });
 

@@ -1,9 +1,10 @@
 import { parseCatalog, type Catalog } from '@catalog-indexer/catalog';
 import { buildCatalog, columnId, type SampleValues } from './catalog-builder';
-import { parseConnectionString, type SourceConnection } from './connection-string';
+import { parseConnectionString } from './connection-string';
 import { MySqlCatalogReader } from './mysql.reader';
 import { PostgresCatalogReader } from './postgres.reader';
 import { type ReaderTimeouts } from './reader-timeouts';
+import { SourcePolicy, type AllowedSource } from './source-policy';
 import { type CatalogReader } from './source-catalog';
 
 export interface ImportRequest {
@@ -28,6 +29,8 @@ export interface CatalogImporterOptions extends ReaderTimeouts {
   samplesPerColumn?: number;
   /** Most columns sampled in one import (default 2,000): bounds the statements one import runs. */
   maxSampledColumns?: number;
+  /** Which servers may be read (`IMPORT_ALLOWED_HOSTS`); loopback only when not given. */
+  policy?: SourcePolicy;
 }
 
 /**
@@ -35,29 +38,34 @@ export interface CatalogImporterOptions extends ReaderTimeouts {
  * decides) into the upload format, read-only and with connect and statement timeouts.
  */
 export class CatalogImporter {
-  constructor(private readonly options: CatalogImporterOptions) {}
+  private readonly policy: SourcePolicy;
 
-  private open(conn: SourceConnection): Promise<CatalogReader> {
-    return conn.dialect === 'postgres' ? PostgresCatalogReader.open(conn, this.options) : MySqlCatalogReader.open(conn, this.options);
+  constructor(private readonly options: CatalogImporterOptions) {
+    this.policy = options.policy ?? new SourcePolicy();
+  }
+
+  private open(source: AllowedSource): Promise<CatalogReader> {
+    return source.conn.dialect === 'postgres' ? PostgresCatalogReader.open(source, this.options) : MySqlCatalogReader.open(source, this.options);
   }
 
   /**
-   * @throws ImportError when the database cannot be read (bad string, access denied, unreachable, timeout,
-   *   missing schema); CatalogValidationError when what it holds does not fit the catalog format.
+   * @throws ImportError when the database cannot be read (bad string, host not allowed, access denied,
+   *   unreachable, timeout, missing schema); CatalogValidationError when what it holds does not fit the
+   *   catalog format.
    */
   async import(request: ImportRequest): Promise<ImportResult> {
-    const conn = parseConnectionString(request.connectionString);
-    const reader = await this.open(conn);
+    const source = await this.policy.admit(parseConnectionString(request.connectionString));
+    const reader = await this.open(source);
     try {
-      const source = await reader.read(request.schemas);
+      const read = await reader.read(request.schemas);
       const samples: SampleValues = new Map();
       if (request.sampleValues) {
-        const textual = source.columns.filter((c) => c.textual).slice(0, this.options.maxSampledColumns ?? 2_000);
+        const textual = read.columns.filter((c) => c.textual).slice(0, this.options.maxSampledColumns ?? 2_000);
         for (const c of textual) {
           samples.set(columnId(c.schema, c.table, c.name), await reader.sample(c.schema, c.table, c.name, this.options.samplesPerColumn ?? 5));
         }
       }
-      const built = buildCatalog(source, request.name ?? source.database, samples);
+      const built = buildCatalog(read, request.name ?? read.database, samples);
       return { catalog: parseCatalog(built.catalog), notes: built.notes };
     } finally {
       await reader.close();

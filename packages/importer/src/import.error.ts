@@ -5,7 +5,8 @@
  * - `source_database_not_found`: the server has no database of that name;
  * - `source_schema_not_found`: a schema asked for does not exist, or the user cannot see it;
  * - `source_timeout`: reading the catalog took longer than the statement timeout;
- * - `source_unreachable`: the host is unknown, refused the connection or did not answer in time.
+ * - `source_unreachable`: the host is unknown, refused the connection or did not answer in time;
+ * - `source_not_allowed`: the host is not among the servers `IMPORT_ALLOWED_HOSTS` allows (nothing was sent to it).
  */
 export type ImportErrorCode =
   | 'invalid_connection_string'
@@ -13,7 +14,8 @@ export type ImportErrorCode =
   | 'source_database_not_found'
   | 'source_schema_not_found'
   | 'source_timeout'
-  | 'source_unreachable';
+  | 'source_unreachable'
+  | 'source_not_allowed';
 
 /**
  * Importing from a live database failed for a reason the caller can fix. The message never holds the

@@ -1,3 +1,6 @@
 export { CatalogImporter, type ImportRequest, type ImportResult, type CatalogImporterOptions } from './catalog-importer';
 export { ImportError, type ImportErrorCode } from './import.error';
-export { parseConnectionString, type SourceConnection, type SourceDialect } from './connection-string';
+export { parseConnectionString, tlsOptions, type SourceConnection, type SourceDialect, type TlsMode } from './connection-string';
+export { SourcePolicy, LOOPBACK_ONLY, type AllowedSource, type Resolve } from './source-policy';
+export { postgresClientConfig, postgresSessionSetup } from './postgres.reader';
+export { type ReaderTimeouts } from './reader-timeouts';

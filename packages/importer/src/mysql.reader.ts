@@ -1,5 +1,6 @@
 import { createConnection, type Connection, type RowDataPacket } from 'mysql2/promise';
-import { type SourceConnection } from './connection-string';
+import { tlsOptions, type SourceConnection } from './connection-string';
+import { type AllowedSource } from './source-policy';
 import { ImportError } from './import.error';
 import { type ReaderTimeouts } from './reader-timeouts';
 import { type CatalogReader, type SourceCatalog } from './source-catalog';
@@ -53,11 +54,14 @@ export class MySqlCatalogReader implements CatalogReader {
     private readonly timeouts: ReaderTimeouts,
   ) {}
 
-  static async open(conn: SourceConnection, timeouts: ReaderTimeouts): Promise<MySqlCatalogReader> {
+  /** Connects to the address the policy checked, then makes the session read-only and sets its statement limits. */
+  static async open({ conn, address }: AllowedSource, timeouts: ReaderTimeouts): Promise<MySqlCatalogReader> {
     let connection: Connection;
     try {
+      const ssl = tlsOptions(conn);
       connection = await createConnection({
-        host: conn.host,
+        host: address,
+        ...(ssl ? { ssl } : {}),
         port: conn.port,
         user: conn.user,
         password: conn.password,

@@ -1,5 +1,6 @@
 import { Client, escapeIdentifier, type ClientConfig } from 'pg';
-import { type SourceConnection } from './connection-string';
+import { tlsOptions, type SourceConnection } from './connection-string';
+import { type AllowedSource } from './source-policy';
 import { ImportError } from './import.error';
 import { type CatalogReader, type SourceCatalog } from './source-catalog';
 import { type ReaderTimeouts } from './reader-timeouts';
@@ -44,6 +45,42 @@ function toImportError(error: unknown, conn: SourceConnection, timeouts: ReaderT
   return new ImportError('source_unreachable', `reading PostgreSQL at ${conn.display} failed: ${message.slice(0, 200)}`);
 }
 
+/** One key per table, columns and referenced columns: the first by name where partitions repeat it. */
+function distinctForeignKeys(keys: SourceCatalog['foreignKeys']): SourceCatalog['foreignKeys'] {
+  const seen = new Set<string>();
+  return keys.filter((k) => {
+    const id = JSON.stringify([k.schema, k.table, k.columns, k.refSchema, k.refTable, k.refColumns]);
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+}
+
+/** The driver's settings for an allowed source: fields only, never the connection string. */
+export function postgresClientConfig({ conn, address }: AllowedSource, timeouts: ReaderTimeouts): ClientConfig {
+  return {
+    host: address,
+    port: conn.port,
+    user: conn.user,
+    password: conn.password,
+    database: conn.database ?? conn.user,
+    ssl: tlsOptions(conn) ?? false,
+    connectionTimeoutMillis: timeouts.connectMs,
+    query_timeout: timeouts.statementMs + 1_000,
+    application_name: 'catalog-indexer-import',
+  };
+}
+
+/** What the importer sets on its session right after connecting: read-only, and its own timeouts. */
+export function postgresSessionSetup(timeouts: ReaderTimeouts): string[] {
+  return [
+    'SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY',
+    'SET default_transaction_read_only = on',
+    `SET statement_timeout = ${Math.trunc(timeouts.statementMs)}`,
+    `SET lock_timeout = ${Math.trunc(timeouts.statementMs)}`,
+  ];
+}
+
 /** Reads the catalog of a PostgreSQL database through its system catalogs, read-only and with timeouts. */
 export class PostgresCatalogReader implements CatalogReader {
   private constructor(
@@ -52,21 +89,19 @@ export class PostgresCatalogReader implements CatalogReader {
     private readonly timeouts: ReaderTimeouts,
   ) {}
 
-  /** Connects read-only (`default_transaction_read_only`), with connect and statement timeouts. */
-  static async open(conn: SourceConnection, timeouts: ReaderTimeouts): Promise<PostgresCatalogReader> {
-    const config: ClientConfig = {
-      connectionString: conn.url,
-      connectionTimeoutMillis: timeouts.connectMs,
-      statement_timeout: timeouts.statementMs,
-      query_timeout: timeouts.statementMs + 1_000,
-      application_name: 'catalog-indexer-import',
-      options: '-c default_transaction_read_only=on',
-    };
-    const client = new Client(config);
+  /**
+   * Connects to the address the policy checked, then makes the session read-only and sets its timeouts
+   * itself: nothing of the connection string reaches the driver but its host, port, user, password,
+   * database and TLS mode.
+   */
+  static async open(source: AllowedSource, timeouts: ReaderTimeouts): Promise<PostgresCatalogReader> {
+    const { conn } = source;
+    const client = new Client(postgresClientConfig(source, timeouts));
     // A connection lost later surfaces as a failed query; without a listener it would end the process.
     client.on('error', () => undefined);
     try {
       await client.connect();
+      for (const statement of postgresSessionSetup(timeouts)) await client.query(statement);
     } catch (error) {
       await client.end().catch(() => undefined);
       throw toImportError(error, conn, timeouts);
@@ -123,18 +158,27 @@ export class PostgresCatalogReader implements CatalogReader {
           WHERE i.indisprimary AND n.nspname = ANY($1) AND ${RELATIONS} ORDER BY 1, 2, 3`,
         [names],
       );
-      const foreignKeys = await this.query<SourceCatalog['foreignKeys'][number]>(
-        `SELECT n.nspname AS schema, c.relname AS table, con.conname AS name, rn.nspname AS "refSchema", rc.relname AS "refTable",
-                ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(num, ord)
-                        JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.num ORDER BY k.ord) AS columns,
-                ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(num, ord)
-                        JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.num ORDER BY k.ord) AS "refColumns"
-           FROM pg_constraint con
-           JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-           JOIN pg_class rc ON rc.oid = con.confrelid JOIN pg_namespace rn ON rn.oid = rc.relnamespace
-          WHERE con.contype = 'f' AND con.conparentid = 0 AND n.nspname = ANY($1) AND ${RELATIONS} ORDER BY 1, 2, 3`,
+      // Foreign keys declared on a partition belong to its partitioned root table (a partition is read through
+      // its root); the same key declared on every partition is one key of the root. Keys a partition inherits
+      // from its parent (conparentid <> 0) are the parent's own, read there.
+      const declared = await this.query<SourceCatalog['foreignKeys'][number]>(
+        `WITH fk AS (
+           SELECT con.conname, con.conrelid, con.confrelid, con.conkey, con.confkey,
+                  coalesce(pg_partition_root(con.conrelid), con.conrelid) AS rel,
+                  coalesce(pg_partition_root(con.confrelid), con.confrelid) AS refrel
+             FROM pg_constraint con WHERE con.contype = 'f' AND con.conparentid = 0)
+         SELECT n.nspname AS schema, c.relname AS table, fk.conname AS name, rn.nspname AS "refSchema", rc.relname AS "refTable",
+                ARRAY(SELECT a.attname::text FROM unnest(fk.conkey) WITH ORDINALITY k(num, ord)
+                        JOIN pg_attribute a ON a.attrelid = fk.conrelid AND a.attnum = k.num ORDER BY k.ord) AS columns,
+                ARRAY(SELECT a.attname::text FROM unnest(fk.confkey) WITH ORDINALITY k(num, ord)
+                        JOIN pg_attribute a ON a.attrelid = fk.confrelid AND a.attnum = k.num ORDER BY k.ord) AS "refColumns"
+           FROM fk
+           JOIN pg_class c ON c.oid = fk.rel JOIN pg_namespace n ON n.oid = c.relnamespace
+           JOIN pg_class rc ON rc.oid = fk.refrel JOIN pg_namespace rn ON rn.oid = rc.relnamespace
+          WHERE n.nspname = ANY($1) AND ${RELATIONS} ORDER BY 1, 2, 3`,
         [names],
       );
+      const foreignKeys = distinctForeignKeys(declared);
       return {
         database,
         schemas: found,

@@ -46,3 +46,16 @@ describe(analyzeText.name, () => {
     expect(analyzeText('Table Highschooler').filter((t) => question.includes(t))).toEqual([]);
   });
 });
+
+describe(stem.name, () => {
+  it('answers the same stem for a word every time, also after its memory of stems fills and empties', () => {
+    const letters = (n: number): string => (n < 26 ? String.fromCharCode(97 + n) : letters(Math.floor(n / 26) - 1) + letters(n % 26));
+    const words = Array.from({ length: 60_000 }, (_, i) => `conn${letters(i)}ections`);
+    const first = words.map(stem);
+    expect(new Set(first).size).toBe(60_000);
+    expect(first.every((s) => !s.endsWith('ections'))).toBe(true);
+    expect(words.map(stem)).toEqual(first);
+    expect(['running', 'tables', '2024', 'naïve'].map(stem)).toEqual(['run', 'tabl', '2024', 'naïve']);
+  });
+});
+

@@ -66,9 +66,19 @@ export function splitCompound(word: string, vocabulary: ReadonlySet<string>, max
   return null;
 }
 
+/** Stems already computed: a catalog repeats its words thousands of times. Bounded; emptied when full. */
+const STEM_CACHE_SIZE = 50_000;
+const stems = new Map<string, string>();
+
 /** Porter2 stem of a lowercase word; digits and other scripts pass through unchanged. */
 export function stem(word: string): string {
-  return /^[a-z]+$/.test(word) ? porter2(word) : word;
+  let stemmed = stems.get(word);
+  if (stemmed === undefined) {
+    stemmed = /^[a-z]+$/.test(word) ? porter2(word) : word;
+    if (stems.size >= STEM_CACHE_SIZE) stems.clear();
+    stems.set(word, stemmed);
+  }
+  return stemmed;
 }
 
 /** Whether a lowercase word carries no meaning of its own (rule 5). */

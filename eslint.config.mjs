@@ -1,8 +1,9 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import layers from './eslint.layers.js';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', '**/coverage/**', '**/.turbo/**', 'jest.config.js', 'jest.mutation.config.js', 'stryker.config.mjs', 'eslint.config.mjs', 'scripts/*.js', 'scripts/*.mjs', 'reports/**', '.stryker-tmp/**'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', '**/coverage/**', '**/.turbo/**', 'jest.config.js', 'jest.mutation.config.js', 'stryker.config.mjs', 'eslint.config.mjs', 'eslint.layers.js', 'scripts/*.js', 'scripts/*.mjs', 'reports/**', '.stryker-tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -28,4 +29,6 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
+  // The package layers (eslint.layers.js): an import across them fails the lint.
+  ...layers.layerRules(),
 );

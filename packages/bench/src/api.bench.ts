@@ -12,20 +12,18 @@ import { Pool } from 'undici';
 import { shopCatalog } from '@catalog-indexer/catalog';
 import { spawnApp, waitForHttp, type AppProcess } from '@catalog-indexer/devstack';
 import { createTestDatabase, deleteRedisPrefix, uniqueName, type TestDatabase } from '@catalog-indexer/testing';
+import { readIntegerFlags } from './bench-options';
 import { round, summarize } from './stats';
 
 const progress = (message: string): void => {
   process.stderr.write(`[bench:api] ${message}\n`);
 };
 
-function option(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const raw = i >= 0 ? process.argv[i + 1] : process.env[`BENCH_${name.toUpperCase()}`];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number >= 1, got "${raw}"`);
-  return n;
-}
+const FLAGS = {
+  clients: { env: 'BENCH_CLIENTS', fallback: 100, min: 1 },
+  seconds: { env: 'BENCH_SECONDS', fallback: 10, min: 1 },
+  catalogs: { env: 'BENCH_CATALOGS', fallback: 10, min: 1 },
+} as const;
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -96,9 +94,7 @@ async function load(clients: number, seconds: number, send: (client: number, n: 
 }
 
 async function main(): Promise<void> {
-  const clients = option('clients', 100);
-  const seconds = option('seconds', 10);
-  const catalogCount = option('catalogs', 10);
+  const { clients, seconds, catalogs: catalogCount } = readIntegerFlags(process.argv.slice(2), process.env, FLAGS);
   const prefix = uniqueName('bench-api');
   const logLevel = process.env.LOG_LEVEL ?? 'info';
   let api: AppProcess | undefined;

@@ -1,3 +1,5 @@
+import { parseArgs } from 'node:util';
+
 /** What the pipeline benchmark runs; each field from `--flag N`, `--flag=N` or its `BENCH_*` variable. */
 export interface BenchOptions {
   /** Spider databases in the catalog (dev databases first). */
@@ -19,55 +21,79 @@ const FLAGS = {
   dimensions: { env: 'BENCH_DIMENSIONS', fallback: 1536, min: 1 },
 } as const;
 
-/** The value of `--name V` or `--name=V` in argv, if given. */
-export function flagValue(argv: string[], name: string): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === `--${name}`) return argv[i + 1];
-    if (arg.startsWith(`--${name}=`)) return arg.slice(name.length + 3);
-  }
-  return undefined;
-}
-
-/** An integer flag: `--name N`, else its environment variable, else the fallback. */
+/** An integer flag: `--name N` or `--name=N`, else its environment variable (when it has one), else the fallback. */
 export interface IntegerFlag {
-  env: string;
+  env?: string;
   fallback: number;
   min: number;
 }
 
+/** The flags of a command: integers (`--name N`) and switches (`--name`, no value). */
+export type CommandFlags<K extends string, S extends string> = Record<K, number> & Record<S | 'help', boolean>;
+
+/** Why argv was refused, in the words of the command's flags. */
+function explain(error: unknown, known: readonly string[]): Error {
+  const { code, message } = error as { code?: string; message?: string };
+  const list = known.map((k) => `--${k}`).join(', ');
+  const flag = /'(-[^' ]+)/.exec(message ?? '')?.[1] ?? '';
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return new Error(`unknown flag ${flag}; known: ${list}`);
+  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') return new Error(`unexpected argument ${/'([^']*)'/.exec(message ?? '')?.[1] ?? ''}; flags are --name N (known: ${list})`);
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') return new Error(`${flag} needs a value: ${flag} N`);
+  return error instanceof Error ? error : new Error(String(error));
+}
+
 /**
- * Reads integer flags from argv (first) and the environment; an unknown flag or an invalid value is an
- * error that names it.
+ * Reads integer flags (and switches) from argv through `node:util` `parseArgs`, each integer from argv first,
+ * then its environment variable, then its fallback. An unknown flag, a stray argument or an invalid value is
+ * an error that names it; `--help` is always known.
  */
-export function readIntegerFlags<K extends string>(argv: string[], env: NodeJS.ProcessEnv, flags: Record<K, IntegerFlag>): Record<K, number> {
+export function readIntegerFlags<K extends string, S extends string = never>(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  flags: Record<K, IntegerFlag>,
+  switches: readonly S[] = [],
+): CommandFlags<K, S> {
   const names = Object.keys(flags) as K[];
-  const known = new Set<string>(['help', ...names]);
-  for (const arg of argv) {
-    const m = /^--([a-z0-9-]+)/.exec(arg);
-    if (m && !known.has(m[1]!)) throw new Error(`unknown flag ${arg}; known: ${[...known].map((k) => `--${k}`).join(', ')}`);
+  const known = [...names, ...switches, 'help'];
+  let parsed: ReturnType<typeof parseArgs>['values'];
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        ...Object.fromEntries(names.map((name) => [name, { type: 'string' as const }])),
+        ...Object.fromEntries([...switches, 'help'].map((name) => [name, { type: 'boolean' as const }])),
+      },
+    }).values;
+  } catch (error) {
+    throw explain(error, known);
   }
-  const values = {} as Record<K, number>;
+  const values: Record<string, number | boolean> = {};
+  for (const name of [...switches, 'help']) values[name] = parsed[name] === true;
   for (const name of names) {
     const { env: variable, fallback, min } = flags[name];
-    const raw = flagValue(argv, name) ?? env[variable];
+    const given = parsed[name];
+    const raw = typeof given === 'string' ? given : variable === undefined ? undefined : env[variable];
     if (raw === undefined || raw === '') {
       values[name] = fallback;
       continue;
     }
     const value = Number(raw);
-    if (!Number.isInteger(value) || value < min) throw new Error(`--${name} (${variable}) must be an integer >= ${min}, got "${raw}"`);
+    const source = variable === undefined ? `--${name}` : `--${name} (${variable})`;
+    if (!Number.isInteger(value) || value < min) throw new Error(`${source} must be an integer >= ${min}, got "${raw}"`);
     values[name] = value;
   }
-  return values;
+  return values as CommandFlags<K, S>;
 }
 
 /**
  * Reads the options from argv (first) and the environment. `--databases` defaults to every database of
  * tables.json; an invalid value is an error that names the flag.
  */
-export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions {
-  return { ...readIntegerFlags(argv, env, FLAGS), model: 'text-embedding-3-small', editFraction: 0.01 };
+export function parseBenchOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions & { help: boolean } {
+  const { help, databases, queries, warmup, dimensions } = readIntegerFlags(argv, env, FLAGS);
+  return { help, databases, queries, warmup, dimensions, model: 'text-embedding-3-small', editFraction: 0.01 };
 }
 
 export const USAGE =

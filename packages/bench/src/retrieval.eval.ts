@@ -7,6 +7,7 @@
  */
 import { chunkCatalog } from '@catalog-indexer/catalog';
 import { Cleanup, progress } from './bench-cleanup';
+import { readIntegerFlags } from './bench-options';
 import { post, startQueryStack, storeAndIndex } from './query-stack';
 import { buildSpiderCatalog, findRepositoryRoot, loadSpider, pickQuestions, type SpiderDatabase } from './spider-catalog';
 import { HELDOUT_QUESTIONS, heldOutCatalog } from './heldout-catalog';
@@ -53,14 +54,6 @@ class Scores {
 }
 
 const key = (...parts: unknown[]): string => parts.map((p) => String(p).toLowerCase()).join('.');
-
-function argument(argv: string[], name: string, fallback: number): number {
-  const i = argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const n = Number(argv[i + 1]);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive whole number`);
-  return n;
-}
 
 /** Asks every question of `/v1/context` and `/v1/search` and scores the answers against their gold. */
 async function evaluate(queryUrl: string, catalogId: string, asked: { question: string; gold: Gold }[]): Promise<{ context: Scores; search: Scores }> {
@@ -138,7 +131,7 @@ async function main(cleanup: Cleanup, questionsWanted: number): Promise<Record<s
 }
 
 async function run(): Promise<void> {
-  const questions = argument(process.argv.slice(2), 'questions', 1_034);
+  const { questions } = readIntegerFlags(process.argv.slice(2), process.env, { questions: { fallback: 1_034, min: 1 } });
   const cleanup = new Cleanup();
   const interrupt = (signal: NodeJS.Signals) => {
     progress(`${signal}: cleaning up`);

@@ -17,21 +17,18 @@ import { compiledEntry, spawnApp, type AppProcess } from '@catalog-indexer/devst
 import { OpenAIEmulator, QdrantEmulator } from '@catalog-indexer/emulators';
 import { createRedisConnection, JobProducer } from '@catalog-indexer/queue';
 import { createTestDatabase, deleteRedisPrefix, uniqueName, uniqueQueuePrefix, waitFor, type TestDatabase } from '@catalog-indexer/testing';
+import { readIntegerFlags } from './bench-options';
 import { buildSpiderCatalog, findRepositoryRoot, loadSpider, pickDatabases } from './spider-catalog';
 
 const progress = (message: string): void => {
   process.stderr.write(`[bench:rss] ${message}\n`);
 };
 
-function flag(name: string, fallback: number): number {
-  const at = process.argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
-  if (at < 0) return fallback;
-  const arg = process.argv[at]!;
-  const raw = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : process.argv[at + 1];
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} takes a whole number of at least 1, not "${raw}"`);
-  return value;
-}
+const FLAGS = {
+  workers: { fallback: 2, min: 1 },
+  databases: { fallback: 40, min: 1 },
+  'idle-ms': { fallback: 10_000, min: 1 },
+} as const;
 
 /** VmRSS and VmHWM (peak) of a process, in MB, from /proc/<pid>/status. */
 function memoryOf(pid: number): { rssMb: number; peakMb: number } {
@@ -41,10 +38,7 @@ function memoryOf(pid: number): { rssMb: number; peakMb: number } {
 }
 
 async function main(): Promise<void> {
-  const workers = flag('workers', 2);
-  const databases = flag('databases', 40);
-  const idleMs = flag('idle-ms', 10_000);
-  const fromSource = process.argv.includes('--source');
+  const { workers, databases, 'idle-ms': idleMs, source: fromSource } = readIntegerFlags(process.argv.slice(2), process.env, FLAGS, ['source']);
   if (!fromSource && !existsSync(compiledEntry('worker'))) {
     throw new Error(`${compiledEntry('worker')} is missing: run pnpm --filter @catalog-indexer/worker build first`);
   }

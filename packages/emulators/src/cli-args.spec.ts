@@ -27,5 +27,11 @@ describe(parseCliArgs.name, () => {
     expect(() => parseCliArgs(['redis'])).toThrow(/usage/);
     expect(() => parseCliArgs(['qdrant', '--verbose', '1'])).toThrow(/unknown flag/);
     expect(() => parseCliArgs(['qdrant', '--port', 'x'])).toThrow(/port number/);
+    expect(() => parseCliArgs(['qdrant', '--port'])).toThrow(/--port needs a value; usage/);
+    expect(() => parseCliArgs(['qdrant', 'openai'])).toThrow(/unexpected argument "openai".*usage/);
+  });
+
+  it('reads --flag=value as well as --flag value, the emulator anywhere', () => {
+    expect(parseCliArgs(['--port=7001', 'qdrant', '--api-key=k'])).toMatchObject({ which: 'qdrant', port: 7001, apiKey: 'k' });
   });
 });

@@ -1,3 +1,5 @@
+import { parseArgs } from 'node:util';
+
 /** What the emulators CLI was asked to start. */
 export interface CliArgs {
   which: 'qdrant' | 'openai' | 'all';
@@ -20,35 +22,47 @@ const USAGE =
   '[--latency-ms N] [--latency-per-1k-tokens-ms N] [--tpm N] [--rpm N]';
 
 /** Flags of the OpenAI emulator: latency (fixed and per 1,000 tokens) and rate limits. */
-const OPENAI_FLAGS = ['latency-ms', 'latency-per-1k-tokens-ms', 'tpm', 'rpm'];
+const OPENAI_FLAGS = ['latency-ms', 'latency-per-1k-tokens-ms', 'tpm', 'rpm'] as const;
+const FLAGS = ['port', 'openai-port', 'api-key', ...OPENAI_FLAGS] as const;
+
+/** `node:util` `parseArgs` over the flags above (each takes a value), with messages that end in the usage. */
+function readFlags(args: readonly string[]): { positionals: string[]; flags: Partial<Record<(typeof FLAGS)[number], string>> } {
+  try {
+    const { values, positionals } = parseArgs({
+      args: [...args],
+      strict: true,
+      allowPositionals: true,
+      options: Object.fromEntries(FLAGS.map((name) => [name, { type: 'string' as const }])),
+    });
+    return { positionals, flags: values };
+  } catch (error) {
+    const { code, message = '' } = error as { code?: string; message?: string };
+    const flag = /'(-[^' ]+)/.exec(message)?.[1] ?? '';
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new Error(`unknown flag ${flag}; ${USAGE}`);
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new Error(`${flag} needs a value; ${USAGE}`);
+    throw new Error(`${message}; ${USAGE}`);
+  }
+}
 
 /**
  * Parses `qdrant|openai|all --port N --openai-port N --api-key KEY`. Default ports are the real services'
  * (Qdrant 6333; 6335 for OpenAI, beside Qdrant's gRPC 6334), so a local stack can use fixed URLs.
  */
 export function parseCliArgs(argv: readonly string[]): CliArgs {
-  const [which = 'all', ...rest] = argv;
+  const { positionals, flags } = readFlags(argv);
+  const [which = 'all', ...extra] = positionals;
   if (which !== 'qdrant' && which !== 'openai' && which !== 'all') throw new Error(`unknown emulator "${which}"; ${USAGE}`);
-  const flags = new Map<string, string>();
-  for (let i = 0; i < rest.length; i += 2) {
-    const flag = rest[i];
-    const value = rest[i + 1];
-    if (!flag?.startsWith('--') || value === undefined) throw new Error(`bad arguments near "${flag ?? ''}"; ${USAGE}`);
-    flags.set(flag.slice(2), value);
-  }
-  for (const flag of flags.keys()) {
-    if (!['port', 'openai-port', 'api-key', ...OPENAI_FLAGS].includes(flag)) throw new Error(`unknown flag --${flag}; ${USAGE}`);
-  }
-  const port = (name: string, fallback: number): number => {
-    const raw = flags.get(name);
+  if (extra.length > 0) throw new Error(`unexpected argument "${extra[0]}": name one emulator; ${USAGE}`);
+  const port = (name: 'port' | 'openai-port', fallback: number): number => {
+    const raw = flags[name];
     if (raw === undefined) return fallback;
     const n = Number(raw);
     if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--${name} must be a port number, got "${raw}"`);
     return n;
   };
   const single = which === 'openai' ? 6335 : 6333;
-  const number = (name: string, min: number): number | undefined => {
-    const raw = flags.get(name);
+  const number = (name: (typeof OPENAI_FLAGS)[number], min: number): number | undefined => {
+    const raw = flags[name];
     if (raw === undefined) return undefined;
     const n = Number(raw);
     if (!Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number >= ${min}, got "${raw}"`);
@@ -58,7 +72,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     which,
     port: port('port', single),
     openaiPort: port('openai-port', 6335),
-    apiKey: flags.get('api-key'),
+    apiKey: flags['api-key'],
     openai: {
       latencyMs: number('latency-ms', 0),
       latencyPer1kTokensMs: number('latency-per-1k-tokens-ms', 0),

@@ -18,7 +18,8 @@
  * - the read path (query) never touches the queue or the runs;
  * - stores (db, vector-store) know nothing of runs (no queue);
  * - the catalog format knows no database (no driver or ORM);
- * - every package is reached through its one public door (`@catalog-indexer/x`, no deep path).
+ * - every package is reached through its one public door (`@catalog-indexer/x`, no deep path); test code and
+ *   the packages beside the product may also use a package's test door (`@catalog-indexer/x/testing`).
  *
  * Plain CommonJS so that both eslint.config.mjs and the unit spec that proves each rule
  * (packages/devstack/src/layers.spec.ts) load the same rules.
@@ -62,10 +63,15 @@ const PRODUCT_RULES = {
   },
 };
 
-const DEEP_IMPORT = {
-  regex: `^${SCOPE.replace('/', '\\/')}[^/]+\\/`,
-  message: 'import a workspace package through its public door (`@catalog-indexer/<name>`), not a path inside it.',
-};
+/** A path inside a package; test code and the packages beside the product may use a package's `testing` door. */
+function deepImport({ test }) {
+  return {
+    regex: `^${SCOPE.replace('/', '\\/')}[^/]+\\/${test ? '(?!testing$)' : ''}`,
+    message: test
+      ? 'import a workspace package through its public door (`@catalog-indexer/<name>` or `@catalog-indexer/<name>/testing`), not a path inside it.'
+      : 'product code imports a workspace package through its public door (`@catalog-indexer/<name>`): no path inside it, no `/testing` door (test support stays out of what an app bundles).',
+  };
+}
 
 function layerOf(pkg) {
   const index = LAYERS.findIndex((layer) => layer.packages.includes(pkg));
@@ -118,7 +124,7 @@ function restrictedPaths(pkg, { test }) {
 function layerRules() {
   return knownPackages().flatMap(({ pkg, dir }) => {
     const testFiles = [`${dir}/src/**/*.spec.ts`, `${dir}/src/testing/**/*.ts`];
-    const rule = (test) => ['error', { paths: restrictedPaths(pkg, { test }), patterns: [DEEP_IMPORT] }];
+    const rule = (test) => ['error', { paths: restrictedPaths(pkg, { test }), patterns: [deepImport({ test: test || BESIDE.includes(pkg) })] }];
     return [
       { name: `layers/${pkg}`, files: [`${dir}/src/**/*.ts`], ignores: testFiles, rules: { 'no-restricted-imports': rule(false) } },
       { name: `layers/${pkg}/tests`, files: testFiles, rules: { 'no-restricted-imports': rule(true) } },

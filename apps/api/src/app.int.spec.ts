@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { type Express } from 'express';
 import request, { type Response } from 'supertest';
-import { flattenItems, shopCatalog, type Catalog } from '@catalog-indexer/catalog';
+import { flattenItems, type Catalog } from '@catalog-indexer/catalog';
+import { shopCatalog } from '@catalog-indexer/catalog/testing';
 import { loadConfig } from '@catalog-indexer/config';
 import { CatalogRepository, createDataSource, IndexRunRepository, openDataSource, type DataSource } from '@catalog-indexer/db';
 import { createLogger } from '@catalog-indexer/logger';

@@ -1,6 +1,6 @@
 import { type Express } from 'express';
 import request from 'supertest';
-import { shopCatalog } from '@catalog-indexer/catalog';
+import { shopCatalog } from '@catalog-indexer/catalog/testing';
 import { loadConfig } from '@catalog-indexer/config';
 import {
   CatalogRepository,

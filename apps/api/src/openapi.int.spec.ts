@@ -2,7 +2,7 @@ import request, { type Response } from 'supertest';
 import { Ajv2020 } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { type Express } from 'express';
-import { shopCatalog } from '@catalog-indexer/catalog';
+import { shopCatalog } from '@catalog-indexer/catalog/testing';
 import { loadConfig } from '@catalog-indexer/config';
 import { CatalogRepository, createDataSource, IndexRunRepository, openDataSource, type DataSource } from '@catalog-indexer/db';
 import { ApiKeySet } from '@catalog-indexer/http';

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { type Express } from 'express';
 import request from 'supertest';
-import { flattenItems, shopCatalog, type Catalog } from '@catalog-indexer/catalog';
+import { flattenItems, type Catalog } from '@catalog-indexer/catalog';
+import { shopCatalog } from '@catalog-indexer/catalog/testing';
 import {
   CatalogRepository,
   EmbeddingRepository,

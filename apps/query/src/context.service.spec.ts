@@ -1,4 +1,5 @@
-import { shopCatalog, tableKey } from '@catalog-indexer/catalog';
+import { tableKey } from '@catalog-indexer/catalog';
+import { shopCatalog } from '@catalog-indexer/catalog/testing';
 import { CatalogGraph } from './catalog-graph';
 import { chooseTables, sqlName } from './context.service';
 import { type TableScore } from './table-ranker';

@@ -1,7 +1,7 @@
 import { CATALOG_LIMITS, type Catalog } from './catalog.schema';
 import { type CatalogProblem, CatalogValidationError } from './catalog-validation.error';
 import { parseCatalog, parseCatalogWithNotices } from './catalog.parser';
-import { shopCatalog } from './fixtures/shop.fixture';
+import { shopCatalog } from './testing';
 
 /** A mutable copy of the shared fixture, to break in one place per test. */
 function shop(): Catalog {

@@ -1,6 +1,6 @@
 import { type Catalog } from './catalog.schema';
 import { type Chunk, chunkCatalog } from './chunker';
-import { shopCatalog } from './fixtures/shop.fixture';
+import { shopCatalog } from './testing';
 import { parseCatalog } from './catalog.parser';
 
 function byKey(chunks: Chunk[]): Map<string, Chunk> {

@@ -45,5 +45,4 @@ export { chunkCatalog, CHUNK_LIMITS } from './chunker';
 export type { Chunk, ChunkKind, ChunkMetadata, ChunkOptions } from './chunker';
 export { splitText } from './text-splitter';
 export { contentHash } from './hash';
-export { shopCatalog } from './fixtures/shop.fixture';
 export { catalogVocabulary } from './vocabulary';

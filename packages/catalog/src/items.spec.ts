@@ -1,4 +1,4 @@
-import { shopCatalog } from './fixtures/shop.fixture';
+import { shopCatalog } from './testing';
 import { flattenItems } from './items';
 
 describe(flattenItems.name, () => {

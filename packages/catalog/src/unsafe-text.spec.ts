@@ -1,4 +1,5 @@
-import { parseCatalog, shopCatalog, type Catalog } from './index';
+import { parseCatalog, type Catalog } from './index';
+import { shopCatalog } from './testing';
 import { describeUnsafeText, findUnsafeText } from './unsafe-text';
 
 describe(findUnsafeText.name, () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -24,5 +24,15 @@ describe('production bundles', () => {
     const { external, missing } = await bundleApp(path.join(root, 'apps', app), path.join(out, app, 'main.js'));
     expect(missing).toEqual([]);
     expect(external).toEqual(expect.arrayContaining(['pino', 'zod']));
+  });
+
+  it.each(['api', 'worker', 'query'])('%s carries no test fixture', async (app) => {
+    const outfile = path.join(out, `${app}-fixtures`, 'main.js');
+    await bundleApp(path.join(root, 'apps', app), outfile);
+    const bundle = readFileSync(outfile, 'utf8');
+    expect(bundle).toContain('catalog_items');
+    // The shop fixture's own words (packages/catalog/src/testing/shop.fixture.ts).
+    expect(bundle).not.toContain('Revenue is the sum of order totals net of refunds');
+    expect(bundle).not.toContain('shop.fixture');
   });
 });

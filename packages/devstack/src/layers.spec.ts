@@ -52,6 +52,8 @@ describe('layer rules', () => {
     ['packages/text/src/x.ts', `import { AppError } from '@catalog-indexer/http';`, 'domain (text) must not import edge (http)'],
     ['packages/importer/src/x.ts', `import { createApp } from '@catalog-indexer/worker';`, 'runs (importer) must not import apps (worker)'],
     ['packages/pipeline/src/x.ts', `import { chunkCatalog } from '@catalog-indexer/catalog/src/chunker';`, 'through its public door'],
+    ['apps/api/src/main.ts', `import { shopCatalog } from '@catalog-indexer/catalog/testing';`, 'no `/testing` door'],
+    ['packages/pipeline/src/x.spec.ts', `import { chunkCatalog } from '@catalog-indexer/catalog/src/chunker';`, 'not a path inside it'],
     ['packages/catalog/src/x.spec.ts', `import { ReindexService } from '@catalog-indexer/pipeline';`, 'domain (catalog) must not import runs (pipeline)'],
     ['packages/emulators/src/x.ts', `import { createApp } from '@catalog-indexer/api';`, 'nothing imports an app (emulators → api)'],
   ])('%s: %s is refused', async (file, code, expected) => {
@@ -70,6 +72,8 @@ describe('layer rules', () => {
     ['packages/pipeline/src/x.ts', `import { CatalogRepository } from '@catalog-indexer/db';\nimport { chunkCatalog } from '@catalog-indexer/catalog';\nimport { loadConfig } from '@catalog-indexer/config';`],
     ['packages/catalog/src/x.ts', `import { countTokens } from '@catalog-indexer/text';\nimport { z } from 'zod';`],
     ['packages/http/src/x.ts', `import { CatalogValidationError } from '@catalog-indexer/catalog';\nimport { register } from '@catalog-indexer/metrics';`],
+    ['packages/pipeline/src/x.int.spec.ts', `import { shopCatalog } from '@catalog-indexer/catalog/testing';`],
+    ['packages/devstack/src/start.ts', `import { shopCatalog } from '@catalog-indexer/catalog/testing';`],
     ['packages/bench/src/x.bench.ts', `import { startStack } from '@catalog-indexer/devstack';\nimport { ReindexService } from '@catalog-indexer/pipeline';`],
   ])('%s may import what its layer allows', async (file, code) => {
     expect(await lint(file, code)).toEqual([]);

@@ -1,4 +1,4 @@
-import { shopCatalog } from '@catalog-indexer/catalog';
+import { shopCatalog } from '@catalog-indexer/catalog/testing';
 import { CleanupService } from './cleanup.service';
 import { PipelineHarness } from './testing/pipeline.harness';
 

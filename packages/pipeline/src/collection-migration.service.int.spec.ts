@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { chunkCatalog, flattenItems, shopCatalog, type Catalog } from '@catalog-indexer/catalog';
+import { chunkCatalog, flattenItems, type Catalog } from '@catalog-indexer/catalog';
+import { shopCatalog } from '@catalog-indexer/catalog/testing';
 import {
   CatalogRepository,
   EmbeddingRepository,

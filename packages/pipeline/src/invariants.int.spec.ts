@@ -1,6 +1,7 @@
 import { documentSparseVector } from '@catalog-indexer/text';
 import { randomUUID } from 'node:crypto';
-import { chunkCatalog, contentHash, shopCatalog, type Catalog } from '@catalog-indexer/catalog';
+import { chunkCatalog, contentHash, type Catalog } from '@catalog-indexer/catalog';
+import { shopCatalog } from '@catalog-indexer/catalog/testing';
 import { FencedError } from '@catalog-indexer/db';
 import { ReindexService } from './reindex.service';
 import { PipelineHarness, editedShop, shopWithout, toNew } from './testing/pipeline.harness';

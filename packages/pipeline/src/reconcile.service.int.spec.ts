@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { shopCatalog } from '@catalog-indexer/catalog';
+import { shopCatalog } from '@catalog-indexer/catalog/testing';
 import { ReconcileService } from './reconcile.service';
 import { PipelineHarness, shopWithout, toNew } from './testing/pipeline.harness';
 

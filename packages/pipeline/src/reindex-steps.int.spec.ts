@@ -1,6 +1,7 @@
 import { querySparseVector } from '@catalog-indexer/text';
 import { randomUUID } from 'node:crypto';
-import { chunkCatalog, shopCatalog } from '@catalog-indexer/catalog';
+import { chunkCatalog } from '@catalog-indexer/catalog';
+import { shopCatalog } from '@catalog-indexer/catalog/testing';
 import { FencedError } from '@catalog-indexer/db';
 import { countTokens } from '@catalog-indexer/embeddings';
 import { ReindexService, type ReindexProgress } from './reindex.service';

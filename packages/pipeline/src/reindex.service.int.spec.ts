@@ -1,4 +1,5 @@
-import { chunkCatalog, flattenItems, shopCatalog, type Catalog } from '@catalog-indexer/catalog';
+import { chunkCatalog, flattenItems, type Catalog } from '@catalog-indexer/catalog';
+import { shopCatalog } from '@catalog-indexer/catalog/testing';
 import {
   CatalogRepository,
   EmbeddingRepository,

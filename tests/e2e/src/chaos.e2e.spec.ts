@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
-import { shopCatalog, type Catalog } from '@catalog-indexer/catalog';
+import { type Catalog } from '@catalog-indexer/catalog';
+import { shopCatalog } from '@catalog-indexer/catalog/testing';
 import { spawnApp, waitForHttp, type AppProcess } from '@catalog-indexer/devstack';
 import { OpenAIEmulator, QdrantEmulator } from '@catalog-indexer/emulators';
 import { openDataSource, type DataSource } from '@catalog-indexer/db';

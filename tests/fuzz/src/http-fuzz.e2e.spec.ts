@@ -1,6 +1,6 @@
 import net from 'node:net';
 import fc from 'fast-check';
-import { shopCatalog } from '@catalog-indexer/catalog';
+import { shopCatalog } from '@catalog-indexer/catalog/testing';
 import { loadConfig } from '@catalog-indexer/config';
 import { openDataSource, type DataSource } from '@catalog-indexer/db';
 import { spawnApp, waitForHttp, type AppProcess } from '@catalog-indexer/devstack';

@@ -1,6 +1,7 @@
 import { documentSparseVector } from '@catalog-indexer/text';
 import { randomUUID } from 'node:crypto';
-import { chunkCatalog, flattenItems, shopCatalog, type Catalog } from '@catalog-indexer/catalog';
+import { chunkCatalog, flattenItems, type Catalog } from '@catalog-indexer/catalog';
+import { shopCatalog } from '@catalog-indexer/catalog/testing';
 import {
   CatalogRepository,
   EmbeddingRepository,

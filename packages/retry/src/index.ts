@@ -1,0 +1,10 @@
+export {
+  backoffDelay,
+  type BackoffRule,
+  JOB_BACKOFF,
+  REDIS_ERROR_BACKOFF,
+  EMBEDDINGS_BACKOFF,
+  EMBEDDINGS_RATE_LIMIT_BACKOFF,
+  QDRANT_BACKOFF,
+} from './backoff';
+export { isRetryableStatus } from './retryable';

@@ -7,6 +7,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { truncateToTokens } from '@catalog-indexer/text';
 import { type RateLimiter } from './rate-limiter';
 import { retryAfterMs } from './retry-after';
+import { EMBEDDINGS_BACKOFF, EMBEDDINGS_RATE_LIMIT_BACKOFF, backoffDelay, isRetryableStatus, type BackoffRule } from '@catalog-indexer/retry';
 
 export interface OpenAIEmbedderOptions {
   apiKey: string;
@@ -62,8 +63,7 @@ export class OpenAIEmbedder implements Embedder {
   private readonly limiter: RateLimiter | undefined;
   private readonly maxRetries: number;
   private readonly maxRateLimitWaits: number;
-  private readonly retryBaseMs: number;
-  private readonly retryMaxMs: number;
+  private readonly backoff: BackoffRule;
   private readonly totals = emptyStats();
 
   constructor(options: OpenAIEmbedderOptions) {
@@ -75,8 +75,11 @@ export class OpenAIEmbedder implements Embedder {
     this.limiter = options.limiter;
     this.maxRetries = options.maxRetries ?? 5;
     this.maxRateLimitWaits = options.maxRateLimitWaits ?? Infinity;
-    this.retryBaseMs = options.retryBaseMs ?? 500;
-    this.retryMaxMs = options.retryMaxMs ?? 8_000;
+    this.backoff = {
+      ...EMBEDDINGS_BACKOFF,
+      initialMs: options.retryBaseMs ?? EMBEDDINGS_BACKOFF.initialMs,
+      maxMs: options.retryMaxMs ?? EMBEDDINGS_BACKOFF.maxMs,
+    };
     // A request must fit one minute of the token limit, or it could never be sent.
     const maxTokensPerRequest = Math.min(
       options.batchMaxTokens ?? OPENAI_LIMITS.maxTokensPerRequest,
@@ -178,7 +181,7 @@ export class OpenAIEmbedder implements Embedder {
           if (rateLimited > this.maxRateLimitWaits) throw error;
           // The API did not count the refused request; the pause (shared) keeps everyone off it meanwhile.
           if (grant) await this.limiter?.refund(grant);
-          const waitMs = rateLimit.retryAfterMs ?? Math.min(60_000, 1_000 * 2 ** Math.min(rateLimited - 1, 6));
+          const waitMs = rateLimit.retryAfterMs ?? backoffDelay(EMBEDDINGS_RATE_LIMIT_BACKOFF, rateLimited);
           this.logger?.warn({ waitMs, rateLimited, tokens }, 'embeddings API answered 429: pausing and sending again');
           const started = Date.now();
           if (this.limiter) await this.limiter.pause(waitMs);
@@ -189,8 +192,7 @@ export class OpenAIEmbedder implements Embedder {
         if (isTransient(error) && failures < this.maxRetries) {
           failures += 1;
           count('retries');
-          const backoff = Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** (failures - 1));
-          const waitMs = backoff * (0.75 + Math.random() * 0.25);
+          const waitMs = backoffDelay(this.backoff, failures);
           this.logger?.warn({ err: error, failures, waitMs }, 'embeddings request failed: retrying');
           await delay(waitMs, undefined, { signal });
           continue;
@@ -226,7 +228,10 @@ function isTransient(error: unknown): boolean {
   if (!(error instanceof OpenAI.APIError)) return false;
   const { status, headers } = answerOf(error);
   if (headers?.get('x-should-retry') === 'false') return false;
-  return status === 408 || status === 409 || (status !== undefined && status >= 500);
+  // An error without a status was not an answer of the API; a 429 that reaches here cannot succeed (quota,
+  // a request over the limit: see rateLimitOf). 409 (a lock that timed out) is retried as the SDK would.
+  if (status === undefined || status === 429) return false;
+  return status === 409 || isRetryableStatus(status);
 }
 
 /** Errors a retry cannot fix become {@link EmbeddingRequestError}; the rest are thrown as they are. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type JobsOptions } from 'bullmq';
+import { JOB_BACKOFF, backoffDelay } from '@catalog-indexer/retry';
 
 /** The one queue of catalog jobs. Workers of every host consume it. */
 export const CATALOG_QUEUE = 'catalog-jobs';
@@ -12,18 +13,20 @@ const DAY_S = 24 * 60 * 60;
  * of several minutes delays a job but does not fail it.
  */
 const COMMON_OPTIONS = {
-  backoff: { type: 'capped', delay: 2_000 },
+  backoff: { type: 'capped', delay: JOB_BACKOFF.initialMs },
   removeOnComplete: { age: 7 * DAY_S, count: 5_000 },
   removeOnFail: { age: 30 * DAY_S },
 } satisfies JobsOptions;
 
 /** The largest pause between two attempts of a job. */
-export const MAX_BACKOFF_MS = 60_000;
+export const MAX_BACKOFF_MS = JOB_BACKOFF.maxMs;
 
-/** 2 s, 4 s, 8 s … capped at {@link MAX_BACKOFF_MS}, with ±20 % jitter so retries of many jobs spread out. */
-export function cappedBackoff(attemptsMade: number, delay = 2_000, random: () => number = Math.random): number {
-  const base = Math.min(MAX_BACKOFF_MS, delay * 2 ** Math.max(0, attemptsMade - 1));
-  return Math.round(base * (0.8 + 0.4 * random()));
+/**
+ * 2 s, 4 s, 8 s … capped at {@link MAX_BACKOFF_MS}, with ±20 % jitter so retries of many jobs spread out
+ * ({@link JOB_BACKOFF}, starting from the job's `backoff.delay`).
+ */
+export function cappedBackoff(attemptsMade: number, delay = JOB_BACKOFF.initialMs, random: () => number = Math.random): number {
+  return backoffDelay({ ...JOB_BACKOFF, initialMs: delay }, attemptsMade, random);
 }
 
 /** Where a fanned-out reindex is: the parent job keeps it in its data between steps. */

@@ -1,4 +1,5 @@
 import { type Logger } from '@catalog-indexer/logger';
+import { REDIS_ERROR_BACKOFF, backoffDelay, type BackoffRule } from '@catalog-indexer/retry';
 
 /** What the backoff needs of a BullMQ Worker: its `error` events, and pausing and resuming it. */
 export interface PausableWorker {
@@ -30,8 +31,7 @@ export interface RedisErrorBackoffOptions {
  */
 export class RedisErrorBackoff {
   private readonly logger: Logger;
-  private readonly initialDelayMs: number;
-  private readonly maxDelayMs: number;
+  private readonly rule: BackoffRule;
   private readonly summaryIntervalMs: number;
   /** Pauses in a row without a quiet period between them. */
   private streak = 0;
@@ -45,8 +45,11 @@ export class RedisErrorBackoff {
 
   constructor(options: RedisErrorBackoffOptions) {
     this.logger = options.logger;
-    this.initialDelayMs = options.initialDelayMs ?? 1_000;
-    this.maxDelayMs = options.maxDelayMs ?? 30_000;
+    this.rule = {
+      ...REDIS_ERROR_BACKOFF,
+      initialMs: options.initialDelayMs ?? REDIS_ERROR_BACKOFF.initialMs,
+      maxMs: options.maxDelayMs ?? REDIS_ERROR_BACKOFF.maxMs,
+    };
     this.summaryIntervalMs = options.summaryIntervalMs ?? 10_000;
   }
 
@@ -72,8 +75,7 @@ export class RedisErrorBackoff {
 
   /** The pause the next failure would get: doubles with each pause in a row, capped, with ±20 % jitter. */
   nextDelayMs(): number {
-    const base = Math.min(this.maxDelayMs, this.initialDelayMs * 2 ** this.streak);
-    return Math.round(Math.min(this.maxDelayMs, base * (0.8 + Math.random() * 0.4)));
+    return backoffDelay(this.rule, this.streak + 1);
   }
 
   private onError(error: Error): void {

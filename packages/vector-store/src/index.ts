@@ -1,6 +1,10 @@
+export { QdrantStore, type QdrantStoreOptions } from './qdrant.store';
+export { QdrantCollections, type QdrantCollectionsOptions } from './qdrant.collections';
+export { QdrantPoints, type QdrantPointsOptions } from './qdrant.points';
+export { QdrantReader, type QdrantReaderOptions } from './qdrant.reader';
+export { QdrantConnection, type QdrantConnectionOptions } from './qdrant.connection';
+export { type VectorReader } from './vector-reader';
 export {
-  QdrantStore,
-  type QdrantStoreOptions,
   type CollectionParams,
   type VectorPoint,
   type PointPayload,
@@ -12,7 +16,8 @@ export {
   type EmbeddingSpace,
   type ServedCollection,
   type EnsuredCollection,
+  type QdrantCallObserver,
   VECTOR_NAMES,
-} from './qdrant.store';
+} from './qdrant.types';
 export { VectorStoreError } from './vector-store.error';
-export { createQdrantStore } from './create-store';
+export { createQdrantStore, createQdrantReader } from './create-store';

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { QdrantEmulator, type Exchange } from '@catalog-indexer/emulators';
 import { uniqueName } from '@catalog-indexer/testing';
-import { QdrantStore, type QdrantStoreOptions, type VectorPoint } from './qdrant.store';
+import { QdrantStore, type QdrantStoreOptions } from './qdrant.store';
+import { type VectorPoint } from './qdrant.types';
 import { VectorStoreError } from './vector-store.error';
 
 const DIMENSIONS = 4;

@@ -1,0 +1,65 @@
+import { QdrantCollections } from './qdrant.collections';
+import { QdrantConnection } from './qdrant.connection';
+import { QdrantPoints } from './qdrant.points';
+import { type HybridQuery, type QdrantCallObserver, type SearchHit, type SearchOptions, type ServedCollection } from './qdrant.types';
+import { type VectorReader } from './vector-reader';
+
+export interface QdrantReaderOptions {
+  url: string;
+  apiKey?: string;
+  /** The configured name (an alias, or a collection). */
+  collection: string;
+  /** The size of the configured embedder's vectors (the space searched while nothing is served yet). */
+  dimensions: number;
+  /** The configured embedder's model (a collection that does not record its model is taken to hold it). */
+  model?: string;
+  timeoutMs?: number;
+  /** Told of every request to Qdrant: operation, seconds, outcome. */
+  observe?: QdrantCallObserver;
+}
+
+/**
+ * The index as the api and the query service see it: reads only. Its points have no recovery hook and its
+ * collections are only resolved, so a request on a missing collection fails (status 404) and leaves Qdrant
+ * as it was: only a writer creates collections.
+ */
+export class QdrantReader implements VectorReader {
+  readonly collection: string;
+  readonly dimensions: number;
+  readonly model: string | undefined;
+  readonly #collections: QdrantCollections;
+  readonly #points: QdrantPoints;
+
+  constructor(options: QdrantReaderOptions) {
+    this.collection = options.collection;
+    this.dimensions = options.dimensions;
+    this.model = options.model;
+    const connection = new QdrantConnection(options);
+    this.#collections = new QdrantCollections(connection, { collection: options.collection, dimensions: options.dimensions, model: options.model });
+    this.#points = new QdrantPoints(connection, { collection: options.collection });
+  }
+
+  served(): Promise<ServedCollection | null> {
+    return this.#collections.served();
+  }
+
+  resolve(): Promise<string | null> {
+    return this.#collections.resolve();
+  }
+
+  collectionExists(): Promise<boolean> {
+    return this.#collections.collectionExists();
+  }
+
+  ping(): Promise<boolean> {
+    return this.#collections.ping();
+  }
+
+  search(query: HybridQuery, options: SearchOptions): Promise<SearchHit[]> {
+    return this.#points.search(query, options);
+  }
+
+  count(catalogId: string): Promise<number> {
+    return this.#points.count(catalogId);
+  }
+}

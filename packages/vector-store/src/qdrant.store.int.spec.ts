@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { QdrantEmulator, type Exchange } from '@catalog-indexer/emulators';
 import { uniqueName } from '@catalog-indexer/testing';
+import { QdrantReader } from './qdrant.reader';
 import { QdrantStore, type QdrantStoreOptions } from './qdrant.store';
 import { type VectorPoint } from './qdrant.types';
 import { VectorStoreError } from './vector-store.error';
@@ -191,6 +192,29 @@ describe(QdrantStore.name, () => {
     });
   });
 
+  describe('scroll', () => {
+    it('pages through every point with its payload and vectors, and finds every catalog id', async () => {
+      const store = await newStore();
+      const [first, second] = [randomUUID(), randomUUID()];
+      const written = [...points(first, 5), ...points(second, 4)];
+      await store.upsert(written);
+      exchanges = [];
+
+      const pages: { id: string; vector: unknown; payload: Record<string, unknown> }[][] = [];
+      for await (const page of store.scrollPoints(2)) pages.push(page);
+      expect(pages.map((page) => page.length)).toEqual([2, 2, 2, 2, 1]);
+      expect(exchanges.filter((e) => e.path.endsWith('/points/scroll'))).toHaveLength(5);
+      const scrolled = pages.flat();
+      expect(sorted(scrolled.map((p) => p.id))).toEqual(sorted(written.map((p) => p.id)));
+      const sample = written[0]!;
+      const found = scrolled.find((p) => p.id === sample.id.toLowerCase());
+      expect(found?.payload).toMatchObject({ catalog_id: first, chunk_key: sample.payload.chunk_key });
+      expect(found?.vector).toMatchObject({ dense: expect.any(Array) as unknown, terms: { indices: [7], values: [1] } });
+
+      expect(await store.catalogIds()).toEqual(new Set([first, second]));
+    });
+  });
+
   describe('search', () => {
     const catalog = randomUUID();
     const other = randomUUID();
@@ -322,6 +346,62 @@ describe(QdrantStore.name, () => {
       const error: unknown = await down.count('x').catch((e: unknown) => e);
       expect(error).toBeInstanceOf(VectorStoreError);
       expect((error as VectorStoreError).status).toBeUndefined();
+    });
+  });
+
+  describe('observe', () => {
+    it('reports every request with its operation, duration and outcome, each attempt of a retried write too', async () => {
+      const calls: { operation: string; seconds: number; outcome: string }[] = [];
+      const observe = (operation: string, seconds: number, outcome: 'ok' | 'error') => calls.push({ operation, seconds, outcome });
+      const store = new QdrantStore({ url, collection: uniqueName('vs'), dimensions: DIMENSIONS, writeAttempts: 3, observe });
+      await store.ensureCollection();
+      expect(calls.map((c) => c.operation)).toEqual([
+        'list aliases',
+        'check collection',
+        'create collection',
+        'create alias',
+        'read collection',
+        'index catalog_id',
+        'index kind',
+        'index schema',
+        'index table',
+      ]);
+      expect(calls).toHaveLength(exchanges.length);
+
+      calls.length = 0;
+      exchanges = [];
+      const catalog = randomUUID();
+      emulator.injectFault({ method: 'PUT', path: '/points$', status: 503, times: 1 });
+      await store.upsert(points(catalog, 2));
+      await store.count(catalog);
+      await new QdrantReader({ url, collection: store.collection, dimensions: DIMENSIONS, observe }).count(catalog);
+      expect(calls.map((c) => [c.operation, c.outcome])).toEqual([
+        ['upsert points', 'error'],
+        ['upsert points', 'ok'],
+        ['count points', 'ok'],
+        ['count points', 'ok'],
+      ]);
+      expect(calls).toHaveLength(exchanges.length);
+      for (const { seconds } of calls) {
+        expect(seconds).toBeGreaterThan(0);
+        expect(seconds).toBeLessThan(60);
+      }
+    });
+
+    it('reports a Qdrant that does not answer as an error, and a failing observer fails no call', async () => {
+      const calls: string[] = [];
+      const down = new QdrantStore({ url: 'http://127.0.0.1:1', collection: 'c', dimensions: DIMENSIONS, observe: (op, _s, outcome) => calls.push(`${op} ${outcome}`) });
+      await expect(down.count('x')).rejects.toBeInstanceOf(VectorStoreError);
+      expect(calls).toEqual(['count points error']);
+
+      const store = await newStore({
+        observe: () => {
+          throw new Error('metric failed');
+        },
+      });
+      const catalog = randomUUID();
+      await store.upsert(points(catalog, 3));
+      expect(await store.count(catalog)).toBe(3);
     });
   });
 

@@ -3,7 +3,7 @@ import { CatalogRepository, IndexRunRepository, openConfiguredDataSource } from 
 import { createLogger, exitOnStartupFailure, maskUrl } from '@catalog-indexer/logger';
 import { createRedisConnection, JobProducer } from '@catalog-indexer/queue';
 import { CatalogImporter, SourcePolicy } from '@catalog-indexer/importer';
-import { createQdrantStore } from '@catalog-indexer/vector-store';
+import { createQdrantReader } from '@catalog-indexer/vector-store';
 import { createApp } from './app';
 import { ApiKeySet, warnWhenOpen } from '@catalog-indexer/http';
 
@@ -15,8 +15,8 @@ async function main(): Promise<void> {
   const dataSource = await openConfiguredDataSource(config.postgres, 'api', logger);
   const redis = createRedisConnection(config.redis, 'producer');
   const jobs = new JobProducer(redis, config.queue.prefix);
-  // Read-only use: counting a catalog's points for GET /v1/catalogs/:id/index.
-  const store = createQdrantStore(config.qdrant, config.embeddings.dimensions, logger.child({ component: 'qdrant' }), config.embeddings.model);
+  // Read-only: counting a catalog's points for GET /v1/catalogs/:id/index; it never creates a collection.
+  const store = createQdrantReader(config.qdrant, config.embeddings.dimensions, config.embeddings.model);
   const app = createApp({
     apiKeys,
     logger,

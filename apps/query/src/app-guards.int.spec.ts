@@ -9,7 +9,7 @@ import { QdrantEmulator } from '@catalog-indexer/emulators';
 import { ApiKeySet } from '@catalog-indexer/http';
 import { createLogger } from '@catalog-indexer/logger';
 import { createTestDatabase, uniqueName, type TestDatabase } from '@catalog-indexer/testing';
-import { QdrantStore } from '@catalog-indexer/vector-store';
+import { QdrantReader, QdrantStore, type VectorReader } from '@catalog-indexer/vector-store';
 import { createApp, type QueryDeps } from './app';
 import { CatalogGraphCache } from './catalog-graph.cache';
 import { ContextService } from './context.service';
@@ -23,8 +23,8 @@ describe('query app guards', () => {
   let qdrant: QdrantEmulator;
   let deps: QueryDeps;
 
-  const storeAt = (url: string) => new QdrantStore({ url, collection: uniqueName('guards'), dimensions: embedder.dimensions });
-  const depsWith = (store: QdrantStore): QueryDeps => {
+  const readerAt = (url: string, collection = uniqueName('guards')) => new QdrantReader({ url, collection, dimensions: embedder.dimensions });
+  const depsWith = (store: VectorReader): QueryDeps => {
     const retrieval = loadConfig({}).retrieval;
     const search = new SearchService(embedder, store, new EmbeddingRepository(db.dataSource), retrieval);
     const context = new ContextService(search, new CatalogGraphCache(new CatalogRepository(db.dataSource)), retrieval.candidates);
@@ -34,9 +34,10 @@ describe('query app guards', () => {
   beforeAll(async () => {
     db = await createTestDatabase((url) => openDataSource({ url, poolSize: 2, applicationName: 'test', migrate: true }));
     qdrant = new QdrantEmulator();
-    const store = storeAt((await qdrant.start(0)).url);
+    const { url } = await qdrant.start(0);
+    const store = new QdrantStore({ url, collection: uniqueName('guards'), dimensions: embedder.dimensions });
     await store.ensureCollection();
-    deps = depsWith(store);
+    deps = depsWith(readerAt(url, store.collection));
   });
   afterAll(async () => {
     await qdrant.stop();
@@ -96,7 +97,7 @@ describe('query app guards', () => {
     const down = new QdrantEmulator();
     const { url } = await down.start(0);
     await down.stop();
-    const app = createApp(depsWith(storeAt(url)));
+    const app = createApp(depsWith(readerAt(url)));
     const res = await request(app).post('/v1/search').send({ catalogId: randomUUID(), query: 'orders' }).expect(503);
     expect(res.headers['retry-after']).toBe('5');
     expect(res.body).toMatchObject({ error: { code: 'service_unavailable' } });

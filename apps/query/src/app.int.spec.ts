@@ -18,7 +18,7 @@ import { createLogger } from '@catalog-indexer/logger';
 import { ReindexService } from '@catalog-indexer/pipeline';
 import { createTestDatabase, uniqueName, type TestDatabase } from '@catalog-indexer/testing';
 import { countTokens, documentSparseVector, querySparseVector } from '@catalog-indexer/text';
-import { QdrantStore } from '@catalog-indexer/vector-store';
+import { QdrantReader, QdrantStore } from '@catalog-indexer/vector-store';
 import { createApp } from './app';
 import { CatalogGraphCache } from './catalog-graph.cache';
 import { ContextService } from './context.service';
@@ -108,9 +108,11 @@ describe('query app', () => {
     twinId = (await catalogs.create(toNew(twin))).id;
     await reindex.reindex(shopId);
     await reindex.reindex(twinId);
-    const searchService = new SearchService(embedder, store, embeddings, FUSION);
+    // The service reads as main.ts wires it: through a reader that never creates a collection.
+    const reader = new QdrantReader({ url, collection: store.collection, dimensions: embedder.dimensions });
+    const searchService = new SearchService(embedder, reader, embeddings, FUSION);
     const context = new ContextService(searchService, new CatalogGraphCache(catalogs), FUSION.candidates);
-    app = createApp({ logger, dataSource: db.dataSource, store, search: searchService, context });
+    app = createApp({ logger, dataSource: db.dataSource, store: reader, search: searchService, context });
   });
   afterAll(async () => {
     await qdrant.stop();
@@ -416,7 +418,7 @@ describe('query app', () => {
     });
 
     it('answers /readyz with 503 when the collection is missing, as after a Qdrant restarted empty', async () => {
-      const lost = new QdrantStore({ url: qdrant.url, collection: uniqueName('lost'), dimensions: embedder.dimensions });
+      const lost = new QdrantReader({ url: qdrant.url, collection: uniqueName('lost'), dimensions: embedder.dimensions });
       const search = new SearchService(embedder, lost, new EmbeddingRepository(db.dataSource), FUSION);
       const context = new ContextService(search, new CatalogGraphCache(new CatalogRepository(db.dataSource)), FUSION.candidates);
       const other = createApp({ logger, dataSource: db.dataSource, store: lost, search, context });

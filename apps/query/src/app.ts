@@ -2,7 +2,7 @@ import express, { type Express } from 'express';
 import { type DataSource } from '@catalog-indexer/db';
 import { ApiKeySet, errorHandler, httpMetrics, metricsRoute, notFound, rejectUnsafeText, requestContext, requireApiKey, requireJson } from '@catalog-indexer/http';
 import { type Logger } from '@catalog-indexer/logger';
-import { type QdrantStore } from '@catalog-indexer/vector-store';
+import { type VectorReader } from '@catalog-indexer/vector-store';
 import { type ContextService } from './context.service';
 import { contextRoutes } from './routes/context.routes';
 import { queryOpenApiDocument } from './openapi';
@@ -12,7 +12,7 @@ import { type SearchService } from './search.service';
 export interface QueryDeps {
   logger: Logger;
   dataSource: DataSource;
-  store: QdrantStore;
+  store: VectorReader;
   search: SearchService;
   context: ContextService;
   /** Keys required on every route but `/healthz` and `/readyz`; none means open. */

@@ -2,7 +2,7 @@ import { loadConfig } from '@catalog-indexer/config';
 import { openConfiguredDataSource, CatalogRepository, EmbeddingRepository } from '@catalog-indexer/db';
 import { createEmbedder } from '@catalog-indexer/embeddings';
 import { createLogger, exitOnStartupFailure, maskUrl } from '@catalog-indexer/logger';
-import { createQdrantStore } from '@catalog-indexer/vector-store';
+import { createQdrantReader } from '@catalog-indexer/vector-store';
 import { createApp } from './app';
 import { CatalogGraphCache } from './catalog-graph.cache';
 import { ContextService } from './context.service';
@@ -18,8 +18,8 @@ async function main(): Promise<void> {
   const dataSource = await openConfiguredDataSource(config.postgres, 'query', logger);
   const embeddingsLog = logger.child({ component: 'embeddings' });
   const embedder = createEmbedder(config.embeddings, embeddingsLog);
-  const store = createQdrantStore(config.qdrant, embedder.dimensions, logger.child({ component: 'qdrant' }), embedder.model);
-  await store.ensureCollection();
+  // Read-only: the workers create and recreate collections; until one serves, /readyz says so.
+  const store = createQdrantReader(config.qdrant, embedder.dimensions, embedder.model);
   // Questions are embedded in the space the served collection holds, which is not the configured one while
   // the workers move the index to a new model or size.
   const spaces = new ServedSpace(store, (space) =>

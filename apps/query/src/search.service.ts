@@ -1,7 +1,7 @@
 import { type EmbeddingRepository } from '@catalog-indexer/db';
 import { type Embedder } from '@catalog-indexer/embeddings';
 import { querySparseVector, type SparseVector } from '@catalog-indexer/text';
-import { VectorStoreError, type FusionOptions, type QdrantStore, type SearchHit } from '@catalog-indexer/vector-store';
+import { VectorStoreError, type FusionOptions, type SearchHit, type VectorReader } from '@catalog-indexer/vector-store';
 import { FixedSpace, type QuerySpace, type SpaceSource } from './served-space';
 
 export interface SearchRequest {
@@ -80,7 +80,7 @@ export class SearchService {
 
   constructor(
     embedder: Embedder | SpaceSource,
-    private readonly store: QdrantStore,
+    private readonly store: VectorReader,
     private readonly embeddings: EmbeddingRepository,
     private readonly fusion: FusionSettings,
   ) {

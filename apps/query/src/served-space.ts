@@ -1,5 +1,5 @@
 import { type Embedder } from '@catalog-indexer/embeddings';
-import { type EmbeddingSpace, type QdrantStore } from '@catalog-indexer/vector-store';
+import { type EmbeddingSpace, type VectorReader } from '@catalog-indexer/vector-store';
 
 /** What a question is embedded with and the collection it is searched in. */
 export interface QuerySpace {
@@ -41,7 +41,7 @@ export class ServedSpace implements SpaceSource {
   private readonly embedders = new Map<string, Embedder>();
 
   constructor(
-    private readonly store: QdrantStore,
+    private readonly store: VectorReader,
     private readonly makeEmbedder: (space: EmbeddingSpace) => Embedder,
     private readonly maxAgeMs = 2_000,
   ) {}

@@ -18,7 +18,7 @@ import { createLogger } from '@catalog-indexer/logger';
 import { ReindexService, SpaceSwitchService } from '@catalog-indexer/pipeline';
 import { createTestDatabase, uniqueName, type TestDatabase } from '@catalog-indexer/testing';
 import { documentSparseVector } from '@catalog-indexer/text';
-import { QdrantStore } from '@catalog-indexer/vector-store';
+import { QdrantReader, QdrantStore } from '@catalog-indexer/vector-store';
 import { createApp } from './app';
 import { CatalogGraphCache } from './catalog-graph.cache';
 import { ContextService } from './context.service';
@@ -61,7 +61,7 @@ describe('switching the embedding model and size of a running system', () => {
   });
   /** A query service as `main.ts` builds it: configured for `configured`, embedding in the served space. */
   const queryApp = (configured: typeof OLD, maxAgeMs: number): { app: Express; spaces: ServedSpace } => {
-    const store = new QdrantStore({ url, collection: alias, ...configured });
+    const store = new QdrantReader({ url, collection: alias, ...configured });
     const spaces = new ServedSpace(store, (space) => new LocalEmbedder(space.model, space.dimensions), maxAgeMs);
     const search = new SearchService(spaces, store, embeddings, FUSION);
     const context = new ContextService(search, new CatalogGraphCache(catalogs), FUSION.candidates);

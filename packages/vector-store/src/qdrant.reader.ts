@@ -1,22 +1,11 @@
-import { QdrantCollections } from './qdrant.collections';
-import { QdrantConnection } from './qdrant.connection';
+import { QdrantCollections, type QdrantCollectionsOptions } from './qdrant.collections';
+import { QdrantConnection, type QdrantConnectionOptions } from './qdrant.connection';
 import { QdrantPoints } from './qdrant.points';
-import { type HybridQuery, type QdrantCallObserver, type SearchHit, type SearchOptions, type ServedCollection } from './qdrant.types';
+import { type HybridQuery, type SearchHit, type SearchOptions, type ServedCollection } from './qdrant.types';
 import { type VectorReader } from './vector-reader';
 
-export interface QdrantReaderOptions {
-  url: string;
-  apiKey?: string;
-  /** The configured name (an alias, or a collection). */
-  collection: string;
-  /** The size of the configured embedder's vectors (the space searched while nothing is served yet). */
-  dimensions: number;
-  /** The configured embedder's model (a collection that does not record its model is taken to hold it). */
-  model?: string;
-  timeoutMs?: number;
-  /** Told of every request to Qdrant: operation, seconds, outcome. */
-  observe?: QdrantCallObserver;
-}
+/** Where Qdrant is, and the configured name and embedder (the space searched while nothing is served yet). */
+export type QdrantReaderOptions = QdrantConnectionOptions & Pick<QdrantCollectionsOptions, 'collection' | 'dimensions' | 'model'>;
 
 /**
  * The index as the api and the query service see it: reads only. Its points have no recovery hook and its

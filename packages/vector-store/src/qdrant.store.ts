@@ -1,12 +1,9 @@
-import { type Logger } from '@catalog-indexer/logger';
-import { QdrantCollections } from './qdrant.collections';
-import { QdrantConnection } from './qdrant.connection';
-import { QdrantPoints } from './qdrant.points';
+import { QdrantCollections, type QdrantCollectionsOptions } from './qdrant.collections';
+import { QdrantConnection, type QdrantConnectionOptions } from './qdrant.connection';
+import { QdrantPoints, type QdrantPointsOptions } from './qdrant.points';
 import {
-  type CollectionParams,
   type EnsuredCollection,
   type HybridQuery,
-  type QdrantCallObserver,
   type SearchHit,
   type SearchOptions,
   type ServedCollection,
@@ -14,35 +11,12 @@ import {
 } from './qdrant.types';
 import { type VectorReader } from './vector-reader';
 
-export interface QdrantStoreOptions {
-  url: string;
-  apiKey?: string;
-  collection: string;
-  dimensions: number;
-  /**
-   * The embedding model of the vectors this store writes, recorded in the metadata of each collection it
-   * creates so that a change of model is seen like a change of size. Without it, collections are taken to
-   * hold whatever model is configured.
-   */
-  model?: string;
-  timeoutMs?: number;
-  /** Points per upsert request (Qdrant advises 64-256). */
-  upsertBatchSize?: number;
-  /** Upsert requests in flight at once (Qdrant advises 2-4). */
-  upsertParallelism?: number;
-  /** Attempts of each write before giving up. */
-  writeAttempts?: number;
-  /**
-   * `collection` names a collection itself rather than the alias that serves one (a collection being filled
-   * for a switch or a migration): found missing, it is created again as it is, with no alias.
-   */
-  direct?: boolean;
-  /** Distributed-mode parameters of a collection this store creates; Qdrant's defaults when absent. */
-  collectionParams?: CollectionParams;
-  /** Told of every request to Qdrant: operation, seconds, outcome. */
-  observe?: QdrantCallObserver;
-  logger?: Logger;
-}
+/**
+ * A writer's store: where Qdrant is and who is told of each request ({@link QdrantConnectionOptions}), the
+ * configured name and space ({@link QdrantCollectionsOptions}), and how points are written
+ * ({@link QdrantPointsOptions}: batch size, lanes, attempts).
+ */
+export type QdrantStoreOptions = QdrantConnectionOptions & QdrantCollectionsOptions & Omit<QdrantPointsOptions, 'recover'>;
 
 /**
  * What a writer (the worker, the pipeline) holds: the {@link QdrantCollections} of the configured name and

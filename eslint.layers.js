@@ -8,7 +8,7 @@
  *   runs      pipeline, importer
  *   adapters  queue, db, vector-store, embeddings
  *   domain    catalog, text
- *   base      config, logger, metrics
+ *   base      config, logger, metrics, retry
  * Beside the product: emulators, testing, bench, devstack. Product code never imports them; test code
  * (`*.spec.ts`, `src/testing/**`) and the packages beside the product may.
  *
@@ -33,14 +33,14 @@ const LAYERS = [
   { name: 'runs', dir: 'packages', packages: ['pipeline', 'importer'] },
   { name: 'adapters', dir: 'packages', packages: ['queue', 'db', 'vector-store', 'embeddings'] },
   { name: 'domain', dir: 'packages', packages: ['catalog', 'text'] },
-  { name: 'base', dir: 'packages', packages: ['config', 'logger', 'metrics'] },
+  { name: 'base', dir: 'packages', packages: ['config', 'logger', 'metrics', 'retry'] },
 ];
 
 /** Tools and test support beside the product. */
 const BESIDE = ['emulators', 'testing', 'bench', 'devstack'];
 
-/** What the api may take from the vector store: a store to count a catalog's points. */
-const API_VECTOR_STORE_NAMES = ['createQdrantStore'];
+/** What the api may take from the vector store: a read-only reader to count a catalog's points. */
+const API_VECTOR_STORE_NAMES = ['createQdrantReader'];
 
 /** Third-party modules that speak to a database. */
 const DATABASE_MODULES = ['pg', 'typeorm', 'mysql2', 'reflect-metadata'];

@@ -36,6 +36,8 @@ describe('layer rules', () => {
     ['apps/api/src/x.ts', `import { createEmbedder } from '@catalog-indexer/embeddings';`, 'the api never embeds or indexes'],
     ['apps/api/src/routes/x.routes.ts', `import { type ReindexService } from '@catalog-indexer/pipeline';`, 'the api never embeds or indexes'],
     ['apps/api/src/x.ts', `import { QdrantStore } from '@catalog-indexer/vector-store';`, 'the api only counts points'],
+    ['apps/api/src/main.ts', `import { createQdrantStore } from '@catalog-indexer/vector-store';`, 'the api only counts points'],
+    ['packages/retry/src/x.ts', `import { createLogger } from '@catalog-indexer/logger';\nimport { chunkCatalog } from '@catalog-indexer/catalog';`, 'base (retry) must not import domain (catalog)'],
     ['apps/query/src/x.ts', `import { JobProducer } from '@catalog-indexer/queue';`, 'the read path (query) never touches the queue'],
     ['apps/query/src/x.ts', `import { ReindexService } from '@catalog-indexer/pipeline';`, 'the read path (query) never touches the queue'],
     ['apps/worker/src/main.ts', `import { QdrantEmulator } from '@catalog-indexer/emulators';`, 'product code never imports emulators'],
@@ -64,7 +66,7 @@ describe('layer rules', () => {
 
   it.each([
     ['apps/worker/src/x.ts', `import { ReindexService } from '@catalog-indexer/pipeline';\nimport { JobProducer } from '@catalog-indexer/queue';`],
-    ['apps/api/src/main.ts', `import { createQdrantStore } from '@catalog-indexer/vector-store';\nimport { JobProducer } from '@catalog-indexer/queue';\nimport { importCatalog } from '@catalog-indexer/importer';`],
+    ['apps/api/src/main.ts', `import { createQdrantReader } from '@catalog-indexer/vector-store';\nimport { JobProducer } from '@catalog-indexer/queue';\nimport { importCatalog } from '@catalog-indexer/importer';`],
     ['apps/query/src/x.ts', `import { createEmbedder } from '@catalog-indexer/embeddings';\nimport { type QdrantStore } from '@catalog-indexer/vector-store';\nimport { AppError } from '@catalog-indexer/http';`],
     ['apps/query/src/x.int.spec.ts', `import { ReindexService } from '@catalog-indexer/pipeline';\nimport { QdrantEmulator } from '@catalog-indexer/emulators';`],
     ['apps/api/src/x.spec.ts', `import { createTestDatabase } from '@catalog-indexer/testing';`],

@@ -1,5 +1,5 @@
 import { type Catalog } from './catalog.schema';
-import { type Chunk, chunkCatalog } from './chunker';
+import { type Chunk, chunkCatalog, chunkDocument, chunkExample } from './chunker';
 import { shopCatalog } from './testing';
 import { parseCatalog } from './catalog.parser';
 
@@ -130,7 +130,7 @@ describe(chunkCatalog.name, () => {
     const parts = chunks.filter((c) => c.itemKey === 'doc:Revenue');
     expect(parts.map((c) => c.key)).toEqual(['document:Revenue#0', 'document:Revenue#1']);
     expect(parts[0]!.content).toMatch(/^Document: Revenue \(part 1 of 2\)\nRevenue is the sum of order totals/);
-    expect(parts[1]!.metadata).toEqual({ title: 'Revenue', part: 1, parts: 2 });
+    expect(parts[1]!.metadata).toEqual({ title: 'Revenue', part: 1, parts: 2, text: parts[1]!.content.slice('Document: Revenue (part 2 of 2)\n'.length) });
     for (const part of parts) expect(part.content.length).toBeLessThanOrEqual(4_000 + 'Document: Revenue (part 1 of 2)\n'.length);
     expect(chunk(chunks, 'document:Order statuses#0').content).toMatch(/^Document: Order statuses\nAn order starts as 'pending'/);
     expect(chunkCatalog(shopCatalog, { documentPartChars: 1_000 }).filter((c) => c.itemKey === 'doc:Revenue').length).toBeGreaterThanOrEqual(5);
@@ -141,6 +141,36 @@ describe(chunkCatalog.name, () => {
     expect(example.key).toMatch(/^example:[0-9a-f]{16}$/);
     expect(example.itemKey).toBe(example.key);
     expect(example.content).toMatch(/^Question: How many orders were placed last month\?\nSQL: SELECT count\(\*\) FROM sales\.orders/);
+  });
+
+  it('carries the text of documents and examples in their metadata, the embedded text unchanged', () => {
+    const documents = chunks.filter((c) => c.kind === 'document');
+    expect(documents.length).toBeGreaterThan(0);
+    for (const c of documents) {
+      const { title, part, parts } = c.metadata;
+      const label = parts! > 1 ? ` (part ${part! + 1} of ${parts})` : '';
+      expect(c.content).toBe(`Document: ${title}${label}\n${c.metadata.text}`);
+      expect(chunkDocument(c.metadata)).toEqual({ title, text: c.metadata.text });
+    }
+    const examples = chunks.filter((c) => c.kind === 'example');
+    expect(examples.map((c) => chunkExample(c.metadata))).toEqual(shopCatalog.examples!.map((e) => ({ question: e.question, sql: e.sql })));
+    for (const c of examples) expect(c.content).toBe(`Question: ${c.metadata.question}\nSQL: ${c.metadata.sql}`);
+  });
+
+  it('keeps a question that looks like the SQL line apart from the SQL', () => {
+    const catalog = parseCatalog({
+      name: 'tricky',
+      schemas: [{ name: 's', tables: [{ name: 't', columns: [{ name: 'id', type: 'integer' }] }] }],
+      examples: [{ question: 'Why does\nSQL: this line stay in the question?', sql: 'SELECT 1\nFROM s.t' }],
+    });
+    const [example] = chunkCatalog(catalog).filter((c) => c.kind === 'example');
+    expect(chunkExample(example!.metadata)).toEqual({ question: 'Why does\nSQL: this line stay in the question?', sql: 'SELECT 1\nFROM s.t' });
+  });
+
+  it('reads no example or document out of metadata that does not hold one', () => {
+    expect(chunkExample({ question: 'How many orders?' })).toBeUndefined();
+    expect(chunkExample({ schema: 'sales', table: 'orders' })).toBeUndefined();
+    expect(chunkDocument({ title: 'Revenue', part: 0, parts: 1 })).toBeUndefined();
   });
 
   describe('rejected items', () => {

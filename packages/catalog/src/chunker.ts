@@ -30,8 +30,14 @@ export interface ChunkMetadata {
   /** On document chunks: which part (from 0) of how many. */
   part?: number;
   parts?: number;
-  /** On example chunks. */
+  /**
+   * On document chunks: the part's text as the document has it, without the heading the content starts
+   * with; a reader quotes this, never the content cut apart.
+   */
+  text?: string;
+  /** On example chunks: the example's question and SQL, as the catalog has them. */
   question?: string;
+  sql?: string;
 }
 
 /** One piece of text to embed, derived from one catalog item. */
@@ -316,7 +322,7 @@ export function chunkCatalog(catalog: Catalog, options: ChunkOptions = {}): Chun
         kind: 'document',
         itemKey,
         content: `Document: ${doc.title}${label}\n${text}`,
-        metadata: { title: doc.title, part, parts: parts.length },
+        metadata: { title: doc.title, part, parts: parts.length, text },
       });
     });
   }
@@ -329,8 +335,26 @@ export function chunkCatalog(catalog: Catalog, options: ChunkOptions = {}): Chun
       kind: 'example',
       itemKey: key,
       content: `Question: ${example.question}\nSQL: ${example.sql}`,
-      metadata: { question: example.question },
+      metadata: { question: example.question, sql: example.sql },
     });
   }
   return chunks;
+}
+
+/**
+ * The example an example chunk carries, read from its metadata (see {@link chunkCatalog}); `undefined` when
+ * the metadata does not hold one (a row of another kind, or one written by another writer).
+ */
+export function chunkExample(metadata: Readonly<Record<string, unknown>>): { question: string; sql: string } | undefined {
+  const { question, sql } = metadata;
+  return typeof question === 'string' && typeof sql === 'string' ? { question, sql } : undefined;
+}
+
+/**
+ * The document part a document chunk carries, read from its metadata (see {@link chunkCatalog}): the
+ * document's title and the part's text; `undefined` when the metadata does not hold them.
+ */
+export function chunkDocument(metadata: Readonly<Record<string, unknown>>): { title: string; text: string } | undefined {
+  const { title, text } = metadata;
+  return typeof title === 'string' && typeof text === 'string' ? { title, text } : undefined;
 }

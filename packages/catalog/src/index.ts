@@ -41,7 +41,7 @@ export {
 export type { ColumnSet } from './keys';
 export { flattenItems } from './items';
 export type { CatalogItem, CatalogItemKind } from './items';
-export { chunkCatalog, CHUNK_LIMITS } from './chunker';
+export { chunkCatalog, chunkDocument, chunkExample, CHUNK_LIMITS } from './chunker';
 export type { Chunk, ChunkKind, ChunkMetadata, ChunkOptions } from './chunker';
 export { splitText } from './text-splitter';
 export { contentHash } from './hash';

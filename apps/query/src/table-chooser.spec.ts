@@ -1,7 +1,7 @@
 import { tableKey } from '@catalog-indexer/catalog';
 import { shopCatalog } from '@catalog-indexer/catalog/testing';
 import { CatalogGraph } from './catalog-graph';
-import { chooseTables, sqlName } from './context.service';
+import { chooseTables } from './table-chooser';
 import { type TableScore } from './table-ranker';
 
 const ranked = (...keys: [string, string, number][]): TableScore[] =>
@@ -39,13 +39,5 @@ describe(chooseTables.name, () => {
     const { chosen, joins } = chooseTables(hidden, ranked(['sales', 'orders', 0.9], ['catalog', 'products', 0.8], ['sales', 'order_items', 0.7]), 10);
     expect(chosen.map((c) => c.graph.key)).toEqual(['sales.orders', 'catalog.products']);
     expect(joins).toEqual([]);
-  });
-});
-
-describe(sqlName.name, () => {
-  it('quotes identifiers SQL cannot write bare', () => {
-    expect(sqlName('orders')).toBe('orders');
-    expect(sqlName('Official_ratings_(millions)')).toBe('"Official_ratings_(millions)"');
-    expect(sqlName('say "hi"')).toBe('"say ""hi"""');
   });
 });

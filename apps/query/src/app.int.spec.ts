@@ -275,6 +275,30 @@ describe('query app', () => {
       expect(statuses.text).toContain('-- Document: Order statuses');
     });
 
+    it("quotes examples and documents from their rows' metadata, and leaves out a row whose metadata holds none", async () => {
+      const copy = structuredClone<Catalog>(shopCatalog);
+      copy.name = 'shop-quotes';
+      const { id } = await catalogs.create(toNew(copy));
+      await reindex.reindex(id);
+      const question = 'How many orders were placed last month?';
+      const body = { catalogId: id, question, tokenBudget: 8000 };
+      const setMetadata = (kind: string, sql: string) =>
+        db.dataSource.query(`UPDATE dq_embeddings SET metadata = ${sql} WHERE catalog_id = $1 AND kind = $2 AND status = 'active'`, [id, kind]);
+      await setMetadata('example', `metadata || jsonb_build_object('sql', 'SELECT 42 -- ' || (metadata->>'question'))`);
+      await setMetadata('document', `metadata || jsonb_build_object('text', 'Told by the metadata.')`);
+      const quoted = await context(body);
+      expect(quoted.examples.find((e) => e.question === question)?.sql).toBe(`SELECT 42 -- ${question}`);
+      expect(quoted.text).toContain(`-- Q: ${question}\nSELECT 42 -- ${question}`);
+      expect(quoted.documents.length).toBeGreaterThan(0);
+      for (const d of quoted.documents) expect(d.text).toBe('Told by the metadata.');
+      await setMetadata('example', `metadata - 'sql'`);
+      await setMetadata('document', `metadata - 'text'`);
+      const without = await context(body);
+      expect(without.examples).toEqual([]);
+      expect(without.documents).toEqual([]);
+      expect(without.tables.map((t) => t.table)).toEqual(quoted.tables.map((t) => t.table));
+    });
+
     it('leaves rejected columns and tables out of the context', async () => {
       const copy = structuredClone<Catalog>(shopCatalog);
       copy.name = 'shop-rejections';

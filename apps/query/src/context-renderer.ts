@@ -48,7 +48,7 @@ function tableHeader(table: GraphTable): string[] {
 
 /** The lines `table` takes besides its columns, at most: its header, the closing line and the line that says how many columns are left out. */
 export function tableFrameLines(table: GraphTable): string[] {
-  return [...tableHeader(table), ');', '  -- … and 999 more columns'];
+  return [...tableHeader(table), '  -- … and 999 more columns', ');'];
 }
 
 /** `table` as a `CREATE` statement showing `columns` (in the table's order) and how many it leaves out. */

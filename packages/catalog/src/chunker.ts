@@ -345,7 +345,7 @@ export function chunkCatalog(catalog: Catalog, options: ChunkOptions = {}): Chun
  * The example an example chunk carries, read from its metadata (see {@link chunkCatalog}); `undefined` when
  * the metadata does not hold one (a row of another kind, or one written by another writer).
  */
-export function chunkExample(metadata: Readonly<Record<string, unknown>>): { question: string; sql: string } | undefined {
+export function chunkExample(metadata: ChunkMetadata | Readonly<Record<string, unknown>>): { question: string; sql: string } | undefined {
   const { question, sql } = metadata;
   return typeof question === 'string' && typeof sql === 'string' ? { question, sql } : undefined;
 }
@@ -354,7 +354,7 @@ export function chunkExample(metadata: Readonly<Record<string, unknown>>): { que
  * The document part a document chunk carries, read from its metadata (see {@link chunkCatalog}): the
  * document's title and the part's text; `undefined` when the metadata does not hold them.
  */
-export function chunkDocument(metadata: Readonly<Record<string, unknown>>): { title: string; text: string } | undefined {
+export function chunkDocument(metadata: ChunkMetadata | Readonly<Record<string, unknown>>): { title: string; text: string } | undefined {
   const { title, text } = metadata;
   return typeof title === 'string' && typeof text === 'string' ? { title, text } : undefined;
 }

@@ -1,4 +1,5 @@
-import { shopCatalog, tableKey } from '@catalog-indexer/catalog';
+import { tableKey } from '@catalog-indexer/catalog';
+import { shopCatalog } from '@catalog-indexer/catalog/testing';
 import { countTokens } from '@catalog-indexer/text';
 import { CatalogGraph } from './catalog-graph';
 import { packContext, type Quotable } from './context-packer';

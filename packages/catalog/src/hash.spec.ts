@@ -2,31 +2,44 @@ import { createHash } from 'node:crypto';
 import { contentHash } from './hash';
 
 describe(contentHash.name, () => {
-  const model = 'text-embedding-3-large';
+  const openai = { provider: 'openai', model: 'text-embedding-3-large', dimensions: 3072 };
 
-  it('is the SHA-256 of the canonical JSON of content, dimensions and model', () => {
-    const expected = createHash('sha256').update('{"content":"Table sales.orders","dimensions":3072,"model":"text-embedding-3-large"}').digest('hex');
-    expect(contentHash('Table sales.orders', model, 3072)).toBe(expected);
+  it('is the SHA-256 of the canonical JSON of content, dimensions, model and provider', () => {
+    const expected = createHash('sha256')
+      .update('{"content":"Table sales.orders","dimensions":3072,"model":"text-embedding-3-large","provider":"openai"}')
+      .digest('hex');
+    expect(contentHash('Table sales.orders', openai)).toBe(expected);
   });
 
   it('is the same for the same inputs', () => {
-    expect(contentHash('abc', model, 3072)).toBe(contentHash('abc', model, 3072));
+    expect(contentHash('abc', openai)).toBe(contentHash('abc', { ...openai }));
   });
 
-  it('changes with the content, the model or the dimensions', () => {
-    const base = contentHash('abc', model, 3072);
-    expect(contentHash('abd', model, 3072)).not.toBe(base);
-    expect(contentHash('abc', 'text-embedding-3-small', 3072)).not.toBe(base);
-    expect(contentHash('abc', model, 1536)).not.toBe(base);
+  it('changes with the content, the provider, the model or the dimensions', () => {
+    const base = contentHash('abc', openai);
+    expect(contentHash('abd', openai)).not.toBe(base);
+    expect(contentHash('abc', { ...openai, provider: 'local' })).not.toBe(base);
+    expect(contentHash('abc', { ...openai, model: 'text-embedding-3-small' })).not.toBe(base);
+    expect(contentHash('abc', { ...openai, dimensions: 1536 })).not.toBe(base);
   });
 
-  it('cannot be imitated by moving text between content and model', () => {
-    expect(contentHash('a', 'bc', 8)).not.toBe(contentHash('ab', 'c', 8));
+  it('never equals a hash of the form before providers were part of it', () => {
+    const before = createHash('sha256').update('{"content":"abc","dimensions":3072,"model":"text-embedding-3-large"}').digest('hex');
+    expect(contentHash('abc', openai)).not.toBe(before);
+    expect(contentHash('abc', { ...openai, provider: 'local' })).not.toBe(before);
   });
 
-  it('refuses dimensions that are not a positive integer', () => {
-    expect(() => contentHash('abc', model, 0)).toThrow(RangeError);
-    expect(() => contentHash('abc', model, 1.5)).toThrow(RangeError);
-    expect(() => contentHash('abc', model, Number.NaN)).toThrow(RangeError);
+  it('cannot be imitated by moving text between content, model and provider', () => {
+    expect(contentHash('a', { provider: 'p', model: 'bc', dimensions: 8 })).not.toBe(contentHash('ab', { provider: 'p', model: 'c', dimensions: 8 }));
+    expect(contentHash('a', { provider: 'pq', model: 'c', dimensions: 8 })).not.toBe(contentHash('a', { provider: 'p', model: 'qc', dimensions: 8 }));
+  });
+
+  it('refuses dimensions that are not a positive integer, and an empty provider or model', () => {
+    expect(() => contentHash('abc', { ...openai, dimensions: 0 })).toThrow(RangeError);
+    expect(() => contentHash('abc', { ...openai, dimensions: 1.5 })).toThrow(RangeError);
+    expect(() => contentHash('abc', { ...openai, dimensions: Number.NaN })).toThrow(RangeError);
+    expect(() => contentHash('abc', { ...openai, provider: '' })).toThrow(RangeError);
+    expect(() => contentHash('abc', { ...openai, model: '' })).toThrow(RangeError);
   });
 });
+

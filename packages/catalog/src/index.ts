@@ -44,5 +44,5 @@ export type { CatalogItem, CatalogItemKind } from './items';
 export { chunkCatalog, chunkDocument, chunkExample, CHUNK_LIMITS } from './chunker';
 export type { Chunk, ChunkKind, ChunkMetadata, ChunkOptions } from './chunker';
 export { splitText } from './text-splitter';
-export { contentHash } from './hash';
+export { contentHash, type EmbedderIdentity } from './hash';
 export { catalogVocabulary } from './vocabulary';

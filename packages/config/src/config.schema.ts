@@ -101,6 +101,12 @@ export const envSchema = z.object({
   // The API's limits for the key and model, shared by every worker through Redis; unset = not limited here.
   EMBEDDING_RPM: positiveInt.optional(),
   EMBEDDING_TPM: positiveInt.optional(),
+  // The part of EMBEDDING_RPM / EMBEDDING_TPM reserved for the query service's questions; workers get the rest.
+  QUERY_EMBEDDING_SHARE: z.coerce
+    .number({ error: 'must be a number between 0 and 1 (exclusive), e.g. 0.1' })
+    .gt(0, 'must be more than 0 (the query service needs a part of the budget)')
+    .lt(1, 'must be less than 1 (the workers need a part of the budget)')
+    .default(0.1),
 
   API_HOST: z.string().min(1).default('0.0.0.0'),
   API_PORT: port.default(3000),

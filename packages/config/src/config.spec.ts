@@ -62,6 +62,14 @@ describe(loadConfig.name, () => {
     expect(error.problems.map((p) => p.key).sort()).toEqual(['EMBEDDING_RPM', 'EMBEDDING_TPM']);
   });
 
+  it('reserves a share of the embedding budget for the query service, 0.1 unless told, strictly between 0 and 1', () => {
+    expect(loadConfig({}).embeddings.queryShare).toBe(0.1);
+    expect(loadConfig({ QUERY_EMBEDDING_SHARE: '0.25' }).embeddings.queryShare).toBe(0.25);
+    for (const bad of ['0', '1', '-0.1', 'half']) {
+      expect(() => loadConfig({ QUERY_EMBEDDING_SHARE: bad })).toThrow(/QUERY_EMBEDDING_SHARE: must be/);
+    }
+  });
+
   it('leans fusion on the lexical side for the local embedder and weighs both for OpenAI, unless told', () => {
     expect(loadConfig({}).retrieval).toEqual({ denseWeight: 1, sparseWeight: 3, rrfK: 2, candidates: 200 });
     expect(loadConfig({ OPENAI_API_KEY: 'sk-x' }).retrieval).toMatchObject({ denseWeight: 1, sparseWeight: 1 });

@@ -60,6 +60,11 @@ export interface Config {
     requestsPerMinute: number | undefined;
     /** Tokens per minute all workers together may send (`EMBEDDING_TPM`); undefined = no client-side limit. */
     tokensPerMinute: number | undefined;
+    /**
+     * The part of each limit reserved for the query service (`QUERY_EMBEDDING_SHARE`); the workers share
+     * the rest. See `createRateLimiter`.
+     */
+    queryShare: number;
   };
   api: { host: string; port: number; maxUploadBytes: number };
   query: { host: string; port: number };
@@ -219,6 +224,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       timeoutMs: env.EMBEDDING_TIMEOUT_MS,
       requestsPerMinute: env.EMBEDDING_RPM,
       tokensPerMinute: env.EMBEDDING_TPM,
+      queryShare: env.QUERY_EMBEDDING_SHARE,
     },
     api: { host: env.API_HOST, port: env.API_PORT, maxUploadBytes: env.MAX_UPLOAD_BYTES },
     query: { host: env.QUERY_HOST, port: env.QUERY_PORT },

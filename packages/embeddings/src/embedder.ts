@@ -20,10 +20,26 @@ export interface EmbeddingStats {
   waitedMs: number;
 }
 
-/** Turns texts into vectors of a fixed size. Implementations: {@link OpenAIEmbedder}, {@link LocalEmbedder}. */
-export interface Embedder {
+/** Who provides an embedder's vectors: the OpenAI API (or a compatible server), or the local hashing embedder. */
+export type EmbeddingProvider = 'openai' | 'local';
+
+/**
+ * What makes an embedder's vectors comparable with others: provider, model (as the provider names it) and
+ * size. It is part of every content hash, recorded with every collection, and shown by `/readyz`.
+ */
+export interface EmbedderIdentity {
+  readonly provider: EmbeddingProvider;
   readonly model: string;
   readonly dimensions: number;
+}
+
+/** An identity as one string, `<provider>/<model>@<dimensions>`: `local/hashing-v1@256`. */
+export function identityName(identity: { provider: string; model: string; dimensions: number }): string {
+  return `${identity.provider}/${identity.model}@${identity.dimensions}`;
+}
+
+/** Turns texts into vectors of a fixed size. Implementations: {@link OpenAIEmbedder}, {@link LocalEmbedder}. */
+export interface Embedder extends EmbedderIdentity {
   /** Embeds every text, batching and retrying as the implementation needs. */
   embed(texts: string[], signal?: AbortSignal): Promise<EmbeddingResult>;
 }

@@ -1,10 +1,10 @@
 export { hashingVector, words, countTokens, truncateToTokens } from '@catalog-indexer/text';
-export type { Embedder, EmbeddingResult, EmbeddingStats } from './embedder';
-export { LocalEmbedder } from './local.embedder';
+export { identityName, type Embedder, type EmbedderIdentity, type EmbeddingProvider, type EmbeddingResult, type EmbeddingStats } from './embedder';
+export { LocalEmbedder, LOCAL_MODEL } from './local.embedder';
 export { OpenAIEmbedder, type OpenAIEmbedderOptions } from './openai.embedder';
 export { EmbeddingRequestError } from './embedding.error';
-export { createEmbedder, type CreateEmbedderOptions } from './create-embedder';
-export { createRateLimiter } from './create-rate-limiter';
+export { createEmbedder, configuredIdentity, type CreateEmbedderOptions } from './create-embedder';
+export { createRateLimiter, queryPart, type RateLimiterRole } from './create-rate-limiter';
 export type { RateLimiter, RateLimitGrant } from './rate-limiter';
 export { RedisRateLimiter, type RedisRateLimiterOptions } from './redis-rate-limiter';
 export { retryAfterMs } from './retry-after';

@@ -2,7 +2,8 @@ import OpenAI from 'openai';
 import { type Config } from '@catalog-indexer/config';
 import { OpenAIEmulator, type Exchange } from '@catalog-indexer/emulators';
 import { createLogger } from '@catalog-indexer/logger';
-import { createEmbedder } from './create-embedder';
+import { configuredIdentity, createEmbedder } from './create-embedder';
+import { identityName } from './embedder';
 import { EmbeddingRequestError } from './embedding.error';
 import { hashingVector } from '@catalog-indexer/text';
 import { LocalEmbedder } from './local.embedder';
@@ -270,6 +271,7 @@ describe(createEmbedder.name, () => {
     timeoutMs: 10_000,
     requestsPerMinute: undefined,
     tokensPerMinute: undefined,
+    queryShare: 0.1,
     ...overrides,
   });
 
@@ -290,10 +292,30 @@ describe(createEmbedder.name, () => {
     expect(emulator.stats).toMatchObject({ requests: 2, inputs: 3 });
   });
 
-  it('falls back to the local embedder without a key', async () => {
+  it('falls back to the local embedder without a key, under its own identity', async () => {
     const e = createEmbedder(config({ provider: 'local', apiKey: undefined }), logger);
 
     expect(e).toBeInstanceOf(LocalEmbedder);
+    expect(e).toMatchObject({ provider: 'local', model: 'hashing-v1', dimensions: DIMENSIONS });
+    expect(identityName(e)).toBe(`local/hashing-v1@${DIMENSIONS}`);
+    expect(configuredIdentity(config({ provider: 'local', apiKey: undefined }))).toEqual({ provider: 'local', model: 'hashing-v1', dimensions: DIMENSIONS });
     expect((await e.embed(['orders'])).vectors[0]).toEqual(hashingVector('orders', DIMENSIONS));
+  });
+
+  it('names the OpenAI model as the OpenAI provider\'s', () => {
+    const e = createEmbedder(config({}), logger);
+    expect(identityName(e)).toBe(`openai/${MODEL}@${DIMENSIONS}`);
+    expect(configuredIdentity(config({}))).toEqual({ provider: 'openai', model: MODEL, dimensions: DIMENSIONS });
+  });
+
+  it('embeds in a given identity, and never serves an OpenAI identity with the local embedder', () => {
+    const local = createEmbedder(config({}), logger, { identity: { provider: 'local', model: 'hashing-v1', dimensions: 8 } });
+    expect(local).toBeInstanceOf(LocalEmbedder);
+    expect(local.dimensions).toBe(8);
+    const keyless = config({ provider: 'local', apiKey: undefined });
+    expect(() => createEmbedder(keyless, logger, { identity: { provider: 'openai', model: MODEL, dimensions: DIMENSIONS } })).toThrow(
+      /holds vectors of openai\/.*: set OPENAI_API_KEY/,
+    );
+    expect(() => createEmbedder(keyless, logger, { identity: { provider: 'local', model: 'hashing-v9', dimensions: 8 } })).toThrow(EmbeddingRequestError);
   });
 });

@@ -53,6 +53,7 @@ const emptyStats = (): EmbeddingStats => ({ requests: 0, tokens: 0, rateLimited:
  * cannot fix become {@link EmbeddingRequestError}.
  */
 export class OpenAIEmbedder implements Embedder {
+  readonly provider = 'openai' as const;
   readonly model: string;
   readonly dimensions: number;
   private readonly client: OpenAI;

@@ -12,6 +12,11 @@ export interface RedisRateLimiterOptions {
   prefix: string;
   /** One limiter per API limit: processes with the same prefix and name share one budget. */
   name: string;
+  /**
+   * A part of the budget with a window of its own (`query`): its grants are counted apart from the
+   * unnamed lane's, against the limits given here, while 429 pauses stay shared by every lane of the name.
+   */
+  lane?: string;
   /** Requests per minute; undefined = not limited (429 pauses still apply). */
   requestsPerMinute?: number;
   /** Tokens per minute; undefined = not limited (429 pauses still apply). */
@@ -64,7 +69,8 @@ export class RedisRateLimiter implements RateLimiter {
     this.windowMs = (options.windowMs ?? 60_000) + (options.marginMs ?? 500);
     this.maxSleepMs = options.maxSleepMs ?? 2_000;
     const base = `${options.prefix}:{ratelimit:${options.name}}`;
-    this.keys = [`${base}:requests`, `${base}:requests:used`, `${base}:tokens`, `${base}:tokens:used`, `${base}:paused-until`];
+    const log = options.lane === undefined ? base : `${base}:lane:${options.lane}`;
+    this.keys = [`${log}:requests`, `${log}:requests:used`, `${log}:tokens`, `${log}:tokens:used`, `${base}:paused-until`];
     const connection = options.connection;
     // defineCommand loads each script once per connection (EVALSHA, EVAL on a miss); redefining is harmless.
     connection.defineCommand('rateLimitAcquire', { numberOfKeys: KEY_COUNT, lua: ACQUIRE_SCRIPT });

@@ -174,7 +174,8 @@ describe(createRateLimiter.name, () => {
   it('builds the limiter from EMBEDDING_RPM and EMBEDDING_TPM, and the embedder sends within it', async () => {
     const limiter = createRateLimiter(config, { connection: redis, prefix })!;
     expect(limiter).toBeInstanceOf(RedisRateLimiter);
-    expect(limiter).toMatchObject({ tokensPerMinute: 40, requestsPerMinute: 100 });
+    // The workers' part: what QUERY_EMBEDDING_SHARE (0.1) leaves of 40 tokens and 100 requests.
+    expect(limiter).toMatchObject({ tokensPerMinute: 36, requestsPerMinute: 90 });
     expect(limiter.keys[0]).toBe(`${prefix}:{ratelimit:embeddings:${MODEL}}:requests`);
     const embedder = createEmbedder(config, logger, { limiter });
     const result = await embedder.embed(texts(2, 'x'));

@@ -27,7 +27,7 @@ describe('collection parameters', () => {
       QDRANT_REPLICATION_FACTOR: '2',
       QDRANT_WRITE_CONSISTENCY_FACTOR: '1',
     });
-    await createQdrantStore(config.qdrant, 8, createLogger({ level: 'silent' })).ensureCollection();
+    await createQdrantStore(config.qdrant, { dimensions: 8 }, createLogger({ level: 'silent' })).ensureCollection();
     const sent = creates.find((e) => e.path === `/collections/${QdrantStore.collectionFor(collection, 8)}`);
     expect(sent?.status).toBe(200);
     expect(sent?.requestBody).toMatchObject({ shard_number: 6, replication_factor: 2, write_consistency_factor: 1 });
@@ -36,7 +36,7 @@ describe('collection parameters', () => {
   it("leaves them to Qdrant's defaults when not configured", async () => {
     const collection = uniqueName('params');
     const config = loadConfig({ QDRANT_URL: url, QDRANT_COLLECTION_NAME: collection });
-    await createQdrantStore(config.qdrant, 8, createLogger({ level: 'silent' })).ensureCollection();
+    await createQdrantStore(config.qdrant, { dimensions: 8 }, createLogger({ level: 'silent' })).ensureCollection();
     const body = creates.find((e) => e.path === `/collections/${QdrantStore.collectionFor(collection, 8)}`)?.requestBody as Record<string, unknown>;
     expect(body).toBeDefined();
     for (const key of ['shard_number', 'replication_factor', 'write_consistency_factor']) expect(body).not.toHaveProperty(key);

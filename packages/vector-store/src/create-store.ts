@@ -5,22 +5,23 @@ import { QdrantStore } from './qdrant.store';
 import { type QdrantCallObserver } from './qdrant.types';
 
 /**
- * The store the configuration names, for a writer of vectors of `dimensions` made by `model` (the
- * embedder's): it creates collections, and creates a lost one again.
+ * The store the configuration names, for a writer of vectors of an embedder's space: its size, and its
+ * model and provider when known (recorded with the collections it creates; a collection of another space is
+ * switched). It creates collections, and creates a lost one again.
  */
 export function createQdrantStore(
   config: Config['qdrant'],
-  dimensions: number,
+  space: { dimensions: number; model?: string; provider?: string },
   logger: Logger,
-  model?: string,
   observe?: QdrantCallObserver,
 ): QdrantStore {
   return new QdrantStore({
     url: config.url,
     apiKey: config.apiKey,
     collection: config.collection,
-    dimensions,
-    model,
+    dimensions: space.dimensions,
+    model: space.model,
+    provider: space.provider,
     timeoutMs: config.timeoutMs,
     collectionParams: {
       shardNumber: config.shardNumber,
@@ -34,8 +35,21 @@ export function createQdrantStore(
 
 /**
  * The index the configuration names, read-only (the api, the query service): it never creates or changes a
- * collection. `dimensions` and `model` are the configured embedder's.
+ * collection. `space` is the configured embedder's (size, and model and provider when known).
  */
-export function createQdrantReader(config: Config['qdrant'], dimensions: number, model?: string, observe?: QdrantCallObserver): QdrantReader {
-  return new QdrantReader({ url: config.url, apiKey: config.apiKey, collection: config.collection, dimensions, model, timeoutMs: config.timeoutMs, observe });
+export function createQdrantReader(
+  config: Config['qdrant'],
+  space: { dimensions: number; model?: string; provider?: string },
+  observe?: QdrantCallObserver,
+): QdrantReader {
+  return new QdrantReader({
+    url: config.url,
+    apiKey: config.apiKey,
+    collection: config.collection,
+    dimensions: space.dimensions,
+    model: space.model,
+    provider: space.provider,
+    timeoutMs: config.timeoutMs,
+    observe,
+  });
 }

@@ -22,6 +22,11 @@ export interface QdrantCollectionsOptions {
    */
   model?: string;
   /**
+   * The provider of that model (`openai`, `local`), recorded with it: a collection whose recorded provider
+   * differs, or that records none, holds another space.
+   */
+  provider?: string;
+  /**
    * `collection` names a collection itself rather than the alias that serves one (a collection being filled
    * for a switch or a migration): found missing, it is created again as it is, with no alias.
    */
@@ -43,6 +48,7 @@ export class QdrantCollections {
   readonly collection: string;
   readonly dimensions: number;
   readonly model: string | undefined;
+  readonly provider: string | undefined;
   private readonly direct: boolean;
   private readonly collectionParams: CollectionParams;
   private readonly logger: Logger | undefined;
@@ -55,20 +61,38 @@ export class QdrantCollections {
     this.collection = options.collection;
     this.dimensions = options.dimensions;
     this.model = options.model;
+    this.provider = options.provider;
     this.direct = options.direct ?? false;
     this.collectionParams = options.collectionParams ?? {};
     this.logger = options.logger;
   }
 
   /**
-   * Name of the collection that holds this layout behind the alias `alias`: `<alias>-hybrid-<size>` for the
-   * first one, `<alias>-hybrid-<size>-<model>` for the one a switch of model or size builds.
+   * Name of the collection that holds this layout behind the alias `alias` for an embedder's space:
+   * `<alias>-hybrid-<size>-<provider>-<model>` (`embeddings-hybrid-256-local-hashing-v1`), or
+   * `<alias>-hybrid-<size>` when the embedder is not known.
    */
-  static collectionFor(alias: string, dimensions: number, model?: string): string {
+  static collectionFor(alias: string, dimensions: number, model?: string, provider?: string): string {
     const base = `${alias}-hybrid-${dimensions}`;
     if (model === undefined) return base;
-    const slug = model.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
-    return `${base}-${slug || 'model'}`;
+    const slug = (text: string) => text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+    const named = [provider, model].filter((part): part is string => part !== undefined).map(slug).join('-');
+    return `${base}-${named || 'model'}`;
+  }
+
+  /**
+   * Whether vectors of `space` are this one's: the same size, and (when the model is known) the same model
+   * and provider.
+   */
+  holds(space: EmbeddingSpace): boolean {
+    if (space.dimensions !== this.dimensions) return false;
+    if (this.model === undefined) return true;
+    return space.model === this.model && (this.provider === undefined || space.provider === this.provider);
+  }
+
+  /** The name of the collection for this one's own space ({@link QdrantCollections.collectionFor}). */
+  ownCollection(): string {
+    return QdrantCollections.collectionFor(this.collection, this.dimensions, this.model, this.provider);
   }
 
   /**
@@ -98,8 +122,7 @@ export class QdrantCollections {
     }
     await this.ensurePayloadIndexes(target);
     const served = { collection: target, ...spaceOf(info.config, this.model ?? '') };
-    const fits = served.dimensions === this.dimensions && (this.model === undefined || served.model === this.model);
-    return { served, switchTo: fits ? null : QdrantCollections.collectionFor(this.collection, this.dimensions, this.model) };
+    return { served, switchTo: this.holds(served) ? null : this.ownCollection() };
   }
 
   /** The collection the configured name serves and the space of its vectors; `null` when there is none. */
@@ -179,8 +202,12 @@ export class QdrantCollections {
     await this.call('switch alias', (c) => c.updateCollectionAliases({ actions }));
   }
 
-  /** Creates a collection of named dense (cosine) and sparse (`idf`) vectors; one that exists is fine. */
-  async createLayout(name: string): Promise<void> {
+  /**
+   * Creates a collection of named dense (cosine) and sparse (`idf`) vectors; one that exists is fine. Its
+   * metadata records `recorded` (by default this one's provider and model); a provider left out records
+   * vectors of no known provider (copies of a collection that did not record one).
+   */
+  async createLayout(name: string, recorded: { provider?: string; model?: string } = this): Promise<void> {
     const { shardNumber, replicationFactor, writeConsistencyFactor } = this.collectionParams;
     try {
       await this.connection.request('create collection', (c) =>
@@ -188,7 +215,8 @@ export class QdrantCollections {
           vectors: { [VECTOR_NAMES.dense]: { size: this.dimensions, distance: 'Cosine' } },
           sparse_vectors: { [VECTOR_NAMES.sparse]: { modifier: 'idf' } },
           metadata: {
-            ...(this.model !== undefined ? { embedding_model: this.model } : {}),
+            ...(recorded.provider !== undefined ? { embedding_provider: recorded.provider } : {}),
+            ...(recorded.model !== undefined ? { embedding_model: recorded.model } : {}),
             embedding_dimensions: this.dimensions,
             // Tells generations apart: a switch drops only collections created before the one it serves.
             created_at: new Date().toISOString(),
@@ -230,7 +258,7 @@ export class QdrantCollections {
 
   /** Creates the collection of this layout (if needed) and the alias to it; returns the collection's name. */
   private async createServing(): Promise<string> {
-    const target = QdrantCollections.collectionFor(this.collection, this.dimensions);
+    const target = this.ownCollection();
     await this.createLayout(target);
     try {
       await this.connection.request('create alias', (c) =>
@@ -269,14 +297,16 @@ function layoutProblem(params: { vectors?: unknown; sparse_vectors?: unknown }):
 }
 
 /**
- * The space of a collection's vectors: the dense size from its parameters, the model from its metadata (a
- * collection made before the model was recorded is taken to hold `fallbackModel`, the configured one).
+ * The space of a collection's vectors: the dense size from its parameters, the provider and model from its
+ * metadata (a collection made before the model was recorded is taken to hold `fallbackModel`, the configured
+ * one, of no known provider).
  */
 function spaceOf(config: { params: { vectors?: unknown }; metadata?: unknown }, fallbackModel: string): EmbeddingSpace {
   const vectors = config.params.vectors as Record<string, unknown> | undefined;
   const dense = vectors?.[VECTOR_NAMES.dense] as { size?: unknown } | undefined;
   const size = typeof dense?.size === 'number' ? dense.size : typeof vectors?.size === 'number' ? vectors.size : 0;
-  const metadata = config.metadata as { embedding_model?: unknown } | null | undefined;
+  const metadata = config.metadata as { embedding_model?: unknown; embedding_provider?: unknown } | null | undefined;
   const model = typeof metadata?.embedding_model === 'string' ? metadata.embedding_model : fallbackModel;
-  return { model, dimensions: size };
+  const provider = typeof metadata?.embedding_provider === 'string' ? metadata.embedding_provider : null;
+  return { provider, model, dimensions: size };
 }

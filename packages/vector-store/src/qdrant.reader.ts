@@ -5,7 +5,7 @@ import { type HybridQuery, type SearchHit, type SearchOptions, type ServedCollec
 import { type VectorReader } from './vector-reader';
 
 /** Where Qdrant is, and the configured name and embedder (the space searched while nothing is served yet). */
-export type QdrantReaderOptions = QdrantConnectionOptions & Pick<QdrantCollectionsOptions, 'collection' | 'dimensions' | 'model'>;
+export type QdrantReaderOptions = QdrantConnectionOptions & Pick<QdrantCollectionsOptions, 'collection' | 'dimensions' | 'model' | 'provider'>;
 
 /**
  * The index as the api and the query service see it: reads only. Its points have no recovery hook and its
@@ -16,6 +16,7 @@ export class QdrantReader implements VectorReader {
   readonly collection: string;
   readonly dimensions: number;
   readonly model: string | undefined;
+  readonly provider: string | undefined;
   readonly #collections: QdrantCollections;
   readonly #points: QdrantPoints;
 
@@ -23,8 +24,14 @@ export class QdrantReader implements VectorReader {
     this.collection = options.collection;
     this.dimensions = options.dimensions;
     this.model = options.model;
+    this.provider = options.provider;
     const connection = new QdrantConnection(options);
-    this.#collections = new QdrantCollections(connection, { collection: options.collection, dimensions: options.dimensions, model: options.model });
+    this.#collections = new QdrantCollections(connection, {
+      collection: options.collection,
+      dimensions: options.dimensions,
+      model: options.model,
+      provider: options.provider,
+    });
     this.#points = new QdrantPoints(connection, { collection: options.collection });
   }
 

@@ -103,7 +103,7 @@ describe(QdrantStore.name, () => {
       expect(first.switchTo).toBeNull();
       const bigger = new QdrantStore({ url, collection: store.collection, dimensions: DIMENSIONS * 2, model: 'model-b' });
       const sized = await bigger.ensureCollection();
-      expect(sized.served).toEqual({ collection: first.served.collection, model: 'model-b', dimensions: DIMENSIONS });
+      expect(sized.served).toEqual({ collection: first.served.collection, provider: null, model: 'model-b', dimensions: DIMENSIONS });
       expect(sized.switchTo).toBe(`${store.collection}-hybrid-${DIMENSIONS * 2}-model-b`);
       expect(await bigger.resolve()).toBe(first.served.collection);
 
@@ -112,9 +112,33 @@ describe(QdrantStore.name, () => {
       await bigger.switchAlias(sized.switchTo!);
       const sameSizeOtherModel = new QdrantStore({ url, collection: store.collection, dimensions: DIMENSIONS * 2, model: 'model-c' });
       const ensured = await sameSizeOtherModel.ensureCollection();
-      expect(ensured.served).toEqual({ collection: sized.switchTo, model: 'model-b', dimensions: DIMENSIONS * 2 });
+      expect(ensured.served).toEqual({ collection: sized.switchTo, provider: null, model: 'model-b', dimensions: DIMENSIONS * 2 });
       expect(ensured.switchTo).toBe(`${store.collection}-hybrid-${DIMENSIONS * 2}-model-c`);
       expect((await bigger.ensureCollection()).switchTo).toBeNull();
+    });
+
+    it('records the embedder\'s provider with its model, and treats another provider of the same model and size as another space', async () => {
+      const collection = uniqueName('vs');
+      const local = new QdrantStore({ url, collection, dimensions: DIMENSIONS, model: 'hashing-v1', provider: 'local' });
+      const first = await local.ensureCollection();
+      expect(first.served).toEqual({ collection: `${collection}-hybrid-${DIMENSIONS}-local-hashing-v1`, provider: 'local', model: 'hashing-v1', dimensions: DIMENSIONS });
+      expect(first.switchTo).toBeNull();
+      const info = (await (await fetch(`${url}/collections/${first.served.collection}`)).json()) as { result: { config: { metadata: Record<string, unknown> } } };
+      expect(info.result.config.metadata).toMatchObject({ embedding_provider: 'local', embedding_model: 'hashing-v1', embedding_dimensions: DIMENSIONS });
+
+      // The same model name and size from another provider does not fit.
+      const other = new QdrantStore({ url, collection, dimensions: DIMENSIONS, model: 'hashing-v1', provider: 'openai' });
+      expect((await other.ensureCollection()).switchTo).toBe(`${collection}-hybrid-${DIMENSIONS}-openai-hashing-v1`);
+
+      // A collection that records a model but no provider (made before providers were recorded) fits no provider.
+      const legacy = `${collection}-legacy`;
+      await new QdrantStore({ url, collection, dimensions: DIMENSIONS, model: 'text-embedding-3-small' }).createLayout(legacy);
+      await local.switchAlias(legacy);
+      const openai = new QdrantStore({ url, collection, dimensions: DIMENSIONS, model: 'text-embedding-3-small', provider: 'openai' });
+      const ensured = await openai.ensureCollection();
+      expect(ensured.served).toEqual({ collection: legacy, provider: null, model: 'text-embedding-3-small', dimensions: DIMENSIONS });
+      expect(ensured.switchTo).toBe(`${collection}-hybrid-${DIMENSIONS}-openai-text-embedding-3-small`);
+      for (const name of [first.served.collection, legacy]) await fetch(`${url}/collections/${name}`, { method: 'DELETE' });
     });
 
     it('creates a collection a copy is being written to again, as it is and with no alias, when it goes missing', async () => {

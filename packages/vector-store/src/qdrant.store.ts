@@ -26,13 +26,14 @@ export type QdrantStoreOptions = QdrantConnectionOptions & QdrantCollectionsOpti
  */
 export class QdrantStore implements VectorReader {
   /** The collection name of a layout behind an alias (see {@link QdrantCollections.collectionFor}). */
-  static collectionFor(alias: string, dimensions: number, model?: string): string {
-    return QdrantCollections.collectionFor(alias, dimensions, model);
+  static collectionFor(alias: string, dimensions: number, model?: string, provider?: string): string {
+    return QdrantCollections.collectionFor(alias, dimensions, model, provider);
   }
 
   readonly collection: string;
   readonly dimensions: number;
   readonly model: string | undefined;
+  readonly provider: string | undefined;
   readonly collections: QdrantCollections;
   readonly points: QdrantPoints;
   private readonly options: QdrantStoreOptions;
@@ -42,6 +43,7 @@ export class QdrantStore implements VectorReader {
     this.collection = options.collection;
     this.dimensions = options.dimensions;
     this.model = options.model;
+    this.provider = options.provider;
     const connection = new QdrantConnection(options);
     this.collections = new QdrantCollections(connection, options);
     this.points = new QdrantPoints(connection, { ...options, recover: (error) => this.collections.recreateIfMissing(error) });
@@ -88,8 +90,8 @@ export class QdrantStore implements VectorReader {
     return this.collections.ensurePayloadIndexes(name);
   }
 
-  createLayout(name: string): Promise<void> {
-    return this.collections.createLayout(name);
+  createLayout(name: string, recorded?: { provider?: string; model?: string }): Promise<void> {
+    return this.collections.createLayout(name, recorded);
   }
 
   switchAlias(target: string): Promise<void> {

@@ -64,8 +64,13 @@ export interface FusionOptions {
 /** Names of the vectors every point carries. */
 export const VECTOR_NAMES = { dense: 'dense', sparse: 'terms' } as const;
 
-/** An embedding space: the model and size of the dense vectors a collection holds. */
+/**
+ * An embedding space: the embedder (provider, model) and size of the dense vectors a collection holds.
+ * `provider` is `null` for a collection made before providers were recorded: its vectors may come from any
+ * embedder that ran under that model's name (the local one did), so it matches no configured embedder.
+ */
 export interface EmbeddingSpace {
+  provider: string | null;
   model: string;
   dimensions: number;
 }

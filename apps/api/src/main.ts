@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   const redis = createRedisConnection(config.redis, 'producer');
   const jobs = new JobProducer(redis, config.queue.prefix);
   // Read-only: counting a catalog's points for GET /v1/catalogs/:id/index; it never creates a collection.
-  const store = createQdrantReader(config.qdrant, config.embeddings.dimensions, config.embeddings.model);
+  const store = createQdrantReader(config.qdrant, { dimensions: config.embeddings.dimensions });
   const app = createApp({
     apiKeys,
     logger,

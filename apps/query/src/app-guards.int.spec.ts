@@ -17,7 +17,7 @@ import { SearchService } from './search.service';
 
 /** What stands in front of the read path: API keys, text that cannot be used, dependencies that are down. */
 describe('query app guards', () => {
-  const embedder = new LocalEmbedder('text-embedding-3-small', 32);
+  const embedder = new LocalEmbedder(32);
   const key = `k-${randomUUID()}`;
   let db: TestDatabase<DataSource>;
   let qdrant: QdrantEmulator;

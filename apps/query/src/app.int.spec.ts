@@ -46,7 +46,7 @@ interface EmbeddingDbRow {
 
 describe('query app', () => {
   const logger = createLogger({ level: 'silent' });
-  const embedder = new LocalEmbedder('text-embedding-3-small', 64);
+  const embedder = new LocalEmbedder(64);
   let db: TestDatabase<DataSource>;
   let qdrant: QdrantEmulator;
   let store: QdrantStore;

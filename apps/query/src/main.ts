@@ -1,6 +1,14 @@
 import { loadConfig } from '@catalog-indexer/config';
 import { openConfiguredDataSource, CatalogRepository, EmbeddingRepository } from '@catalog-indexer/db';
-import { createEmbedder } from '@catalog-indexer/embeddings';
+import {
+  configuredIdentity,
+  createEmbedder,
+  createRateLimiter,
+  createRateLimiterConnection,
+  FailOpenRateLimiter,
+  identityName,
+  type EmbedderIdentity,
+} from '@catalog-indexer/embeddings';
 import { createLogger, exitOnStartupFailure, maskUrl } from '@catalog-indexer/logger';
 import { createQdrantReader } from '@catalog-indexer/vector-store';
 import { createApp } from './app';
@@ -8,7 +16,7 @@ import { CatalogGraphCache } from './catalog-graph.cache';
 import { ContextService } from './context.service';
 import { ApiKeySet, warnWhenOpen } from '@catalog-indexer/http';
 import { SearchService } from './search.service';
-import { ServedSpace } from './served-space';
+import { questionIdentity, ServedSpace } from './served-space';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -17,17 +25,30 @@ async function main(): Promise<void> {
   warnWhenOpen(apiKeys, logger, 'query');
   const dataSource = await openConfiguredDataSource(config.postgres, 'query', logger);
   const embeddingsLog = logger.child({ component: 'embeddings' });
-  const embedder = createEmbedder(config.embeddings, embeddingsLog);
+  const configured = configuredIdentity(config.embeddings);
+  // Questions take their requests from the workers' shared limiter, within the part of the budget reserved
+  // for them (QUERY_EMBEDDING_SHARE); without Redis they go anyway.
+  const limiterConnection = configured.provider === 'openai' ? createRateLimiterConnection(config.redis) : undefined;
+  const limiterFor = (identity: EmbedderIdentity) => {
+    const limiter =
+      limiterConnection &&
+      createRateLimiter({ ...config.embeddings, model: identity.model }, { connection: limiterConnection, prefix: config.queue.prefix }, 'query');
+    return limiter ? new FailOpenRateLimiter(limiter, embeddingsLog) : undefined;
+  };
+  // A question waits out at most EMBEDDING_MAX_RETRIES 429s, never for ever as a worker's batch does.
+  const options = (identity: EmbedderIdentity) => ({ limiter: limiterFor(identity), maxRateLimitWaits: config.embeddings.maxRetries });
+  const embedder = createEmbedder(config.embeddings, embeddingsLog, options(configured));
   // Read-only: the workers create and recreate collections; until one serves, /readyz says so.
-  const store = createQdrantReader(config.qdrant, embedder.dimensions, embedder.model);
+  const store = createQdrantReader(config.qdrant, embedder);
   // Questions are embedded in the space the served collection holds, which is not the configured one while
-  // the workers move the index to a new model or size.
-  const spaces = new ServedSpace(store, (space) =>
-    space.model === embedder.model && space.dimensions === embedder.dimensions ? embedder : createEmbedder({ ...config.embeddings, ...space }, embeddingsLog),
-  );
+  // the workers move the index to another embedder or size.
+  const spaces = new ServedSpace(store, (space) => {
+    const identity = questionIdentity(space, configured);
+    return identityName(identity) === identityName(embedder) ? embedder : createEmbedder(config.embeddings, embeddingsLog, { ...options(identity), identity });
+  });
   const search = new SearchService(spaces, store, new EmbeddingRepository(dataSource), config.retrieval);
   const context = new ContextService(search, new CatalogGraphCache(new CatalogRepository(dataSource)), config.retrieval.candidates);
-  const app = createApp({ apiKeys, logger, dataSource, store, search, context });
+  const app = createApp({ apiKeys, logger, dataSource, store, search, context, embedding: { configured, spaces } });
   const server = app.listen(config.query.port, config.query.host, () => {
     logger.info(
       { port: config.query.port, qdrant: config.qdrant.url, collection: config.qdrant.collection, database: maskUrl(config.postgres.url) },
@@ -37,6 +58,7 @@ async function main(): Promise<void> {
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'query shutting down');
     server.close(() => {
+      limiterConnection?.disconnect();
       void dataSource.destroy().then(() => process.exit(0));
     });
     setTimeout(() => process.exit(1), 10_000).unref();

@@ -22,7 +22,11 @@ export const QUERY_ROUTES: OpenApiRoute[] = [
     tags: ['search'],
     body: searchBody,
     errors: ['invalid_request', 'invalid_text', 'invalid_json'],
-    responses: { 200: { description: 'results, best first', schema: z.looseObject({ results: z.array(searchResult), timings: z.record(z.string(), z.number()) }) } },
+    responses: { 200: { description: 'results, best first', schema: z.looseObject({
+          results: z.array(searchResult),
+          timings: z.record(z.string(), z.number()),
+          space: z.object({ embedder: z.string(), collection: z.string().nullable() }),
+        }) } },
   },
   {
     method: 'post',

@@ -1,5 +1,5 @@
 import { type EmbeddingRepository } from '@catalog-indexer/db';
-import { type Embedder } from '@catalog-indexer/embeddings';
+import { identityName, type Embedder } from '@catalog-indexer/embeddings';
 import { querySparseVector, type SparseVector } from '@catalog-indexer/text';
 import { VectorStoreError, type FusionOptions, type SearchHit, type VectorReader } from '@catalog-indexer/vector-store';
 import { FixedSpace, type QuerySpace, type SpaceSource } from './served-space';
@@ -35,9 +35,19 @@ export interface SearchTimings {
   totalMs: number;
 }
 
+/**
+ * The space an answer comes from: the embedder identity the question was embedded with
+ * (`openai/text-embedding-3-large@3072`) and the collection searched (`null`: the configured name).
+ */
+export interface AnswerSpace {
+  embedder: string;
+  collection: string | null;
+}
+
 export interface SearchResponse {
   results: SearchResultItem[];
   timings: SearchTimings;
+  space: AnswerSpace;
 }
 
 /** Hits of {@link SearchService.retrieve}, not hydrated. */
@@ -197,6 +207,10 @@ export class SearchService {
       if (results.length >= request.limit || exhausted) break;
       fetchLimit = Math.min(fetchLimit * REFETCH_GROWTH, MAX_FETCH);
     }
-    return { results, timings: { embedMs, analyzeMs, searchMs, hydrateMs, totalMs: since(t0) } };
+    return {
+      results,
+      timings: { embedMs, analyzeMs, searchMs, hydrateMs, totalMs: since(t0) },
+      space: { embedder: identityName(space.embedder), collection: space.collection ?? null },
+    };
   }
 }

@@ -1,4 +1,4 @@
-import { type Embedder } from '@catalog-indexer/embeddings';
+import { LOCAL_MODEL, type Embedder, type EmbedderIdentity } from '@catalog-indexer/embeddings';
 import { type EmbeddingSpace, type VectorReader } from '@catalog-indexer/vector-store';
 
 /** What a question is embedded with and the collection it is searched in. */
@@ -30,16 +30,33 @@ export class FixedSpace implements SpaceSource {
 }
 
 /**
+ * The embedder identity in which to embed questions for a served space. A collection made before providers
+ * were recorded (`provider: null`) holds vectors of whatever embedder ran under its model's name then; its
+ * questions are embedded as that version did under the configuration this process has: with OpenAI's model
+ * when a key is configured, else with the local embedder at the collection's size.
+ */
+export function questionIdentity(served: EmbeddingSpace, configured: EmbedderIdentity): EmbedderIdentity {
+  if (served.provider === 'openai' || served.provider === 'local') {
+    return { provider: served.provider, model: served.model, dimensions: served.dimensions };
+  }
+  if (served.provider !== null) throw new RangeError(`the served collection holds vectors of an unknown provider "${served.provider}"`);
+  return configured.provider === 'openai'
+    ? { provider: 'openai', model: served.model, dimensions: served.dimensions }
+    : { provider: 'local', model: LOCAL_MODEL, dimensions: served.dimensions };
+}
+
+/**
  * The space the configured name serves right now: the collection the alias points at, and an embedder for
- * the model and size its vectors hold (read from the collection). While the index moves to a new model or
- * size, questions are embedded for the collection still served, whatever this process is configured with;
- * once the alias switches, the next resolution (at most `maxAgeMs` later) follows it. A request pins the
- * collection it resolved, so a question is never searched with vectors of another size.
+ * the provider, model and size its vectors hold (read from the collection). While the index moves to a new
+ * embedder or size, questions are embedded for the collection still served, whatever this process is
+ * configured with; once the alias switches, the next resolution (at most `maxAgeMs` later) follows it. A
+ * request pins the collection it resolved, so a question is never searched with vectors of another space.
  */
 export class ServedSpace implements SpaceSource {
   private cached: { at: number; space: Promise<QuerySpace> } | undefined;
   private readonly embedders = new Map<string, Embedder>();
 
+  /** `makeEmbedder` may throw (an OpenAI space without a key): the request, and readiness, then fail. */
   constructor(
     private readonly store: VectorReader,
     private readonly makeEmbedder: (space: EmbeddingSpace) => Embedder,
@@ -66,11 +83,11 @@ export class ServedSpace implements SpaceSource {
   private async resolve(): Promise<QuerySpace> {
     const served = await this.store.served();
     // Nothing served yet (a new install before its first write): the configured space and name.
-    const space = served ?? { collection: undefined, model: this.store.model ?? '', dimensions: this.store.dimensions };
-    const key = `${space.model}@${space.dimensions}`;
+    const space = served ?? { collection: undefined, provider: this.store.provider ?? null, model: this.store.model ?? '', dimensions: this.store.dimensions };
+    const key = `${space.provider}/${space.model}@${space.dimensions}`;
     let embedder = this.embedders.get(key);
     if (!embedder) {
-      embedder = this.makeEmbedder({ model: space.model, dimensions: space.dimensions });
+      embedder = this.makeEmbedder({ provider: space.provider, model: space.model, dimensions: space.dimensions });
       this.embedders.set(key, embedder);
     }
     return { embedder, collection: space.collection };

@@ -27,8 +27,8 @@ import { ServedSpace } from './served-space';
 
 const FUSION = { denseWeight: 1, sparseWeight: 3, rrfK: 60, candidates: 200 };
 const QUESTIONS = ['revenue by region of paid orders', 'customers and their emails', 'which products were shipped', 'order totals per country'];
-const OLD = { model: 'local-hashing-a', dimensions: 64 };
-const NEW = { model: 'local-hashing-b', dimensions: 96 };
+const OLD = { provider: 'local', model: 'hashing-v1', dimensions: 64 };
+const NEW = { provider: 'local', model: 'hashing-v1', dimensions: 96 };
 
 interface Answer {
   status: number;
@@ -37,10 +37,10 @@ interface Answer {
 }
 
 /**
- * A running system moves to another embedding model and size (new configuration, then the switch the
+ * A running system moves to another embedding size (new configuration, then the switch the
  * workers carry out) while clients keep asking: no question may go unanswered or come back empty.
  */
-describe('switching the embedding model and size of a running system', () => {
+describe('switching the embedding size of a running system', () => {
   const logger = createLogger({ level: 'silent' });
   let db: TestDatabase<DataSource>;
   let qdrant: QdrantEmulator;
@@ -62,7 +62,7 @@ describe('switching the embedding model and size of a running system', () => {
   /** A query service as `main.ts` builds it: configured for `configured`, embedding in the served space. */
   const queryApp = (configured: typeof OLD, maxAgeMs: number): { app: Express; spaces: ServedSpace } => {
     const store = new QdrantReader({ url, collection: alias, ...configured });
-    const spaces = new ServedSpace(store, (space) => new LocalEmbedder(space.model, space.dimensions), maxAgeMs);
+    const spaces = new ServedSpace(store, (space) => new LocalEmbedder(space.dimensions), maxAgeMs);
     const search = new SearchService(spaces, store, embeddings, FUSION);
     const context = new ContextService(search, new CatalogGraphCache(catalogs), FUSION.candidates);
     return { app: createApp({ logger, dataSource: db.dataSource, store, search, context }), spaces };
@@ -91,7 +91,7 @@ describe('switching the embedding model and size of a running system', () => {
     // The system as it runs today: the old model and size, two catalogs indexed.
     const store = new QdrantStore({ url, collection: alias, ...OLD });
     await store.ensureCollection();
-    const reindex = new ReindexService({ ...repositories(), store, embedder: new LocalEmbedder(OLD.model, OLD.dimensions) });
+    const reindex = new ReindexService({ ...repositories(), store, embedder: new LocalEmbedder(OLD.dimensions) });
     for (const name of ['shop', 'shop-copy']) {
       const catalog: Catalog = { ...structuredClone(shopCatalog), name };
       const { id } = await catalogs.create({ name, description: null, document: catalog, items: flattenItems(catalog) });
@@ -106,7 +106,7 @@ describe('switching the embedding model and size of a running system', () => {
 
   it('answers every question throughout, then serves the new space from a new collection with the same rows', async () => {
     const before = await activeRows();
-    const oldCollection = QdrantStore.collectionFor(alias, OLD.dimensions);
+    const oldCollection = QdrantStore.collectionFor(alias, OLD.dimensions, OLD.model, OLD.provider);
     // Query processes already restarted with the new configuration: they embed for what is served.
     const live = queryApp(NEW, 20);
     // One that resolved the old collection and keeps it long: it must cope with its disappearance.
@@ -129,9 +129,9 @@ describe('switching the embedding model and size of a running system', () => {
     const store = new QdrantStore({ url, collection: alias, ...NEW });
     const ensured = await store.ensureCollection();
     expect(ensured.served).toEqual({ collection: oldCollection, ...OLD });
-    const target = `${alias}-hybrid-${NEW.dimensions}-${NEW.model}`;
+    const target = `${alias}-hybrid-${NEW.dimensions}-local-hashing-v1`;
     expect(ensured.switchTo).toBe(target);
-    const spaces = new SpaceSwitchService({ ...repositories(), store, embedder: new LocalEmbedder(NEW.model, NEW.dimensions), batchSize: 8 });
+    const spaces = new SpaceSwitchService({ ...repositories(), store, embedder: new LocalEmbedder(NEW.dimensions), batchSize: 8 });
     expect(await spaces.switching(0)).toBe(true);
 
     // Another writer holds the second catalog: the first is filled, the switch waits for the second.
@@ -144,7 +144,7 @@ describe('switching the embedding model and size of a running system', () => {
     await store.withCollection(target).upsert([
       {
         id: stray,
-        vector: (await new LocalEmbedder(NEW.model, NEW.dimensions).embed(['stray'])).vectors[0]!,
+        vector: (await new LocalEmbedder(NEW.dimensions).embed(['stray'])).vectors[0]!,
         sparse: documentSparseVector('stray'),
         payload: { catalog_id: ids[1]!, kind: 'table', schema: 'sales', table: 'stray', column: null, chunk_key: 'stray', content_hash: 'stray' },
       },
@@ -196,7 +196,7 @@ describe('switching the embedding model and size of a running system', () => {
     expect((switched as { points: number }).points + (waiting as { points: number }).points).toBe(after.length);
 
     // A reindex in the new configuration finds every chunk current: nothing is embedded twice.
-    const reindex = new ReindexService({ ...repositories(), store, embedder: new LocalEmbedder(NEW.model, NEW.dimensions) });
+    const reindex = new ReindexService({ ...repositories(), store, embedder: new LocalEmbedder(NEW.dimensions) });
     const result = await reindex.reindex(ids[0]!);
     expect(result).toMatchObject({ status: 'completed', embedded: 0, tokens: 0 });
     expect(result.skipped).toBe(result.chunks);

@@ -1,5 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { type DataSource } from '@catalog-indexer/db';
+import { identityName, type EmbedderIdentity } from '@catalog-indexer/embeddings';
+import { type QdrantStore } from '@catalog-indexer/vector-store';
 import { queueReadiness, type Queue, type Worker } from '@catalog-indexer/queue';
 
 export interface WorkerHealthDeps {
@@ -7,6 +9,24 @@ export interface WorkerHealthDeps {
   /** A queue handle on the worker's connection and prefix: readiness asks it for job counts. */
   queue: Queue;
   worker: Worker;
+  /** What `/readyz` reports of the embedder ({@link embeddingReadiness}); informative, not a check. */
+  embedding?: () => Promise<Record<string, unknown>>;
+}
+
+/**
+ * The worker's embedder identity and the space the served collection holds: `switching` while they differ
+ * (the index is being moved to the worker's space in the background).
+ */
+export async function embeddingReadiness(embedder: EmbedderIdentity, store: QdrantStore): Promise<Record<string, unknown>> {
+  const configured = identityName(embedder);
+  try {
+    const served = await store.served();
+    if (served === null) return { configured, served: null, collection: null, switching: false };
+    const name = identityName({ ...served, provider: served.provider ?? 'unknown' });
+    return { configured, served: name, collection: served.collection, switching: name !== configured };
+  } catch (error) {
+    return { configured, error: error instanceof Error ? error.message : String(error) };
+  }
 }
 
 /**
@@ -30,7 +50,8 @@ export function startHealthServer(deps: WorkerHealthDeps, port: number, host = '
         worker: deps.worker.isRunning() && !deps.worker.isPaused(),
       };
       const ready = Object.values(checks).every(Boolean);
-      send(ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', checks, queue });
+      const embedder = deps.embedding ? await deps.embedding() : undefined;
+      send(ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', checks, queue, ...(embedder ? { embedder } : {}) });
     })();
   });
   return new Promise((resolve, reject) => {

@@ -1,11 +1,11 @@
 import { loadConfig } from '@catalog-indexer/config';
 import { CatalogRepository, EmbeddingRepository, openConfiguredDataSource } from '@catalog-indexer/db';
-import { createEmbedder, createRateLimiter } from '@catalog-indexer/embeddings';
+import { createEmbedder, createRateLimiter, identityName } from '@catalog-indexer/embeddings';
 import { createLogger, exitOnStartupFailure, maskUrl } from '@catalog-indexer/logger';
 import { CollectionMigrationService } from '@catalog-indexer/pipeline';
 import { CATALOG_QUEUE, JobProducer, Queue, createRedisConnection } from '@catalog-indexer/queue';
 import { createQdrantStore } from '@catalog-indexer/vector-store';
-import { startHealthServer } from './health-server';
+import { embeddingReadiness, startHealthServer } from './health-server';
 import { observeJobs, startMetricsServer } from './metrics-server';
 import { startWorkers } from './workers';
 
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   // Every worker process shares the API's rate limit (EMBEDDING_RPM / EMBEDDING_TPM) and its 429 pauses.
   const limiter = createRateLimiter(config.embeddings, { connection: producerConnection, prefix: config.queue.prefix });
   const embedder = createEmbedder(config.embeddings, logger.child({ component: 'embeddings' }), { limiter });
-  const store = createQdrantStore(config.qdrant, embedder.dimensions, logger.child({ component: 'qdrant' }), embedder.model);
+  const store = createQdrantStore(config.qdrant, embedder, logger.child({ component: 'qdrant' }));
   // An install from before hybrid search moves to the new layout first (dense vectors copied, no embedding).
   const migration = { catalogs: new CatalogRepository(dataSource), embeddings: new EmbeddingRepository(dataSource), store };
   await new CollectionMigrationService({ ...migration, logger: logger.child({ component: 'migration' }) }).migrateLegacy();
@@ -28,8 +28,8 @@ async function main(): Promise<void> {
     // The configured model or size differs from what the index holds: build the new collection in the
     // background (a reconcile run carries the switch) while queries keep using the served one.
     logger.warn(
-      { served: ensured.served, target: { collection: ensured.switchTo, model: embedder.model, dimensions: embedder.dimensions } },
-      'the index holds another embedding model or size: switching it in the background; reindexes wait until it is done',
+      { served: ensured.served, target: { collection: ensured.switchTo, embedder: identityName(embedder) } },
+      'the index holds another embedder (provider, model) or size: switching it in the background; reindexes wait until it is done',
     );
     await producer.enqueue('reconcile', {});
   }
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   const health =
     config.worker.healthPort === undefined
       ? undefined
-      : await startHealthServer({ dataSource, queue: healthQueue, worker }, config.worker.healthPort);
+      : await startHealthServer({ dataSource, queue: healthQueue, worker, embedding: () => embeddingReadiness(embedder, store) }, config.worker.healthPort);
   observeJobs(worker);
   const metrics = await startMetricsServer({ host: '0.0.0.0', port: config.worker.metricsPort, apiKeys: config.auth.apiKeys, logger });
   logger.info(

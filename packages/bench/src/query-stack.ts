@@ -93,7 +93,7 @@ export async function startQueryStack(
     cleanup.add('stop Qdrant emulator', () => qdrant.stop());
   }
   const logger = createLogger({ level: 'silent' });
-  const embedder = new LocalEmbedder(config.embeddings.model, config.embeddings.dimensions);
+  const embedder = new LocalEmbedder(config.embeddings.dimensions);
   const collection = uniqueName('bench');
   const store = new QdrantStore({ url: qdrantUrl, collection, dimensions: embedder.dimensions, logger });
   await store.ensureCollection();

@@ -1,4 +1,4 @@
-import { type Cluster, type Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { type Config } from '@catalog-indexer/config';
 import { RedisRateLimiter } from './redis-rate-limiter';
 
@@ -38,5 +38,25 @@ export function createRateLimiter(
     ...(split && role === 'query' ? { lane: 'query' } : {}),
     requestsPerMinute: part(requestsPerMinute),
     tokensPerMinute: part(tokensPerMinute),
+  });
+}
+
+/**
+ * A Redis connection for the query service's limiter alone (the query service uses no queue): commands fail
+ * within a second when Redis is away, so that a question is never held up by it (see
+ * {@link FailOpenRateLimiter}). One node, or a Redis Cluster seeded with the configured nodes.
+ */
+export function createRateLimiterConnection(redis: Config['redis']): Redis | Cluster {
+  const options = { maxRetriesPerRequest: 1, connectTimeout: 2_000, commandTimeout: 1_000 };
+  if (!redis.cluster) return new Redis(redis.url, options);
+  const u = new URL(redis.url);
+  return new Cluster(redis.nodes, {
+    scaleReads: 'master',
+    redisOptions: {
+      ...options,
+      ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+      ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+      ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+    },
   });
 }

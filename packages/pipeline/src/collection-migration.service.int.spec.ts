@@ -20,7 +20,8 @@ import { CollectionMigrationService, ReindexService } from './index';
 
 /** The local embedder, counting the texts it embeds. */
 class CountingEmbedder implements Embedder {
-  readonly inner = new LocalEmbedder('text-embedding-3-small', 16);
+  readonly inner = new LocalEmbedder(16);
+  readonly provider = this.inner.provider;
   readonly model = this.inner.model;
   readonly dimensions = this.inner.dimensions;
   texts = 0;

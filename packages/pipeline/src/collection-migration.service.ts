@@ -39,7 +39,10 @@ export class CollectionMigrationService {
     if (served !== store.collection || !(await store.isLegacyLayout(served))) return { migrated: false, copied: 0, skipped: 0 };
     const target = QdrantStore.collectionFor(store.collection, store.dimensions);
     logger.info({ from: served, to: target }, 'migrating the collection to the hybrid layout (no embedding)');
-    await store.createLayout(target);
+    // The copied vectors are of whatever embedder ran under the configured model's name (the local one
+    // did, without a key): recorded without a provider, they fit no embedder and the space switch embeds
+    // them again.
+    await store.createLayout(target, { model: store.model });
     const into = store.withCollection(target);
     const vocabularies = new Map<string, ReadonlySet<string>>();
     let copied = 0;

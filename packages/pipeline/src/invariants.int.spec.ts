@@ -24,7 +24,7 @@ describe(`${ReindexService.name}: the invariants and the steps of a reindex`, ()
     it('removes leftover pending rows of earlier attempts, and their points', async () => {
       const id = await h.createCatalog();
       await h.reindex.reindex(id);
-      const hash = contentHash('stale', h.embedder.model, h.embedder.dimensions);
+      const hash = contentHash('stale', h.embedder);
       const stray = { catalogId: id, kind: 'column' as const, itemKey: 'sales.orders.id', content: 'stale', metadata: {}, contentHash: hash, model: h.embedder.model, dimensions: h.embedder.dimensions, indexRunId: null };
       // An unembedded planned row, and an embedded one (with its point) whose hash no longer matches.
       const planned = randomUUID();

@@ -96,8 +96,8 @@ export interface PipelineDeps {
  * Brings a catalog's index in line with its current content, as steps that any worker process may run:
  *
  * 1. **begin**: take the catalog's lease (one writer per catalog; its fence guards every write) and open a run.
- * 2. **plan**: chunk the catalog; skip chunks whose active row has the same content hash (text, model, size)
- *    and whose point exists; reuse embedded `pending` rows of earlier attempts with the same hash
+ * 2. **plan**: chunk the catalog; skip chunks whose active row has the same content hash (text and the embedder's
+ *    provider, model and size) and whose point exists; reuse embedded `pending` rows of earlier attempts with the same hash
  *    (checkpoints: their tokens are not paid again); write the rest as planned `pending` rows in numbered
  *    batches. Unembedded leftovers of earlier attempts are dropped and planned again.
  * 3. **embed a batch** (any process, concurrently): embed the batch's rows, upsert their points
@@ -173,7 +173,7 @@ export class ReindexService {
     const toEmbed: { chunk: Chunk; hash: string }[] = [];
     let skipped = 0;
     for (const chunk of chunks) {
-      const hash = contentHash(chunk.content, embedder.model, embedder.dimensions);
+      const hash = contentHash(chunk.content, embedder);
       const existing = active.get(chunk.key);
       // A row whose point is gone (a Qdrant restored from an old snapshot, an emptied collection) is embedded
       // again even when its content is unchanged: a reindex repairs the index, it does not only extend it.

@@ -1,13 +1,13 @@
 import { catalogVocabulary, contentHash, parseCatalog } from '@catalog-indexer/catalog';
 import { FencedError } from '@catalog-indexer/db';
-import { type Embedder } from '@catalog-indexer/embeddings';
+import { identityName, type Embedder } from '@catalog-indexer/embeddings';
 import { QdrantStore, type ServedCollection, type VectorPoint } from '@catalog-indexer/vector-store';
 import { CatalogLease } from './catalog-lease';
 import { chunkPoint } from './chunk-point';
 import { type CleanupDeps } from './cleanup.service';
 
 export interface SpaceSwitchDeps extends CleanupDeps {
-  /** The configured embedder: the space (model and size) the index is to be in. */
+  /** The configured embedder: the space (provider, model and size) the index is to be in. */
   embedder: Embedder;
   /** Rows embedded per request while filling the new collection (default 256). */
   batchSize?: number;
@@ -23,7 +23,7 @@ export type SpaceSwitchResult =
   | { state: 'switched'; from: string; target: string; points: number; tokens: number };
 
 /**
- * Moves the index to another embedding model or size without a moment in which queries find nothing, through
+ * Moves the index to another embedder (provider, model) or size without a moment in which queries find nothing, through
  * the alias the configured collection name is:
  *
  * 1. The served collection keeps serving (the query service embeds questions in the space it holds, read
@@ -51,7 +51,7 @@ export class SpaceSwitchService {
   /** The collection this service's space lives in (where a switch to it builds). */
   get target(): string {
     const { store, embedder } = this.deps;
-    return QdrantStore.collectionFor(store.collection, embedder.dimensions, embedder.model);
+    return QdrantStore.collectionFor(store.collection, embedder.dimensions, embedder.model, embedder.provider);
   }
 
   /**
@@ -73,8 +73,8 @@ export class SpaceSwitchService {
     if (served === null) return { state: 'current', served: this.target, dropped: [] };
     if (this.fits(served)) return { state: 'current', served: served.collection, dropped: await this.dropEarlier(served.collection) };
     const target = served.collection === this.target ? `${this.target}-next` : this.target;
-    logger.info({ from: served, to: { collection: target, model: embedder.model, dimensions: embedder.dimensions } }, 'switching the index to a new embedding space');
-    await store.createLayout(target);
+    logger.info({ from: served, to: { collection: target, embedder: identityName(embedder) } }, 'switching the index to a new embedding space');
+    await store.createLayout(target, embedder);
     await store.ensurePayloadIndexes(target);
     const into = store.withCollection(target);
     const busy: string[] = [];
@@ -97,7 +97,8 @@ export class SpaceSwitchService {
 
   private fits(served: ServedCollection): boolean {
     const { embedder } = this.deps;
-    return served.dimensions === embedder.dimensions && served.model === embedder.model;
+    // A collection of no recorded provider (made before providers were) fits no embedder.
+    return served.dimensions === embedder.dimensions && served.model === embedder.model && served.provider === embedder.provider;
   }
 
   /**
@@ -126,7 +127,7 @@ export class SpaceSwitchService {
         const rows = [...(await embeddings.hydrate(missing.slice(i, i + size))).values()];
         if (rows.length === 0) continue;
         const embedded = await embedder.embed(rows.map((r) => r.content));
-        const hashes = rows.map((r) => contentHash(r.content, embedder.model, embedder.dimensions));
+        const hashes = rows.map((r) => contentHash(r.content, embedder));
         const batch: VectorPoint[] = rows.map((row, j) => chunkPoint(catalogId, row, hashes[j]!, embedded.vectors[j], vocabulary));
         if (!(await this.lease.holds(fence))) throw new FencedError(fence.catalogId, fence.fence);
         await into.upsert(batch);

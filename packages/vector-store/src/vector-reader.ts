@@ -9,6 +9,8 @@ export interface VectorReader {
   readonly collection: string;
   readonly dimensions: number;
   readonly model: string | undefined;
+  /** The configured embedder's provider, when known (see `EmbeddingSpace`). */
+  readonly provider: string | undefined;
   served(): Promise<ServedCollection | null>;
   resolve(): Promise<string | null>;
   collectionExists(): Promise<boolean>;

@@ -121,7 +121,7 @@ describe('a new embedding size rolled out to a running system', () => {
     const tokensBefore = openai.stats.tokens;
     await startWorker(192);
     const during = (await (await post(`${api}/v1/catalogs/${catalogId}/reindex`, {})).json()) as { jobId: string };
-    const target = `${collection}-hybrid-192-text-embedding-3-small`;
+    const target = `${collection}-hybrid-192-openai-text-embedding-3-small`;
     await waitFor('the alias to serve the new collection', async () => (await store.resolve()) === target, { timeoutMs: 90_000, intervalMs: 200 });
     const reindexed = await waitForJob(during.jobId);
     const answeredAtSwitch = answers.length;
@@ -140,7 +140,7 @@ describe('a new embedding size rolled out to a running system', () => {
       result: { config: { params: { vectors: { dense: { size: number } } }; metadata?: Record<string, unknown> } };
     };
     expect(info.result.config.params.vectors.dense.size).toBe(192);
-    expect(info.result.config.metadata).toMatchObject({ embedding_model: 'text-embedding-3-small', embedding_dimensions: 192 });
+    expect(info.result.config.metadata).toMatchObject({ embedding_provider: 'openai', embedding_model: 'text-embedding-3-small', embedding_dimensions: 192 });
     expect(oldCollection).not.toBe(target);
   });
 });

@@ -22,7 +22,8 @@ import { ReindexService, type PipelineDeps } from '../reindex.service';
 
 /** The local embedder, counting what it is asked and able to fail on demand. */
 export class ProbeEmbedder implements Embedder {
-  readonly inner = new LocalEmbedder('text-embedding-3-small', 64);
+  readonly inner = new LocalEmbedder(64);
+  readonly provider = this.inner.provider;
   readonly model = this.inner.model;
   readonly dimensions = this.inner.dimensions;
   calls = 0;

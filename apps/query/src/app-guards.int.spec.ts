@@ -4,7 +4,7 @@ import { Ajv2020 } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { loadConfig } from '@catalog-indexer/config';
 import { CatalogRepository, EmbeddingRepository, openDataSource, type DataSource } from '@catalog-indexer/db';
-import { LocalEmbedder } from '@catalog-indexer/embeddings';
+import { configuredIdentity, createEmbedder, LocalEmbedder } from '@catalog-indexer/embeddings';
 import { QdrantEmulator } from '@catalog-indexer/emulators';
 import { ApiKeySet } from '@catalog-indexer/http';
 import { createLogger } from '@catalog-indexer/logger';
@@ -14,6 +14,7 @@ import { createApp, type QueryDeps } from './app';
 import { CatalogGraphCache } from './catalog-graph.cache';
 import { ContextService } from './context.service';
 import { SearchService } from './search.service';
+import { questionIdentity, ServedSpace } from './served-space';
 
 /** What stands in front of the read path: API keys, text that cannot be used, dependencies that are down. */
 describe('query app guards', () => {
@@ -22,6 +23,7 @@ describe('query app guards', () => {
   let db: TestDatabase<DataSource>;
   let qdrant: QdrantEmulator;
   let deps: QueryDeps;
+  let qdrantUrl: string;
 
   const readerAt = (url: string, collection = uniqueName('guards')) => new QdrantReader({ url, collection, dimensions: embedder.dimensions });
   const depsWith = (store: VectorReader): QueryDeps => {
@@ -34,7 +36,8 @@ describe('query app guards', () => {
   beforeAll(async () => {
     db = await createTestDatabase((url) => openDataSource({ url, poolSize: 2, applicationName: 'test', migrate: true }));
     qdrant = new QdrantEmulator();
-    const { url } = await qdrant.start(0);
+    qdrantUrl = (await qdrant.start(0)).url;
+    const url = qdrantUrl;
     const store = new QdrantStore({ url, collection: uniqueName('guards'), dimensions: embedder.dimensions });
     await store.ensureCollection();
     deps = depsWith(readerAt(url, store.collection));
@@ -42,6 +45,28 @@ describe('query app guards', () => {
   afterAll(async () => {
     await qdrant.stop();
     await db.drop();
+  });
+
+  it('answers 503 naming the missing key, and is not ready, when the served collection holds OpenAI vectors and no key is set', async () => {
+    const keyless = loadConfig({ EMBEDDING_MODEL: 'text-embedding-3-small', EMBEDDING_DIMENSIONS: '32' }).embeddings;
+    const logger = createLogger({ level: 'silent' });
+    const collection = uniqueName('guards-openai');
+    await new QdrantStore({ url: qdrantUrl, collection, dimensions: 32, model: 'text-embedding-3-small', provider: 'openai' }).ensureCollection();
+    // This process is configured without a key: the local embedder. The served collection is OpenAI's.
+    const store = new QdrantReader({ url: qdrantUrl, collection, dimensions: 32, model: 'hashing-v1', provider: 'local' });
+    const configured = configuredIdentity(keyless);
+    const spaces = new ServedSpace(store, (space) => createEmbedder(keyless, logger, { identity: questionIdentity(space, configured) }));
+    const retrieval = loadConfig({}).retrieval;
+    const search = new SearchService(spaces, store, new EmbeddingRepository(db.dataSource), retrieval);
+    const context = new ContextService(search, new CatalogGraphCache(new CatalogRepository(db.dataSource)), retrieval.candidates);
+    const app = createApp({ ...deps, store, search, context, embedding: { configured, spaces } });
+
+    const res = await request(app).post('/v1/search').send({ catalogId: randomUUID(), query: 'orders' }).expect(503);
+    expect(res.headers['retry-after']).toBe('5');
+    expect(res.body.error.message).toMatch(/openai\/text-embedding-3-small@32: set OPENAI_API_KEY/);
+    const ready = await request(app).get('/readyz').expect(503);
+    expect(ready.body).toMatchObject({ checks: { embedder: false }, embedder: { configured: 'local/hashing-v1@32' } });
+    expect(ready.body.embedder.serving.error).toMatch(/OPENAI_API_KEY/);
   });
 
   it('answers 401 without a key and with a wrong key, and searches with a right key', async () => {

@@ -1,4 +1,5 @@
 import { LOCAL_MODEL, type Embedder, type EmbedderIdentity } from '@catalog-indexer/embeddings';
+import { AppError } from '@catalog-indexer/http';
 import { type EmbeddingSpace, type VectorReader } from '@catalog-indexer/vector-store';
 
 /** What a question is embedded with and the collection it is searched in. */
@@ -56,7 +57,10 @@ export class ServedSpace implements SpaceSource {
   private cached: { at: number; space: Promise<QuerySpace> } | undefined;
   private readonly embedders = new Map<string, Embedder>();
 
-  /** `makeEmbedder` may throw (an OpenAI space without a key): the request, and readiness, then fail. */
+  /**
+   * `makeEmbedder` may throw (an OpenAI space without a key): requests then answer 503 with its message,
+   * and readiness fails, until the configuration or the served collection changes.
+   */
   constructor(
     private readonly store: VectorReader,
     private readonly makeEmbedder: (space: EmbeddingSpace) => Embedder,
@@ -87,7 +91,12 @@ export class ServedSpace implements SpaceSource {
     const key = `${space.provider}/${space.model}@${space.dimensions}`;
     let embedder = this.embedders.get(key);
     if (!embedder) {
-      embedder = this.makeEmbedder({ provider: space.provider, model: space.model, dimensions: space.dimensions });
+      try {
+        embedder = this.makeEmbedder({ provider: space.provider, model: space.model, dimensions: space.dimensions });
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new AppError('service_unavailable', `questions cannot be embedded for the served collection: ${reason}`);
+      }
       this.embedders.set(key, embedder);
     }
     return { embedder, collection: space.collection };

@@ -90,7 +90,7 @@ describe(CollectionMigrationService.name, () => {
       points: [{ id: randomUUID(), vector: Array.from({ length: embedder.dimensions }, () => 1), payload: { catalog_id: catalogId } }],
     });
 
-    const store = new QdrantStore({ url, collection: name, dimensions: embedder.dimensions });
+    const store = new QdrantStore({ url, collection: name, dimensions: embedder.dimensions, model: embedder.model, provider: embedder.provider });
     await expect(store.ensureCollection()).rejects.toThrow(/one unnamed vector per point.*migration/);
     const migration = new CollectionMigrationService({ catalogs, embeddings, store, logger });
     const result = await migration.migrateLegacy();
@@ -99,7 +99,11 @@ describe(CollectionMigrationService.name, () => {
     expect(legacyPoints).toBe(chunkCatalog(shopCatalog).length);
     expect(embedder.texts).toBe(indexed);
     expect(await store.resolve()).toBe(QdrantStore.collectionFor(name, embedder.dimensions));
-    await store.ensureCollection();
+    // The copied vectors are of no known embedder (the layout before hybrid search did not record one):
+    // recorded without a provider, they fit no embedder, and the space switch embeds them again.
+    const ensured = await store.ensureCollection();
+    expect(ensured.served).toMatchObject({ provider: null, model: embedder.model, dimensions: embedder.dimensions });
+    expect(ensured.switchTo).toBe(QdrantStore.collectionFor(name, embedder.dimensions, embedder.model, embedder.provider));
     expect((await store.listIds(catalogId)).sort()).toEqual((await scratch.listIds(catalogId)).sort());
     // The sparse vectors were computed: a lexical-only query finds the refunds table.
     const [top] = await store.search(

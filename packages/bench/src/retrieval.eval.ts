@@ -116,7 +116,7 @@ async function main(cleanup: Cleanup, questionsWanted: number): Promise<Record<s
     '/v1/search': search.report(),
     setup: {
       catalog: `Spider dev databases as one catalog, uploaded as is: ${conversion.databases} schemas, ${conversion.tables} tables, ${conversion.columns} columns, ${conversion.foreignKeys} foreign keys (${conversion.mergedForeignKeys} declared twice, merged), ${chunks} chunks`,
-      embedder: `local hashing embedder, ${stack.config.embeddings.model} at ${stack.config.embeddings.dimensions} dimensions`,
+      embedder: `local hashing embedder, local/hashing-v1@${stack.config.embeddings.dimensions}`,
       fusion: stack.config.retrieval,
       context: 'POST /v1/context with maxTables 20 and the default token budget (4000); @k are the first k tables of the answer; column recall over the columns of its first 10 tables',
       search: 'POST /v1/search with limit 100; tables in order of first appearance (both ends of a relationship); column recall over the column chunks of the first 10 results',

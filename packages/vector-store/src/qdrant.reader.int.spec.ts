@@ -43,7 +43,7 @@ describe(QdrantReader.name, () => {
 
     expect(await reader.count(catalog)).toBe(1);
     expect(await reader.search(QUERY, { catalogId: catalog, limit: 5, fusion: FUSION })).toEqual([{ id, score: expect.any(Number) as number }]);
-    expect(await reader.served()).toEqual({ collection: QdrantStore.collectionFor(collection, DIMENSIONS), model: 'model-a', dimensions: DIMENSIONS });
+    expect(await reader.served()).toEqual({ collection: QdrantStore.collectionFor(collection, DIMENSIONS, 'model-a'), provider: null, model: 'model-a', dimensions: DIMENSIONS });
     expect(await reader.collectionExists()).toBe(true);
     expect(await reader.ping()).toBe(true);
     expect(writes()).toEqual([]);
@@ -74,6 +74,6 @@ describe(QdrantReader.name, () => {
     for (const method of ['ensureCollection', 'createLayout', 'switchAlias', 'dropCollection', 'ensurePayloadIndexes', 'upsert', 'deleteIds', 'deleteCatalog']) {
       expect(method in reader).toBe(false);
     }
-    expect(Object.keys(reader).sort()).toEqual(['collection', 'dimensions', 'model']);
+    expect(Object.keys(reader).sort()).toEqual(['collection', 'dimensions', 'model', 'provider']);
   });
 });

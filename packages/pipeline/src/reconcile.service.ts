@@ -1,5 +1,6 @@
-import { CatalogLease } from './catalog-lease';
 import { type CleanupDeps } from './cleanup.service';
+import { forgetDeletedCatalog } from './forget-catalog';
+import { LeaseSection } from './lease-section';
 import { StoreSync } from './store-sync';
 
 export interface CatalogDrift {
@@ -30,31 +31,23 @@ export type ReconcileDeps = CleanupDeps;
  * closes runs whose holders are gone (`abandoned`), so no run stays `running`.
  */
 export class ReconcileService {
-  private readonly lease: CatalogLease;
+  private readonly lease: LeaseSection;
   private readonly sync: StoreSync;
 
   constructor(private readonly deps: ReconcileDeps) {
-    this.lease = new CatalogLease(deps.leases, deps.leaseTtlMs ?? 60_000, deps.logger);
+    this.lease = new LeaseSection(deps);
     this.sync = new StoreSync(deps.embeddings, deps.deletions, deps.store, deps.logger);
   }
 
   /** Reconciles one catalog (existing or deleted). */
   async reconcileCatalog(catalogId: string, holder: string): Promise<CatalogDrift> {
-    const { catalogs, embeddings, runs, store } = this.deps;
-    const fence = await this.lease.acquire(catalogId, holder);
     const empty = { catalogId, rows: 0, points: 0, orphanPoints: 0, missingPoints: 0, strayPending: 0, outboxDeleted: 0, needsReindex: false };
-    if (!fence) return { ...empty, status: 'busy' };
-    const stop = this.lease.keepAlive(fence);
-    try {
+    const outcome = await this.lease.withLease(catalogId, holder, async ({ fence }): Promise<CatalogDrift> => {
+      const { catalogs, embeddings, runs, store } = this.deps;
       const catalog = await catalogs.get(catalogId);
       if (!catalog) {
-        const removed = await this.deps.leases.fenced(fence, (m) => embeddings.removeAll(m, catalogId));
-        await runs.abandonOthers(catalogId, null, 'catalog deleted');
-        const drained = await this.sync.drainOutbox(catalogId);
-        const points = await store.count(catalogId);
-        if (points > 0) await store.deleteCatalog(catalogId);
-        if (removed.length + points > 0) this.deps.logger.warn({ catalogId, rows: removed.length, points }, 'removed the index of a deleted catalog');
-        return { ...empty, status: 'deleted', rows: removed.length, points, orphanPoints: points, outboxDeleted: drained.deleted };
+        const forgotten = await forgetDeletedCatalog(this.deps, this.sync, fence);
+        return { ...empty, status: 'deleted', rows: forgotten.rows, points: forgotten.points, orphanPoints: forgotten.points, outboxDeleted: forgotten.outboxDeleted };
       }
       await runs.abandonOthers(catalogId, null, 'superseded: its holder stopped');
       const run = await runs.start(catalogId, 'reconcile', null, catalog.version);
@@ -76,10 +69,8 @@ export class ReconcileService {
       await runs.complete(run.id, { deleted: check.orphanPoints }, { ...drift });
       if (drift.orphanPoints + drift.missingPoints + drift.strayPending > 0) this.deps.logger.warn({ ...drift }, 'reconcile found drift');
       return drift;
-    } finally {
-      stop();
-      await this.lease.release(fence);
-    }
+    });
+    return outcome.kind === 'busy' ? { ...empty, status: 'busy' } : outcome.value;
   }
 
   /**

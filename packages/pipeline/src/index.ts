@@ -21,7 +21,7 @@ export {
   type BatchStep,
   type RunProgress,
 } from './reindex-orchestrator';
-export { InProcessFanOut, reindexInProcess, runBounded, type ReindexOptions, type ReindexProgress } from './in-process-fan-out';
+export { InProcessFanOut, reindexInProcess, type ReindexOptions, type ReindexProgress } from './in-process-fan-out';
 export { LeaseSection, DEFAULT_LEASE_TTL_MS, type HeldLease, type LeaseDeps, type LeaseOutcome, type ResumeOutcome } from './lease-section';
 export { forgetDeletedCatalog, type ForgetCatalogDeps, type ForgottenCatalog } from './forget-catalog';
 export { CleanupService, type CleanupResult, type CleanupDeps } from './cleanup.service';

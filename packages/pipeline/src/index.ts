@@ -25,7 +25,7 @@ export { InProcessFanOut, reindexInProcess, type ReindexOptions, type ReindexPro
 export { LeaseSection, DEFAULT_LEASE_TTL_MS, type HeldLease, type LeaseDeps, type LeaseOutcome, type ResumeOutcome } from './lease-section';
 export { forgetDeletedCatalog, type ForgetCatalogDeps, type ForgottenCatalog } from './forget-catalog';
 export { CleanupService, type CleanupResult, type CleanupDeps } from './cleanup.service';
-export { ReconcileService, type CatalogDrift, type ReconcileDeps } from './reconcile.service';
+export { ReconcileService, summarizeDrifts, type CatalogDrift, type ReconcileDeps, type ReconcileSummary } from './reconcile.service';
 export { StoreSync, type SyncReport } from './store-sync';
 export {
   CollectionMigrationService,

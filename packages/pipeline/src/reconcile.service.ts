@@ -20,6 +20,33 @@ export interface CatalogDrift {
   needsReindex: boolean;
 }
 
+/** What a reconcile reports: the drift found and repaired, summed over the catalogs it looked at. */
+export interface ReconcileSummary {
+  catalogs: number;
+  /** Catalogs held by another writer (not looked at). */
+  busy: number;
+  /** Deleted catalogs that still had rows or points. */
+  deletedCatalogs: number;
+  orphanPoints: number;
+  missingPoints: number;
+  strayPending: number;
+  outboxDeleted: number;
+}
+
+/** Sums the drifts of a reconcile (see {@link ReconcileSummary}). */
+export function summarizeDrifts(drifts: readonly CatalogDrift[]): ReconcileSummary {
+  const sum = (k: 'orphanPoints' | 'missingPoints' | 'strayPending' | 'outboxDeleted') => drifts.reduce((s, d) => s + d[k], 0);
+  return {
+    catalogs: drifts.length,
+    busy: drifts.filter((d) => d.status === 'busy').length,
+    deletedCatalogs: drifts.filter((d) => d.status === 'deleted' && d.rows + d.points > 0).length,
+    orphanPoints: sum('orphanPoints'),
+    missingPoints: sum('missingPoints'),
+    strayPending: sum('strayPending'),
+    outboxDeleted: sum('outboxDeleted'),
+  };
+}
+
 /** The reconciler needs what a cleanup needs: the repositories, the lease and the store. */
 export type ReconcileDeps = CleanupDeps;
 

@@ -1,4 +1,5 @@
-import { chunkCatalog, shopCatalog } from '@catalog-indexer/catalog';
+import { chunkCatalog } from '@catalog-indexer/catalog';
+import { shopCatalog } from '@catalog-indexer/catalog/testing';
 import { PipelineHarness } from '../test/pipeline.harness';
 import { ReindexOrchestrator, type ReindexPort, type ReindexState, type RunProgress } from './reindex-orchestrator';
 import { type RunContext } from './reindex.service';

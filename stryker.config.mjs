@@ -17,7 +17,6 @@ export default {
   mutate: [
     'packages/pipeline/src/**/*.ts',
     '!packages/pipeline/src/**/*.spec.ts',
-    '!packages/pipeline/src/testing/**',
     '!packages/pipeline/src/index.ts',
     'packages/db/src/repositories/embedding.repository.ts',
     'packages/db/src/repositories/lease.repository.ts',

@@ -15,7 +15,7 @@ import {
 import { LocalEmbedder } from '@catalog-indexer/embeddings';
 import { QdrantEmulator } from '@catalog-indexer/emulators';
 import { createLogger } from '@catalog-indexer/logger';
-import { ReindexService } from '@catalog-indexer/pipeline';
+import { ReindexService, reindexInProcess } from '@catalog-indexer/pipeline';
 import { createTestDatabase, uniqueName, type TestDatabase } from '@catalog-indexer/testing';
 import { countTokens, documentSparseVector, querySparseVector } from '@catalog-indexer/text';
 import { QdrantReader, QdrantStore } from '@catalog-indexer/vector-store';
@@ -106,8 +106,8 @@ describe('query app', () => {
     const twin = structuredClone<Catalog>(shopCatalog);
     twin.name = 'shop-twin';
     twinId = (await catalogs.create(toNew(twin))).id;
-    await reindex.reindex(shopId);
-    await reindex.reindex(twinId);
+    await reindexInProcess(reindex, shopId);
+    await reindexInProcess(reindex, twinId);
     // The service reads as main.ts wires it: through a reader that never creates a collection.
     const reader = new QdrantReader({ url, collection: store.collection, dimensions: embedder.dimensions });
     const searchService = new SearchService(embedder, reader, embeddings, FUSION);
@@ -279,7 +279,7 @@ describe('query app', () => {
       const copy = structuredClone<Catalog>(shopCatalog);
       copy.name = 'shop-quotes';
       const { id } = await catalogs.create(toNew(copy));
-      await reindex.reindex(id);
+      await reindexInProcess(reindex, id);
       const question = 'How many orders were placed last month?';
       const body = { catalogId: id, question, tokenBudget: 8000 };
       const setMetadata = (kind: string, sql: string) =>
@@ -304,7 +304,7 @@ describe('query app', () => {
       copy.name = 'shop-rejections';
       const { id } = await catalogs.create(toNew(copy));
       await catalogs.updateRejections(id, { reject: ['sales.orders.tax_amount', 'sales.refunds'] });
-      await reindex.reindex(id);
+      await reindexInProcess(reindex, id);
       const answer = await context({ catalogId: id, question: 'tax amount and refunds of orders', tokenBudget: 100_000 });
       expect(answer.tables.map((t) => t.table)).not.toContain('refunds');
       const orders = answer.tables.find((t) => t.table === 'orders')!;
@@ -425,7 +425,7 @@ describe('query app', () => {
       const copy = structuredClone<Catalog>(shopCatalog);
       copy.name = 'shop-deleted';
       const { id } = await catalogs.create(toNew(copy));
-      await reindex.reindex(id);
+      await reindexInProcess(reindex, id);
       expect((await search({ catalogId: id, query: QUESTION, limit: 3 })).results).toHaveLength(3);
 
       await catalogs.delete(id);

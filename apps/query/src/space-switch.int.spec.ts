@@ -15,7 +15,7 @@ import {
 import { LocalEmbedder } from '@catalog-indexer/embeddings';
 import { QdrantEmulator } from '@catalog-indexer/emulators';
 import { createLogger } from '@catalog-indexer/logger';
-import { ReindexService, SpaceSwitchService } from '@catalog-indexer/pipeline';
+import { ReindexService, SpaceSwitchService, reindexInProcess } from '@catalog-indexer/pipeline';
 import { createTestDatabase, uniqueName, type TestDatabase } from '@catalog-indexer/testing';
 import { documentSparseVector } from '@catalog-indexer/text';
 import { QdrantReader, QdrantStore } from '@catalog-indexer/vector-store';
@@ -95,7 +95,7 @@ describe('switching the embedding size of a running system', () => {
     for (const name of ['shop', 'shop-copy']) {
       const catalog: Catalog = { ...structuredClone(shopCatalog), name };
       const { id } = await catalogs.create({ name, description: null, document: catalog, items: flattenItems(catalog) });
-      await reindex.reindex(id);
+      await reindexInProcess(reindex, id);
       ids.push(id);
     }
   });
@@ -197,7 +197,7 @@ describe('switching the embedding size of a running system', () => {
 
     // A reindex in the new configuration finds every chunk current: nothing is embedded twice.
     const reindex = new ReindexService({ ...repositories(), store, embedder: new LocalEmbedder(NEW.dimensions) });
-    const result = await reindex.reindex(ids[0]!);
+    const result = await reindexInProcess(reindex, ids[0]!);
     expect(result).toMatchObject({ status: 'completed', embedded: 0, tokens: 0 });
     expect(result.skipped).toBe(result.chunks);
   });

@@ -9,7 +9,7 @@ import {
 } from '@catalog-indexer/db';
 import { type Embedder } from '@catalog-indexer/embeddings';
 import { type Logger } from '@catalog-indexer/logger';
-import { CleanupService, ReconcileService, ReindexService, SpaceSwitchService } from '@catalog-indexer/pipeline';
+import { CleanupService, ReconcileService, ReindexOrchestrator, ReindexService, SpaceSwitchService } from '@catalog-indexer/pipeline';
 import { createJobWorker, RedisErrorBackoff, type JobProducer, type RedisClient, type Worker } from '@catalog-indexer/queue';
 import { type QdrantStore } from '@catalog-indexer/vector-store';
 import { cleanupJob } from './jobs/cleanup.job';
@@ -50,6 +50,7 @@ export function startWorkers(deps: WorkerDeps): Worker {
   const cleanup = new CleanupService(common);
   const reconcile = new ReconcileService(common);
   const spaces = new SpaceSwitchService({ ...common, embedder: deps.embedder, batchSize: config.embeddings.batchMaxInputs });
+  const orchestrator = new ReindexOrchestrator(reindex, { spaces });
   const coalescer = deps.producer.coalescer;
   const worker = createJobWorker({
     connection: deps.connection,
@@ -59,8 +60,8 @@ export function startWorkers(deps: WorkerDeps): Worker {
     stalledInterval: config.worker.stalledIntervalMs,
     maxStalledCount: config.worker.maxStalledCount,
     handlers: {
-      reindex: reindexJob({ service: reindex, coalescer, producer: deps.producer, spaces }),
-      'embed-batch': embedBatchJob(reindex, spaces),
+      reindex: reindexJob(orchestrator, deps.producer, coalescer),
+      'embed-batch': embedBatchJob(orchestrator),
       cleanup: cleanupJob(cleanup, coalescer),
       reconcile: reconcileJob(reconcile, deps.producer, spaces),
     },

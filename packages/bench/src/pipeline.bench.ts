@@ -2,7 +2,7 @@
  * Baseline benchmark of the indexing pipeline and the query read path on Spider's catalogs.
  *
  * Real Postgres (a fresh database, dropped at the end), the in-process Qdrant and OpenAI emulators, the
- * real OpenAIEmbedder (official SDK, token-aware batching, base64 decoding) and ReindexService. Prints one
+ * real OpenAIEmbedder (official SDK, token-aware batching, base64 decoding) and the reindex orchestrator. Prints one
  * JSON object to stdout; progress goes to stderr. Run: `pnpm bench:pipeline [--databases N] [--queries N]
  * [--dimensions N]`.
  */
@@ -22,7 +22,7 @@ import {
 import { OpenAIEmbedder } from '@catalog-indexer/embeddings';
 import { OpenAIEmulator, QdrantEmulator } from '@catalog-indexer/emulators';
 import { createLogger } from '@catalog-indexer/logger';
-import { ReindexService, type ReindexResult } from '@catalog-indexer/pipeline';
+import { ReindexService, reindexInProcess, type ReindexResult } from '@catalog-indexer/pipeline';
 import { createTestDatabase, uniqueName, type TestDatabase } from '@catalog-indexer/testing';
 import { QdrantStore } from '@catalog-indexer/vector-store';
 import { Cleanup, progress } from './bench-cleanup';
@@ -93,7 +93,7 @@ const toNewCatalog = (catalog: Catalog) => ({
 async function timedReindex(w: Wiring, catalogId: string): Promise<{ result: ReindexResult; wallMs: number; requests: number; tokens: number }> {
   w.openai.reset();
   const start = performance.now();
-  const result = await w.service.reindex(catalogId);
+  const result = await reindexInProcess(w.service, catalogId);
   const wallMs = elapsed(start);
   const stats = w.openai.stats;
   return { result, wallMs, requests: stats.requests, tokens: stats.tokens };

@@ -17,7 +17,7 @@ import { REPO_ROOT, spawnApp, waitForHttp } from '@catalog-indexer/devstack';
 import { LocalEmbedder } from '@catalog-indexer/embeddings';
 import { QdrantEmulator } from '@catalog-indexer/emulators';
 import { createLogger } from '@catalog-indexer/logger';
-import { ReindexService } from '@catalog-indexer/pipeline';
+import { ReindexService, reindexInProcess } from '@catalog-indexer/pipeline';
 import { createTestDatabase, uniqueName, type TestDatabase } from '@catalog-indexer/testing';
 import { QdrantStore } from '@catalog-indexer/vector-store';
 import { type Cleanup } from './bench-cleanup';
@@ -135,7 +135,7 @@ export async function storeAndIndex(stack: QueryStack, catalog: Catalog): Promis
     document: catalog,
     items: flattenItems(catalog),
   });
-  await stack.reindex.reindex(id);
+  await reindexInProcess(stack.reindex, id);
   return id;
 }
 

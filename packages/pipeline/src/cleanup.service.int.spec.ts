@@ -1,6 +1,6 @@
 import { shopCatalog } from '@catalog-indexer/catalog/testing';
 import { CleanupService } from './cleanup.service';
-import { PipelineHarness } from './testing/pipeline.harness';
+import { PipelineHarness } from '../test/pipeline.harness';
 
 describe(CleanupService.name, () => {
   const h = new PipelineHarness();
@@ -12,7 +12,7 @@ describe(CleanupService.name, () => {
 
   const indexed = async (): Promise<string> => {
     const id = await h.createCatalog();
-    expect((await h.reindex.reindex(id)).status).toBe('completed');
+    expect((await h.run(id)).status).toBe('completed');
     return id;
   };
 
@@ -49,7 +49,7 @@ describe(CleanupService.name, () => {
   it('leaves the pending rows of a reindex alone', async () => {
     const id = await h.createCatalog();
     h.embedder.failOnCall = 2;
-    await expect(h.reindex.reindex(id)).rejects.toThrow('embeddings API down');
+    await expect(h.run(id)).rejects.toThrow('embeddings API down');
     const pending = await h.rowIds(id, 'pending');
 
     expect(await h.cleanup.cleanup(id)).toMatchObject({ status: 'completed', deleted: 0 });

@@ -8,7 +8,8 @@ import {
 } from '@catalog-indexer/db';
 import { type Logger } from '@catalog-indexer/logger';
 import { type QdrantStore } from '@catalog-indexer/vector-store';
-import { CatalogLease } from './catalog-lease';
+import { forgetDeletedCatalog } from './forget-catalog';
+import { LeaseSection } from './lease-section';
 import { StoreSync } from './store-sync';
 
 export type CleanupResult =
@@ -34,31 +35,23 @@ export interface CleanupDeps {
  * is deleted. Pending rows are left alone: they belong to a reindex, which keeps or drops them.
  */
 export class CleanupService {
-  private readonly lease: CatalogLease;
+  private readonly lease: LeaseSection;
   private readonly sync: StoreSync;
 
   constructor(private readonly deps: CleanupDeps) {
-    this.lease = new CatalogLease(deps.leases, deps.leaseTtlMs ?? 60_000, deps.logger);
+    this.lease = new LeaseSection(deps);
     this.sync = new StoreSync(deps.embeddings, deps.deletions, deps.store, deps.logger);
   }
 
   /** Runs the cleanup under the catalog's lease, or answers `busy` while another writer holds it. */
   async cleanup(catalogId: string, options: { jobId?: string | null; holder?: string } = {}): Promise<CleanupResult> {
-    const { catalogs, embeddings, runs, store } = this.deps;
     const holder = options.holder ?? options.jobId ?? `cleanup-${catalogId}-${Date.now()}`;
-    const fence = await this.lease.acquire(catalogId, holder);
-    if (!fence) return { status: 'busy' };
-    const stop = this.lease.keepAlive(fence);
-    try {
+    const outcome = await this.lease.withLease(catalogId, holder, async ({ fence }): Promise<CleanupResult> => {
+      const { catalogs, embeddings, runs } = this.deps;
       const catalog = await catalogs.get(catalogId);
       if (!catalog) {
-        // Deleted catalog: its rows are already invisible (hydration joins on catalogs); remove them for good.
-        const removed = await this.deps.leases.fenced(fence, (m) => embeddings.removeAll(m, catalogId));
-        await runs.abandonOthers(catalogId, null, 'catalog deleted');
-        await this.sync.drainOutbox(catalogId);
-        await store.deleteCatalog(catalogId);
-        this.deps.logger.info({ catalogId, deleted: removed.length }, 'removed the index of a deleted catalog');
-        return { status: 'completed', deleted: removed.length, catalogDeleted: true };
+        const forgotten = await forgetDeletedCatalog(this.deps, this.sync, fence);
+        return { status: 'completed', deleted: forgotten.rows, catalogDeleted: true };
       }
       const run = await runs.start(catalogId, 'cleanup', options.jobId ?? null, catalog.version);
       try {
@@ -75,9 +68,7 @@ export class CleanupService {
         await runs.fail(run.id, error instanceof Error ? error.message : String(error));
         throw error;
       }
-    } finally {
-      stop();
-      await this.lease.release(fence);
-    }
+    });
+    return outcome.kind === 'busy' ? { status: 'busy' } : outcome.value;
   }
 }

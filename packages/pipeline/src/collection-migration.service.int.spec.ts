@@ -16,7 +16,7 @@ import { createLogger } from '@catalog-indexer/logger';
 import { createTestDatabase, uniqueName, type TestDatabase } from '@catalog-indexer/testing';
 import { querySparseVector } from '@catalog-indexer/text';
 import { QdrantStore } from '@catalog-indexer/vector-store';
-import { CollectionMigrationService, ReindexService } from './index';
+import { CollectionMigrationService, ReindexService, reindexInProcess } from './index';
 
 /** The local embedder, counting the texts it embeds. */
 class CountingEmbedder implements Embedder {
@@ -76,7 +76,7 @@ describe(CollectionMigrationService.name, () => {
       logger,
     });
     const { id: catalogId } = await catalogs.create(toNew(shopCatalog));
-    await reindex.reindex(catalogId);
+    await reindexInProcess(reindex, catalogId);
     const indexed = embedder.texts;
     await put(`/collections/${name}`, { vectors: { size: embedder.dimensions, distance: 'Cosine' } });
     let legacyPoints = 0;

@@ -1,19 +1,31 @@
 export {
   ReindexService,
-  runBounded,
-  type ReindexOptions,
-  type ReindexProgress,
-  type ReindexResult,
   type PipelineDeps,
   type RunContext,
-  type BeginOutcome,
+  type OpenOutcome,
   type PlanOutcome,
   type ActivateOutcome,
   type BatchResult,
+  type ReindexResult,
 } from './reindex.service';
+export {
+  ReindexOrchestrator,
+  reindexStateSchema,
+  MAX_PLANS,
+  SWITCH_WAIT_MS,
+  type ReindexAttempt,
+  type ReindexOrchestratorOptions,
+  type ReindexPort,
+  type ReindexState,
+  type ReindexStep,
+  type BatchStep,
+  type RunProgress,
+} from './reindex-orchestrator';
+export { InProcessFanOut, reindexInProcess, type ReindexOptions, type ReindexProgress } from './in-process-fan-out';
+export { LeaseSection, DEFAULT_LEASE_TTL_MS, type HeldLease, type LeaseDeps, type LeaseOutcome, type ResumeOutcome } from './lease-section';
+export { forgetDeletedCatalog, type ForgetCatalogDeps, type ForgottenCatalog } from './forget-catalog';
 export { CleanupService, type CleanupResult, type CleanupDeps } from './cleanup.service';
-export { ReconcileService, type CatalogDrift, type ReconcileDeps } from './reconcile.service';
-export { CatalogLease } from './catalog-lease';
+export { ReconcileService, summarizeDrifts, type CatalogDrift, type ReconcileDeps, type ReconcileSummary } from './reconcile.service';
 export { StoreSync, type SyncReport } from './store-sync';
 export {
   CollectionMigrationService,

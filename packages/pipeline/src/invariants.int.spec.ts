@@ -4,7 +4,7 @@ import { chunkCatalog, contentHash, type Catalog } from '@catalog-indexer/catalo
 import { shopCatalog } from '@catalog-indexer/catalog/testing';
 import { FencedError } from '@catalog-indexer/db';
 import { ReindexService } from './reindex.service';
-import { PipelineHarness, editedShop, shopWithout, toNew } from './testing/pipeline.harness';
+import { PipelineHarness, editedShop, shopWithout, toNew } from '../test/pipeline.harness';
 
 describe(`${ReindexService.name}: the invariants and the steps of a reindex`, () => {
   const h = new PipelineHarness();
@@ -23,7 +23,7 @@ describe(`${ReindexService.name}: the invariants and the steps of a reindex`, ()
   describe('plan', () => {
     it('removes leftover pending rows of earlier attempts, and their points', async () => {
       const id = await h.createCatalog();
-      await h.reindex.reindex(id);
+      await h.run(id);
       const hash = contentHash('stale', h.embedder);
       const stray = { catalogId: id, kind: 'column' as const, itemKey: 'sales.orders.id', content: 'stale', metadata: {}, contentHash: hash, model: h.embedder.model, dimensions: h.embedder.dimensions, indexRunId: null };
       // An unembedded planned row, and an embedded one (with its point) whose hash no longer matches.
@@ -33,7 +33,7 @@ describe(`${ReindexService.name}: the invariants and the steps of a reindex`, ()
       await h.embeddings.insertPending([{ ...stray, id: embedded, chunkKey: 'column:sales.orders.status' }]);
       await h.strayPoint(id, embedded);
 
-      const result = await h.reindex.reindex(id);
+      const result = await h.run(id);
 
       expect(result).toMatchObject({ status: 'completed', embedded: 0 });
       expect(await h.rowIds(id, 'pending')).toEqual([]);
@@ -47,7 +47,7 @@ describe(`${ReindexService.name}: the invariants and the steps of a reindex`, ()
       const wanted = PipelineHarness.keys(shopCatalog, await h.catalogs.rejectedKeys(id));
       expect(wanted.length).toBeLessThan(shopKeys.length);
 
-      const result = await h.reindex.reindex(id);
+      const result = await h.run(id);
 
       expect(result).toMatchObject({ status: 'completed', chunks: wanted.length, embedded: wanted.length });
       expect(h.embedder.texts).toBe(wanted.length);
@@ -57,11 +57,11 @@ describe(`${ReindexService.name}: the invariants and the steps of a reindex`, ()
 
     it('takes rejected items out of the index at the next reindex', async () => {
       const id = await h.createCatalog();
-      await h.reindex.reindex(id);
+      await h.run(id);
       await h.catalogs.updateRejections(id, { reject: ['hr'] });
       const wanted = PipelineHarness.keys(shopCatalog, await h.catalogs.rejectedKeys(id));
 
-      const result = await h.reindex.reindex(id);
+      const result = await h.run(id);
 
       expect(result).toMatchObject({ embedded: 0, deleted: shopKeys.length - wanted.length });
       expect([...(await h.activeContent(id)).keys()].sort()).toEqual(wanted);
@@ -72,12 +72,12 @@ describe(`${ReindexService.name}: the invariants and the steps of a reindex`, ()
   describe('activate', () => {
     it('retires the rows and points of chunks that left the catalog', async () => {
       const id = await h.createCatalog();
-      await h.reindex.reindex(id);
+      await h.run(id);
       const smaller = shopWithout('hr');
       await h.catalogs.replace(id, toNew(smaller));
       const wanted = PipelineHarness.keys(smaller);
 
-      const result = await h.reindex.reindex(id);
+      const result = await h.run(id);
 
       expect(result).toMatchObject({ status: 'completed', embedded: 0, deleted: shopKeys.length - wanted.length, skipped: wanted.length });
       expect([...(await h.activeContent(id)).keys()].sort()).toEqual(wanted);
@@ -87,7 +87,7 @@ describe(`${ReindexService.name}: the invariants and the steps of a reindex`, ()
 
     it('is one transaction: when making the new rows active fails, the rows it retired are still there', async () => {
       const id = await h.createCatalog();
-      await h.reindex.reindex(id);
+      await h.run(id);
       const before = await h.rowIds(id);
       const beforeContent = await h.activeContent(id);
       await h.catalogs.replace(id, toNew(editedShop()));
@@ -103,7 +103,7 @@ describe(`${ReindexService.name}: the invariants and the steps of a reindex`, ()
         END $$`);
       await h.db.dataSource.query(`CREATE TRIGGER ${fn} BEFORE UPDATE ON dq_embeddings FOR EACH ROW EXECUTE FUNCTION ${fn}()`);
       try {
-        await expect(h.reindex.reindex(id)).rejects.toThrow('activation refused by the test');
+        await expect(h.run(id)).rejects.toThrow('activation refused by the test');
       } finally {
         await h.db.dataSource.query(`DROP TRIGGER ${fn} ON dq_embeddings`);
         await h.db.dataSource.query(`DROP FUNCTION ${fn}()`);
@@ -118,17 +118,17 @@ describe(`${ReindexService.name}: the invariants and the steps of a reindex`, ()
 
       // The next run activates the checkpointed row without embedding it again.
       h.embedder.reset();
-      expect(await h.reindex.reindex(id)).toMatchObject({ status: 'completed', embedded: 0, deleted: 1 });
+      expect(await h.run(id)).toMatchObject({ status: 'completed', embedded: 0, deleted: 1 });
       expect(h.embedder.texts).toBe(0);
       expect((await h.activeContent(id)).get('column:sales.refunds.reason')).toContain('as support wrote it');
     });
 
     it('plans a catalog replaced between plan and activate again, and ends at the new version', async () => {
       const id = await h.createCatalog();
-      await h.reindex.reindex(id);
+      await h.run(id);
       const replaced = editedShop('Replaced while the run was embedding.');
       let replacedOnce = false;
-      const result = await h.reindex.reindex(id, {
+      const result = await h.run(id, {
         force: true,
         onProgress: async (p) => {
           if (p.phase === 'activating' && !replacedOnce) {
@@ -152,7 +152,7 @@ describe(`${ReindexService.name}: the invariants and the steps of a reindex`, ()
 
     it('abandons the run of a catalog deleted between plan and activate and leaves no pending row or its point', async () => {
       const id = await h.createCatalog();
-      const result = await h.reindex.reindex(id, {
+      const result = await h.run(id, {
         onProgress: async (p) => {
           if (p.phase === 'activating') await h.catalogs.delete(id);
         },
@@ -170,12 +170,12 @@ describe(`${ReindexService.name}: the invariants and the steps of a reindex`, ()
   describe('verify', () => {
     it('deletes the points of the catalog that no row owns', async () => {
       const id = await h.createCatalog();
-      await h.reindex.reindex(id);
+      await h.run(id);
       const orphan = await h.strayPoint(id);
       const other = await h.createCatalog();
       const elsewhere = await h.strayPoint(other);
 
-      const result = await h.reindex.reindex(id);
+      const result = await h.run(id);
 
       expect(result).toMatchObject({ status: 'completed', embedded: 0 });
       expect(await h.pointIds(id)).not.toContain(orphan);
@@ -189,11 +189,11 @@ describe(`${ReindexService.name}: the invariants and the steps of a reindex`, ()
   describe('invariant 1: a query returns only chunks whose row is committed and current', () => {
     it('hydrates no pending row, no retired row and no row of a deleted catalog', async () => {
       const id = await h.createCatalog();
-      await h.reindex.reindex(id);
+      await h.run(id);
       const oldRows = await h.rowIds(id);
       await h.catalogs.replace(id, toNew(editedShop()));
       let pendingSeen: string[] = [];
-      await h.reindex.reindex(id, {
+      await h.run(id, {
         onProgress: async (p) => {
           if (p.phase !== 'activating') return;
           pendingSeen = await h.rowIds(id, 'pending');
@@ -219,10 +219,10 @@ describe(`${ReindexService.name}: the invariants and the steps of a reindex`, ()
     it('matches point ids and row ids after a first run, an edit, a forced run and a shrink', async () => {
       const id = await h.createCatalog();
       const steps: (() => Promise<unknown>)[] = [
-        () => h.reindex.reindex(id),
-        () => h.catalogs.replace(id, toNew(editedShop())).then(() => h.reindex.reindex(id)),
-        () => h.reindex.reindex(id, { force: true }),
-        () => h.catalogs.replace(id, toNew(shopWithout('hr'))).then(() => h.reindex.reindex(id)),
+        () => h.run(id),
+        () => h.catalogs.replace(id, toNew(editedShop())).then(() => h.run(id)),
+        () => h.run(id, { force: true }),
+        () => h.catalogs.replace(id, toNew(shopWithout('hr'))).then(() => h.run(id)),
       ];
       for (const step of steps) {
         await step();
@@ -238,14 +238,14 @@ describe(`${ReindexService.name}: the invariants and the steps of a reindex`, ()
   describe('invariant 3: a reindex that fails for good leaves the previous index queryable', () => {
     it('keeps every old chunk visible, and the points it wrote are removed once no row owns them', async () => {
       const id = await h.createCatalog();
-      await h.reindex.reindex(id);
+      await h.run(id);
       const before = await visibleKeys(id);
       const all = structuredClone<Catalog>(shopCatalog);
       for (const table of all.schemas[0]!.tables) table.description = `${table.description ?? ''} (revised)`;
       await h.catalogs.replace(id, toNew(all));
       h.embedder.reset();
       h.embedder.failOnCall = 2;
-      await expect(h.reindex.reindex(id)).rejects.toThrow('embeddings API down');
+      await expect(h.run(id)).rejects.toThrow('embeddings API down');
 
       expect(await visibleKeys(id)).toEqual(before);
       const checkpoints = await h.rowIds(id, 'pending');
@@ -256,7 +256,7 @@ describe(`${ReindexService.name}: the invariants and the steps of a reindex`, ()
       // The catalog goes back to what was indexed: the checkpoints are of no use and leave with their points.
       await h.catalogs.replace(id, toNew(shopCatalog));
       h.embedder.reset();
-      expect(await h.reindex.reindex(id)).toMatchObject({ status: 'completed', embedded: 0 });
+      expect(await h.run(id)).toMatchObject({ status: 'completed', embedded: 0 });
       expect(await h.rowIds(id, 'pending')).toEqual([]);
       const points = await h.pointIds(id);
       expect(checkpoints.some((c) => points.includes(c))).toBe(false);
@@ -267,10 +267,11 @@ describe(`${ReindexService.name}: the invariants and the steps of a reindex`, ()
   describe('invariant 4: a holder that stops at any step loses no work', () => {
     it('lets the next holder drop what was unconfirmed, reuse the checkpoints, and end with one point per row', async () => {
       const short = new PipelineHarness();
-      await short.start({ leaseTtlMs: 300 });
+      // Long enough for worker-a's first steps on a loaded machine; the test waits the lease out below.
+      await short.start({ leaseTtlMs: 3_000 });
       try {
         const id = await short.createCatalog();
-        const begun = await short.reindex.begin(id, 'worker-a', {});
+        const begun = await short.begin(id, 'worker-a', {});
         if (begun.kind !== 'ready') throw new Error(`not ready: ${begun.kind}`);
         const plan = await short.reindex.plan(begun.run);
         if (plan.kind !== 'planned') throw new Error('catalog missing');
@@ -283,14 +284,14 @@ describe(`${ReindexService.name}: the invariants and the steps of a reindex`, ()
         const paidBefore = short.embedder.texts;
 
         // worker-a holds the lease until it expires; then worker-b takes over, and worker-a cannot write.
-        expect((await short.reindex.begin(id, 'worker-b', {})).kind).toBe('busy');
-        await new Promise((r) => setTimeout(r, 400));
-        expect((await short.reindex.begin(id, 'worker-b', {})).kind).toBe('ready');
+        expect((await short.begin(id, 'worker-b', {})).kind).toBe('busy');
+        await new Promise((r) => setTimeout(r, 3_200));
+        expect((await short.begin(id, 'worker-b', {})).kind).toBe('ready');
         const calls = short.embedder.calls;
         await expect(short.reindex.embedBatch(begun.run, plan.batches[2]!)).rejects.toBeInstanceOf(FencedError);
         await expect(short.reindex.plan(begun.run)).rejects.toBeInstanceOf(FencedError);
         expect(short.embedder.calls).toBe(calls);
-        const result = await short.reindex.reindex(id, { jobId: 'worker-b' });
+        const result = await short.run(id, { jobId: 'worker-b' });
 
         expect(result.status).toBe('completed');
         expect(short.embedder.texts - paidBefore).toBe(shopKeys.length - 16);
@@ -309,19 +310,19 @@ describe(`${ReindexService.name}: the invariants and the steps of a reindex`, ()
   describe('invariant 5: only changed chunks are embedded', () => {
     it('calls the embedding API zero times for an unchanged catalog and k times the texts for k changes', async () => {
       const id = await h.createCatalog();
-      await h.reindex.reindex(id);
+      await h.run(id);
       h.embedder.reset();
-      expect(await h.reindex.reindex(id)).toMatchObject({ embedded: 0, skipped: shopKeys.length, deleted: 0 });
+      expect(await h.run(id)).toMatchObject({ embedded: 0, skipped: shopKeys.length, deleted: 0 });
       expect(h.embedder.calls).toBe(0);
       await h.catalogs.replace(id, toNew(editedShop()));
-      expect(await h.reindex.reindex(id)).toMatchObject({ embedded: 1, skipped: shopKeys.length - 1, deleted: 1 });
+      expect(await h.run(id)).toMatchObject({ embedded: 1, skipped: shopKeys.length - 1, deleted: 1 });
       expect(h.embedder.texts).toBe(1);
     });
 
     it('pays a retried run only for the batches not embedded yet (checkpoints)', async () => {
       const id = await h.createCatalog();
       h.embedder.failOnCall = 3;
-      await expect(h.reindex.reindex(id)).rejects.toThrow('embeddings API down');
+      await expect(h.run(id)).rejects.toThrow('embeddings API down');
       expect(h.embedder.texts).toBe(32);
       const checkpoints = (await h.db.dataSource.query<{ n: string }[]>(
         `SELECT count(*) AS n FROM dq_embeddings WHERE catalog_id = $1 AND status = 'pending' AND embedded_at IS NOT NULL`,
@@ -329,7 +330,7 @@ describe(`${ReindexService.name}: the invariants and the steps of a reindex`, ()
       ))[0]!.n;
       expect(Number(checkpoints)).toBe(32);
       h.embedder.reset();
-      const result = await h.reindex.reindex(id);
+      const result = await h.run(id);
       expect(result).toMatchObject({ status: 'completed', embedded: shopKeys.length - 32 });
       expect(h.embedder.texts).toBe(shopKeys.length - 32);
       expect(await h.pointIds(id)).toEqual(await h.rowIds(id));
@@ -338,9 +339,9 @@ describe(`${ReindexService.name}: the invariants and the steps of a reindex`, ()
     it('does not reuse the checkpoints of another run in a forced run', async () => {
       const id = await h.createCatalog();
       h.embedder.failOnCall = 2;
-      await expect(h.reindex.reindex(id)).rejects.toThrow('embeddings API down');
+      await expect(h.run(id)).rejects.toThrow('embeddings API down');
       h.embedder.reset();
-      await h.reindex.reindex(id, { force: true });
+      await h.run(id, { force: true });
       expect(h.embedder.texts).toBe(shopKeys.length);
       expect(await h.pointIds(id)).toEqual(await h.rowIds(id));
     });
@@ -349,23 +350,23 @@ describe(`${ReindexService.name}: the invariants and the steps of a reindex`, ()
   describe('invariant 6: at most one writer per catalog', () => {
     it('refuses a second reindex, a cleanup and a reconcile while a reindex holds the catalog', async () => {
       const id = await h.createCatalog();
-      const begun = await h.reindex.begin(id, 'holder-a', {});
+      const begun = await h.begin(id, 'holder-a', {});
       if (begun.kind !== 'ready') throw new Error('not ready');
       try {
-        expect((await h.reindex.begin(id, 'holder-b', {})).kind).toBe('busy');
-        await expect(h.reindex.reindex(id)).rejects.toThrow(/being written by another run/);
+        expect((await h.begin(id, 'holder-b', {})).kind).toBe('busy');
+        await expect(h.run(id)).rejects.toThrow(/being written by another run/);
         expect(await h.cleanup.cleanup(id)).toEqual({ status: 'busy' });
         expect((await h.reconcile.reconcileCatalog(id, 'reconciler')).status).toBe('busy');
         expect(await h.rowIds(id, 'pending')).toEqual([]);
       } finally {
-        await h.reindex.release(begun.run);
+        await h.release(begun.run);
       }
-      expect((await h.reindex.reindex(id)).status).toBe('completed');
+      expect((await h.run(id)).status).toBe('completed');
     });
 
     it('lets only one of two concurrent reindexes of a catalog write', async () => {
       const id = await h.createCatalog();
-      const outcomes = await Promise.allSettled([h.reindex.reindex(id), h.reindex.reindex(id)]);
+      const outcomes = await Promise.allSettled([h.run(id), h.run(id)]);
       expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
       expect(outcomes.filter((o) => o.status === 'rejected')).toHaveLength(1);
       expect(h.embedder.texts).toBe(shopKeys.length);
@@ -374,7 +375,7 @@ describe(`${ReindexService.name}: the invariants and the steps of a reindex`, ()
 
     it('answers missing for a catalog that does not exist, holding nothing', async () => {
       const id = randomUUID();
-      expect(await h.reindex.reindex(id)).toMatchObject({ status: 'skipped', reason: 'catalog not found' });
+      expect(await h.run(id)).toMatchObject({ status: 'skipped', reason: 'catalog not found' });
       expect((await h.leases.get(id))?.expired).toBe(true);
     });
   });
@@ -382,7 +383,7 @@ describe(`${ReindexService.name}: the invariants and the steps of a reindex`, ()
   describe('invariant 7: a query during a reindex sees the old or the new chunk, never neither', () => {
     it('shows every chunk exactly once at each step of a run that changes every chunk', async () => {
       const id = await h.createCatalog();
-      await h.reindex.reindex(id);
+      await h.run(id);
       const all = structuredClone<Catalog>(shopCatalog);
       for (const schema of all.schemas) for (const table of schema.tables) table.description = `${table.description ?? ''} (v2)`;
       await h.catalogs.replace(id, toNew(all));
@@ -398,7 +399,7 @@ describe(`${ReindexService.name}: the invariants and the steps of a reindex`, ()
           await new Promise((r) => setTimeout(r, 10));
         }
       })();
-      const result = await h.reindex.reindex(id, {
+      const result = await h.run(id, {
         onProgress: async () => {
           seen.push(await visibleKeys(id));
         },

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { shopCatalog } from '@catalog-indexer/catalog/testing';
 import { ReconcileService } from './reconcile.service';
-import { PipelineHarness, shopWithout, toNew } from './testing/pipeline.harness';
+import { PipelineHarness, shopWithout, toNew } from '../test/pipeline.harness';
 
 describe(ReconcileService.name, () => {
   const h = new PipelineHarness();
@@ -13,7 +13,7 @@ describe(ReconcileService.name, () => {
 
   const indexed = async (): Promise<string> => {
     const id = await h.createCatalog();
-    expect((await h.reindex.reindex(id)).status).toBe('completed');
+    expect((await h.run(id)).status).toBe('completed');
     return id;
   };
 
@@ -52,14 +52,14 @@ describe(ReconcileService.name, () => {
     expect(drift).toMatchObject({ status: 'repaired', rows: chunks, points: chunks - 3, missingPoints: 3, orphanPoints: 0, needsReindex: true });
     expect(await h.rowIds(id)).toEqual(rows);
     // The reindex it asks for repairs the catalog.
-    expect(await h.reindex.reindex(id)).toMatchObject({ embedded: 3 });
+    expect(await h.run(id)).toMatchObject({ embedded: 3 });
     expect(await h.reconcile.reconcileCatalog(id, 'reconciler')).toMatchObject({ missingPoints: 0, needsReindex: false });
   });
 
   it('reports pending rows no run owns as needing a reindex', async () => {
     const id = await h.createCatalog();
     h.embedder.failOnCall = 2;
-    await expect(h.reindex.reindex(id)).rejects.toThrow('embeddings API down');
+    await expect(h.run(id)).rejects.toThrow('embeddings API down');
     const pending = (await h.rowIds(id, 'pending')).length;
     expect(pending).toBe(chunks);
 
@@ -144,7 +144,7 @@ describe(ReconcileService.name, () => {
     // Both attempts of the activation's outbox delete fail; the later orphan check goes through.
     h.qdrant.injectFault({ method: 'POST', path: '/points/delete$', status: 503, message: 'overloaded', times: 2 });
 
-    expect(await h.reindex.reindex(id)).toMatchObject({ status: 'completed', deleted: retired });
+    expect(await h.run(id)).toMatchObject({ status: 'completed', deleted: retired });
     const [entry] = await h.db.dataSource.query<{ attempts: number; last_error: string; n: number }[]>(
       `SELECT attempts, last_error, cardinality(point_ids) AS n FROM point_deletions WHERE catalog_id = $1`,
       [id],

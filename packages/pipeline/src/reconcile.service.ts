@@ -1,5 +1,6 @@
-import { CatalogLease } from './catalog-lease';
 import { type CleanupDeps } from './cleanup.service';
+import { forgetDeletedCatalog } from './forget-catalog';
+import { LeaseSection } from './lease-section';
 import { StoreSync } from './store-sync';
 
 export interface CatalogDrift {
@@ -19,6 +20,33 @@ export interface CatalogDrift {
   needsReindex: boolean;
 }
 
+/** What a reconcile reports: the drift found and repaired, summed over the catalogs it looked at. */
+export interface ReconcileSummary {
+  catalogs: number;
+  /** Catalogs held by another writer (not looked at). */
+  busy: number;
+  /** Deleted catalogs that still had rows or points. */
+  deletedCatalogs: number;
+  orphanPoints: number;
+  missingPoints: number;
+  strayPending: number;
+  outboxDeleted: number;
+}
+
+/** Sums the drifts of a reconcile (see {@link ReconcileSummary}). */
+export function summarizeDrifts(drifts: readonly CatalogDrift[]): ReconcileSummary {
+  const sum = (k: 'orphanPoints' | 'missingPoints' | 'strayPending' | 'outboxDeleted') => drifts.reduce((s, d) => s + d[k], 0);
+  return {
+    catalogs: drifts.length,
+    busy: drifts.filter((d) => d.status === 'busy').length,
+    deletedCatalogs: drifts.filter((d) => d.status === 'deleted' && d.rows + d.points > 0).length,
+    orphanPoints: sum('orphanPoints'),
+    missingPoints: sum('missingPoints'),
+    strayPending: sum('strayPending'),
+    outboxDeleted: sum('outboxDeleted'),
+  };
+}
+
 /** The reconciler needs what a cleanup needs: the repositories, the lease and the store. */
 export type ReconcileDeps = CleanupDeps;
 
@@ -30,31 +58,23 @@ export type ReconcileDeps = CleanupDeps;
  * closes runs whose holders are gone (`abandoned`), so no run stays `running`.
  */
 export class ReconcileService {
-  private readonly lease: CatalogLease;
+  private readonly lease: LeaseSection;
   private readonly sync: StoreSync;
 
   constructor(private readonly deps: ReconcileDeps) {
-    this.lease = new CatalogLease(deps.leases, deps.leaseTtlMs ?? 60_000, deps.logger);
+    this.lease = new LeaseSection(deps);
     this.sync = new StoreSync(deps.embeddings, deps.deletions, deps.store, deps.logger);
   }
 
   /** Reconciles one catalog (existing or deleted). */
   async reconcileCatalog(catalogId: string, holder: string): Promise<CatalogDrift> {
-    const { catalogs, embeddings, runs, store } = this.deps;
-    const fence = await this.lease.acquire(catalogId, holder);
     const empty = { catalogId, rows: 0, points: 0, orphanPoints: 0, missingPoints: 0, strayPending: 0, outboxDeleted: 0, needsReindex: false };
-    if (!fence) return { ...empty, status: 'busy' };
-    const stop = this.lease.keepAlive(fence);
-    try {
+    const outcome = await this.lease.withLease(catalogId, holder, async ({ fence }): Promise<CatalogDrift> => {
+      const { catalogs, embeddings, runs, store } = this.deps;
       const catalog = await catalogs.get(catalogId);
       if (!catalog) {
-        const removed = await this.deps.leases.fenced(fence, (m) => embeddings.removeAll(m, catalogId));
-        await runs.abandonOthers(catalogId, null, 'catalog deleted');
-        const drained = await this.sync.drainOutbox(catalogId);
-        const points = await store.count(catalogId);
-        if (points > 0) await store.deleteCatalog(catalogId);
-        if (removed.length + points > 0) this.deps.logger.warn({ catalogId, rows: removed.length, points }, 'removed the index of a deleted catalog');
-        return { ...empty, status: 'deleted', rows: removed.length, points, orphanPoints: points, outboxDeleted: drained.deleted };
+        const forgotten = await forgetDeletedCatalog(this.deps, this.sync, fence);
+        return { ...empty, status: 'deleted', rows: forgotten.rows, points: forgotten.points, orphanPoints: forgotten.points, outboxDeleted: forgotten.outboxDeleted };
       }
       await runs.abandonOthers(catalogId, null, 'superseded: its holder stopped');
       const run = await runs.start(catalogId, 'reconcile', null, catalog.version);
@@ -76,10 +96,8 @@ export class ReconcileService {
       await runs.complete(run.id, { deleted: check.orphanPoints }, { ...drift });
       if (drift.orphanPoints + drift.missingPoints + drift.strayPending > 0) this.deps.logger.warn({ ...drift }, 'reconcile found drift');
       return drift;
-    } finally {
-      stop();
-      await this.lease.release(fence);
-    }
+    });
+    return outcome.kind === 'busy' ? { ...empty, status: 'busy' } : outcome.value;
   }
 
   /**

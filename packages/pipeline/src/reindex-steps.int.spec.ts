@@ -4,8 +4,9 @@ import { chunkCatalog } from '@catalog-indexer/catalog';
 import { shopCatalog } from '@catalog-indexer/catalog/testing';
 import { FencedError } from '@catalog-indexer/db';
 import { countTokens } from '@catalog-indexer/embeddings';
-import { ReindexService, type ReindexProgress } from './reindex.service';
-import { PipelineHarness, editedShop, toNew } from './testing/pipeline.harness';
+import { type ReindexProgress } from './in-process-fan-out';
+import { ReindexService } from './reindex.service';
+import { PipelineHarness, editedShop, toNew } from '../test/pipeline.harness';
 
 describe(`${ReindexService.name} step by step`, () => {
   const h = new PipelineHarness();
@@ -15,8 +16,8 @@ describe(`${ReindexService.name} step by step`, () => {
   afterAll(() => h.stop());
   beforeEach(() => h.reset());
 
-  const begin = async (id: string, holder = `holder-${randomUUID()}`, options: Parameters<ReindexService['begin']>[2] = {}) => {
-    const begun = await h.reindex.begin(id, holder, options);
+  const begin = async (id: string, holder = `holder-${randomUUID()}`, options: Parameters<PipelineHarness['begin']>[2] = {}) => {
+    const begun = await h.begin(id, holder, options);
     if (begun.kind !== 'ready') throw new Error(`begin answered ${begun.kind}`);
     return begun;
   };
@@ -33,7 +34,7 @@ describe(`${ReindexService.name} step by step`, () => {
       const ttl = lease!.expiresAt.getTime() - Date.now();
       expect(ttl).toBeGreaterThan(50_000);
       expect(ttl).toBeLessThanOrEqual(61_000);
-      await h.reindex.release(begun.run);
+      await h.release(begun.run);
       expect((await h.leases.get(id))?.expired).toBe(true);
     });
 
@@ -48,13 +49,13 @@ describe(`${ReindexService.name} step by step`, () => {
       expect(await h.runs.get(first.run.runId)).toMatchObject({ status: 'abandoned', error: 'stopped by the test' });
       const third = await begin(id, 'job-1', { runId: first.run.runId });
       expect(third.run.runId).not.toBe(first.run.runId);
-      await h.reindex.release(third.run);
+      await h.release(third.run);
     });
 
     it('answers missing for a deleted catalog and frees the lease', async () => {
       const id = await h.createCatalog();
       await h.catalogs.delete(id);
-      expect(await h.reindex.begin(id, 'job', {})).toEqual({ kind: 'missing' });
+      expect(await h.begin(id, 'job', {})).toEqual({ kind: 'missing' });
       expect((await h.leases.get(id))?.expired).toBe(true);
       expect(await h.runs.list(id)).toEqual([]);
     });
@@ -75,12 +76,12 @@ describe(`${ReindexService.name} step by step`, () => {
       expect(h.embedder.calls).toBe(1);
       expect(await h.reindex.remainingBatches(run.runId)).toEqual([0, 1, 3, 4]);
       expect(await h.runs.get(run.runId)).toMatchObject({ embedded: 16, tokens: first.tokens });
-      await h.reindex.release(run);
+      await h.release(run);
     });
 
     it('writes each point with the payload queries filter on', async () => {
       const id = await h.createCatalog();
-      await h.reindex.reindex(id);
+      await h.run(id);
       const [query] = (await h.embedder.inner.embed(['payroll'])).vectors;
       const search = async (filter: { kinds?: string[]; schemas?: string[]; tables?: string[] }) =>
         new Set((await h.store.search({ dense: query!, sparse: querySparseVector('payroll') }, { catalogId: id, limit: 100, fusion: { denseWeight: 1, sparseWeight: 1, k: 2, prefetchLimit: 200 }, ...filter })).map((x) => x.id));
@@ -100,7 +101,7 @@ describe(`${ReindexService.name} step by step`, () => {
       expect(await h.reindex.embedBatch(run, 0)).toEqual({ status: 'catalog-deleted', embedded: 0, tokens: 0 });
       expect(h.embedder.calls).toBe(0);
       expect(await h.pointIds(id)).toEqual([]);
-      await h.reindex.release(run);
+      await h.release(run);
     });
 
     it('writes no point when the lease was taken over while the batch was being embedded', async () => {
@@ -124,7 +125,7 @@ describe(`${ReindexService.name} step by step`, () => {
         controller.abort(new Error('shutting down'));
         return Promise.resolve();
       };
-      await expect(h.reindex.reindex(id, { signal: controller.signal })).rejects.toThrow('shutting down');
+      await expect(h.run(id, { signal: controller.signal })).rejects.toThrow('shutting down');
       expect(await h.pointIds(id)).toEqual([]);
       expect(await h.rowIds(id)).toEqual([]);
       expect((await h.runs.list(id))[0]).toMatchObject({ status: 'failed', error: 'shutting down' });
@@ -133,13 +134,13 @@ describe(`${ReindexService.name} step by step`, () => {
     it('re-embeds a checkpoint whose point was lost instead of reusing it', async () => {
       const id = await h.createCatalog();
       h.embedder.failOnCall = 2;
-      await expect(h.reindex.reindex(id)).rejects.toThrow('embeddings API down');
+      await expect(h.run(id)).rejects.toThrow('embeddings API down');
       const checkpoints = await h.rowIds(id, 'pending');
       const withPoint = (await h.pointIds(id)).filter((p) => checkpoints.includes(p));
       expect(withPoint).toHaveLength(16);
       await h.store.deleteIds(withPoint.slice(0, 4));
       h.embedder.reset();
-      const result = await h.reindex.reindex(id);
+      const result = await h.run(id);
       expect(result).toMatchObject({ status: 'completed', embedded: chunks.length - 12 });
       expect(h.embedder.texts).toBe(chunks.length - 12);
       expect(await h.pointIds(id)).toEqual(await h.rowIds(id));
@@ -148,7 +149,7 @@ describe(`${ReindexService.name} step by step`, () => {
     it('splits batches by tokens as well as by inputs, and embeds all in one request by default', async () => {
       const small = new ReindexService({ ...h.deps(), batchMaxInputs: 1000, batchMaxTokens: 300 });
       const id = await h.createCatalog();
-      const begun = await small.begin(id, 'tokens', {});
+      const begun = await h.begin(id, 'tokens', {});
       if (begun.kind !== 'ready') throw new Error(begun.kind);
       const { run } = begun;
       const plan = await small.plan(run);
@@ -168,12 +169,12 @@ describe(`${ReindexService.name} step by step`, () => {
       }
       expect(shared).toBeGreaterThan(2);
       expect(total).toBe(chunks.length);
-      await small.release(run);
+      await h.release(run);
 
       const plain = new ReindexService(h.deps());
       const other = await h.createCatalog();
       h.embedder.reset();
-      expect(await plain.reindex(other)).toMatchObject({ status: 'completed', embedded: chunks.length });
+      expect(await h.run(other, {}, plain)).toMatchObject({ status: 'completed', embedded: chunks.length });
       expect(h.embedder.calls).toBe(1);
     });
   });
@@ -182,7 +183,7 @@ describe(`${ReindexService.name} step by step`, () => {
     it('reports its phases in order with what it embedded, and records the tokens it paid', async () => {
       const id = await h.createCatalog();
       const phases: ReindexProgress[] = [];
-      const result = await h.reindex.reindex(id, { jobId: 'job-phases', onProgress: (p) => void phases.push(p) });
+      const result = await h.run(id, { jobId: 'job-phases', onProgress: (p) => void phases.push(p) });
       expect(phases).toEqual([
         { phase: 'planning', embedded: 0, toEmbed: 0 },
         ...[16, 32, 48, 64, 70].map((embedded) => ({ phase: 'embedding', embedded, toEmbed: chunks.length })),
@@ -195,10 +196,10 @@ describe(`${ReindexService.name} step by step`, () => {
 
     it('embeds every chunk again when forced, and reuses its own checkpoints when it has to plan again', async () => {
       const id = await h.createCatalog();
-      await h.reindex.reindex(id);
+      await h.run(id);
       h.embedder.reset();
       let replaced = false;
-      const result = await h.reindex.reindex(id, {
+      const result = await h.run(id, {
         force: true,
         onProgress: async (p) => {
           if (p.phase === 'activating' && !replaced) {
@@ -220,7 +221,7 @@ describe(`${ReindexService.name} step by step`, () => {
         armed = false;
         await h.catalogs.replace(id, toNew(editedShop('Replaced at the last moment.')));
       };
-      const result = await h.reindex.reindex(id, {
+      const result = await h.run(id, {
         onProgress: (p) => {
           if (p.phase === 'activating' && !armed && h.embedder.texts === chunks.length) armed = true;
         },
@@ -232,7 +233,7 @@ describe(`${ReindexService.name} step by step`, () => {
 
     it('abandons the run when the catalog is deleted before planning', async () => {
       const id = await h.createCatalog();
-      const result = await h.reindex.reindex(id, {
+      const result = await h.run(id, {
         onProgress: async (p) => {
           if (p.phase === 'planning') await h.catalogs.delete(id);
         },
@@ -246,7 +247,7 @@ describe(`${ReindexService.name} step by step`, () => {
       const id = await h.createCatalog();
       let plans = 0;
       await expect(
-        h.reindex.reindex(id, {
+        h.run(id, {
           onProgress: async (p) => {
             if (p.phase === 'planning') plans++;
             if (p.phase === 'activating') await h.catalogs.replace(id, toNew(editedShop(`Version after plan ${plans}.`)));
@@ -263,7 +264,7 @@ describe(`${ReindexService.name} step by step`, () => {
       // A library that rejects with a bare string: the run records the string.
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
       h.embedder.during = () => Promise.reject('plain failure');
-      await expect(h.reindex.reindex(id)).rejects.toBe('plain failure');
+      await expect(h.run(id)).rejects.toBe('plain failure');
       expect((await h.runs.list(id))[0]).toMatchObject({ status: 'failed', error: 'plain failure' });
     });
   });

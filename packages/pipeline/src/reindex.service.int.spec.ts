@@ -14,7 +14,7 @@ import { QdrantEmulator } from '@catalog-indexer/emulators';
 import { createLogger } from '@catalog-indexer/logger';
 import { createTestDatabase, uniqueName, type TestDatabase } from '@catalog-indexer/testing';
 import { QdrantStore } from '@catalog-indexer/vector-store';
-import { CleanupService, ReindexService } from './index';
+import { CleanupService, ReindexService, reindexInProcess } from './index';
 
 /** The local embedder, counting what it is asked and able to fail on demand. */
 class ProbeEmbedder implements Embedder {
@@ -100,7 +100,7 @@ describe(ReindexService.name, () => {
 
   it('indexes every chunk and leaves exactly one point per current row', async () => {
     const { id } = await catalogs.create(toNew(shopCatalog));
-    const result = await service.reindex(id);
+    const result = await reindexInProcess(service, id);
     const chunks = chunkCatalog(shopCatalog);
     expect(result).toMatchObject({ status: 'completed', chunks: chunks.length, embedded: chunks.length, skipped: 0 });
     expect(embedder.texts).toBe(chunks.length);
@@ -112,10 +112,10 @@ describe(ReindexService.name, () => {
 
   it('embeds nothing for an unchanged catalog and only the changed chunks after an edit', async () => {
     const { id } = await catalogs.create(toNew(shopCatalog));
-    await service.reindex(id);
+    await reindexInProcess(service, id);
     embedder.calls = 0;
     embedder.texts = 0;
-    const again = await service.reindex(id);
+    const again = await reindexInProcess(service, id);
     expect(again).toMatchObject({ embedded: 0, deleted: 0 });
     expect(embedder.calls).toBe(0);
 
@@ -126,7 +126,7 @@ describe(ReindexService.name, () => {
     const changed = chunkCatalog(edited).filter((c) => before.get(c.key) !== c.content);
     expect(changed.length).toBeGreaterThan(0);
     await catalogs.replace(id, toNew(edited));
-    const result = await service.reindex(id);
+    const result = await reindexInProcess(service, id);
     expect(result).toMatchObject({ embedded: changed.length, deleted: changed.length });
     expect(embedder.texts).toBe(changed.length);
     expect(await pointIds(id)).toEqual(await rowIds(id));
@@ -134,11 +134,11 @@ describe(ReindexService.name, () => {
 
   it('embeds again the chunks whose points were lost, and only those', async () => {
     const { id } = await catalogs.create(toNew(shopCatalog));
-    await service.reindex(id);
+    await reindexInProcess(service, id);
     const lost = (await rowIds(id)).slice(0, 5);
     await store.deleteIds(lost);
     embedder.texts = 0;
-    const result = await service.reindex(id);
+    const result = await reindexInProcess(service, id);
     expect(result).toMatchObject({ embedded: 5, deleted: 5 });
     expect(embedder.texts).toBe(5);
     const rows = await rowIds(id);
@@ -148,7 +148,7 @@ describe(ReindexService.name, () => {
 
   it('leaves the previous index whole when embedding fails midway, and the next run pays only for the rest', async () => {
     const { id } = await catalogs.create(toNew(shopCatalog));
-    await service.reindex(id);
+    await reindexInProcess(service, id);
     const previousRows = await rowIds(id);
     const edited = structuredClone<Catalog>(shopCatalog);
     for (const table of edited.schemas[0]!.tables) table.description = `${table.description ?? ''} (revised)`;
@@ -158,7 +158,7 @@ describe(ReindexService.name, () => {
     embedder.calls = 0;
     embedder.texts = 0;
     embedder.failOnCall = 2;
-    await expect(service.reindex(id)).rejects.toThrow('embeddings API down');
+    await expect(reindexInProcess(service, id)).rejects.toThrow('embeddings API down');
     // The previous index stays whole and visible; the first batch is kept as a checkpoint.
     expect(await rowIds(id)).toEqual(previousRows);
     const checkpoints = (
@@ -172,7 +172,7 @@ describe(ReindexService.name, () => {
     const embeddedBefore = embedder.texts;
     expect(embeddedBefore).toBe(16);
     embedder.texts = 0;
-    const result = await service.reindex(id);
+    const result = await reindexInProcess(service, id);
     expect(result.status).toBe('completed');
     expect(embedder.texts).toBe(changed.length - embeddedBefore);
     expect(await rowIds(id, 'pending')).toEqual([]);
@@ -183,7 +183,7 @@ describe(ReindexService.name, () => {
 
   it('keeps the previous index when Qdrant refuses an upsert for good, and leaves no point without a row', async () => {
     const { id } = await catalogs.create(toNew(shopCatalog));
-    await service.reindex(id);
+    await reindexInProcess(service, id);
     const rows = await rowIds(id);
     // The first upsert of the run goes through; the second fails on both of its attempts.
     let upserts = 0;
@@ -192,7 +192,7 @@ describe(ReindexService.name, () => {
     });
     qdrant.injectFault({ method: 'PUT', path: '/points$', delayMs: 0, times: 1 });
     qdrant.injectFault({ method: 'PUT', path: '/points$', status: 500, message: 'disk full', times: 1_000 });
-    await expect(service.reindex(id, { force: true })).rejects.toThrow(/upsert points failed/);
+    await expect(reindexInProcess(service, id, { force: true })).rejects.toThrow(/upsert points failed/);
     qdrant.resetFaults();
     off();
     expect(upserts).toBeGreaterThanOrEqual(2);
@@ -201,7 +201,7 @@ describe(ReindexService.name, () => {
     const owned = [...rows, ...(await rowIds(id, 'pending'))].sort();
     expect((await pointIds(id)).every((p) => owned.includes(p))).toBe(true);
     // A later run finishes the job and leaves exactly one point per current row.
-    expect((await service.reindex(id, { force: true })).status).toBe('completed');
+    expect((await reindexInProcess(service, id, { force: true })).status).toBe('completed');
     expect(await rowIds(id, 'pending')).toEqual([]);
     expect(await pointIds(id)).toEqual(await rowIds(id));
   });
@@ -210,7 +210,7 @@ describe(ReindexService.name, () => {
     const { id } = await catalogs.create(toNew(shopCatalog));
     // Both attempts of the store's first upsert fail; the batch keeps its vectors and tries again.
     qdrant.injectFault({ method: 'PUT', path: '/points$', status: 503, message: 'restarting', times: 2 });
-    const result = await service.reindex(id);
+    const result = await reindexInProcess(service, id);
     expect(result.status).toBe('completed');
     expect(embedder.texts).toBe(chunkCatalog(shopCatalog).length);
     expect(await pointIds(id)).toEqual(await rowIds(id));
@@ -218,7 +218,7 @@ describe(ReindexService.name, () => {
 
   it('removes the chunks of rejected items at cleanup', async () => {
     const { id } = await catalogs.create(toNew(shopCatalog));
-    await service.reindex(id);
+    await reindexInProcess(service, id);
     await catalogs.updateRejections(id, { reject: ['hr'] });
     const cleanup = new CleanupService({ catalogs, embeddings, runs, leases, deletions, store, logger });
     const result = await cleanup.cleanup(id);
@@ -232,7 +232,7 @@ describe(ReindexService.name, () => {
 
   it('removes every row and point of a deleted catalog at cleanup', async () => {
     const { id } = await catalogs.create(toNew(shopCatalog));
-    await service.reindex(id);
+    await reindexInProcess(service, id);
     await catalogs.delete(id);
     const cleanup = new CleanupService({ catalogs, embeddings, runs, leases, deletions, store, logger });
     await cleanup.cleanup(id);

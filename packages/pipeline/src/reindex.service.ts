@@ -4,7 +4,6 @@ import {
   type CatalogRepository,
   type EmbeddingRepository,
   type Fence,
-  FencedError,
   assertFence,
   type IndexRunRepository,
   type LeaseRepository,
@@ -14,23 +13,9 @@ import {
 import { countTokens, type Embedder } from '@catalog-indexer/embeddings';
 import { type Logger } from '@catalog-indexer/logger';
 import { type QdrantStore, type VectorPoint } from '@catalog-indexer/vector-store';
-import { CatalogLease } from './catalog-lease';
 import { chunkPoint } from './chunk-point';
+import { LeaseSection } from './lease-section';
 import { StoreSync } from './store-sync';
-
-export interface ReindexOptions {
-  jobId?: string | null;
-  /** Embed every chunk again, even when its content hash is unchanged. */
-  force?: boolean;
-  signal?: AbortSignal;
-  onProgress?: (progress: ReindexProgress) => Promise<void> | void;
-}
-
-export interface ReindexProgress {
-  phase: 'planning' | 'embedding' | 'activating' | 'verifying';
-  embedded: number;
-  toEmbed: number;
-}
 
 export interface ReindexResult {
   status: 'completed' | 'skipped' | 'abandoned';
@@ -41,6 +26,8 @@ export interface ReindexResult {
   skipped: number;
   deleted: number;
   tokens: number;
+  /** The reindex asked for when this run was abandoned to another writer. */
+  followUp?: string;
 }
 
 /** One run of one catalog as the jobs of a fanned-out reindex carry it. */
@@ -52,10 +39,7 @@ export interface RunContext {
   jobId: string | null;
 }
 
-export type BeginOutcome =
-  | { kind: 'busy' }
-  | { kind: 'missing' }
-  | { kind: 'ready'; run: RunContext; version: number };
+export type OpenOutcome = { kind: 'missing' } | { kind: 'ready'; run: RunContext; version: number };
 
 export type PlanOutcome =
   | { kind: 'missing' }
@@ -81,21 +65,22 @@ export interface PipelineDeps {
   store: QdrantStore;
   embedder: Embedder;
   logger: Logger;
-  /** How long a catalog lease lives without renewal (default 60 s). */
+  /** How long a catalog lease lives without renewal (see {@link DEFAULT_LEASE_TTL_MS}). */
   leaseTtlMs?: number;
   /** The most inputs and tokens one batch job embeds (one embeddings request when within the API's limits). */
   batchMaxInputs?: number;
   batchMaxTokens?: number;
-  /** Batches embedded at once by {@link ReindexService.reindex} (the in-process path). */
+  /** Batches embedded at once when a run fans out in this process (see {@link InProcessFanOut}). */
   inlineConcurrency?: number;
   /** How long a batch keeps its vectors and retries the upsert through a Qdrant outage (default 5 min). */
   upsertPatienceMs?: number;
 }
 
 /**
- * Brings a catalog's index in line with its current content, as steps that any worker process may run:
+ * Brings a catalog's index in line with its current content, as steps that any worker process may run (the
+ * {@link ReindexOrchestrator} conducts them):
  *
- * 1. **begin**: take the catalog's lease (one writer per catalog; its fence guards every write) and open a run.
+ * 1. **open**: under the catalog's lease (one writer per catalog; its fence guards every write), open a run.
  * 2. **plan**: chunk the catalog; skip chunks whose active row has the same content hash (text and the embedder's
  *    provider, model and size) and whose point exists; reuse embedded `pending` rows of earlier attempts with the same hash
  *    (checkpoints: their tokens are not paid again); write the rest as planned `pending` rows in numbered
@@ -113,32 +98,31 @@ export interface PipelineDeps {
  * an active row. A run that fails before activating leaves the previous index whole.
  */
 export class ReindexService {
-  readonly lease: CatalogLease;
+  readonly lease: LeaseSection;
   readonly sync: StoreSync;
+  /** Batches embedded at once when a run fans out in this process. */
+  readonly inlineConcurrency: number;
   private readonly batchMaxInputs: number;
   private readonly batchMaxTokens: number;
   private readonly vocabularies = new Map<string, ReadonlySet<string>>();
 
   constructor(private readonly deps: PipelineDeps) {
-    this.lease = new CatalogLease(deps.leases, deps.leaseTtlMs ?? 60_000, deps.logger);
+    this.lease = new LeaseSection(deps);
+    this.inlineConcurrency = deps.inlineConcurrency ?? 3;
     this.sync = new StoreSync(deps.embeddings, deps.deletions, deps.store, deps.logger);
     this.batchMaxInputs = deps.batchMaxInputs ?? 256;
     this.batchMaxTokens = deps.batchMaxTokens ?? 100_000;
   }
 
   /**
-   * Takes the catalog's lease for `holder` and opens a run (or continues `runId`, a retried job's run).
-   * Other runs of the catalog still marked running lost their holders: they are marked abandoned.
+   * Opens a run of the catalog under the lease `fence` (or continues `runId`, a retried job's run). Other
+   * runs of the catalog still marked running lost their holders: they are marked abandoned.
    */
-  async begin(catalogId: string, holder: string, options: { jobId?: string | null; force?: boolean; runId?: string | null }): Promise<BeginOutcome> {
+  async open(fence: Fence, options: { jobId?: string | null; force?: boolean; runId?: string | null }): Promise<OpenOutcome> {
     const { catalogs, runs } = this.deps;
-    const fence = await this.lease.acquire(catalogId, holder);
-    if (!fence) return { kind: 'busy' };
+    const { catalogId } = fence;
     const catalog = await catalogs.get(catalogId);
-    if (!catalog) {
-      await this.lease.release(fence);
-      return { kind: 'missing' };
-    }
+    if (!catalog) return { kind: 'missing' };
     let runId = options.runId ?? null;
     if (runId) {
       const existing = await runs.get(runId);
@@ -220,12 +204,12 @@ export class ReindexService {
       const vocabulary = await this.vocabularyOf(run.catalogId);
       if (!vocabulary) return { status: 'catalog-deleted' as const, embedded: 0, tokens: 0 };
       // Cheap check before paying for tokens: a holder that lost the lease stops here.
-      if (!(await this.lease.holds(fence))) throw new FencedError(fence.catalogId, fence.fence);
+      await this.lease.assertHeld(fence);
       const { vectors, tokens } = await embedder.embed(rows.map((r) => r.content), signal);
       const points: VectorPoint[] = rows.map((row, j) => chunkPoint(run.catalogId, row, row.contentHash, vectors[j], vocabulary));
       // Nothing is written for a run that was stopped or lost its lease while the batch was being embedded.
       signal?.throwIfAborted();
-      if (!(await this.lease.holds(fence))) throw new FencedError(fence.catalogId, fence.fence);
+      await this.lease.assertHeld(fence);
       await this.upsertPatiently(points, signal);
       await assertFence(m, fence);
       await embeddings.markEmbedded(m, rows.map((r) => r.id));
@@ -338,52 +322,6 @@ export class ReindexService {
     await this.deps.runs.abandon(run.runId, reason);
   }
 
-  release(run: Pick<RunContext, 'catalogId' | 'fence'>): Promise<void> {
-    return this.lease.release(this.fence(run));
-  }
-
-  /**
-   * The whole reindex in this process: begin, plan, embed the batches a few at a time, activate (planning
-   * again while the catalog changes). For tests, benchmarks and one-process setups; the worker runs the same
-   * steps as separate jobs.
-   */
-  async reindex(catalogId: string, options: ReindexOptions = {}): Promise<ReindexResult> {
-    const holder = options.jobId ?? `inline-${randomUUID()}`;
-    const begun = await this.begin(catalogId, holder, { jobId: options.jobId, force: options.force });
-    if (begun.kind === 'busy') throw new Error(`catalog ${catalogId} is being written by another run`);
-    if (begun.kind === 'missing') return { status: 'skipped', reason: 'catalog not found', chunks: 0, embedded: 0, skipped: 0, deleted: 0, tokens: 0 };
-    const { run } = begun;
-    const stop = this.lease.keepAlive(this.fence(run));
-    try {
-      for (let round = 0; ; round++) {
-        await options.onProgress?.({ phase: 'planning', embedded: 0, toEmbed: 0 });
-        const plan = await this.plan(run);
-        if (plan.kind === 'missing') {
-          const outcome = await this.activate(run, -1);
-          if (outcome.kind === 'abandoned') return outcome.result;
-          continue;
-        }
-        let embedded = 0;
-        await runBounded(plan.batches, this.deps.inlineConcurrency ?? 3, async (batch) => {
-          options.signal?.throwIfAborted();
-          const r = await this.embedBatch(run, batch, options.signal);
-          embedded += r.embedded;
-          await options.onProgress?.({ phase: 'embedding', embedded, toEmbed: plan.toEmbed });
-        });
-        await options.onProgress?.({ phase: 'activating', embedded, toEmbed: plan.toEmbed });
-        const outcome = await this.activate(run, plan.version);
-        if (outcome.kind !== 'replan') return outcome.result;
-        if (round >= 20) throw new Error(`catalog ${catalogId} kept changing during its reindex: ${outcome.reason}`);
-      }
-    } catch (error) {
-      await this.fail(run, error);
-      throw error;
-    } finally {
-      stop();
-      await this.release(run);
-    }
-  }
-
   private fence(run: Pick<RunContext, 'catalogId' | 'fence'>): Fence {
     return { catalogId: run.catalogId, fence: run.fence };
   }
@@ -420,26 +358,6 @@ export class ReindexService {
     }
     return rows;
   }
-}
-
-/** Runs `work` over `items` with at most `limit` in flight; the first failure rejects once all settled. */
-export async function runBounded<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failed = false;
-  const lane = async (): Promise<void> => {
-    while (!failed && next < items.length) {
-      const item = items[next++] as T;
-      try {
-        await work(item);
-      } catch (error) {
-        failed = true;
-        throw error;
-      }
-    }
-  };
-  const outcomes = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, lane));
-  const rejected = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-  if (rejected) throw rejected.reason;
 }
 
 /** A 4xx of Qdrant other than 429: a retry cannot fix it (a wrong vector size, a malformed request). */

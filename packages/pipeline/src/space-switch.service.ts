@@ -1,10 +1,9 @@
 import { catalogVocabulary, contentHash, parseCatalog } from '@catalog-indexer/catalog';
-import { FencedError } from '@catalog-indexer/db';
 import { identityName, type Embedder } from '@catalog-indexer/embeddings';
 import { QdrantStore, type ServedCollection, type VectorPoint } from '@catalog-indexer/vector-store';
-import { CatalogLease } from './catalog-lease';
 import { chunkPoint } from './chunk-point';
 import { type CleanupDeps } from './cleanup.service';
+import { LeaseSection } from './lease-section';
 
 export interface SpaceSwitchDeps extends CleanupDeps {
   /** The configured embedder: the space (provider, model and size) the index is to be in. */
@@ -41,11 +40,11 @@ export type SpaceSwitchResult =
  * already written. Runs from several processes at once are safe: catalogs are filled under their leases.
  */
 export class SpaceSwitchService {
-  private readonly lease: CatalogLease;
+  private readonly lease: LeaseSection;
   private known: { at: number; switching: boolean } | undefined;
 
   constructor(private readonly deps: SpaceSwitchDeps) {
-    this.lease = new CatalogLease(deps.leases, deps.leaseTtlMs ?? 60_000, deps.logger);
+    this.lease = new LeaseSection(deps);
   }
 
   /** The collection this service's space lives in (where a switch to it builds). */
@@ -106,11 +105,8 @@ export class SpaceSwitchService {
    * the catalog's lease. Deleted catalogs are skipped (the reconciler removes what they left).
    */
   private async fill(catalogId: string, into: QdrantStore, holder: string): Promise<'busy' | { points: number; tokens: number }> {
-    const { catalogs, embeddings, embedder, leases } = this.deps;
-    const fence = await this.lease.acquire(catalogId, holder);
-    if (!fence) return 'busy';
-    const stop = this.lease.keepAlive(fence);
-    try {
+    const outcome = await this.lease.withLease(catalogId, holder, async ({ fence }) => {
+      const { catalogs, embeddings, embedder, leases } = this.deps;
       const catalog = await catalogs.get(catalogId);
       if (!catalog) return { points: 0, tokens: 0 };
       const vocabulary = catalogVocabulary(parseCatalog(catalog.document));
@@ -129,7 +125,7 @@ export class SpaceSwitchService {
         const embedded = await embedder.embed(rows.map((r) => r.content));
         const hashes = rows.map((r) => contentHash(r.content, embedder));
         const batch: VectorPoint[] = rows.map((row, j) => chunkPoint(catalogId, row, hashes[j]!, embedded.vectors[j], vocabulary));
-        if (!(await this.lease.holds(fence))) throw new FencedError(fence.catalogId, fence.fence);
+        await this.lease.assertHeld(fence);
         await into.upsert(batch);
         await leases.fenced(fence, (m) =>
           embeddings.setSpace(m, catalogId, rows.map((r, j) => ({ id: r.id, contentHash: hashes[j]! })), embedder),
@@ -138,10 +134,8 @@ export class SpaceSwitchService {
         tokens += embedded.tokens;
       }
       return { points, tokens };
-    } finally {
-      stop();
-      await this.lease.release(fence);
-    }
+    });
+    return outcome.kind === 'busy' ? 'busy' : outcome.value;
   }
 
   /**

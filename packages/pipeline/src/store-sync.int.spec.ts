@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { StoreSync } from './store-sync';
-import { PipelineHarness } from './testing/pipeline.harness';
+import { PipelineHarness } from '../test/pipeline.harness';
 
 describe(StoreSync.name, () => {
   const h = new PipelineHarness();
@@ -54,7 +54,7 @@ describe(StoreSync.name, () => {
   describe('removeOrphanPoints', () => {
     it('deletes the points no row owns, keeps those of pending rows, and counts active rows without a point', async () => {
       const id = await h.createCatalog();
-      await h.reindex.reindex(id);
+      await h.run(id);
       const rows = await h.rowIds(id);
       const orphan = await h.strayPoint(id);
       const checkpoint = randomUUID();

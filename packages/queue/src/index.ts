@@ -9,7 +9,6 @@ export {
   type JobName,
   type JobPayload,
   type JobInput,
-  type ReindexState,
 } from './job-catalog';
 export { createRedisConnection, isCluster, masterNodes, type RedisClient, type RedisTarget } from './connection';
 export { JobProducer, type EnqueuedJob, type JobView } from './job-producer';

@@ -29,17 +29,6 @@ export function cappedBackoff(attemptsMade: number, delay = JOB_BACKOFF.initialM
   return backoffDelay({ ...JOB_BACKOFF, initialMs: delay }, attemptsMade, random);
 }
 
-/** Where a fanned-out reindex is: the parent job keeps it in its data between steps. */
-const reindexState = z.object({
-  runId: z.uuid(),
-  fence: z.number().int().positive(),
-  step: z.enum(['plan', 'activate']),
-  /** The catalog version the current plan indexes. */
-  version: z.number().int().optional(),
-  /** How many plans this run made (each plan's batch jobs have ids of their own). */
-  plans: z.number().int().nonnegative().default(0),
-});
-
 /**
  * Every job name, its payload schema and its default options, shared by the producer (api) and the
  * consumer (worker). Payloads carry ids and small parameters only: handlers re-read the catalog from Postgres.
@@ -50,8 +39,8 @@ export const jobCatalog = {
       catalogId: z.uuid(),
       /** Re-embed every chunk even when its content hash is unchanged. */
       force: z.boolean().default(false),
-      /** Set by the worker once the run has begun. */
-      state: reindexState.optional(),
+      /** Where the run is, set by the worker once it has begun; its shape belongs to the pipeline, which parses it. */
+      state: z.record(z.string(), z.unknown()).optional(),
     }),
     options: { ...COMMON_OPTIONS, attempts: 15 } satisfies JobsOptions,
   },
@@ -84,7 +73,6 @@ export type JobName = keyof typeof jobCatalog;
 export const JOB_NAMES = Object.keys(jobCatalog) as JobName[];
 export type JobPayload<N extends JobName> = z.output<(typeof jobCatalog)[N]['payload']>;
 export type JobInput<N extends JobName> = z.input<(typeof jobCatalog)[N]['payload']>;
-export type ReindexState = z.output<typeof reindexState>;
 
 /** Validates a payload against the catalog; throws a ZodError naming what is wrong. */
 export function parsePayload<N extends JobName>(name: N, data: unknown): JobPayload<N> {

@@ -1,4 +1,4 @@
-import { type ReconcileService, type SpaceSwitchService } from '@catalog-indexer/pipeline';
+import { summarizeDrifts, type ReconcileService, type SpaceSwitchService } from '@catalog-indexer/pipeline';
 import { postpone, type JobHandler, type JobProducer } from '@catalog-indexer/queue';
 
 /**
@@ -16,20 +16,7 @@ export const reconcileJob =
     if (space?.state === 'switching') throw await postpone(job, token, 2_000);
     const drifts = payload.catalogId ? [await service.reconcileCatalog(payload.catalogId, holder)] : await service.reconcileAll(holder);
     if (payload.catalogId && drifts[0]?.status === 'busy') throw await postpone(job, token, 2_000);
-    const reindexed: string[] = [];
-    for (const drift of drifts) {
-      if (drift.needsReindex) reindexed.push((await producer.enqueue('reindex', { catalogId: drift.catalogId })).jobId);
-    }
-    const sum = (k: 'orphanPoints' | 'missingPoints' | 'strayPending' | 'outboxDeleted') => drifts.reduce((s, d) => s + d[k], 0);
-    return {
-      ...(space ? { space } : {}),
-      catalogs: drifts.length,
-      busy: drifts.filter((d) => d.status === 'busy').length,
-      deletedCatalogs: drifts.filter((d) => d.status === 'deleted' && d.rows + d.points > 0).length,
-      orphanPoints: sum('orphanPoints'),
-      missingPoints: sum('missingPoints'),
-      strayPending: sum('strayPending'),
-      outboxDeleted: sum('outboxDeleted'),
-      reindexJobs: reindexed,
-    };
+    const reindexJobs: string[] = [];
+    for (const drift of drifts.filter((d) => d.needsReindex)) reindexJobs.push((await producer.enqueue('reindex', { catalogId: drift.catalogId })).jobId);
+    return { ...(space ? { space } : {}), ...summarizeDrifts(drifts), reindexJobs };
   };

@@ -16,9 +16,10 @@ import { QdrantEmulator } from '@catalog-indexer/emulators';
 import { createLogger } from '@catalog-indexer/logger';
 import { createTestDatabase, uniqueName, type TestDatabase } from '@catalog-indexer/testing';
 import { QdrantStore } from '@catalog-indexer/vector-store';
-import { CleanupService } from '../cleanup.service';
-import { ReconcileService } from '../reconcile.service';
-import { ReindexService, type PipelineDeps } from '../reindex.service';
+import { CleanupService } from '../src/cleanup.service';
+import { reindexInProcess, type ReindexOptions } from '../src/in-process-fan-out';
+import { ReconcileService } from '../src/reconcile.service';
+import { type OpenOutcome, type ReindexResult, ReindexService, type PipelineDeps, type RunContext } from '../src/reindex.service';
 
 /** The local embedder, counting what it is asked and able to fail on demand. */
 export class ProbeEmbedder implements Embedder {
@@ -128,6 +129,27 @@ export class PipelineHarness {
     this.reindex = new ReindexService({ ...deps, embedder: this.embedder, batchMaxInputs: options.batchMaxInputs ?? 16, batchMaxTokens: options.batchMaxTokens, inlineConcurrency: options.inlineConcurrency ?? 1 });
     this.cleanup = new CleanupService(deps);
     this.reconcile = new ReconcileService(deps);
+  }
+
+  /** A whole reindex, conducted as production conducts it, with its batches fanned out in this process. */
+  run(catalogId: string, options?: ReindexOptions, service: ReindexService = this.reindex): Promise<ReindexResult> {
+    return reindexInProcess(service, catalogId, options);
+  }
+
+  /**
+   * Takes the catalog's lease for `holder` as a reindex job does and opens a run, leaving the lease held (for
+   * tests that take the steps one by one; {@link PipelineHarness.release} gives it back).
+   */
+  async begin(catalogId: string, holder: string, options: Parameters<ReindexService['open']>[1] = {}): Promise<OpenOutcome | { kind: 'busy' }> {
+    const fence = await this.leases.acquire(catalogId, holder, this.reindex.lease.ttlMs);
+    if (!fence) return { kind: 'busy' };
+    const opened = await this.reindex.open(fence, options);
+    if (opened.kind === 'missing') await this.leases.release(fence);
+    return opened;
+  }
+
+  release(run: Pick<RunContext, 'catalogId' | 'fence'>): Promise<void> {
+    return this.leases.release({ catalogId: run.catalogId, fence: run.fence });
   }
 
   async stop(): Promise<void> {

@@ -1,4 +1,4 @@
-import { runBounded } from './reindex.service';
+import { runBounded } from './in-process-fan-out';
 
 describe(runBounded.name, () => {
   const tick = () => new Promise((r) => setTimeout(r, 2));

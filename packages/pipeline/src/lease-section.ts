@@ -1,0 +1,107 @@
+import { type Fence, FencedError, type LeaseRepository } from '@catalog-indexer/db';
+import { type Logger } from '@catalog-indexer/logger';
+import { CatalogLease } from './catalog-lease';
+
+/** How long a catalog lease lives without renewal when the configuration does not say. */
+export const DEFAULT_LEASE_TTL_MS = 60_000;
+
+/** What every writer of a catalog's index needs to take its lease. */
+export interface LeaseDeps {
+  leases: LeaseRepository;
+  logger: Logger;
+  /** How long a catalog lease lives without renewal (default {@link DEFAULT_LEASE_TTL_MS}). */
+  leaseTtlMs?: number;
+}
+
+/** The lease as the work inside a section sees it. */
+export interface HeldLease {
+  readonly fence: Fence;
+  /**
+   * Aborted, with a {@link FencedError} as its reason, once a renewal finds the lease taken over: the work
+   * may stop early (its writes would be refused anyway, they check the fence).
+   */
+  readonly signal: AbortSignal;
+  /**
+   * Leaves the lease held when the section ends, for a run that goes on in a later job (a reindex waiting
+   * for its batches, or retried after a fault): it is released by the section that ends the run.
+   */
+  keep(): void;
+}
+
+export type LeaseOutcome<T> = { kind: 'busy' } | { kind: 'done'; value: T };
+export type ResumeOutcome<T> = { kind: 'lost' } | { kind: 'done'; value: T };
+
+/**
+ * The one way to write a catalog's index: run the work under the catalog's lease. The section takes the
+ * lease (or reports `busy` while another writer holds it), renews it while the work runs, and releases it
+ * when the work ends, whichever way it ends, unless the work asked to {@link HeldLease.keep} it. Every write
+ * inside checks the fence (see {@link LeaseRepository.fenced}).
+ */
+export class LeaseSection {
+  private readonly lease: CatalogLease;
+
+  constructor(deps: LeaseDeps) {
+    this.lease = new CatalogLease(deps.leases, deps.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS, deps.logger);
+  }
+
+  get ttlMs(): number {
+    return this.lease.ttlMs;
+  }
+
+  /** Runs `work` holding the catalog's lease as `holder`, or answers `busy` while another writer holds it. */
+  async withLease<T>(catalogId: string, holder: string, work: (held: HeldLease) => Promise<T>): Promise<LeaseOutcome<T>> {
+    const fence = await this.lease.acquire(catalogId, holder);
+    if (!fence) return { kind: 'busy' };
+    return { kind: 'done', value: await this.hold(fence, work) };
+  }
+
+  /**
+   * Runs `work` under a lease an earlier job of the same `holder` took (a run resumed after waiting or a
+   * retry): the lease is taken again with the same fence, or the section answers `lost` when another writer
+   * took the catalog meanwhile (a lease taken afresh is given back at once).
+   */
+  async resume<T>(fence: Fence, holder: string, work: (held: HeldLease) => Promise<T>): Promise<ResumeOutcome<T>> {
+    const current = await this.lease.acquire(fence.catalogId, holder);
+    if (current?.fence !== fence.fence) {
+      if (current) await this.lease.release(current);
+      return { kind: 'lost' };
+    }
+    return { kind: 'done', value: await this.hold(fence, work) };
+  }
+
+  /**
+   * Keeps alive, while `work` runs, a lease another job of the same run holds (a batch of a fanned-out
+   * reindex): neither takes nor releases it.
+   */
+  async sustain<T>(fence: Fence, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    const stop = this.lease.keepAlive(fence, () => controller.abort(new FencedError(fence.catalogId, fence.fence)));
+    try {
+      return await work(controller.signal);
+    } finally {
+      stop();
+    }
+  }
+
+  /** Whether the fence is still current (a cheap check before work that costs money). */
+  holds(fence: Fence): Promise<boolean> {
+    return this.lease.holds(fence);
+  }
+
+  /** Throws {@link FencedError} unless the fence is still current. */
+  async assertHeld(fence: Fence): Promise<void> {
+    if (!(await this.lease.holds(fence))) throw new FencedError(fence.catalogId, fence.fence);
+  }
+
+  private async hold<T>(fence: Fence, work: (held: HeldLease) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    let kept = false;
+    const stop = this.lease.keepAlive(fence, () => controller.abort(new FencedError(fence.catalogId, fence.fence)));
+    try {
+      return await work({ fence, signal: controller.signal, keep: () => void (kept = true) });
+    } finally {
+      stop();
+      if (!kept) await this.lease.release(fence);
+    }
+  }
+}

@@ -1,0 +1,31 @@
+import { summarizeDrifts, type CatalogDrift } from './reconcile.service';
+
+const drift = (status: CatalogDrift['status'], counts: Partial<CatalogDrift> = {}): CatalogDrift => ({
+  catalogId: `c-${Math.random()}`,
+  status,
+  rows: 0,
+  points: 0,
+  orphanPoints: 0,
+  missingPoints: 0,
+  strayPending: 0,
+  outboxDeleted: 0,
+  needsReindex: false,
+  ...counts,
+});
+
+describe(summarizeDrifts.name, () => {
+  it('sums the drift of every catalog and counts the busy ones and the deleted ones that left something', () => {
+    const summary = summarizeDrifts([
+      drift('repaired', { orphanPoints: 2, missingPoints: 1, strayPending: 3, outboxDeleted: 4 }),
+      drift('repaired', { orphanPoints: 5, outboxDeleted: 1 }),
+      drift('busy'),
+      drift('deleted', { rows: 2, points: 3, orphanPoints: 3 }),
+      drift('deleted'),
+    ]);
+    expect(summary).toEqual({ catalogs: 5, busy: 1, deletedCatalogs: 1, orphanPoints: 10, missingPoints: 1, strayPending: 3, outboxDeleted: 5 });
+  });
+
+  it('reports nothing for no catalogs', () => {
+    expect(summarizeDrifts([])).toEqual({ catalogs: 0, busy: 0, deletedCatalogs: 0, orphanPoints: 0, missingPoints: 0, strayPending: 0, outboxDeleted: 0 });
+  });
+});

@@ -1,0 +1,147 @@
+import { chunkCatalog } from '@catalog-indexer/catalog';
+import { shopCatalog } from '@catalog-indexer/catalog/testing';
+import { PipelineHarness } from '../test/pipeline.harness';
+import { ReindexOrchestrator, type ReindexPort, type ReindexState, type RunProgress } from './reindex-orchestrator';
+import { type RunContext } from './reindex.service';
+
+/** A queue as the orchestrator sees it, recording what it is asked; children are left to the test. */
+class RecordingPort implements ReindexPort {
+  states: (ReindexState | null)[] = [];
+  progress: RunProgress['phase'][] = [];
+  batches: { run: RunContext; plan: number; batch: number }[] = [];
+  finished = 0;
+  followUps = 0;
+  last = true;
+  children: 'waiting' | 'done' = 'waiting';
+  onAddBatches: (() => Promise<void>) | undefined;
+
+  get state(): ReindexState | null | undefined {
+    return this.states.at(-1);
+  }
+  saveState(state: ReindexState | null): Promise<void> {
+    this.states.push(state);
+    return Promise.resolve();
+  }
+  report(progress: RunProgress): Promise<void> {
+    this.progress.push(progress.phase);
+    return Promise.resolve();
+  }
+  claim(): Promise<boolean> {
+    return Promise.resolve(false);
+  }
+  setVersion(): Promise<void> {
+    return Promise.resolve();
+  }
+  finish(): Promise<void> {
+    this.finished++;
+    return Promise.resolve();
+  }
+  async addBatches(run: RunContext, plan: number, batches: number[]): Promise<void> {
+    this.batches.push(...batches.map((batch) => ({ run, plan, batch })));
+    await this.onAddBatches?.();
+  }
+  waitForChildren(): Promise<'waiting' | 'done'> {
+    return Promise.resolve(this.children);
+  }
+  followUp(): Promise<string> {
+    return Promise.resolve(`follow-up-${++this.followUps}`);
+  }
+  isLastAttempt(): boolean {
+    return this.last;
+  }
+}
+
+describe(ReindexOrchestrator.name, () => {
+  const h = new PipelineHarness();
+  const chunks = chunkCatalog(shopCatalog);
+  let orchestrator: ReindexOrchestrator;
+
+  beforeAll(async () => {
+    await h.start();
+    orchestrator = new ReindexOrchestrator(h.reindex);
+  });
+  afterAll(() => h.stop());
+  beforeEach(() => h.reset());
+
+  const attempt = (catalogId: string, state?: unknown) => ({ catalogId, jobId: 'job-1', holder: 'job-1', force: false, state });
+
+  it('suspends the job once its batches are fanned out, holding the lease, and activates when it is resumed', async () => {
+    const id = await h.createCatalog();
+    const port = new RecordingPort();
+    expect(await orchestrator.step(attempt(id), port)).toEqual({ kind: 'suspended' });
+    expect(port.state).toMatchObject({ step: 'activate', plans: 1, version: 1 });
+    expect(port.batches.map((b) => b.plan)).toEqual(port.batches.map(() => 1));
+    expect(await h.leases.get(id)).toMatchObject({ holder: 'job-1', expired: false });
+    for (const { run, batch } of port.batches) {
+      expect(await orchestrator.batch(run, batch)).toMatchObject({ kind: 'done', result: { status: 'embedded' } });
+    }
+    const resumed = await orchestrator.step(attempt(id, port.state), port);
+    expect(resumed).toMatchObject({ kind: 'done', result: { status: 'completed', embedded: chunks.length } });
+    expect(port.progress).toEqual(['planning', 'planned', 'activating', 'done']);
+    expect(port.finished).toBe(1);
+    expect(await h.leases.get(id)).toMatchObject({ holder: 'job-1:released', expired: true });
+    expect(await h.pointIds(id)).toEqual(await h.rowIds(id));
+  });
+
+  it('abandons a run whose catalog another writer took while it waited, and starts the job over', async () => {
+    const id = await h.createCatalog();
+    const port = new RecordingPort();
+    await orchestrator.step(attempt(id), port);
+    const saved = port.state!;
+    await h.leases.release({ catalogId: id, fence: saved.fence });
+    await h.leases.acquire(id, 'other-writer', 60_000);
+    const step = await orchestrator.step(attempt(id, saved), port);
+    expect(step).toMatchObject({ kind: 'wait' });
+    expect(port.state).toBeNull();
+    expect(await h.runs.get(saved.runId)).toMatchObject({ status: 'abandoned', error: 'its lease was taken over while it waited' });
+    expect(await h.leases.get(id)).toMatchObject({ holder: 'other-writer', expired: false });
+    await h.leases.release((await h.leases.get(id))!);
+  });
+
+  it('abandons a run that loses its lease while it works and asks for a follow-up', async () => {
+    const id = await h.createCatalog();
+    const port = new RecordingPort();
+    port.children = 'done';
+    port.onAddBatches = async () => {
+      port.onAddBatches = undefined;
+      await h.leases.release({ catalogId: id, fence: port.state!.fence });
+      await h.leases.acquire(id, 'other-writer', 60_000);
+    };
+    const step = await orchestrator.step(attempt(id), port);
+    expect(step).toMatchObject({ kind: 'done', result: { status: 'abandoned', reason: 'lease taken over by another writer', followUp: 'follow-up-1' } });
+    expect(port.finished).toBe(1);
+    expect(await h.runs.get(port.state!.runId)).toMatchObject({ status: 'abandoned', error: 'its lease was taken over by another writer' });
+    expect(await h.leases.get(id)).toMatchObject({ holder: 'other-writer', expired: false });
+    await h.leases.release((await h.leases.get(id))!);
+  });
+
+  it('keeps the run and its lease for the retry after a failed attempt, and fails the run on the last one', async () => {
+    const id = await h.createCatalog();
+    const port = new RecordingPort();
+    port.last = false;
+    h.catalogs.afterRejectedKeys = () => Promise.reject(new Error('database went away'));
+    await expect(orchestrator.step(attempt(id), port)).rejects.toThrow('database went away');
+    const saved = port.state!;
+    expect(saved).toMatchObject({ step: 'plan', plans: 0 });
+    expect(await h.runs.get(saved.runId)).toMatchObject({ status: 'running' });
+    expect(await h.leases.get(id)).toMatchObject({ holder: 'job-1', fence: saved.fence, expired: false });
+    expect(port.finished).toBe(0);
+
+    port.last = true;
+    await expect(orchestrator.step(attempt(id, saved), port)).rejects.toThrow('database went away');
+    expect(await h.runs.get(saved.runId)).toMatchObject({ status: 'failed', error: 'database went away' });
+    expect(await h.leases.get(id)).toMatchObject({ holder: 'job-1:released', expired: true });
+    expect(port.finished).toBe(1);
+  });
+
+  it('waits while the index switches to another embedding space, taking nothing', async () => {
+    const id = await h.createCatalog();
+    const port = new RecordingPort();
+    const switching = new ReindexOrchestrator(h.reindex, { spaces: { switching: () => Promise.resolve(true) } });
+    const step = await switching.step(attempt(id), port);
+    expect(step.kind).toBe('wait');
+    expect(await switching.batch({ catalogId: id, runId: '00000000-0000-4000-8000-000000000000', fence: 1 }, 0)).toEqual({ kind: 'wait', ms: 5_000 });
+    expect(await h.leases.get(id)).toBeNull();
+    expect(port.states).toEqual([]);
+  });
+});

@@ -2,6 +2,7 @@ import { loadConfig } from '@catalog-indexer/config';
 import { openConfiguredDataSource, CatalogRepository, EmbeddingRepository } from '@catalog-indexer/db';
 import { createEmbedder } from '@catalog-indexer/embeddings';
 import { createLogger, exitOnStartupFailure, maskUrl } from '@catalog-indexer/logger';
+import { observeQdrantCall } from '@catalog-indexer/metrics';
 import { createQdrantReader } from '@catalog-indexer/vector-store';
 import { createApp } from './app';
 import { CatalogGraphCache } from './catalog-graph.cache';
@@ -19,7 +20,7 @@ async function main(): Promise<void> {
   const embeddingsLog = logger.child({ component: 'embeddings' });
   const embedder = createEmbedder(config.embeddings, embeddingsLog);
   // Read-only: the workers create and recreate collections; until one serves, /readyz says so.
-  const store = createQdrantReader(config.qdrant, embedder.dimensions, embedder.model);
+  const store = createQdrantReader(config.qdrant, embedder.dimensions, embedder.model, observeQdrantCall);
   // Questions are embedded in the space the served collection holds, which is not the configured one while
   // the workers move the index to a new model or size.
   const spaces = new ServedSpace(store, (space) =>

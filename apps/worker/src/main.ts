@@ -3,6 +3,7 @@ import { CatalogRepository, EmbeddingRepository, openConfiguredDataSource } from
 import { createEmbedder, createRateLimiter } from '@catalog-indexer/embeddings';
 import { ApiKeySet, warnWhenOpen } from '@catalog-indexer/http';
 import { createLogger, exitOnStartupFailure, maskUrl } from '@catalog-indexer/logger';
+import { observeQdrantCall } from '@catalog-indexer/metrics';
 import { CollectionMigrationService } from '@catalog-indexer/pipeline';
 import { CATALOG_QUEUE, JobProducer, Queue, createRedisConnection } from '@catalog-indexer/queue';
 import { createQdrantStore } from '@catalog-indexer/vector-store';
@@ -19,7 +20,7 @@ async function main(): Promise<void> {
   // Every worker process shares the API's rate limit (EMBEDDING_RPM / EMBEDDING_TPM) and its 429 pauses.
   const limiter = createRateLimiter(config.embeddings, { connection: producerConnection, prefix: config.queue.prefix });
   const embedder = createEmbedder(config.embeddings, logger.child({ component: 'embeddings' }), { limiter });
-  const store = createQdrantStore(config.qdrant, embedder.dimensions, logger.child({ component: 'qdrant' }), embedder.model);
+  const store = createQdrantStore(config.qdrant, embedder.dimensions, logger.child({ component: 'qdrant' }), embedder.model, observeQdrantCall);
   // An install from before hybrid search moves to the new layout first (dense vectors copied, no embedding).
   const migration = { catalogs: new CatalogRepository(dataSource), embeddings: new EmbeddingRepository(dataSource), store };
   await new CollectionMigrationService({ ...migration, logger: logger.child({ component: 'migration' }) }).migrateLegacy();

@@ -118,6 +118,11 @@ export async function timed<T, L extends string>(
   }
 }
 
+/** A Qdrant call observer (the vector store's `observe` option) that records into `cidx_qdrant_call_duration_seconds`. */
+export function observeQdrantCall(operation: string, seconds: number, outcome: 'ok' | 'error'): void {
+  qdrantCallDuration.observe({ operation, outcome }, seconds);
+}
+
 /** The registry in the Prometheus text format, with its content type. */
 export async function renderMetrics(): Promise<{ contentType: string; body: string }> {
   return { contentType: registry.contentType, body: await registry.metrics() };

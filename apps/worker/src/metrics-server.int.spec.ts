@@ -99,7 +99,7 @@ describe(startWorkerServer.name, () => {
     const paused = await fetch(`${base}/readyz`);
     expect(paused.status).toBe(503);
     expect(await paused.json()).toMatchObject({ status: 'not ready', checks: { worker: false } });
-    worker.resume();
+    void worker.resume();
   });
 
   it('answers /metrics without the key with 401, /healthz and /readyz without one', async () => {

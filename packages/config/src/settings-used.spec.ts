@@ -61,6 +61,7 @@ const SAMPLES: Record<string, Record<string, string>> = {
   API_KEYS: { API_KEYS: 'k1,k2' },
   IMPORT_CONNECT_TIMEOUT_MS: { IMPORT_CONNECT_TIMEOUT_MS: '1000' },
   IMPORT_STATEMENT_TIMEOUT_MS: { IMPORT_STATEMENT_TIMEOUT_MS: '1000' },
+  IMPORT_ALLOWED_HOSTS: { IMPORT_ALLOWED_HOSTS: 'db.internal' },
 };
 
 describe('the configuration schema', () => {

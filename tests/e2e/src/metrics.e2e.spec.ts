@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { shopCatalog } from '@catalog-indexer/catalog';
+import { shopCatalog } from '@catalog-indexer/catalog/testing';
 import { loadConfig } from '@catalog-indexer/config';
 import { openDataSource, type DataSource } from '@catalog-indexer/db';
 import { REPO_ROOT, spawnApp, waitForHttp, type AppProcess } from '@catalog-indexer/devstack';

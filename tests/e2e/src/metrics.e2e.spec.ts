@@ -153,14 +153,14 @@ describe('metrics that move', () => {
     expect(workerText).toMatch(/cidx_embedding_requests_total\{model="text-embedding-3-small",outcome="error"\} 1\b/);
     expect(workerText).toMatch(/cidx_embedding_rate_limited_total\{model="text-embedding-3-small"\} 1\b/);
     expect(workerText).toMatch(/cidx_embedding_retries_total\{model="text-embedding-3-small"\} 1\b/);
-    expect(workerText).toMatch(/cidx_qdrant_call_duration_seconds_count\{operation="upsert",outcome="ok"\} [1-9]/);
+    expect(workerText).toMatch(/cidx_qdrant_call_duration_seconds_count\{operation="upsert points",outcome="ok"\} [1-9]/);
     expect(workerText).toMatch(/cidx_postgres_query_duration_seconds_count\{operation="insert",outcome="ok"\} [1-9]/);
     expect(workerText).toMatch(/cidx_job_duration_seconds_count\{name="reindex",outcome="completed"\} [1-9]/);
     const tokens = (service: string) => samples(service, 'cidx_embedding_tokens_total').reduce((s, x) => s + x.value, 0);
     expect(tokens('worker')).toBeGreaterThan(0);
     expect(tokens('query')).toBeGreaterThan(0);
     expect(tokens('worker') + tokens('query')).toBeLessThanOrEqual(openai.stats.tokens);
-    expect(await text(query)).toMatch(/cidx_qdrant_call_duration_seconds_count\{operation="query",outcome="ok"\} [1-9]/);
+    expect(await text(query)).toMatch(/cidx_qdrant_call_duration_seconds_count\{operation="query points",outcome="ok"\} [1-9]/);
     expect(await text(api)).toMatch(/cidx_queue_jobs\{queue="[^"]+",state="completed"\} [1-9]/);
     for (const service of ['api', 'query', 'worker']) {
       expect(samples(service, 'cidx_process_cpu_user_seconds_total')[0]?.value).toBeGreaterThan(0);

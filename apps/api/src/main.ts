@@ -1,6 +1,7 @@
 import { loadConfig } from '@catalog-indexer/config';
 import { CatalogRepository, IndexRunRepository, openConfiguredDataSource } from '@catalog-indexer/db';
 import { createLogger, exitOnStartupFailure, maskUrl } from '@catalog-indexer/logger';
+import { observeQdrantCall } from '@catalog-indexer/metrics';
 import { createRedisConnection, JobProducer } from '@catalog-indexer/queue';
 import { CatalogImporter, SourcePolicy } from '@catalog-indexer/importer';
 import { createQdrantReader } from '@catalog-indexer/vector-store';
@@ -16,7 +17,7 @@ async function main(): Promise<void> {
   const redis = createRedisConnection(config.redis, 'producer');
   const jobs = new JobProducer(redis, config.queue.prefix);
   // Read-only: counting a catalog's points for GET /v1/catalogs/:id/index; it never creates a collection.
-  const store = createQdrantReader(config.qdrant, { dimensions: config.embeddings.dimensions });
+  const store = createQdrantReader(config.qdrant, { dimensions: config.embeddings.dimensions }, observeQdrantCall);
   const app = createApp({
     apiKeys,
     logger,

@@ -21,7 +21,7 @@ const reindexStarted = z.object({
 });
 const enqueued = z.looseObject({
   jobId: z.string(),
-  name: z.enum(['reindex', 'cleanup']),
+  name: z.enum(['reindex', 'cleanup', 'reconcile']),
   deduplicated: z.boolean().describe('an equal job for the catalog was waiting or running and took this request'),
   catalogId: z.uuid(),
   statusUrl: z.string(),
@@ -52,6 +52,19 @@ const runView = z.looseObject({
   startedAt: isoTime,
   finishedAt: isoTime.nullable(),
   error: z.string().nullable(),
+});
+const indexState = z.looseObject({
+  catalogId: z.uuid(),
+  version: z.number().int(),
+  rows: z.looseObject({ active: z.number().int(), pending: z.number().int() }).describe('dq_embeddings rows of the catalog'),
+  points: z.number().int().nullable().describe('points of the catalog in Qdrant; null when Qdrant cannot be reached'),
+  inStep: z.boolean().nullable().describe('one point per row and no point deletion pending; null when Qdrant cannot be reached'),
+  pendingPointDeletes: z.number().int().describe('point deletions waiting in the outbox'),
+  drift: z
+    .object({ checkedAt: isoTime, found: z.unknown(), repaired: z.boolean() })
+    .nullable()
+    .describe('what the last reconcile found, and whether it repaired it'),
+  lastRun: runView.extend({ details: z.unknown() }).nullable(),
 });
 const readiness = z.object({
   status: z.enum(['ready', 'not ready']),
@@ -87,6 +100,8 @@ export const API_ROUTES: OpenApiRoute[] = [
   { method: 'patch', path: '/v1/catalogs/{id}/items', summary: 'Reject or restore items by key', tags: ['catalogs'], params: catalogId, body: itemsBody, errors: ['invalid_id', 'invalid_request', 'unknown_keys', 'not_found'], responses: { 200: json('changed', z.object({ id: z.uuid(), rejected: z.array(z.string()), restored: z.array(z.string()), hint: z.string() })) } },
   { method: 'post', path: '/v1/catalogs/{id}/reindex', summary: 'Start (or join) a reindex', tags: ['jobs'], params: catalogId, body: reindexBody, errors: ['invalid_id', 'invalid_request', 'not_found'], responses: { 202: json('enqueued or joined', enqueued) } },
   { method: 'post', path: '/v1/catalogs/{id}/cleanup', summary: 'Remove rejected items from the index', tags: ['jobs'], params: catalogId, errors: ['invalid_id', 'not_found'], responses: { 202: json('enqueued or joined', enqueued) } },
+  { method: 'post', path: '/v1/catalogs/{id}/reconcile', summary: "Compare the catalog's rows with its points and repair both", tags: ['jobs'], params: catalogId, errors: ['invalid_id', 'not_found'], responses: { 202: json('enqueued or joined', enqueued) } },
+  { method: 'get', path: '/v1/catalogs/{id}/index', summary: "The state of the catalog's index: rows, points, outbox, last reconcile and run", tags: ['jobs'], params: catalogId, errors: ['invalid_id', 'not_found'], responses: { 200: json('the index state', indexState) } },
   { method: 'get', path: '/v1/catalogs/{id}/runs', summary: 'Index runs of a catalog', tags: ['jobs'], params: catalogId, errors: ['invalid_id', 'not_found'], responses: { 200: json('runs, newest first', z.object({ runs: z.array(runView) })) } },
   { method: 'get', path: '/v1/jobs/{id}', summary: 'A job as BullMQ reports it', tags: ['jobs'], params: { id: { description: 'job id' } }, errors: ['invalid_id', 'not_found'], responses: { 200: json('the job', jobView) } },
   { method: 'get', path: '/v1/catalog.schema.json', summary: 'The catalog upload format as JSON Schema', tags: ['catalogs'], responses: { 200: json('JSON Schema 2020-12', z.record(z.string(), z.unknown())) } },

@@ -8,7 +8,7 @@ import { configuredIdentity, createEmbedder, LocalEmbedder } from '@catalog-inde
 import { QdrantEmulator } from '@catalog-indexer/emulators';
 import { ApiKeySet } from '@catalog-indexer/http';
 import { createLogger } from '@catalog-indexer/logger';
-import { createTestDatabase, uniqueName, type TestDatabase } from '@catalog-indexer/testing';
+import { createTestDatabase, mountedRoutes, uniqueName, type TestDatabase } from '@catalog-indexer/testing';
 import { QdrantReader, QdrantStore, type VectorReader } from '@catalog-indexer/vector-store';
 import { createApp, type QueryDeps } from './app';
 import { CatalogGraphCache } from './catalog-graph.cache';
@@ -88,8 +88,16 @@ describe('query app guards', () => {
   it('serves an OpenAPI 3.1 document that describes its real answers', async () => {
     const app = createApp({ ...deps, apiKeys: new ApiKeySet([key]) });
     const auth = (r: request.Test) => r.set('Authorization', `Bearer ${key}`);
-    const doc = (await auth(request(app).get('/openapi.json')).expect(200)).body as { openapi: string; paths: Record<string, unknown> };
+    const doc = (await auth(request(app).get('/openapi.json')).expect(200)).body as { openapi: string; paths: Record<string, Record<string, unknown>> };
     expect(doc.openapi).toBe('3.1.0');
+    // Exactly the routes the app mounts: a route added without its description, or a description left behind, fails.
+    const documented = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`));
+    const mounted = mountedRoutes(app);
+    expect(mounted).toContain('POST /v1/context');
+    expect({ notDocumented: mounted.filter((r) => !documented.includes(r)), notMounted: documented.filter((r) => !mounted.includes(r)) }).toEqual({
+      notDocumented: [],
+      notMounted: [],
+    });
     const ajv = new Ajv2020({ strict: false });
     addFormats(ajv);
     ajv.addSchema(doc, 'doc');

@@ -10,6 +10,7 @@ import {
   type EmbedderIdentity,
 } from '@catalog-indexer/embeddings';
 import { createLogger, exitOnStartupFailure, maskUrl } from '@catalog-indexer/logger';
+import { observeQdrantCall } from '@catalog-indexer/metrics';
 import { createQdrantReader } from '@catalog-indexer/vector-store';
 import { createApp } from './app';
 import { CatalogGraphCache } from './catalog-graph.cache';
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
   const options = (identity: EmbedderIdentity) => ({ limiter: limiterFor(identity), maxRateLimitWaits: config.embeddings.maxRetries });
   const embedder = createEmbedder(config.embeddings, embeddingsLog, options(configured));
   // Read-only: the workers create and recreate collections; until one serves, /readyz says so.
-  const store = createQdrantReader(config.qdrant, embedder);
+  const store = createQdrantReader(config.qdrant, embedder, observeQdrantCall);
   // Questions are embedded in the space the served collection holds, which is not the configured one while
   // the workers move the index to another embedder or size.
   const spaces = new ServedSpace(store, (space) => {

@@ -1,4 +1,3 @@
-import { createServer, type Server } from 'node:http';
 import { type DataSource } from '@catalog-indexer/db';
 import { identityName, type EmbedderIdentity } from '@catalog-indexer/embeddings';
 import { type QdrantStore } from '@catalog-indexer/vector-store';
@@ -30,32 +29,17 @@ export async function embeddingReadiness(embedder: EmbedderIdentity, store: Qdra
 }
 
 /**
- * `/healthz` (the process is alive) and `/readyz` (Postgres answers, the queue answers a real call, the
- * worker runs) for orchestrators. Plain `node:http`: a worker has no other HTTP to serve.
+ * The worker's readiness for `/readyz`: Postgres answers, the queue answers a real call, the worker runs.
+ * Served on the worker's one port beside `/healthz` and `/metrics` (see `startWorkerServer`).
  */
-export function startHealthServer(deps: WorkerHealthDeps, port: number, host = '0.0.0.0'): Promise<Server> {
-  const server = createServer((req, res) => {
-    const send = (status: number, body: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body));
-    };
-    if (req.method !== 'GET') return send(405, { error: { code: 'method_not_allowed', message: 'use GET' } });
-    if (req.url === '/healthz') return send(200, { status: 'ok' });
-    if (req.url !== '/readyz') return send(404, { error: { code: 'not_found', message: 'try /healthz or /readyz' } });
-    void (async () => {
-      const queue = await queueReadiness(deps.queue);
-      const checks = {
-        postgres: await deps.dataSource.query('SELECT 1').then(() => true, () => false),
-        redis: queue.ready,
-        worker: deps.worker.isRunning() && !deps.worker.isPaused(),
-      };
-      const ready = Object.values(checks).every(Boolean);
-      const embedder = deps.embedding ? await deps.embedding() : undefined;
-      send(ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', checks, queue, ...(embedder ? { embedder } : {}) });
-    })();
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve(server));
-  });
+export async function checkReadiness(deps: WorkerHealthDeps): Promise<{ ready: boolean; body: unknown }> {
+  const queue = await queueReadiness(deps.queue);
+  const checks = {
+    postgres: await deps.dataSource.query('SELECT 1').then(() => true, () => false),
+    redis: queue.ready,
+    worker: deps.worker.isRunning() && !deps.worker.isPaused(),
+  };
+  const ready = Object.values(checks).every(Boolean);
+  const embedder = deps.embedding ? await deps.embedding() : undefined;
+  return { ready, body: { status: ready ? 'ready' : 'not ready', checks, queue, ...(embedder ? { embedder } : {}) } };
 }

@@ -1,12 +1,15 @@
 import { loadConfig } from '@catalog-indexer/config';
 import { CatalogRepository, EmbeddingRepository, openConfiguredDataSource } from '@catalog-indexer/db';
 import { createEmbedder, createRateLimiter, identityName } from '@catalog-indexer/embeddings';
+import { ApiKeySet, warnWhenOpen } from '@catalog-indexer/http';
 import { createLogger, exitOnStartupFailure, maskUrl } from '@catalog-indexer/logger';
+import { observeQdrantCall } from '@catalog-indexer/metrics';
 import { CollectionMigrationService } from '@catalog-indexer/pipeline';
 import { CATALOG_QUEUE, JobProducer, Queue, createRedisConnection } from '@catalog-indexer/queue';
 import { createQdrantStore } from '@catalog-indexer/vector-store';
-import { embeddingReadiness, startHealthServer } from './health-server';
-import { observeJobs, startMetricsServer } from './metrics-server';
+import { embeddingReadiness } from './health-server';
+import { observeJobs, startWorkerServer } from './metrics-server';
+import { scheduleReconcile } from './reconcile-schedule';
 import { startWorkers } from './workers';
 
 async function main(): Promise<void> {
@@ -18,7 +21,7 @@ async function main(): Promise<void> {
   // Every worker process shares the API's rate limit (EMBEDDING_RPM / EMBEDDING_TPM) and its 429 pauses.
   const limiter = createRateLimiter(config.embeddings, { connection: producerConnection, prefix: config.queue.prefix });
   const embedder = createEmbedder(config.embeddings, logger.child({ component: 'embeddings' }), { limiter });
-  const store = createQdrantStore(config.qdrant, embedder, logger.child({ component: 'qdrant' }));
+  const store = createQdrantStore(config.qdrant, embedder, logger.child({ component: 'qdrant' }), observeQdrantCall);
   // An install from before hybrid search moves to the new layout first (dense vectors copied, no embedding).
   const migration = { catalogs: new CatalogRepository(dataSource), embeddings: new EmbeddingRepository(dataSource), store };
   await new CollectionMigrationService({ ...migration, logger: logger.child({ component: 'migration' }) }).migrateLegacy();
@@ -33,28 +36,28 @@ async function main(): Promise<void> {
     );
     await producer.enqueue('reconcile', {});
   }
-  if (config.worker.reconcileIntervalMs > 0) {
-    // One schedule for the whole deployment: every worker upserts the same scheduler id. A Redis that refuses
-    // it now (full, read-only) does not stop the worker: it tries again every minute until it is written.
-    const schedule = () =>
-      producer.queue.upsertJobScheduler('reconcile-all', { every: config.worker.reconcileIntervalMs }, { name: 'reconcile', data: {} });
-    await schedule().catch((error: unknown) => {
-      logger.warn({ err: error }, 'could not schedule the periodic reconcile; trying again every minute');
-      const retry = setInterval(() => {
-        void schedule().then(() => clearInterval(retry), () => undefined);
-      }, 60_000);
-      retry.unref();
-    });
-  }
+  // One schedule for the whole deployment: every worker writes the same scheduler id, and 0 removes it. A Redis
+  // that refuses it now (full, read-only) does not stop the worker: it tries again every minute until it is written.
+  const schedule = () => scheduleReconcile(producer.queue, config.worker.reconcileIntervalMs);
+  await schedule().catch((error: unknown) => {
+    logger.warn({ err: error }, 'could not write the periodic reconcile schedule; trying again every minute');
+    const retry = setInterval(() => {
+      void schedule().then(() => clearInterval(retry), () => undefined);
+    }, 60_000);
+    retry.unref();
+  });
   const worker = startWorkers({ config, logger, dataSource, connection, producer, store, embedder });
   // Readiness asks the queue through the worker's own connection: what the worker itself can reach.
   const healthQueue = new Queue(CATALOG_QUEUE, { connection, prefix: config.queue.prefix });
-  const health =
-    config.worker.healthPort === undefined
-      ? undefined
-      : await startHealthServer({ dataSource, queue: healthQueue, worker, embedding: () => embeddingReadiness(embedder, store) }, config.worker.healthPort);
   observeJobs(worker);
-  const metrics = await startMetricsServer({ host: '0.0.0.0', port: config.worker.metricsPort, apiKeys: config.auth.apiKeys, logger });
+  warnWhenOpen(new ApiKeySet(config.auth.apiKeys), logger, 'worker');
+  const server = await startWorkerServer({
+    host: '0.0.0.0',
+    port: config.worker.port,
+    apiKeys: config.auth.apiKeys,
+    logger,
+    health: { dataSource, queue: healthQueue, worker, embedding: () => embeddingReadiness(embedder, store) },
+  });
   logger.info(
     {
       pid: process.pid,
@@ -65,7 +68,7 @@ async function main(): Promise<void> {
       queuePrefix: config.queue.prefix,
       stalledIntervalMs: config.worker.stalledIntervalMs,
       redisCluster: config.redis.cluster,
-      healthPort: config.worker.healthPort,
+      port: server ? (server.address() as { port: number }).port : null,
     },
     'worker ready',
   );
@@ -75,11 +78,10 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'worker shutting down: finishing active jobs');
     setTimeout(() => process.exit(1), 30_000).unref();
     void (async () => {
-      health?.close();
+      server?.close();
       await worker.close();
       await producer.close();
       await healthQueue.close();
-      metrics?.close();
       connection.disconnect();
       producerConnection.disconnect();
       await dataSource.destroy();

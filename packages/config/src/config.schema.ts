@@ -28,6 +28,12 @@ const url = (protocols: string[]) =>
     },
     { message: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
   );
+/** A worker's HTTP port; 0 picks a free one (logged). */
+const workerPort = z.coerce
+  .number({ error: 'must be a port number (0-65535; 0 picks a free one)' })
+  .int('must be a port number (0-65535; 0 picks a free one)')
+  .min(0, 'must be a port number (0-65535; 0 picks a free one)')
+  .max(65535, 'must be a port number (0-65535; 0 picks a free one)');
 const positiveInt = z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').positive('must be more than 0');
 /** Qdrant's collection parameters are uint32 with a minimum of 1 (`CreateCollection` in its OpenAPI spec). */
 const uint32 = positiveInt.max(4_294_967_295, 'must be at most 4294967295');
@@ -45,7 +51,6 @@ const bool = z
  * a URL form wins over the separate parts.
  */
 export const envSchema = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   DATABASE_URL: url(['postgres:', 'postgresql:']),
@@ -78,7 +83,6 @@ export const envSchema = z.object({
   QDRANT_URL: url(['http:', 'https:']),
   QDRANT_HOST: optionalString,
   QDRANT_PORT: port.default(6333),
-  QDRANT_GRPC_PORT: port.default(6334),
   QDRANT_API_KEY: optionalString,
   QDRANT_COLLECTION_NAME: z
     .string()
@@ -120,13 +124,16 @@ export const envSchema = z.object({
   WORKER_MAX_STALLED_COUNT: positiveInt.max(1_000).default(50),
   CATALOG_LEASE_TTL_MS: positiveInt.min(1_000).default(60_000),
   RECONCILE_INTERVAL_MS: z.coerce.number({ error: 'must be a whole number of milliseconds (0 turns it off)' }).int().min(0).default(300_000),
-  WORKER_HEALTH_PORT: port.optional(),
 
   HYBRID_DENSE_WEIGHT: weight.optional(),
   HYBRID_SPARSE_WEIGHT: weight.optional(),
   HYBRID_RRF_K: positiveInt.max(1000).default(2),
   RETRIEVAL_CANDIDATES: positiveInt.max(1000).default(200),
-  WORKER_METRICS_PORT: z.coerce.number({ error: 'must be a port number (0-65535; 0 picks a free one)' }).int().min(0).max(65535).default(9464),
+  // One port per worker for /healthz, /readyz and /metrics. The two names of earlier releases, one port each,
+  // still name it when WORKER_PORT is not set (the health port first: orchestrators probe it).
+  WORKER_PORT: workerPort.optional(),
+  WORKER_HEALTH_PORT: workerPort.optional(),
+  WORKER_METRICS_PORT: workerPort.optional(),
 
   API_KEYS: optionalString.transform((v) => (v === undefined ? [] : v.split(',').map((k) => k.trim()).filter((k) => k.length > 0))),
   IMPORT_CONNECT_TIMEOUT_MS: positiveInt.max(120_000).default(10_000),

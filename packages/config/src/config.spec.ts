@@ -13,7 +13,6 @@ describe(loadConfig.name, () => {
     const config = loadConfig({
       QDRANT_HOST: 'qdrant',
       QDRANT_PORT: '7333',
-      QDRANT_GRPC_PORT: '7334',
       QDRANT_COLLECTION_NAME: 'dq',
       QDRANT_API_KEY: 'qk',
       POSTGRES_DB: 'dq',
@@ -22,7 +21,7 @@ describe(loadConfig.name, () => {
       POSTGRES_HOST: 'db',
       OPENAI_API_KEY: 'sk-x',
     });
-    expect(config.qdrant).toMatchObject({ url: 'http://qdrant:7333', grpcPort: 7334, collection: 'dq', apiKey: 'qk', configured: true });
+    expect(config.qdrant).toMatchObject({ url: 'http://qdrant:7333', collection: 'dq', apiKey: 'qk', configured: true });
     expect(new URL(config.postgres.url).hostname).toBe('db');
     expect(decodeURIComponent(new URL(config.postgres.url).password)).toBe('p@ss word');
     expect(config.embeddings.provider).toBe('openai');

@@ -3,7 +3,6 @@ import { ConfigError } from './config.error';
 
 /** The validated configuration of every service. Built once at start by {@link loadConfig}. */
 export interface Config {
-  env: ParsedEnv['NODE_ENV'];
   logLevel: ParsedEnv['LOG_LEVEL'];
   postgres: {
     /** Connection URL, with the password if one is configured. Never log it; see `maskUrl`. */
@@ -35,7 +34,6 @@ export interface Config {
     url: string;
     apiKey: string | undefined;
     collection: string;
-    grpcPort: number;
     timeoutMs: number;
     /** Collection parameters for Qdrant's distributed mode; Qdrant's defaults when undefined. */
     shardNumber: number | undefined;
@@ -78,10 +76,11 @@ export interface Config {
     leaseTtlMs: number;
     /** Period of the reconcile job (0: only on demand). */
     reconcileIntervalMs: number;
-    /** Port of the worker's `/healthz` and `/readyz` (`WORKER_HEALTH_PORT`); none when undefined. */
-    healthPort: number | undefined;
-    /** Port of the worker's `/metrics` (`WORKER_METRICS_PORT`; 0 picks a free one). */
-    metricsPort: number;
+    /**
+     * The worker's one HTTP port for `/healthz`, `/readyz` and `/metrics` (`WORKER_PORT`, else
+     * `WORKER_HEALTH_PORT`, else `WORKER_METRICS_PORT`, else 9464; 0 picks a free one).
+     */
+    port: number;
   };
   /** How the query service ranks (see apps/query). */
   retrieval: {
@@ -186,7 +185,6 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const provider = env.OPENAI_API_KEY ? 'openai' : 'local';
   const qdrantUrl = env.QDRANT_URL ?? `http://${env.QDRANT_HOST ?? '127.0.0.1'}:${env.QDRANT_PORT}`;
   return {
-    env: env.NODE_ENV,
     logLevel: env.LOG_LEVEL,
     postgres: {
       url: postgresUrl(env),
@@ -204,7 +202,6 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       url: qdrantUrl.replace(/\/+$/, ''),
       apiKey: env.QDRANT_API_KEY,
       collection: env.QDRANT_COLLECTION_NAME,
-      grpcPort: env.QDRANT_GRPC_PORT,
       timeoutMs: env.QDRANT_TIMEOUT_MS,
       shardNumber: env.QDRANT_SHARD_NUMBER,
       replicationFactor: env.QDRANT_REPLICATION_FACTOR,
@@ -230,13 +227,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     query: { host: env.QUERY_HOST, port: env.QUERY_PORT },
     worker: {
       concurrency: env.WORKER_CONCURRENCY,
-      healthPort: env.WORKER_HEALTH_PORT,
       lockDurationMs: env.WORKER_LOCK_DURATION_MS,
       stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
       maxStalledCount: env.WORKER_MAX_STALLED_COUNT,
       leaseTtlMs: env.CATALOG_LEASE_TTL_MS,
       reconcileIntervalMs: env.RECONCILE_INTERVAL_MS,
-      metricsPort: env.WORKER_METRICS_PORT,
+      port: env.WORKER_PORT ?? env.WORKER_HEALTH_PORT ?? env.WORKER_METRICS_PORT ?? 9464,
     },
     retrieval: {
       denseWeight: env.HYBRID_DENSE_WEIGHT ?? DEFAULT_FUSION_WEIGHTS[provider].dense,

@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { type Config } from '@catalog-indexer/config';
 import { type Logger } from '@catalog-indexer/logger';
 import { checkConnectionBudget } from './connection-budget';
+import { TimedClient } from './timed-pg-client';
 import { CatalogEntity } from './entities/catalog.entity';
 import { CatalogItemEntity } from './entities/catalog-item.entity';
 import { EmbeddingEntity } from './entities/embedding.entity';
@@ -34,7 +35,8 @@ export function createDataSource(options: DataSourceOptions): DataSource {
     migrationsTableName: 'migrations',
     synchronize: false,
     logging: false,
-    extra: { max: options.poolSize ?? 10, application_name: options.applicationName ?? 'catalog-indexer' },
+    // Every connection of the pool is a TimedClient: each query's duration lands in the Postgres metric.
+    extra: { max: options.poolSize ?? 10, application_name: options.applicationName ?? 'catalog-indexer', Client: TimedClient },
   });
 }
 

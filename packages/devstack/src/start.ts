@@ -36,10 +36,13 @@ async function main(): Promise<void> {
   }
 
   const echo = (name: string) => (line: string) => process.stdout.write(`[${name}] ${line}\n`);
+  // Each worker gets its own port for /healthz, /readyz and /metrics: WORKER_PORT and the next one (0: free ones).
+  const workerPorts = [0, 1].map((i) => (config.worker.port === 0 ? 0 : config.worker.port + i));
   const apps: AppProcess[] = [
     spawnApp('api', childEnv, { echo: echo('api') }),
-    spawnApp('worker', childEnv, { label: 'worker-1', echo: echo('worker-1') }),
-    spawnApp('worker', childEnv, { label: 'worker-2', echo: echo('worker-2') }),
+    ...workerPorts.map((port, i) =>
+      spawnApp('worker', { ...childEnv, WORKER_PORT: String(port) }, { label: `worker-${i + 1}`, echo: echo(`worker-${i + 1}`) }),
+    ),
     spawnApp('query', childEnv, { echo: echo('query') }),
   ];
   let stopping = false;
@@ -63,21 +66,28 @@ async function main(): Promise<void> {
 
   const api = `http://127.0.0.1:${config.api.port}`;
   const query = `http://127.0.0.1:${config.query.port}`;
+  // With API_KEYS set, the demo's requests (and the printed examples) carry the first key.
+  const key = config.auth.apiKeys[0];
+  const auth: Record<string, string> = key ? { authorization: `Bearer ${key}` } : {};
   let demo: { catalogId: string; result: unknown };
+  let search: { results: { kind: string; key: string; score: number }[] };
   try {
     await waitForHttp(`${api}/readyz`, 60_000, () => 'the api is not ready: see its /readyz and the [api] lines above');
     await waitForHttp(`${query}/readyz`, 60_000, () => 'query is not ready: see its /readyz and the [query] lines above');
-    demo = await indexDemoCatalog(api);
+    demo = await indexDemoCatalog(api, auth);
+    const searched = await fetch(`${query}/v1/search`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...auth },
+      body: JSON.stringify({ catalogId: demo.catalogId, query: 'revenue of orders by customer', limit: 3 }),
+    });
+    if (!searched.ok) throw new Error(`the demo search failed: ${await apiError(searched)}`);
+    search = (await searched.json()) as typeof search;
   } catch (error) {
     // Stop the apps too: they would otherwise outlive this process.
     log.fatal({ err: error }, `start failed: ${error instanceof Error ? error.message : String(error)}`);
     return stopAll(1);
   }
-  const search = await fetch(`${query}/v1/search`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ catalogId: demo.catalogId, query: 'revenue of orders by customer', limit: 3 }),
-  }).then((r) => r.json() as Promise<{ results: { kind: string; key: string; score: number }[] }>);
+  const curlAuth = key ? ` -H 'authorization: Bearer <one of API_KEYS>'` : '';
 
   log.info(
     {
@@ -96,19 +106,24 @@ async function main(): Promise<void> {
       'catalog-indexer is running',
       `  API          ${api}   (catalogs, reindex, jobs)`,
       `  Bull Board   ${api}/admin/queues`,
-      `  Query        ${query}   (POST /v1/search)`,
+      `  Query        ${query}   (POST /v1/search, POST /v1/context)`,
+      `  Workers      ${workerPorts.map((p) => (p === 0 ? 'a free port (see its log)' : `http://127.0.0.1:${p}`)).join(', ')}   (/healthz, /readyz, /metrics)`,
       `  Demo catalog ${demo.catalogId}`,
-      `  Try: curl -s -X POST ${query}/v1/search -H 'content-type: application/json' \\`,
-      `         -d '{"catalogId":"${demo.catalogId}","query":"orders per customer","limit":5}'`,
+      `  Search:  curl -s -X POST ${query}/v1/search -H 'content-type: application/json'${curlAuth} \\`,
+      `             -d '{"catalogId":"${demo.catalogId}","query":"orders per customer","limit":5}'`,
+      `  Context: curl -s -X POST ${query}/v1/context -H 'content-type: application/json'${curlAuth} \\`,
+      `             -d '{"catalogId":"${demo.catalogId}","question":"Which customers asked for refunds last month?"}'`,
       '',
     ].join('\n'),
   );
 }
 
 /** Uploads the demo catalog (once; later starts reuse it), reindexes it and waits for the job. */
-async function indexDemoCatalog(api: string): Promise<{ catalogId: string; result: unknown }> {
-  const json = { 'content-type': 'application/json' };
-  const listed = (await fetch(`${api}/v1/catalogs?limit=500`).then((r) => r.json())) as { catalogs: { id: string; name: string }[] };
+async function indexDemoCatalog(api: string, auth: Record<string, string>): Promise<{ catalogId: string; result: unknown }> {
+  const json = { 'content-type': 'application/json', ...auth };
+  const list = await fetch(`${api}/v1/catalogs?limit=500`, { headers: auth });
+  if (!list.ok) throw new Error(`listing the catalogs failed: ${await apiError(list)}`);
+  const listed = (await list.json()) as { catalogs: { id: string; name: string }[] };
   let catalogId = listed.catalogs.find((c) => c.name === shopCatalog.name)?.id;
   if (!catalogId) {
     const created = await fetch(`${api}/v1/catalogs`, { method: 'POST', headers: json, body: JSON.stringify(shopCatalog) });
@@ -120,7 +135,7 @@ async function indexDemoCatalog(api: string): Promise<{ catalogId: string; resul
   const { jobId } = (await started.json()) as { jobId: string };
   const deadline = Date.now() + 120_000;
   for (;;) {
-    const polled = await fetch(`${api}/v1/jobs/${jobId}`);
+    const polled = await fetch(`${api}/v1/jobs/${jobId}`, { headers: auth });
     if (!polled.ok) throw new Error(`reading the demo reindex job ${jobId} failed: ${await apiError(polled)}`);
     const job = (await polled.json()) as { state: string; result: unknown; failedReason: string | null };
     if (job.state === 'completed') return { catalogId, result: job.result };

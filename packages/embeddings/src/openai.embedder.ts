@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
 import { type Logger } from '@catalog-indexer/logger';
+import { embeddingRateLimited, embeddingRequests, embeddingRetries, embeddingTokens } from '@catalog-indexer/metrics';
 import { OPENAI_LIMITS, packBatches, type BatchLimits, type PreparedInput } from './batching';
 import { type Embedder, type EmbeddingResult, type EmbeddingStats } from './embedder';
 import { EmbeddingRequestError } from './embedding.error';
@@ -127,6 +128,7 @@ export class OpenAIEmbedder implements Embedder {
         signal,
       );
       const billed = response.usage?.total_tokens ?? counted;
+      embeddingTokens.inc({ model: this.model }, billed);
       stats.tokens += billed;
       this.totals.tokens += billed;
       if (response.data.length !== batch.length) {
@@ -161,7 +163,7 @@ export class OpenAIEmbedder implements Embedder {
       if (grant) count('waitedMs', grant.waitedMs);
       count('requests');
       try {
-        return await this.client.embeddings.create(
+        const response = await this.client.embeddings.create(
           {
             model: this.model,
             input,
@@ -173,10 +175,14 @@ export class OpenAIEmbedder implements Embedder {
           // The SDK does not retry here (maxRetries 0), so it would always say 0.
           { signal, headers: { 'X-Stainless-Retry-Count': String(attempt) } },
         );
+        embeddingRequests.inc({ model: this.model, outcome: 'ok' });
+        return response;
       } catch (error) {
         attempt += 1;
         const rateLimit = rateLimitOf(error);
+        embeddingRequests.inc({ model: this.model, outcome: rateLimit ? 'rate_limited' : 'error' });
         if (rateLimit) {
+          embeddingRateLimited.inc({ model: this.model });
           count('rateLimited');
           rateLimited += 1;
           if (rateLimited > this.maxRateLimitWaits) throw error;
@@ -192,6 +198,7 @@ export class OpenAIEmbedder implements Embedder {
         }
         if (isTransient(error) && failures < this.maxRetries) {
           failures += 1;
+          embeddingRetries.inc({ model: this.model });
           count('retries');
           const waitMs = backoffDelay(this.backoff, failures);
           this.logger?.warn({ err: error, failures, waitMs }, 'embeddings request failed: retrying');

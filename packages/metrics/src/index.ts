@@ -13,6 +13,7 @@ export {
   qdrantCallDuration,
   postgresQueryDuration,
   timed,
+  observeQdrantCall,
   renderMetrics,
   recordQueueDepth,
   indexRunTokens,

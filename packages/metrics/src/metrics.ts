@@ -6,7 +6,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
  * (`_total` counters, `_seconds` durations, base units).
  */
 export const registry = new Registry();
-collectDefaultMetrics({ register: registry, prefix: 'cidx_process_' });
+// Node's default metrics already start with `process_` or `nodejs_`: `cidx_process_cpu_user_seconds_total`.
+collectDefaultMetrics({ register: registry, prefix: 'cidx_' });
 
 /** Buckets for request and call latencies, in seconds: 1 ms to 30 s. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -28,7 +29,7 @@ export const queueJobs = new Gauge({
 
 export const jobDuration = new Histogram({
   name: 'cidx_job_duration_seconds',
-  help: 'Time from a job starting to its end, by job name and outcome (completed or failed)',
+  help: 'Time from a job attempt starting to its end, by job name and outcome (completed, failed, retried)',
   labelNames: ['name', 'outcome'] as const,
   buckets: [0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
   registers: [registry],
@@ -64,7 +65,7 @@ export const embeddingRateLimited = new Counter({
 
 export const embeddingRetries = new Counter({
   name: 'cidx_embedding_retries_total',
-  help: 'Embedding requests sent again after a 429, a 5xx or a timeout',
+  help: 'Embedding requests sent again after a 5xx, 408, 409, timeout or lost connection (429s: cidx_embedding_rate_limited_total)',
   labelNames: ['model'] as const,
   registers: [registry],
 });
@@ -115,6 +116,11 @@ export async function timed<T, L extends string>(
     end({ outcome: 'error' } as Partial<Record<L | 'outcome', string>>);
     throw error;
   }
+}
+
+/** A Qdrant call observer (the vector store's `observe` option) that records into `cidx_qdrant_call_duration_seconds`. */
+export function observeQdrantCall(operation: string, seconds: number, outcome: 'ok' | 'error'): void {
+  qdrantCallDuration.observe({ operation, outcome }, seconds);
 }
 
 /** The registry in the Prometheus text format, with its content type. */

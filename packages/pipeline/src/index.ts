@@ -21,3 +21,16 @@ export {
   type CollectionMigrationResult,
 } from './collection-migration.service';
 export { SpaceSwitchService, type SpaceSwitchDeps, type SpaceSwitchResult } from './space-switch.service';
+export {
+  PgvectorAdoptionService,
+  IN_PLACE_TABLE,
+  type PgvectorAdoptionDeps,
+  type AdoptionRequest,
+  type AdoptionProgress,
+  type AdoptionResult,
+  type RollbackResult,
+  type ServedSpace,
+  type Verification,
+} from './pgvector-adoption.service';
+export { AdoptionError, type AdoptionErrorCode } from './adoption.error';
+export { openSource, describeSource, LegacySource, decodeVector, toSql, type LegacyLayout, type LegacyRow } from './pgvector-source';

@@ -5,3 +5,11 @@ export { waitFor } from './wait-for';
 export { freePort, freePortPair } from './free-port';
 export { startRedisServer, type RedisServerProcess } from './redis-server';
 export { startRedisCluster, type RedisClusterProcess } from './redis-cluster';
+export {
+  createPgvectorEraTable,
+  legacyRows,
+  float32Vector,
+  seededRandom,
+  cosineSimilarity,
+  type LegacyTestRow,
+} from './pgvector-era';

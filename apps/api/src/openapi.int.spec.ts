@@ -9,7 +9,8 @@ import { ApiKeySet } from '@catalog-indexer/http';
 import { CatalogImporter } from '@catalog-indexer/importer';
 import { createLogger } from '@catalog-indexer/logger';
 import { createRedisConnection, JobProducer, type RedisClient } from '@catalog-indexer/queue';
-import { createTestDatabase, deleteRedisPrefix, uniqueName, type TestDatabase } from '@catalog-indexer/testing';
+import { randomUUID } from 'node:crypto';
+import { createPgvectorEraTable, createTestDatabase, deleteRedisPrefix, legacyRows, uniqueName, type TestDatabase } from '@catalog-indexer/testing';
 import { createApp, type ApiDeps } from './app';
 
 type Doc = { openapi: string; paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, unknown> }> }>> };
@@ -63,7 +64,9 @@ describe('api OpenAPI document', () => {
       maxUploadBytes: 5_000_000,
       apiKeys: new ApiKeySet([KEY]),
       importer: new CatalogImporter({ connectMs: 2_000, statementMs: 5_000 }),
+      pgvector: { space: { provider: 'openai', model: 'text-embedding-3-large', dimensions: 8 }, databaseUrl: db.url, queuePrefix: prefix },
     };
+    await createPgvectorEraTable(db.url, legacyRows({ rows: 3, dims: 8, catalogs: [randomUUID()] }), { dims: 8, table: 'dq_embeddings_pgvector' });
     app = createApp(deps);
     doc = (await auth(request(app).get('/openapi.json')).expect(200)).body as Doc;
     ajv.addSchema(doc, 'openapi');
@@ -78,7 +81,7 @@ describe('api OpenAPI document', () => {
   it('is an OpenAPI 3.1 document listing every route with its security', () => {
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual(
-      ['/admin/queues', '/healthz', '/metrics', '/openapi.json', '/readyz', '/v1/catalog.schema.json', '/v1/catalogs', '/v1/catalogs/import', '/v1/catalogs/{id}', '/v1/catalogs/{id}/cleanup', '/v1/catalogs/{id}/items', '/v1/catalogs/{id}/reindex', '/v1/catalogs/{id}/runs', '/v1/jobs/{id}'],
+      ['/admin/queues', '/healthz', '/metrics', '/openapi.json', '/readyz', '/v1/catalog.schema.json', '/v1/catalogs', '/v1/catalogs/import', '/v1/catalogs/{id}', '/v1/catalogs/{id}/cleanup', '/v1/catalogs/{id}/items', '/v1/catalogs/{id}/reindex', '/v1/catalogs/{id}/runs', '/v1/jobs/{id}', '/v1/migrations/pgvector', '/v1/migrations/pgvector/rollback'],
     );
     expect(doc.paths['/healthz']!.get).toMatchObject({ security: [] });
     expect(doc.paths['/v1/catalogs']!.get!.responses['401']).toBeDefined();
@@ -101,6 +104,9 @@ describe('api OpenAPI document', () => {
     const imported = conforms('post', '/v1/catalogs/import', await auth(request(app).post('/v1/catalogs/import')).send({ connectionString: db.url, schemas: ['public'] }));
     conforms('post', '/v1/catalogs/import', await auth(request(app).post('/v1/catalogs/import')).send({ connectionString: db.url, schemas: ['public'], catalogId: (imported.body as { id: string }).id }));
     conforms('delete', '/v1/catalogs/{id}', await auth(request(app).delete(`/v1/catalogs/${id}`)));
+    conforms('post', '/v1/migrations/pgvector', await auth(request(app).post('/v1/migrations/pgvector')).send({ dryRun: true }));
+    conforms('post', '/v1/migrations/pgvector', await auth(request(app).post('/v1/migrations/pgvector')).send({ dropLegacy: true }));
+    conforms('post', '/v1/migrations/pgvector/rollback', await auth(request(app).post('/v1/migrations/pgvector/rollback')).send({}));
     conforms('get', '/v1/catalog.schema.json', await auth(request(app).get('/v1/catalog.schema.json')));
     conforms('get', '/openapi.json', await auth(request(app).get('/openapi.json')));
     conforms('get', '/metrics', await auth(request(app).get('/metrics')));

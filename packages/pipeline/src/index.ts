@@ -23,6 +23,8 @@ export {
 export { SpaceSwitchService, type SpaceSwitchDeps, type SpaceSwitchResult } from './space-switch.service';
 export {
   PgvectorAdoptionService,
+  checkAdoption,
+  type CheckDeps,
   IN_PLACE_TABLE,
   type PgvectorAdoptionDeps,
   type AdoptionRequest,

@@ -110,24 +110,14 @@ export class PgvectorAdoptionService {
     this.lease = new CatalogLease(deps.leases, deps.leaseTtlMs ?? 60_000, deps.logger);
   }
 
-  /**
-   * Connects to the source and checks, before anything is written, that the table holds vectors of the
-   * served space; `dropLegacy` also needs a verified adoption of the source.
-   * @throws AdoptionError saying what to fix
-   */
-  async check(request: AdoptionRequest): Promise<{ source: string; layout: LegacyLayout }> {
-    const { db, source, layout, close } = await this.open(request);
-    try {
-      if (request.dropLegacy && !request.dryRun) await this.requireVerified(db, source, layout);
-      return { source, layout };
-    } finally {
-      await close();
-    }
+  /** See {@link checkAdoption}. */
+  check(request: AdoptionRequest): Promise<{ source: string; layout: LegacyLayout }> {
+    return checkAdoption(this.deps, request);
   }
 
   /** The whole adoption (see the class comment). `holder` names the writer in the catalogs' leases. */
   async adopt(request: AdoptionRequest, holder: string, onProgress?: (p: AdoptionProgress) => Promise<void> | void): Promise<AdoptionResult> {
-    const { db, source, layout, close } = await this.open(request);
+    const { db, source, layout, close } = await openLegacy(this.deps, request);
     try {
       const model = request.model ?? DEFAULT_MODEL;
       const dryRun = request.dryRun ?? false;
@@ -146,7 +136,7 @@ export class PgvectorAdoptionService {
         verified: null,
         dropped: null,
       };
-      if (request.dropLegacy && !dryRun) await this.requireVerified(db, source, layout);
+      if (request.dropLegacy && !dryRun) await requireVerified(this.deps, db, source, layout);
       const catalogs = new Set<string>();
       await this.withLeases(holder, dryRun, async (leaseOf) => {
         const record = dryRun ? null : await this.deps.adoptions.begin(source, { model, dimensions: layout.dimensions });
@@ -216,52 +206,6 @@ export class PgvectorAdoptionService {
       return result;
     } finally {
       await db.close();
-    }
-  }
-
-  private async open(request: AdoptionRequest): Promise<{ db: LegacySource; source: string; layout: LegacyLayout; close: () => Promise<void> }> {
-    const url = request.sourceUrl ?? this.deps.databaseUrl;
-    const table = request.table ?? (request.sourceUrl ? 'dq_embeddings' : IN_PLACE_TABLE);
-    const db = await openSource(url);
-    try {
-      const layout = await db.inspect(table);
-      this.checkSpace(layout, request.model ?? DEFAULT_MODEL);
-      return { db, source: `${db.display} ${table}`, layout, close: () => db.close() };
-    } catch (error) {
-      await db.close();
-      throw error;
-    }
-  }
-
-  /** Legacy vectors are OpenAI's: only an install serving the same model and size may take them. */
-  private checkSpace(layout: LegacyLayout, model: string): void {
-    const { space } = this.deps;
-    if (layout.dimensions === 0) return;
-    if (space.provider === 'openai' && space.model === model && space.dimensions === layout.dimensions) return;
-    const served = space.provider === 'openai' ? `OpenAI ${space.model} at ${space.dimensions} dimensions` : `the local embedder at ${space.dimensions} dimensions (no OPENAI_API_KEY)`;
-    throw new AdoptionError(
-      'space_mismatch',
-      `the legacy vectors are ${model} at ${layout.dimensions} dimensions, but this install serves ${served}: ` +
-        `set OPENAI_API_KEY, EMBEDDING_MODEL=${model} and EMBEDDING_DIMENSIONS=${layout.dimensions} on every service (or give "model" if the legacy vectors came from another model); nothing was written`,
-      { legacy: { model, dimensions: layout.dimensions }, served: space },
-    );
-  }
-
-  private async requireVerified(db: LegacySource, source: string, layout: LegacyLayout): Promise<void> {
-    const record = await this.deps.adoptions.record(source);
-    if (!record?.verifiedAt || record.verified?.ok !== true) {
-      throw new AdoptionError(
-        'adoption_not_verified',
-        `${source} has no verified adoption yet: adopt it first (the same request without dropLegacy), then drop the legacy column`,
-      );
-    }
-    const counts = layout.has.catalog_id ? await db.migratableCounts(layout) : new Map<string, number>();
-    const migratable = [...counts.values()].reduce((s, n) => s + n, 0);
-    if (Number(record.verified.migratable) !== migratable) {
-      throw new AdoptionError(
-        'adoption_not_verified',
-        `${source} has ${migratable} rows to adopt but its verified adoption covered ${String(record.verified.migratable)}: adopt it again first`,
-      );
     }
   }
 
@@ -384,6 +328,69 @@ export class PgvectorAdoptionService {
         await this.lease.release(fence);
       }
     }
+  }
+}
+
+/** What checking a request needs: the product's database and the space it serves. */
+export type CheckDeps = Pick<PgvectorAdoptionDeps, 'adoptions' | 'space' | 'databaseUrl'>;
+
+/**
+ * Connects to the source and checks, before anything is written, that the table holds vectors of the
+ * served space; `dropLegacy` also needs a verified adoption of every row the source holds now.
+ * @throws AdoptionError saying what to fix
+ */
+export async function checkAdoption(deps: CheckDeps, request: AdoptionRequest): Promise<{ source: string; layout: LegacyLayout }> {
+  const { db, source, layout, close } = await openLegacy(deps, request);
+  try {
+    if (request.dropLegacy && !request.dryRun) await requireVerified(deps, db, source, layout);
+    return { source, layout };
+  } finally {
+    await close();
+  }
+}
+
+async function openLegacy(deps: CheckDeps, request: AdoptionRequest): Promise<{ db: LegacySource; source: string; layout: LegacyLayout; close: () => Promise<void> }> {
+  const url = request.sourceUrl ?? deps.databaseUrl;
+  const table = request.table ?? (request.sourceUrl ? 'dq_embeddings' : IN_PLACE_TABLE);
+  const db = await openSource(url);
+  try {
+    const layout = await db.inspect(table);
+    checkSpace(deps.space, layout, request.model ?? DEFAULT_MODEL);
+    return { db, source: `${db.display} ${table}`, layout, close: () => db.close() };
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+}
+
+/** Legacy vectors are OpenAI's: only an install serving the same model and size may take them. */
+function checkSpace(space: ServedSpace, layout: LegacyLayout, model: string): void {
+  if (layout.dimensions === 0) return;
+  if (space.provider === 'openai' && space.model === model && space.dimensions === layout.dimensions) return;
+  const served = space.provider === 'openai' ? `OpenAI ${space.model} at ${space.dimensions} dimensions` : `the local embedder at ${space.dimensions} dimensions (no OPENAI_API_KEY)`;
+  throw new AdoptionError(
+    'space_mismatch',
+    `the legacy vectors are ${model} at ${layout.dimensions} dimensions, but this install serves ${served}: ` +
+      `set OPENAI_API_KEY, EMBEDDING_MODEL=${model} and EMBEDDING_DIMENSIONS=${layout.dimensions} on every service (or give "model" if the legacy vectors came from another model); nothing was written`,
+    { legacy: { model, dimensions: layout.dimensions }, served: space },
+  );
+}
+
+async function requireVerified(deps: CheckDeps, db: LegacySource, source: string, layout: LegacyLayout): Promise<void> {
+  const record = await deps.adoptions.record(source);
+  if (!record?.verifiedAt || record.verified?.ok !== true) {
+    throw new AdoptionError(
+      'adoption_not_verified',
+      `${source} has no verified adoption yet: adopt it first (the same request without dropLegacy), then drop the legacy column`,
+    );
+  }
+  const counts = layout.has.catalog_id ? await db.migratableCounts(layout) : new Map<string, number>();
+  const migratable = [...counts.values()].reduce((s, n) => s + n, 0);
+  if (Number(record.verified.migratable) !== migratable) {
+    throw new AdoptionError(
+      'adoption_not_verified',
+      `${source} has ${migratable} rows to adopt but its verified adoption covered ${String(record.verified.migratable)}: adopt it again first`,
+    );
   }
 }
 

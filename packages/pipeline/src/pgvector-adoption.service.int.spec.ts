@@ -1,6 +1,17 @@
 import { Client } from 'pg';
 import { randomUUID } from 'node:crypto';
-import { LeaseRepository, PgvectorAdoptionRepository, openDataSource, type DataSource } from '@catalog-indexer/db';
+import { chunkCatalog, flattenItems, shopCatalog, type Catalog } from '@catalog-indexer/catalog';
+import {
+  CatalogRepository,
+  EmbeddingRepository,
+  IndexRunRepository,
+  LeaseRepository,
+  PgvectorAdoptionRepository,
+  PointDeletionRepository,
+  openDataSource,
+  type DataSource,
+} from '@catalog-indexer/db';
+import { LocalEmbedder } from '@catalog-indexer/embeddings';
 import { QdrantEmulator } from '@catalog-indexer/emulators';
 import { createLogger } from '@catalog-indexer/logger';
 import {
@@ -15,6 +26,14 @@ import {
 } from '@catalog-indexer/testing';
 import { QdrantStore } from '@catalog-indexer/vector-store';
 import { PgvectorAdoptionService, type ServedSpace } from './pgvector-adoption.service';
+import { ReindexService } from './reindex.service';
+
+const toNew = (catalog: Catalog) => ({
+  name: catalog.name,
+  description: catalog.description ?? null,
+  document: catalog as unknown as Record<string, unknown>,
+  items: flattenItems(catalog),
+});
 
 const DIMS = 16;
 const SPACE: ServedSpace = { provider: 'openai', model: 'text-embedding-3-large', dimensions: DIMS };
@@ -275,3 +294,58 @@ async function createPgvectorEraRows(url: string, rows: LegacyTestRow[]): Promis
     await client.end();
   }
 }
+
+describe('ReindexService on an adopted catalog', () => {
+  const qdrant = new QdrantEmulator();
+  const catalogId = randomUUID();
+  const chunks = chunkCatalog(shopCatalog);
+  // Three legacy rows carry the text of a chunk of the real document; two carry text it no longer has.
+  const same = chunks.slice(0, 3);
+  const rows: LegacyTestRow[] = [
+    ...legacyRows({ rows: 5, dims: DIMS, catalogs: [catalogId], seed: 5 }).map((r, i) => ({ ...r, content: same[i]?.content ?? r.content })),
+  ];
+  let install: Install;
+
+  beforeAll(async () => {
+    const { url } = await qdrant.start(0);
+    install = await new Install(url, rows).start();
+  });
+  afterAll(async () => {
+    await install.db.drop();
+    await qdrant.stop();
+  });
+
+  it('leaves an adopted catalog alone until its document is stored, then reuses the vectors of equal text and retires the rest', async () => {
+    await install.service.adopt({}, 'adopt');
+    const embedder = new LocalEmbedder('text-embedding-3-large', DIMS);
+    let embedded = 0;
+    const counting = { model: embedder.model, dimensions: embedder.dimensions, embed: (texts: string[]) => ((embedded += texts.length), embedder.embed(texts)) };
+    const catalogs = new CatalogRepository(install.db.dataSource);
+    const reindex = new ReindexService({
+      catalogs,
+      embeddings: new EmbeddingRepository(install.db.dataSource),
+      runs: new IndexRunRepository(install.db.dataSource),
+      leases: install.leases,
+      deletions: new PointDeletionRepository(install.db.dataSource),
+      store: install.store,
+      embedder: counting,
+      logger: createLogger({ level: 'silent' }),
+    });
+    expect(await reindex.reindex(catalogId)).toMatchObject({ status: 'skipped', embedded: 0 });
+    expect(await install.pointIds()).toHaveLength(5);
+
+    await catalogs.replace(catalogId, toNew(shopCatalog));
+    const result = await reindex.reindex(catalogId);
+
+    expect(result).toMatchObject({ status: 'completed', chunks: chunks.length, embedded: chunks.length - 3, deleted: 2 });
+    expect(embedded).toBe(chunks.length - 3);
+    const active = await install.query<{ id: string; chunk_key: string }>(`SELECT id, chunk_key FROM dq_embeddings WHERE status = 'active'`);
+    expect(active).toHaveLength(chunks.length);
+    const byKey = new Map(active.map((r) => [r.chunk_key, r.id]));
+    for (let i = 0; i < 3; i++) expect(byKey.get(same[i]!.key)).toBe(rows[i]!.id);
+    expect(active.some((r) => r.chunk_key.startsWith('pgvector:'))).toBe(false);
+    const vectors = await install.store.denseVectors([rows[0]!.id]);
+    expect(cosineSimilarity(vectors.get(rows[0]!.id)!, rows[0]!.vector!)).toBeGreaterThanOrEqual(0.9999);
+    expect(await install.pointIds()).toEqual(active.map((r) => r.id).sort());
+  });
+});

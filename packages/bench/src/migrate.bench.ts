@@ -33,7 +33,7 @@ async function main(): Promise<void> {
       // Vectors made by Postgres itself: random float4s, one array per row.
       await client.query(
         `INSERT INTO dq_embeddings
-         SELECT gen_random_uuid(), 'Column c' || i || ' of table t' || (i % 50), (SELECT array_agg(random()::real + i * 0) FROM generate_series(1, $2))::vector,
+         SELECT gen_random_uuid(), 'Column c' || i || ' of table t' || (i % 50), (SELECT array_agg(random()::real) FROM generate_series(1, $2) WHERE i > 0)::vector,
                 'column', ('00000000-0000-0000-0000-0000000000' || lpad((i % 10)::text, 2, '0'))::uuid,
                 json_build_object('schema', 'public', 'table', 't' || (i % 50), 'column', 'c' || i)
            FROM generate_series(1, $1) AS i`,
@@ -69,7 +69,9 @@ async function main(): Promise<void> {
     for (let i = 0; i < 2; i++) {
       const worker = spawnApp('worker', env, { label: `worker-${i + 1}` });
       workers.push(worker);
-      await waitFor(`worker ${i + 1} to be ready`, () => worker.output().includes('worker ready'), { timeoutMs: 120_000 });
+      await waitFor(`worker ${i + 1} to be ready`, () => worker.output().includes('worker ready'), { timeoutMs: 300_000 }).catch((error: unknown) => {
+        throw new Error(`${String(error)}\n${worker.output().slice(-2000)}`);
+      });
     }
 
     // The floor: plain keyset reads and bare upserts of the same batch size.

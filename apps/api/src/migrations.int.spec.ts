@@ -5,7 +5,7 @@ import { type Express } from 'express';
 import { loadConfig } from '@catalog-indexer/config';
 import { CatalogRepository, IndexRunRepository, openDataSource, type DataSource } from '@catalog-indexer/db';
 import { createLogger } from '@catalog-indexer/logger';
-import { type ServedSpace } from '@catalog-indexer/pipeline';
+import { type ServedSpace } from '@catalog-indexer/importer';
 import { createRedisConnection, JobProducer, SourceVault, type RedisClient } from '@catalog-indexer/queue';
 import { createPgvectorEraTable, createTestDatabase, deleteRedisPrefix, legacyRows, uniqueName, type TestDatabase } from '@catalog-indexer/testing';
 import { createApp } from './app';

@@ -9,7 +9,7 @@ import { Client } from 'pg';
 import { loadConfig } from '@catalog-indexer/config';
 import { spawnApp, type AppProcess } from '@catalog-indexer/devstack';
 import { OpenAIEmulator, QdrantEmulator } from '@catalog-indexer/emulators';
-import { decodeVector } from '@catalog-indexer/pipeline';
+import { decodeVector } from '@catalog-indexer/importer';
 import { JobProducer, createRedisConnection, jobCatalog } from '@catalog-indexer/queue';
 import { createTestDatabase, deleteRedisPrefix, uniqueName, uniqueQueuePrefix, waitFor } from '@catalog-indexer/testing';
 import { QdrantStore } from '@catalog-indexer/vector-store';

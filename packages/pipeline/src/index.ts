@@ -23,16 +23,9 @@ export {
 export { SpaceSwitchService, type SpaceSwitchDeps, type SpaceSwitchResult } from './space-switch.service';
 export {
   PgvectorAdoptionService,
-  checkAdoption,
-  type CheckDeps,
-  IN_PLACE_TABLE,
   type PgvectorAdoptionDeps,
-  type AdoptionRequest,
   type AdoptionProgress,
   type AdoptionResult,
   type RollbackResult,
-  type ServedSpace,
   type Verification,
 } from './pgvector-adoption.service';
-export { AdoptionError, type AdoptionErrorCode } from './adoption.error';
-export { openSource, describeSource, LegacySource, decodeVector, toSql, type LegacyLayout, type LegacyRow } from './pgvector-source';

@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { randomUUID } from 'node:crypto';
-import { chunkCatalog, flattenItems, shopCatalog, type Catalog } from '@catalog-indexer/catalog';
+import { chunkCatalog, flattenItems, type Catalog } from '@catalog-indexer/catalog';
+import { shopCatalog } from '@catalog-indexer/catalog/testing';
 import {
   CatalogRepository,
   EmbeddingRepository,
@@ -25,7 +26,8 @@ import {
   type TestDatabase,
 } from '@catalog-indexer/testing';
 import { QdrantStore } from '@catalog-indexer/vector-store';
-import { PgvectorAdoptionService, type ServedSpace } from './pgvector-adoption.service';
+import { type ServedSpace } from '@catalog-indexer/importer';
+import { PgvectorAdoptionService } from './pgvector-adoption.service';
 import { ReindexService } from './reindex.service';
 
 const toNew = (catalog: Catalog) => ({

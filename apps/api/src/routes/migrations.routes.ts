@@ -1,7 +1,7 @@
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { PgvectorAdoptionRepository, type DataSource } from '@catalog-indexer/db';
-import { checkAdoption, type ServedSpace } from '@catalog-indexer/pipeline';
+import { checkAdoption, type ServedSpace } from '@catalog-indexer/importer';
 import { jobCatalog, parsePayload, SourceVault, type JobName, type JobProducer } from '@catalog-indexer/queue';
 
 export interface MigrationRoutesDeps {

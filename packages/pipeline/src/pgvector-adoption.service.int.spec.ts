@@ -319,9 +319,9 @@ describe('ReindexService on an adopted catalog', () => {
 
   it('leaves an adopted catalog alone until its document is stored, then reuses the vectors of equal text and retires the rest', async () => {
     await install.service.adopt({}, 'adopt');
-    const embedder = new LocalEmbedder('text-embedding-3-large', DIMS);
+    const embedder = new LocalEmbedder(DIMS);
     let embedded = 0;
-    const counting = { model: embedder.model, dimensions: embedder.dimensions, embed: (texts: string[]) => ((embedded += texts.length), embedder.embed(texts)) };
+    const counting = { provider: 'openai' as const, model: 'text-embedding-3-large', dimensions: DIMS, embed: (texts: string[]) => ((embedded += texts.length), embedder.embed(texts)) };
     const catalogs = new CatalogRepository(install.db.dataSource);
     const reindex = new ReindexService({
       catalogs,

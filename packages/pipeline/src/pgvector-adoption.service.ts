@@ -239,7 +239,7 @@ export class PgvectorAdoptionService {
           kind: r.kind ?? 'document',
           content: r.content,
           metadata,
-          contentHash: contentHash(r.content, model, layout.dimensions),
+          contentHash: contentHash(r.content, { provider: 'openai', model, dimensions: layout.dimensions }),
           model,
           dimensions: layout.dimensions,
           vector: Array.from(r.vector),

@@ -28,6 +28,7 @@ import { catalogRoutes } from './routes/catalogs.routes';
 import { importRoutes } from './routes/import.routes';
 import { indexRoutes, type PointCounter } from './routes/index.routes';
 import { jobRoutes } from './routes/jobs.routes';
+import { migrationRoutes, type MigrationRoutesDeps } from './routes/migrations.routes';
 
 export interface ApiDeps {
   logger: Logger;
@@ -43,6 +44,8 @@ export interface ApiDeps {
   apiKeys?: ApiKeySet;
   /** Reads live databases for `POST /v1/catalogs/import`; default timeouts 10 s to connect, 30 s per statement. */
   importer?: CatalogImporter;
+  /** What `POST /v1/migrations/pgvector` checks a source against; without it those routes answer 404. */
+  pgvector?: MigrationRoutesDeps['pgvector'];
 }
 
 /** The api: stores catalogs, enqueues jobs, reports their state. Never embeds. */
@@ -96,6 +99,7 @@ export function createApp(deps: ApiDeps): Express {
       countPoints: deps.countPoints ?? (() => Promise.resolve(null)),
     }),
   );
+  if (deps.pgvector) app.use('/v1/migrations', migrationRoutes({ ...deps, pgvector: deps.pgvector, queueReady }));
   app.use('/v1/jobs', queueReady, jobRoutes(deps.jobs));
   app.use(notFound);
   app.use(errorHandler);

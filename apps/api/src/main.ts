@@ -33,6 +33,11 @@ async function main(): Promise<void> {
       statementMs: config.import.statementTimeoutMs,
       policy: new SourcePolicy(config.import.allowedHosts),
     }),
+    pgvector: {
+      space: { provider: config.embeddings.provider, model: config.embeddings.model, dimensions: config.embeddings.dimensions },
+      databaseUrl: config.postgres.url,
+      queuePrefix: config.queue.prefix,
+    },
   });
   const server = app.listen(config.api.port, config.api.host, () => {
     logger.info(

@@ -9,7 +9,8 @@ import { ApiKeySet } from '@catalog-indexer/http';
 import { CatalogImporter } from '@catalog-indexer/importer';
 import { createLogger } from '@catalog-indexer/logger';
 import { createRedisConnection, JobProducer, type RedisClient } from '@catalog-indexer/queue';
-import { createTestDatabase, deleteRedisPrefix, mountedRoutes, uniqueName, type TestDatabase } from '@catalog-indexer/testing';
+import { randomUUID } from 'node:crypto';
+import { createPgvectorEraTable, createTestDatabase, deleteRedisPrefix, legacyRows, mountedRoutes, uniqueName, type TestDatabase } from '@catalog-indexer/testing';
 import { createApp, type ApiDeps } from './app';
 
 type Doc = { openapi: string; paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, unknown> }> }>> };
@@ -63,7 +64,9 @@ describe('api OpenAPI document', () => {
       maxUploadBytes: 5_000_000,
       apiKeys: new ApiKeySet([KEY]),
       importer: new CatalogImporter({ connectMs: 2_000, statementMs: 5_000 }),
+      pgvector: { space: { provider: 'openai', model: 'text-embedding-3-large', dimensions: 8 }, databaseUrl: db.url, queuePrefix: prefix },
     };
+    await createPgvectorEraTable(db.url, legacyRows({ rows: 3, dims: 8, catalogs: [randomUUID()] }), { dims: 8, table: 'dq_embeddings_pgvector' });
     app = createApp(deps);
     doc = (await auth(request(app).get('/openapi.json')).expect(200)).body as Doc;
     ajv.addSchema(doc, 'openapi');
@@ -107,6 +110,9 @@ describe('api OpenAPI document', () => {
     const imported = conforms('post', '/v1/catalogs/import', await auth(request(app).post('/v1/catalogs/import')).send({ connectionString: db.url, schemas: ['public'] }));
     conforms('post', '/v1/catalogs/import', await auth(request(app).post('/v1/catalogs/import')).send({ connectionString: db.url, schemas: ['public'], catalogId: (imported.body as { id: string }).id }));
     conforms('delete', '/v1/catalogs/{id}', await auth(request(app).delete(`/v1/catalogs/${id}`)));
+    conforms('post', '/v1/migrations/pgvector', await auth(request(app).post('/v1/migrations/pgvector')).send({ dryRun: true }));
+    conforms('post', '/v1/migrations/pgvector', await auth(request(app).post('/v1/migrations/pgvector')).send({ dropLegacy: true }));
+    conforms('post', '/v1/migrations/pgvector/rollback', await auth(request(app).post('/v1/migrations/pgvector/rollback')).send({}));
     conforms('get', '/v1/catalog.schema.json', await auth(request(app).get('/v1/catalog.schema.json')));
     conforms('get', '/openapi.json', await auth(request(app).get('/openapi.json')));
     conforms('get', '/metrics', await auth(request(app).get('/metrics')));

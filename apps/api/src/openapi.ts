@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { catalogSchema } from '@catalog-indexer/catalog';
 import { buildOpenApiDocument, jsonSchemaOf, type OpenApiRoute } from '@catalog-indexer/http';
 import { importBody } from './routes/import.routes';
+import { adoptionBody, rollbackBody } from './routes/migrations.routes';
 import { itemsBody, listQuery, reindexBody, replaceQuery } from './routes/catalogs.routes';
 
 const isoTime = z.string().describe('ISO 8601 time');
@@ -93,6 +94,25 @@ export const API_ROUTES: OpenApiRoute[] = [
       201: { ...json('imported as a new catalog', stored.extend({ notes: z.array(z.string()) })), headers: { Location: 'the catalog URL' } },
       200: json('imported into catalogId, version + 1', stored.extend({ notes: z.array(z.string()) }).extend(reindexStarted.shape)),
     },
+  },
+  {
+    method: 'post',
+    path: '/v1/migrations/pgvector',
+    summary: 'Adopt a pgvector-era table: its vectors into Qdrant, its rows into this install, zero embedding calls',
+    description: 'Checks the source before anything is written (reachable, a table with a vector column, vectors of the served model and size), then enqueues a pgvector-adoption job whose result reports rows, migrated, unchanged, skipped by reason, catalogs, tokens (0) and verified. dryRun writes nothing; dropLegacy drops the legacy vector column after a verified adoption. The connection string is never stored, logged or put in job data.',
+    tags: ['jobs'],
+    body: adoptionBody,
+    errors: ['invalid_request', 'invalid_connection_string', 'source_access_denied', 'source_database_not_found', 'source_table_not_found', 'source_not_vector', 'source_unreachable', 'space_mismatch', 'adoption_not_verified'],
+    responses: { 202: json('enqueued', z.looseObject({ jobId: z.string(), statusUrl: z.string(), source: z.string(), table: z.string(), rows: z.number().int(), dimensions: z.number().int() })) },
+  },
+  {
+    method: 'post',
+    path: '/v1/migrations/pgvector/rollback',
+    summary: 'Write the vectors back from Qdrant into the legacy table (vector(n) column, recreated when dropped)',
+    tags: ['jobs'],
+    body: rollbackBody,
+    errors: ['invalid_request'],
+    responses: { 202: json('enqueued', z.object({ jobId: z.string(), statusUrl: z.string() })) },
   },
   { method: 'get', path: '/v1/catalogs/{id}', summary: 'A catalog with its document', tags: ['catalogs'], params: catalogId, errors: ['invalid_id', 'not_found'], responses: { 200: json('the catalog', catalogView.extend({ document: catalogSchema })) } },
   { method: 'put', path: '/v1/catalogs/{id}', summary: 'Replace a catalog and reindex it', description: 'version + 1; rejections of keys that still exist are kept; an incremental reindex follows unless ?reindex=false.', tags: ['catalogs'], params: catalogId, query: replaceQuery, body: catalogSchema, errors: ['invalid_id', 'invalid_catalog', 'invalid_text', 'not_found'], responses: { 200: json('replaced', stored.extend(reindexStarted.shape)) } },

@@ -15,6 +15,7 @@ import { type QdrantStore } from '@catalog-indexer/vector-store';
 import { cleanupJob } from './jobs/cleanup.job';
 import { embedBatchJob } from './jobs/embed-batch.job';
 import { reconcileJob } from './jobs/reconcile.job';
+import { pgvectorJobs } from './jobs/pgvector.job';
 import { reindexJob } from './jobs/reindex.job';
 
 export interface WorkerDeps {
@@ -64,6 +65,7 @@ export function startWorkers(deps: WorkerDeps): Worker {
       'embed-batch': embedBatchJob(orchestrator),
       cleanup: cleanupJob(cleanup, coalescer),
       reconcile: reconcileJob(reconcile, deps.producer, spaces),
+      ...pgvectorJobs(deps),
     },
   });
   const log = deps.logger.child({ component: 'worker' });

@@ -8,12 +8,20 @@ import { CatalogEntity } from './entities/catalog.entity';
 import { CatalogItemEntity } from './entities/catalog-item.entity';
 import { EmbeddingEntity } from './entities/embedding.entity';
 import { IndexRunEntity } from './entities/index-run.entity';
+import { KeepPgvectorTable1732521500000 } from './migrations/1732521500000-keep-pgvector-table';
+import { AdoptedCatalogs1764288000000 } from './migrations/1764288000000-adopted-catalogs';
 import { InitialSchema1732521600000 } from './migrations/1732521600000-initial-schema';
 import { RunsLeasesOutbox1764115200000 } from './migrations/1764115200000-runs-leases-outbox';
 import { QuotesInChunkMetadata1764892800000 } from './migrations/1764892800000-quotes-in-chunk-metadata';
 
 export const ENTITIES = [CatalogEntity, CatalogItemEntity, EmbeddingEntity, IndexRunEntity];
-export const MIGRATIONS = [InitialSchema1732521600000, RunsLeasesOutbox1764115200000, QuotesInChunkMetadata1764892800000];
+export const MIGRATIONS = [
+  KeepPgvectorTable1732521500000,
+  InitialSchema1732521600000,
+  RunsLeasesOutbox1764115200000,
+  AdoptedCatalogs1764288000000,
+  QuotesInChunkMetadata1764892800000,
+];
 
 /** Arbitrary constant: the advisory lock that lets one of many starting processes run the migrations. */
 const MIGRATION_LOCK = 7_318_001;

@@ -24,6 +24,13 @@ export {
 } from './repositories/embedding.repository';
 export { LeaseRepository, assertFence, type Fence, type LeaseView } from './repositories/lease.repository';
 export { PointDeletionRepository, type DuePointDeletion } from './repositories/point-deletion.repository';
+export {
+  PgvectorAdoptionRepository,
+  ADOPTED_CHUNK_PREFIX,
+  type AdoptedRow,
+  type AdoptionRecord,
+} from './repositories/pgvector-adoption.repository';
+export { LEGACY_TABLE, isLegacyLayout } from './migrations/1732521500000-keep-pgvector-table';
 export { FencedError } from './errors/fenced.error';
 export { IndexRunRepository, type IndexRunCounts } from './repositories/index-run.repository';
 export { checkConnectionBudget, type ConnectionBudget } from './connection-budget';

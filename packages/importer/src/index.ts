@@ -4,3 +4,14 @@ export { parseConnectionString, tlsOptions, type SourceConnection, type SourceDi
 export { SourcePolicy, LOOPBACK_ONLY, type AllowedSource, type Resolve } from './source-policy';
 export { postgresClientConfig, postgresSessionSetup } from './postgres.reader';
 export { type ReaderTimeouts } from './reader-timeouts';
+export { AdoptionError, type AdoptionErrorCode } from './adoption.error';
+export { openSource, describeSource, LegacySource, decodeVector, toSql, type LegacyLayout, type LegacyRow } from './pgvector-source';
+export {
+  checkAdoption,
+  openLegacy,
+  requireVerified,
+  IN_PLACE_TABLE,
+  type CheckDeps,
+  type ServedSpace,
+  type AdoptionRequest,
+} from './pgvector-check';

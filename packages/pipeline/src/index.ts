@@ -33,3 +33,11 @@ export {
   type CollectionMigrationResult,
 } from './collection-migration.service';
 export { SpaceSwitchService, type SpaceSwitchDeps, type SpaceSwitchResult } from './space-switch.service';
+export {
+  PgvectorAdoptionService,
+  type PgvectorAdoptionDeps,
+  type AdoptionProgress,
+  type AdoptionResult,
+  type RollbackResult,
+  type Verification,
+} from './pgvector-adoption.service';

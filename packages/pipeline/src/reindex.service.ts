@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { catalogVocabulary, chunkCatalog, contentHash, parseCatalog, type Chunk } from '@catalog-indexer/catalog';
 import {
+  ADOPTED_CHUNK_PREFIX,
   type CatalogRepository,
   type EmbeddingRepository,
   type Fence,
@@ -122,7 +123,8 @@ export class ReindexService {
     const { catalogs, runs } = this.deps;
     const { catalogId } = fence;
     const catalog = await catalogs.get(catalogId);
-    if (!catalog) return { kind: 'missing' };
+    // An adopted catalog has no document yet: its adopted rows are its index until its document is stored.
+    if (!catalog || catalog.adoptedFrom) return { kind: 'missing' };
     let runId = options.runId ?? null;
     if (runId) {
       const existing = await runs.get(runId);
@@ -155,6 +157,10 @@ export class ReindexService {
     }
     const adopt: string[] = [];
     const toEmbed: { chunk: Chunk; hash: string }[] = [];
+    // Rows adopted from pgvector, by content hash: a chunk of the same text, model and size takes one over.
+    const adoptedRows = new Map<string, string>();
+    for (const c of active.values()) if (c.chunkKey.startsWith(ADOPTED_CHUNK_PREFIX) && points.has(c.id)) adoptedRows.set(c.contentHash, c.id);
+    const rekey: { id: string; chunk: Chunk; hash: string }[] = [];
     let skipped = 0;
     for (const chunk of chunks) {
       const hash = contentHash(chunk.content, embedder);
@@ -162,6 +168,13 @@ export class ReindexService {
       // A row whose point is gone (a Qdrant restored from an old snapshot, an emptied collection) is embedded
       // again even when its content is unchanged: a reindex repairs the index, it does not only extend it.
       if (existing && existing.contentHash === hash && points.has(existing.id) && !run.force) {
+        skipped++;
+        continue;
+      }
+      const adoptedId = existing ? undefined : adoptedRows.get(hash);
+      if (adoptedId && !run.force) {
+        adoptedRows.delete(hash);
+        rekey.push({ id: adoptedId, chunk, hash });
         skipped++;
         continue;
       }
@@ -175,6 +188,7 @@ export class ReindexService {
     const adopted = new Set(adopt);
     const drop = pending.filter((p) => !adopted.has(p.id)).map((p) => p.id);
     const rows = this.batchRows(run, toEmbed);
+    await this.takeOverAdopted(run, rekey);
 
     await this.deps.leases.fenced(this.fence(run), async (m) => {
       await embeddings.removeRows(m, run.catalogId, drop);
@@ -188,6 +202,31 @@ export class ReindexService {
       'reindex planned',
     );
     return { kind: 'planned', version: catalog.version, chunks: chunks.length, skipped, reused: adopt.length, toEmbed: toEmbed.length, batches };
+  }
+
+  /**
+   * Gives adopted rows whose text, model and size equal a chunk's that chunk's key, kind and metadata (row
+   * and point payload), keeping their ids and vectors: no embedding. Adopted rows no chunk takes are
+   * retired by the activation, like the rows of chunks gone from a catalog.
+   */
+  private async takeOverAdopted(run: RunContext, rekey: { id: string; chunk: Chunk; hash: string }[]): Promise<void> {
+    if (rekey.length === 0) return;
+    const vectors = await this.deps.store.denseVectors(rekey.map((r) => r.id));
+    const vocabulary = (await this.vocabularyOf(run.catalogId)) ?? undefined;
+    const found = rekey.filter((r) => vectors.has(r.id));
+    const source = (r: (typeof rekey)[number]) => ({ id: r.id, kind: r.chunk.kind, chunkKey: r.chunk.key, content: r.chunk.content, metadata: r.chunk.metadata as Record<string, unknown> });
+    await this.upsertPatiently(found.map((r) => chunkPoint(run.catalogId, source(r), r.hash, vectors.get(r.id), vocabulary)));
+    await this.deps.leases.fenced(this.fence(run), async (m) => {
+      for (const r of found) {
+        await m.query(`UPDATE dq_embeddings SET chunk_key = $2, item_key = $3, kind = $4, metadata = $5, updated_at = now() WHERE id = $1`, [
+          r.id,
+          r.chunk.key,
+          r.chunk.itemKey,
+          r.chunk.kind,
+          JSON.stringify(r.chunk.metadata),
+        ]);
+      }
+    });
   }
 
   /**

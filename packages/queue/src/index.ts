@@ -17,3 +17,4 @@ export { createJobWorker, postpone, type JobContext, type JobHandler, type JobHa
 export { queueReadiness, type QueueReadiness } from './queue-readiness';
 export { RedisErrorBackoff, type PausableWorker, type RedisErrorBackoffOptions } from './redis-error-backoff';
 export { DelayedError, Queue, UnrecoverableError, WaitingChildrenError, type Job, type Worker } from 'bullmq';
+export { SourceVault } from './source-vault';

@@ -67,6 +67,25 @@ export const jobCatalog = {
     payload: z.object({ catalogId: z.uuid().optional() }),
     options: { ...COMMON_OPTIONS, attempts: 5, removeOnComplete: { age: DAY_S, count: 1_000 } } satisfies JobsOptions,
   },
+  /**
+   * Adopts a pgvector-era table (see the pipeline's PgvectorAdoptionService). A separate source's connection
+   * string is never in the payload: `sourceRef` names it in the {@link SourceVault}.
+   */
+  'pgvector-adoption': {
+    payload: z.object({
+      sourceRef: z.uuid().optional(),
+      table: z.string().min(1).max(128).optional(),
+      model: z.string().min(1).max(128).optional(),
+      dryRun: z.boolean().default(false),
+      dropLegacy: z.boolean().default(false),
+    }),
+    options: { ...COMMON_OPTIONS, attempts: 10 } satisfies JobsOptions,
+  },
+  /** Writes the vectors of a pgvector-era table back from Qdrant; `targetRef` as `sourceRef` above. */
+  'pgvector-rollback': {
+    payload: z.object({ targetRef: z.uuid().optional(), table: z.string().min(1).max(128).optional() }),
+    options: { ...COMMON_OPTIONS, attempts: 10 } satisfies JobsOptions,
+  },
 } as const;
 
 export type JobName = keyof typeof jobCatalog;

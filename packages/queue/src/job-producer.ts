@@ -35,7 +35,11 @@ export class JobProducer {
   readonly queue: Queue;
   readonly coalescer: JobCoalescer;
 
-  constructor(connection: RedisClient, prefix: string) {
+  constructor(
+    /** The producer's own Redis connection (never a blocking one). */
+    readonly connection: RedisClient,
+    prefix: string,
+  ) {
     this.queue = new Queue(CATALOG_QUEUE, { connection, prefix });
     this.coalescer = new JobCoalescer(connection, prefix, () => this.queue.waitUntilReady());
   }

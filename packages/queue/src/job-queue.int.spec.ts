@@ -106,6 +106,8 @@ describe(JobProducer.name, () => {
       },
       'embed-batch': () => Promise.resolve(undefined),
       reconcile: () => Promise.resolve(undefined),
+      'pgvector-adoption': () => Promise.resolve(undefined),
+      'pgvector-rollback': () => Promise.resolve(undefined),
     };
     worker = createJobWorker({ connection: workerConnection, prefix, concurrency: 1, handlers });
     const catalogId = randomUUID();
@@ -142,6 +144,8 @@ describe(JobProducer.name, () => {
         cleanup: () => Promise.resolve(undefined),
         'embed-batch': () => Promise.resolve(undefined),
         reconcile: () => Promise.resolve(undefined),
+        'pgvector-adoption': () => Promise.resolve(undefined),
+        'pgvector-rollback': () => Promise.resolve(undefined),
       },
     });
     const other = new JobProducer(producerConnection, `${prefix}-perm`);
@@ -162,7 +166,7 @@ describe(JobProducer.name, () => {
 
   it('refuses to start a worker whose handlers do not match the catalog', () => {
     const none = () => Promise.resolve(undefined);
-    const handlers = { reindex: none, cleanup: none, 'embed-batch': none, reconcile: none, extra: none };
+    const handlers = { reindex: none, cleanup: none, 'embed-batch': none, reconcile: none, 'pgvector-adoption': none, 'pgvector-rollback': none, extra: none };
     expect(() =>
       createJobWorker({ connection: workerConnection, prefix, concurrency: 1, handlers }),
     ).toThrow(/unknown \[extra\]/);

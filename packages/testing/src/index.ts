@@ -6,3 +6,11 @@ export { freePort, freePortPair } from './free-port';
 export { startRedisServer, type RedisServerProcess } from './redis-server';
 export { startRedisCluster, type RedisClusterProcess } from './redis-cluster';
 export { mountedRoutes } from './express-routes';
+export {
+  createPgvectorEraTable,
+  legacyRows,
+  float32Vector,
+  seededRandom,
+  cosineSimilarity,
+  type LegacyTestRow,
+} from './pgvector-era';

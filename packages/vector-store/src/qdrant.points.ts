@@ -140,6 +140,28 @@ export class QdrantPoints {
   }
 
   /** The number of points of a catalog (exact). */
+  /** The dense vectors of the points among `ids` that exist, by id (Qdrant keeps cosine vectors normalised). */
+  async denseVectors(ids: readonly string[]): Promise<Map<string, number[]>> {
+    const found = new Map<string, number[]>();
+    for (let i = 0; i < ids.length; i += 256) {
+      const batch = ids.slice(i, i + 256);
+      const points = await this.call('retrieve points', (c) => c.retrieve(this.collection, { ids: batch, with_payload: false, with_vector: [VECTOR_NAMES.dense] }));
+      for (const p of points) {
+        const vector = (p.vector as Record<string, unknown> | null | undefined)?.[VECTOR_NAMES.dense];
+        if (Array.isArray(vector)) found.set(String(p.id), vector as number[]);
+      }
+    }
+    return found;
+  }
+
+  /** The ids of the `limit` points of a catalog nearest to `vector` by the dense vector alone, best first. */
+  async nearestDense(catalogId: string, vector: number[], limit: number): Promise<string[]> {
+    const response = await this.call('query points', (c) =>
+      c.query(this.collection, { query: vector, using: VECTOR_NAMES.dense, filter: ofCatalog(catalogId), limit, with_payload: false }),
+    );
+    return response.points.map((p) => String(p.id));
+  }
+
   async count(catalogId: string): Promise<number> {
     const result = await this.call('count points', (c) => c.count(this.collection, { filter: ofCatalog(catalogId), exact: true }));
     return result.count;

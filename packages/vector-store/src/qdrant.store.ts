@@ -62,6 +62,16 @@ export class QdrantStore implements VectorReader {
     return this.collections.served();
   }
 
+  /** See {@link QdrantPoints.denseVectors}. */
+  denseVectors(ids: readonly string[]): Promise<Map<string, number[]>> {
+    return this.points.denseVectors(ids);
+  }
+
+  /** See {@link QdrantPoints.nearestDense}. */
+  nearestDense(catalogId: string, vector: number[], limit: number): Promise<string[]> {
+    return this.points.nearestDense(catalogId, vector, limit);
+  }
+
   resolve(): Promise<string | null> {
     return this.collections.resolve();
   }

@@ -8,6 +8,8 @@ export interface CatalogRow {
   document: Record<string, unknown>;
   /** Incremented by every replace (PUT), so a run knows which upload it indexed. */
   version: number;
+  /** `pgvector` for a catalog adopted from a pgvector-era table and not yet given its real document. */
+  adoptedFrom: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -21,6 +23,7 @@ export const CatalogEntity = new EntitySchema<CatalogRow>({
     description: { type: 'text', nullable: true },
     document: { type: 'jsonb' },
     version: { type: 'integer', default: 1 },
+    adoptedFrom: { name: 'adopted_from', type: 'text', nullable: true },
     createdAt: { name: 'created_at', type: 'timestamptz', createDate: true },
     updatedAt: { name: 'updated_at', type: 'timestamptz', updateDate: true },
   },

@@ -58,6 +58,7 @@ export class CatalogRepository {
       current.description = catalog.description;
       current.document = catalog.document;
       current.version += 1;
+      current.adoptedFrom = null;
       const saved = await repo.save(current);
       await this.insertItems(m, id, catalog.items, rejected);
       return saved;

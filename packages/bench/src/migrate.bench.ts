@@ -1,0 +1,146 @@
+/**
+ * `pnpm bench:migrate`: adopts a pgvector-era table of 20,000 `vector(3072)` rows in place with two worker
+ * processes against the Qdrant emulator, and prints JSON `{rows, dims, seconds, vectorsPerSecond, tokens,
+ * workerPeakRssMb, floorVectorsPerSecond}`. The floor is the same vectors read from Postgres in keyset pages
+ * of the adoption's size and upserted in a bare loop (into a collection of its own): what Postgres and
+ * Qdrant allow by themselves. Flags: `--rows N`, `--dims N`.
+ */
+import { Client } from 'pg';
+import { loadConfig } from '@catalog-indexer/config';
+import { spawnApp, type AppProcess } from '@catalog-indexer/devstack';
+import { OpenAIEmulator, QdrantEmulator } from '@catalog-indexer/emulators';
+import { decodeVector } from '@catalog-indexer/importer';
+import { JobProducer, createRedisConnection, jobCatalog } from '@catalog-indexer/queue';
+import { createTestDatabase, deleteRedisPrefix, uniqueName, uniqueQueuePrefix, waitFor } from '@catalog-indexer/testing';
+import { QdrantStore } from '@catalog-indexer/vector-store';
+import { readIntegerFlags } from './bench-options';
+import { processMemory } from './process-memory';
+
+const PAGE = 256;
+
+async function main(): Promise<void> {
+  const { rows, dims } = readIntegerFlags(process.argv.slice(2), process.env, {
+    rows: { env: 'BENCH_MIGRATE_ROWS', fallback: 20_000, min: 1 },
+    dims: { env: 'BENCH_MIGRATE_DIMS', fallback: 3072, min: 2 },
+  });
+  const cleanup: (() => Promise<unknown>)[] = [];
+  try {
+    const db = await createTestDatabase(async (url) => {
+      const client = new Client({ connectionString: url });
+      await client.connect();
+      await client.query('CREATE EXTENSION vector');
+      await client.query(`CREATE TABLE dq_embeddings (id uuid PRIMARY KEY, content text NOT NULL, embedding vector(${dims}), kind varchar(50), catalog_id uuid, metadata json)`);
+      // Vectors made by Postgres itself: random float4s, one array per row.
+      await client.query(
+        `INSERT INTO dq_embeddings
+         SELECT gen_random_uuid(), 'Column c' || i || ' of table t' || (i % 50), (SELECT array_agg(random()::real) FROM generate_series(1, $2) WHERE i > 0)::vector,
+                'column', ('00000000-0000-0000-0000-0000000000' || lpad((i % 10)::text, 2, '0'))::uuid,
+                json_build_object('schema', 'public', 'table', 't' || (i % 50), 'column', 'c' || i)
+           FROM generate_series(1, $1) AS i`,
+        [rows, dims],
+      );
+      await client.end();
+      return { destroy: () => Promise.resolve() };
+    });
+    cleanup.push(() => db.drop());
+    const qdrant = new QdrantEmulator();
+    const openai = new OpenAIEmulator({ apiKey: 'sk-bench-migrate' });
+    const q = await qdrant.start(0);
+    const o = await openai.start(0);
+    cleanup.push(() => qdrant.stop(), () => openai.stop());
+    const prefix = uniqueQueuePrefix('bench-migrate');
+    cleanup.push(() => deleteRedisPrefix(prefix));
+    const collection = uniqueName('bench_migrate');
+    const env = {
+      DATABASE_URL: db.url,
+      QUEUE_PREFIX: prefix,
+      QDRANT_URL: q.url,
+      QDRANT_COLLECTION_NAME: collection,
+      OPENAI_API_KEY: 'sk-bench-migrate',
+      OPENAI_BASE_URL: `${o.url}/v1`,
+      EMBEDDING_MODEL: 'text-embedding-3-large',
+      EMBEDDING_DIMENSIONS: String(dims),
+      DB_MIGRATE_ON_START: 'true',
+      LOG_LEVEL: 'warn',
+    };
+    const workers: AppProcess[] = [];
+    cleanup.push(() => Promise.all(workers.map((w) => w.stop())));
+    // The first worker migrates (the legacy table is kept as dq_embeddings_pgvector), then the second starts.
+    for (let i = 0; i < 2; i++) {
+      const worker = spawnApp('worker', env, { label: `worker-${i + 1}` });
+      workers.push(worker);
+      await waitFor(`worker ${i + 1} to be ready`, () => worker.output().includes('worker ready'), { timeoutMs: 300_000 }).catch((error: unknown) => {
+        throw new Error(`${String(error)}\n${worker.output().slice(-2000)}`);
+      });
+    }
+
+    // The floor: plain keyset reads and bare upserts of the same batch size.
+    const floorStore = new QdrantStore({ url: q.url, collection: uniqueName('bench_floor'), dimensions: dims, model: 'text-embedding-3-large' });
+    await floorStore.ensureCollection();
+    const client = new Client({ connectionString: db.url });
+    await client.connect();
+    const floorStart = performance.now();
+    let after: string | null = null;
+    for (;;) {
+      const page: { rows: { id: string; catalog_id: string; v: Buffer }[] } = await client.query(
+        `SELECT id::text AS id, catalog_id::text AS catalog_id, vector_send(embedding) AS v FROM dq_embeddings_pgvector
+          WHERE ($1::uuid IS NULL OR id > $1::uuid) ORDER BY id LIMIT $2`,
+        [after, PAGE],
+      );
+      if (page.rows.length === 0) break;
+      after = page.rows[page.rows.length - 1]!.id;
+      await floorStore.upsert(
+        page.rows.map((r) => ({ id: r.id, vector: Array.from(decodeVector(r.v)), sparse: { indices: [], values: [] }, payload: { catalog_id: r.catalog_id, kind: 'column', chunk_key: r.id, content_hash: '' } })),
+      );
+    }
+    const floorSeconds = (performance.now() - floorStart) / 1000;
+    await client.end();
+    // The floor's points leave the emulator before the adoption is timed.
+    const floorCollection = await floorStore.resolve();
+    if (floorCollection) await floorStore.dropCollection(floorCollection);
+
+    const redis = createRedisConnection(loadConfig().redis.url, 'producer');
+    const producer = new JobProducer(redis, prefix);
+    cleanup.push(async () => {
+      await producer.close();
+      redis.disconnect();
+    });
+    const start = performance.now();
+    const job = await producer.queue.add('pgvector-adoption', jobCatalog['pgvector-adoption'].payload.parse({}), { ...jobCatalog['pgvector-adoption'].options, jobId: `pgvector-adoption-${uniqueName('bench')}` });
+    let peak = 0;
+    let result: { migrated?: number; tokens?: number; verified?: { ok: boolean } } | undefined;
+    await waitFor(
+      'the adoption to end',
+      async () => {
+        for (const w of workers) peak = Math.max(peak, processMemory(w.child.pid!).peakRssMb);
+        const state = await producer.queue.getJobState(job.id!);
+        if (state === 'failed') throw new Error(`adoption failed: ${(await producer.queue.getJob(job.id!))?.failedReason ?? ''}`);
+        if (state === 'completed') result = (await producer.queue.getJob(job.id!))?.returnvalue as typeof result;
+        return state === 'completed';
+      },
+      { timeoutMs: 30 * 60_000, intervalMs: 200 },
+    );
+    const seconds = (performance.now() - start) / 1000;
+    for (const w of workers) peak = Math.max(peak, processMemory(w.child.pid!).peakRssMb);
+    if (result?.migrated !== rows) throw new Error(`adopted ${result?.migrated ?? 0} of ${rows} rows`);
+    process.stdout.write(
+      `${JSON.stringify({
+        rows,
+        dims,
+        seconds: Math.round(seconds * 100) / 100,
+        vectorsPerSecond: Math.round(rows / seconds),
+        tokens: result.tokens ?? 0,
+        verified: result.verified?.ok ?? false,
+        workerPeakRssMb: peak,
+        floorVectorsPerSecond: Math.round(rows / floorSeconds),
+      })}\n`,
+    );
+  } finally {
+    for (const step of cleanup.reverse()) await step().catch(() => undefined);
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

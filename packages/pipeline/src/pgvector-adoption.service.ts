@@ -1,0 +1,362 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { contentHash } from '@catalog-indexer/catalog';
+import { type Fence, type LeaseRepository, type PgvectorAdoptionRepository } from '@catalog-indexer/db';
+import { type Logger } from '@catalog-indexer/logger';
+import { type QdrantStore } from '@catalog-indexer/vector-store';
+import {
+  AdoptionError,
+  IN_PLACE_TABLE,
+  checkAdoption,
+  openLegacy,
+  openSource,
+  describeSource,
+  requireVerified,
+  type AdoptionRequest,
+  type LegacyLayout,
+  type LegacyRow,
+  type LegacySource,
+  type ServedSpace,
+} from '@catalog-indexer/importer';
+import { CatalogLease } from './catalog-lease';
+import { chunkPoint } from './chunk-point';
+
+export interface PgvectorAdoptionDeps {
+  adoptions: PgvectorAdoptionRepository;
+  leases: LeaseRepository;
+  store: QdrantStore;
+  logger: Logger;
+  space: ServedSpace;
+  /** The product's own database: the source of an adoption in place. */
+  databaseUrl: string;
+  leaseTtlMs?: number;
+  /** Legacy rows read and written per page (default 256). */
+  pageSize?: number;
+  /** How long the adoption waits for a catalog held by another writer (default 10 min). */
+  leaseWaitMs?: number;
+}
+
+export interface AdoptionProgress {
+  phase: 'copying' | 'verifying' | 'dropping';
+  rows: number;
+  total: number;
+  migrated: number;
+}
+
+export interface Verification {
+  ok: boolean;
+  catalogs: number;
+  /** Catalogs whose legacy, product and Qdrant counts differ. */
+  countMismatches: { catalogId: string; legacy: number; rows: number; points: number }[];
+  vectorsSampled: number;
+  /** The lowest cosine similarity between a sampled legacy vector and its point's vector. */
+  minCosine: number;
+  neighbourQueries: number;
+  /** Mean share of pgvector's exact top-10 (same catalog) that Qdrant's top-10 returns. */
+  recallAt10: number;
+}
+
+export interface AdoptionResult {
+  source: string;
+  table: string;
+  dryRun: boolean;
+  rows: number;
+  migrated: number;
+  /** Rows already adopted by an earlier run (a rerun writes nothing). */
+  unchanged: number;
+  skipped: { noVector: number; noCatalog: number; wrongSize: number };
+  catalogs: number;
+  tokens: 0;
+  dimensions: number;
+  model: string;
+  verified: Verification | null;
+  dropped: { column: string; extensionDropped: boolean } | null;
+}
+
+export interface RollbackResult {
+  source: string;
+  table: string;
+  rows: number;
+  restored: number;
+  /** Rows without a point in Qdrant (never adopted, or adopted rows retired since). */
+  missing: number;
+  dimensions: number;
+  tokens: 0;
+}
+
+const DEFAULT_MODEL = 'text-embedding-3-large';
+const VECTOR_SAMPLE = 64;
+const NEIGHBOUR_SAMPLE = 16;
+const MIN_COSINE = 0.9999;
+const MIN_RECALL = 0.95;
+
+/**
+ * Adopts the embeddings of a pgvector-era table without embedding anything: each legacy row becomes a
+ * Qdrant point with the same id and vector and an active row of the product with its text, kind and
+ * metadata; each legacy catalog id becomes an *adopted* catalog. Reads in keyset pages, one page in memory
+ * at a time; writes each page's points, then its rows (fenced by the catalog's lease), then the checkpoint,
+ * so a killed run resumes after its last page and a rerun finds every row adopted and writes nothing.
+ * Then verifies counts, vectors and exact neighbours, and on request drops the legacy vector column.
+ */
+export class PgvectorAdoptionService {
+  private readonly lease: CatalogLease;
+
+  constructor(private readonly deps: PgvectorAdoptionDeps) {
+    this.lease = new CatalogLease(deps.leases, deps.leaseTtlMs ?? 60_000, deps.logger);
+  }
+
+  /** See {@link checkAdoption}. */
+  check(request: AdoptionRequest): Promise<{ source: string; layout: LegacyLayout }> {
+    return checkAdoption(this.deps, request);
+  }
+
+  /** The whole adoption (see the class comment). `holder` names the writer in the catalogs' leases. */
+  async adopt(request: AdoptionRequest, holder: string, onProgress?: (p: AdoptionProgress) => Promise<void> | void): Promise<AdoptionResult> {
+    const { db, source, layout, close } = await openLegacy(this.deps, request);
+    try {
+      const model = request.model ?? DEFAULT_MODEL;
+      const dryRun = request.dryRun ?? false;
+      const result: AdoptionResult = {
+        source,
+        table: layout.table,
+        dryRun,
+        rows: 0,
+        migrated: 0,
+        unchanged: 0,
+        skipped: { noVector: 0, noCatalog: 0, wrongSize: 0 },
+        catalogs: 0,
+        tokens: 0,
+        dimensions: layout.dimensions,
+        model,
+        verified: null,
+        dropped: null,
+      };
+      if (request.dropLegacy && !dryRun) await requireVerified(this.deps, db, source, layout);
+      const catalogs = new Set<string>();
+      await this.withLeases(holder, dryRun, async (leaseOf) => {
+        const record = dryRun ? null : await this.deps.adoptions.begin(source, { model, dimensions: layout.dimensions });
+        // A resumed run continues after its checkpoint with the counts it had; rows before it are all written.
+        let after = record?.lastId ?? null;
+        if (record?.lastId) Object.assign(result, pickCounts(record.counts));
+        for (;;) {
+          const page = await db.page(layout, after, this.deps.pageSize ?? 256);
+          if (page.length === 0) break;
+          after = page[page.length - 1]?.id ?? after;
+          await this.copyPage(page, layout, model, dryRun, result, catalogs, leaseOf);
+          if (!dryRun) await this.deps.adoptions.checkpoint(source, after as string, countsOf(result));
+          await onProgress?.({ phase: 'copying', rows: result.rows, total: layout.rows, migrated: result.migrated });
+        }
+        result.catalogs = catalogs.size;
+        if (dryRun) return;
+        await this.deps.adoptions.checkpoint(source, after ?? '00000000-0000-0000-0000-000000000000', countsOf(result));
+        await this.deps.adoptions.rewind(source);
+        await onProgress?.({ phase: 'verifying', rows: result.rows, total: layout.rows, migrated: result.migrated });
+        result.verified = await this.verify(db, layout);
+        result.catalogs = result.verified.catalogs;
+        await this.deps.adoptions.setVerified(source, { ...result.verified, rows: result.rows, migratable: result.migrated + result.unchanged });
+      });
+      if (request.dropLegacy && !dryRun) {
+        if (!result.verified?.ok) {
+          throw new AdoptionError('adoption_not_verified', `the copy of ${source} ${layout.table} did not verify; the legacy column was kept`, result.verified);
+        }
+        await onProgress?.({ phase: 'dropping', rows: result.rows, total: layout.rows, migrated: result.migrated });
+        const dropped = await db.dropVectorColumn(layout);
+        await this.deps.adoptions.setDropped(source);
+        result.dropped = { column: layout.column, ...dropped };
+      }
+      this.deps.logger.info({ ...result, verified: result.verified?.ok ?? null }, dryRun ? 'pgvector adoption dry run' : 'pgvector adoption done');
+      return result;
+    } finally {
+      await close();
+    }
+  }
+
+  /**
+   * Writes the vectors back from Qdrant into a `vector(n)` column of the legacy table (recreating the
+   * extension and the column when they were dropped), so the pgvector-era application runs again.
+   */
+  async rollback(request: { targetUrl?: string | null; table?: string }, onProgress?: (p: { rows: number; restored: number }) => Promise<void> | void): Promise<RollbackResult> {
+    const url = request.targetUrl ?? this.deps.databaseUrl;
+    const table = request.table ?? (request.targetUrl ? 'dq_embeddings' : IN_PLACE_TABLE);
+    const db = await openSource(url);
+    try {
+      const source = `${describeSource(url)} ${table}`;
+      const record = await this.deps.adoptions.record(source);
+      const dimensions = record?.dimensions ?? this.deps.store.dimensions;
+      await db.ensureVectorColumn(table, 'embedding', dimensions);
+      const result: RollbackResult = { source, table, rows: 0, restored: 0, missing: 0, dimensions, tokens: 0 };
+      let after: string | null = null;
+      for (;;) {
+        const ids = await db.ids(table, after, this.deps.pageSize ?? 256);
+        if (ids.length === 0) break;
+        after = ids[ids.length - 1] ?? after;
+        const vectors = await this.deps.store.denseVectors(ids);
+        const found = [...vectors].filter(([, v]) => v.length === dimensions).map(([id, vector]) => ({ id, vector }));
+        result.rows += ids.length;
+        result.restored += await db.writeVectors(table, 'embedding', found);
+        result.missing += ids.length - found.length;
+        await onProgress?.({ rows: result.rows, restored: result.restored });
+      }
+      this.deps.logger.info(result, 'pgvector rollback done');
+      return result;
+    } finally {
+      await db.close();
+    }
+  }
+
+  /** One page: classify rows, then for new rows of each catalog write points, then rows (fenced). */
+  private async copyPage(
+    page: LegacyRow[],
+    layout: LegacyLayout,
+    model: string,
+    dryRun: boolean,
+    result: AdoptionResult,
+    catalogs: Set<string>,
+    leaseOf: (catalogId: string) => Promise<Fence>,
+  ): Promise<void> {
+    result.rows += page.length;
+    const candidates: (LegacyRow & { catalogId: string; vector: Float32Array })[] = [];
+    for (const row of page) {
+      if (!row.vector) result.skipped.noVector++;
+      else if (!row.catalogId) result.skipped.noCatalog++;
+      else if (row.vector.length !== layout.dimensions) result.skipped.wrongSize++;
+      else candidates.push(row as LegacyRow & { catalogId: string; vector: Float32Array });
+    }
+    for (const row of candidates) catalogs.add(row.catalogId);
+    const existing = await this.deps.adoptions.existingIds(candidates.map((r) => r.id));
+    const fresh = candidates.filter((r) => !existing.has(r.id));
+    result.unchanged += candidates.length - fresh.length;
+    result.migrated += fresh.length;
+    if (dryRun || fresh.length === 0) return;
+    const byCatalog = new Map<string, typeof fresh>();
+    for (const row of fresh) byCatalog.set(row.catalogId, [...(byCatalog.get(row.catalogId) ?? []), row]);
+    for (const [catalogId, rows] of byCatalog) {
+      const fence = await leaseOf(catalogId);
+      const adopted = rows.map((r) => {
+        const metadata = isRecord(r.metadata) ? r.metadata : {};
+        return {
+          id: r.id,
+          catalogId,
+          kind: r.kind ?? 'document',
+          content: r.content,
+          metadata,
+          contentHash: contentHash(r.content, { provider: 'openai', model, dimensions: layout.dimensions }),
+          model,
+          dimensions: layout.dimensions,
+          vector: Array.from(r.vector),
+        };
+      });
+      // Points first, rows after: a run killed in between leaves points that the rerun writes again (same
+      // id, same vector), never a row without its point.
+      await this.deps.store.upsert(
+        adopted.map((a) => chunkPoint(catalogId, { ...a, chunkKey: `pgvector:${a.id}` }, a.contentHash, a.vector, undefined)),
+      );
+      await this.deps.leases.fenced(fence, async (m) => {
+        await this.deps.adoptions.ensureCatalogs(m, [catalogId]);
+        await this.deps.adoptions.insertAdopted(m, adopted);
+      });
+    }
+  }
+
+  /** Counts per catalog, a sample of vectors, and exact top-10 neighbours against Qdrant's. */
+  private async verify(db: LegacySource, layout: LegacyLayout): Promise<Verification> {
+    const legacy = layout.has.catalog_id ? await db.migratableCounts(layout) : new Map<string, number>();
+    const ids = [...legacy.keys()];
+    const rows = await this.deps.adoptions.adoptedCounts(ids);
+    const countMismatches: Verification['countMismatches'] = [];
+    for (const [catalogId, n] of legacy) {
+      const points = await this.deps.store.count(catalogId);
+      const adopted = rows.get(catalogId) ?? 0;
+      if (adopted !== n || points < n) countMismatches.push({ catalogId, legacy: n, rows: adopted, points });
+    }
+    const sample = await db.sample(layout, VECTOR_SAMPLE);
+    const stored = await this.deps.store.denseVectors(sample.map((s) => s.id));
+    let minCosine = 1;
+    for (const s of sample) {
+      const v = stored.get(s.id);
+      minCosine = Math.min(minCosine, v ? cosine(s.vector, v) : 0);
+    }
+    let recall = 0;
+    const queries = sample.slice(0, NEIGHBOUR_SAMPLE);
+    for (const q of queries) {
+      const exact = await db.exactNeighbours(layout, q.catalogId, q.vector, 10);
+      const found = new Set(await this.deps.store.nearestDense(q.catalogId, Array.from(q.vector), 10));
+      recall += exact.length === 0 ? 1 : exact.filter((id) => found.has(id)).length / exact.length;
+    }
+    const recallAt10 = queries.length > 0 ? recall / queries.length : 1;
+    return {
+      ok: countMismatches.length === 0 && minCosine >= MIN_COSINE && recallAt10 >= MIN_RECALL,
+      catalogs: legacy.size,
+      countMismatches: countMismatches.slice(0, 20),
+      vectorsSampled: sample.length,
+      minCosine: round(minCosine),
+      neighbourQueries: queries.length,
+      recallAt10: round(recallAt10),
+    };
+  }
+
+  /**
+   * The adoption's one use of catalog leases: `work` gets a function that takes (waiting while another
+   * writer holds it) and keeps alive the lease of each catalog it writes; all are released in every outcome.
+   */
+  private async withLeases<T>(holder: string, dryRun: boolean, work: (leaseOf: (catalogId: string) => Promise<Fence>) => Promise<T>): Promise<T> {
+    const held = new Map<string, { fence: Fence; stop: () => void }>();
+    const leaseOf = async (catalogId: string): Promise<Fence> => {
+      const current = held.get(catalogId);
+      if (current) return current.fence;
+      const deadline = Date.now() + (this.deps.leaseWaitMs ?? 10 * 60_000);
+      for (;;) {
+        const fence = await this.lease.acquire(catalogId, holder);
+        if (fence) {
+          held.set(catalogId, { fence, stop: this.lease.keepAlive(fence) });
+          return fence;
+        }
+        if (Date.now() > deadline) throw new Error(`catalog ${catalogId} stayed held by another writer; the adoption will resume from its checkpoint`);
+        await sleep(500);
+      }
+    };
+    try {
+      return await work(dryRun ? () => Promise.reject(new Error('a dry run takes no lease')) : leaseOf);
+    } finally {
+      for (const { fence, stop } of held.values()) {
+        stop();
+        await this.lease.release(fence);
+      }
+    }
+  }
+}
+
+function pickCounts(counts: Record<string, unknown>): Partial<AdoptionResult> {
+  const out: Partial<AdoptionResult> = {};
+  if (typeof counts.rows === 'number') out.rows = counts.rows;
+  if (typeof counts.migrated === 'number') out.migrated = counts.migrated;
+  if (typeof counts.unchanged === 'number') out.unchanged = counts.unchanged;
+  if (isRecord(counts.skipped)) out.skipped = { ...(counts.skipped as AdoptionResult['skipped']) };
+  return out;
+}
+
+function countsOf(r: AdoptionResult): Record<string, unknown> {
+  return { rows: r.rows, migrated: r.migrated, unchanged: r.unchanged, skipped: r.skipped };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return 0;
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as number;
+    const y = b[i] as number;
+    dot += x * y;
+    na += x * x;
+    nb += y * y;
+  }
+  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
+}
+
+function round(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}

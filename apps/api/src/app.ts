@@ -12,6 +12,7 @@ import {
   httpMetrics,
   metricsRoute,
   notFound,
+  limitJsonDepth,
   rejectUnsafeText,
   requestContext,
   requireApiKey,
@@ -82,6 +83,7 @@ export function createApp(deps: ApiDeps): Express {
   );
   app.use(requireJson);
   app.use(express.json({ limit: deps.maxUploadBytes }));
+  app.use(limitJsonDepth);
   app.use(rejectUnsafeText);
   const queueReady = requireDependency('the job queue (Redis)', () => deps.redis.status === 'ready');
   const importer = deps.importer ?? new CatalogImporter({ connectMs: 10_000, statementMs: 30_000 });

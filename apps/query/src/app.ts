@@ -1,6 +1,6 @@
 import express, { type Express } from 'express';
 import { type DataSource } from '@catalog-indexer/db';
-import { ApiKeySet, errorHandler, httpMetrics, metricsRoute, notFound, rejectUnsafeText, requestContext, requireApiKey, requireJson } from '@catalog-indexer/http';
+import { ApiKeySet, errorHandler, httpMetrics, metricsRoute, limitJsonDepth, notFound, rejectUnsafeText, requestContext, requireApiKey, requireJson } from '@catalog-indexer/http';
 import { type Logger } from '@catalog-indexer/logger';
 import { type VectorReader } from '@catalog-indexer/vector-store';
 import { type ContextService } from './context.service';
@@ -46,6 +46,7 @@ export function createApp(deps: QueryDeps): Express {
   });
   app.use(requireJson);
   app.use(express.json({ limit: '64kb' }));
+  app.use(limitJsonDepth);
   app.use(rejectUnsafeText);
   app.use('/v1', searchRoutes(deps.search));
   app.use('/v1', contextRoutes(deps.context));

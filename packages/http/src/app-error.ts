@@ -5,6 +5,7 @@ export const ERROR_STATUS = {
   invalid_catalog: 400,
   invalid_id: 400,
   invalid_text: 400,
+  nesting_too_deep: 400,
   unknown_keys: 400,
   invalid_connection_string: 400,
   unauthorized: 401,

@@ -6,6 +6,7 @@ import { createQdrantReader } from '@catalog-indexer/vector-store';
 import { createApp } from './app';
 import { CatalogGraphCache } from './catalog-graph.cache';
 import { ContextService } from './context.service';
+import { IndexCoverage } from './index-coverage';
 import { ApiKeySet, warnWhenOpen } from '@catalog-indexer/http';
 import { SearchService } from './search.service';
 import { ServedSpace } from './served-space';
@@ -25,9 +26,11 @@ async function main(): Promise<void> {
   const spaces = new ServedSpace(store, (space) =>
     space.model === embedder.model && space.dimensions === embedder.dimensions ? embedder : createEmbedder({ ...config.embeddings, ...space }, embeddingsLog),
   );
-  const search = new SearchService(spaces, store, new EmbeddingRepository(dataSource), config.retrieval);
+  const embeddings = new EmbeddingRepository(dataSource);
+  const coverage = new IndexCoverage(store, embeddings);
+  const search = new SearchService(spaces, store, embeddings, config.retrieval, coverage);
   const context = new ContextService(search, new CatalogGraphCache(new CatalogRepository(dataSource)), config.retrieval.candidates);
-  const app = createApp({ apiKeys, logger, dataSource, store, search, context });
+  const app = createApp({ apiKeys, logger, dataSource, store, search, context, coverage });
   const server = app.listen(config.query.port, config.query.host, () => {
     logger.info(
       { port: config.query.port, qdrant: config.qdrant.url, collection: config.qdrant.collection, database: maskUrl(config.postgres.url) },

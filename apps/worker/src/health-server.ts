@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { type DataSource } from '@catalog-indexer/db';
-import { queueReadiness, type Queue, type Worker } from '@catalog-indexer/queue';
+import { checkReadiness, READINESS_TIMEOUT_MS } from '@catalog-indexer/http';
+import { queueReadiness, type Queue, type QueueReadiness, type Worker } from '@catalog-indexer/queue';
 
 export interface WorkerHealthDeps {
   dataSource: DataSource;
@@ -23,14 +24,16 @@ export function startHealthServer(deps: WorkerHealthDeps, port: number, host = '
     if (req.url === '/healthz') return send(200, { status: 'ok' });
     if (req.url !== '/readyz') return send(404, { error: { code: 'not_found', message: 'try /healthz or /readyz' } });
     void (async () => {
-      const queue = await queueReadiness(deps.queue);
-      const checks = {
-        postgres: await deps.dataSource.query('SELECT 1').then(() => true, () => false),
-        redis: queue.ready,
-        worker: deps.worker.isRunning() && !deps.worker.isPaused(),
-      };
-      const ready = Object.values(checks).every(Boolean);
-      send(ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', checks, queue });
+      let queue: QueueReadiness = { ready: false, error: 'no answer' };
+      const { ready, checks, problems } = await checkReadiness({
+        postgres: () => deps.dataSource.query('SELECT 1').then(() => true),
+        redis: async () => {
+          queue = await queueReadiness(deps.queue, READINESS_TIMEOUT_MS);
+          return queue.ready || (queue.error ?? false);
+        },
+        worker: () => Promise.resolve(deps.worker.isRunning() && !deps.worker.isPaused() ? true : 'the worker is not taking jobs (paused, closing or stopped)'),
+      });
+      send(ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', checks, problems, queue });
     })();
   });
   return new Promise((resolve, reject) => {

@@ -20,6 +20,7 @@ export const ERROR_STATUS = {
   unsupported_media_type: 415,
   bad_gateway: 502,
   service_unavailable: 503,
+  index_rebuilding: 503,
   internal: 500,
 } as const;
 

@@ -4,3 +4,4 @@ export { isDependencyUnavailable } from './dependency-error';
 export { httpMetrics, metricsRoute } from './http-metrics';
 export { buildOpenApiDocument, jsonSchemaOf, errorBodySchema, type OpenApiRoute, type OpenApiResponse } from './openapi';
 export { ApiKeySet, requireApiKey, warnWhenOpen, type ApiKeyAuthOptions } from './api-key-auth';
+export { checkReadiness, withinMs, READINESS_TIMEOUT_MS, type Readiness, type ReadinessProbe } from './readiness';

@@ -120,6 +120,7 @@ function toAppError(error: unknown): AppError {
 export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _next) => {
   const appError = toAppError(error);
   const log = req.log as Logger | undefined;
+  if (appError.code === 'index_rebuilding') res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
   if (appError.code === 'service_unavailable') {
     res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
     log?.warn({ err: error }, 'request failed: a dependency is unavailable');

@@ -5,3 +5,4 @@ export { waitFor } from './wait-for';
 export { freePort, freePortPair } from './free-port';
 export { startRedisServer, type RedisServerProcess } from './redis-server';
 export { startRedisCluster, type RedisClusterProcess } from './redis-cluster';
+export { startEmulatorProcess, type EmulatorProcess } from './emulator-process';

@@ -82,11 +82,22 @@ export function indexRoutes(deps: IndexRoutesDeps): Router {
     });
   });
 
+  /** Whether rows, runs or points of a catalog that no longer exists are left. */
+  const leftovers = async (id: string): Promise<boolean> => {
+    const [rows, runs] = await Promise.all([deps.embeddings.counts(id), deps.runs.list(id, 1)]);
+    if (rows.active + rows.pending > 0 || runs.length > 0) return true;
+    const points = await withinMs(deps.countPoints(id), READINESS_TIMEOUT_MS, 'the vector store (Qdrant)').catch(() => null);
+    return points !== null && points > 0;
+  };
+
   router.post('/:id/reconcile', async (req, res) => {
     const id = uuidParam(req.params.id);
-    if (!(await deps.catalogs.exists(id))) throw new AppError('not_found', `no catalog ${id}`);
+    // A deleted catalog may be reconciled as long as anything of it is left (rows, runs, points): that
+    // removes its index at once rather than at the next scheduled reconcile.
+    const deleted = !(await deps.catalogs.exists(id));
+    if (deleted && !(await leftovers(id))) throw new AppError('not_found', `no catalog ${id}, and nothing of its index is left to reconcile`);
     const job = await deps.jobs.enqueue('reconcile', { catalogId: id });
-    res.status(202).json({ ...job, catalogId: id, statusUrl: `/v1/jobs/${job.jobId}` });
+    res.status(202).json({ ...job, catalogId: id, ...(deleted ? { catalogDeleted: true } : {}), statusUrl: `/v1/jobs/${job.jobId}` });
   });
 
   return router;

@@ -10,9 +10,10 @@ import { IndexRunEntity } from './entities/index-run.entity';
 import { InitialSchema1732521600000 } from './migrations/1732521600000-initial-schema';
 import { RunsLeasesOutbox1764115200000 } from './migrations/1764115200000-runs-leases-outbox';
 import { QuotesInChunkMetadata1764892800000 } from './migrations/1764892800000-quotes-in-chunk-metadata';
+import { RunsTokensBilled1796342400000 } from './migrations/1796342400000-runs-tokens-billed';
 
 export const ENTITIES = [CatalogEntity, CatalogItemEntity, EmbeddingEntity, IndexRunEntity];
-export const MIGRATIONS = [InitialSchema1732521600000, RunsLeasesOutbox1764115200000, QuotesInChunkMetadata1764892800000];
+export const MIGRATIONS = [InitialSchema1732521600000, RunsLeasesOutbox1764115200000, QuotesInChunkMetadata1764892800000, RunsTokensBilled1796342400000];
 
 /** Arbitrary constant: the advisory lock that lets one of many starting processes run the migrations. */
 const MIGRATION_LOCK = 7_318_001;

@@ -32,6 +32,7 @@ export function runFields(r: RunRow) {
     skipped: r.skipped,
     deleted: r.deleted,
     tokens: r.tokens,
+    tokensBilled: r.tokensBilled,
     startedAt: r.startedAt,
     finishedAt: r.finishedAt,
     error: r.error,

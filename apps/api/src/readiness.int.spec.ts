@@ -1,7 +1,7 @@
 import { CatalogRepository, IndexRunRepository, openDataSource, type DataSource } from '@catalog-indexer/db';
 import { createLogger } from '@catalog-indexer/logger';
 import { createRedisConnection, JobProducer, type RedisClient } from '@catalog-indexer/queue';
-import { shopCatalog } from '@catalog-indexer/catalog';
+import { shopCatalog } from '@catalog-indexer/catalog/testing';
 import { createTestDatabase, startEmulatorProcess, startRedisServer, uniqueName, uniqueQueuePrefix, type RedisServerProcess, type TestDatabase } from '@catalog-indexer/testing';
 import { QdrantStore } from '@catalog-indexer/vector-store';
 import request from 'supertest';

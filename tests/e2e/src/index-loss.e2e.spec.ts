@@ -1,4 +1,4 @@
-import { shopCatalog } from '@catalog-indexer/catalog';
+import { shopCatalog } from '@catalog-indexer/catalog/testing';
 import { loadConfig } from '@catalog-indexer/config';
 import { spawnApp, waitForHttp, type AppProcess } from '@catalog-indexer/devstack';
 import { QdrantEmulator } from '@catalog-indexer/emulators';

@@ -65,7 +65,10 @@ export class IndexCoverage {
     const rows = await this.embeddings.countActive(catalogId);
     if (rows === 0) return;
     // A collection that is missing holds nothing (the reader never recreates it; the workers do).
-    const points = await this.store.count(catalogId).catch(async (error: unknown) => ((await this.store.collectionExists()) ? Promise.reject(error) : 0));
+    const points = await this.store.count(catalogId).catch(async (error: unknown) => {
+      if (await this.store.collectionExists()) throw error;
+      return 0;
+    });
     if (points < rows) {
       throw new IndexRebuildingError(
         `the index of catalog ${catalogId} is being rebuilt after the vector store lost its points (${points} of ${rows} chunks back so far); retry in a few seconds`,

@@ -8,10 +8,13 @@ import {
 } from '@catalog-indexer/db';
 import {
   ApiKeySet,
+  checkReadiness,
   errorHandler,
   httpMetrics,
   metricsRoute,
   notFound,
+  READINESS_TIMEOUT_MS,
+  limitJsonDepth,
   rejectUnsafeText,
   requestContext,
   requireApiKey,
@@ -21,7 +24,7 @@ import {
 import { CatalogImporter } from '@catalog-indexer/importer';
 import { type Logger } from '@catalog-indexer/logger';
 import { recordQueueDepth } from '@catalog-indexer/metrics';
-import { queueReadiness, type JobProducer, type RedisClient } from '@catalog-indexer/queue';
+import { queueReadiness, type JobProducer, type QueueReadiness, type RedisClient } from '@catalog-indexer/queue';
 import { BULL_BOARD_PATH, bullBoardRouter } from './bull-board';
 import { apiOpenApiDocument, catalogJsonSchema } from './openapi';
 import { catalogRoutes } from './routes/catalogs.routes';
@@ -59,13 +62,15 @@ export function createApp(deps: ApiDeps): Express {
   });
   app.get('/readyz', async (_req, res) => {
     // A real queue call (job counts), not a PING: it fails when the queue's scripts fail on its slot.
-    const queue = await queueReadiness(deps.jobs.queue);
-    const checks = {
-      postgres: await deps.dataSource.query('SELECT 1').then(() => true, () => false),
-      redis: queue.ready,
-    };
-    const ready = Object.values(checks).every(Boolean);
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks, queue });
+    let queue: QueueReadiness = { ready: false, error: 'no answer' };
+    const { ready, checks, problems } = await checkReadiness({
+      postgres: () => deps.dataSource.query('SELECT 1').then(() => true),
+      redis: async () => {
+        queue = await queueReadiness(deps.jobs.queue, READINESS_TIMEOUT_MS);
+        return queue.ready || (queue.error ?? false);
+      },
+    });
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks, problems, queue });
   });
   const keys = deps.apiKeys ?? new ApiKeySet([]);
   app.use(BULL_BOARD_PATH, requireApiKey(keys, { basic: true, realm: 'Bull Board' }), bullBoardRouter(deps.jobs.queue));
@@ -85,6 +90,7 @@ export function createApp(deps: ApiDeps): Express {
   );
   app.use(requireJson);
   app.use(express.json({ limit: deps.maxUploadBytes }));
+  app.use(limitJsonDepth);
   app.use(rejectUnsafeText);
   const queueReady = requireDependency('the job queue (Redis)', () => deps.redis.status === 'ready');
   const importer = deps.importer ?? new CatalogImporter({ connectMs: 10_000, statementMs: 30_000 });

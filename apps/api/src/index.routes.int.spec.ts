@@ -107,8 +107,31 @@ describe('GET /v1/catalogs/:id/index and POST /v1/catalogs/:id/reconcile', () =>
     expect(await jobs.getJob((first.body as { jobId: string }).jobId)).toMatchObject({ name: 'reconcile', data: { catalogId: id } });
   });
 
+  it('enqueues a reconcile of a deleted catalog whose rows, runs or points are left, so its index goes at once', async () => {
+    const embeddings = new EmbeddingRepository(db.dataSource);
+    const runs = new IndexRunRepository(db.dataSource);
+    const withRows = await upload();
+    await embeddings.insertPending([row(withRows, 21)].map((r) => ({ ...r, id: r.id.replace(/^0/, '2') })));
+    const withRun = await upload();
+    await runs.start(withRun, 'reindex', 'reindex-deleted', 1);
+    const withPoints = await upload();
+    for (const id of [withRows, withRun, withPoints]) await request(app).delete(`/v1/catalogs/${id}`).expect(202);
+
+    points = 0;
+    for (const id of [withRows, withRun]) {
+      const res = await request(app).post(`/v1/catalogs/${id}/reconcile`).expect(202);
+      expect(res.body).toMatchObject({ catalogId: id, catalogDeleted: true });
+      expect(await jobs.getJob((res.body as { jobId: string }).jobId)).toMatchObject({ name: 'reconcile', data: { catalogId: id } });
+    }
+    // Nothing of it in Postgres: only its points tell.
+    await request(app).post(`/v1/catalogs/${withPoints}/reconcile`).expect(404);
+    points = 4;
+    expect((await request(app).post(`/v1/catalogs/${withPoints}/reconcile`).expect(202)).body).toMatchObject({ catalogDeleted: true });
+  });
+
   it('answers 404 for a catalog that does not exist', async () => {
     const missing = '5b0c1a0e-0000-4000-8000-000000000000';
+    points = 0;
     await request(app).get(`/v1/catalogs/${missing}/index`).expect(404);
     await request(app).post(`/v1/catalogs/${missing}/reconcile`).expect(404);
   });

@@ -27,7 +27,7 @@ async function main(): Promise<void> {
     runs: new IndexRunRepository(dataSource),
     jobs,
     maxUploadBytes: config.api.maxUploadBytes,
-    countPoints: (catalogId) => store.count(catalogId).catch(() => null),
+    countPoints: (catalogId) => store.count(catalogId),
     importer: new CatalogImporter({
       connectMs: config.import.connectTimeoutMs,
       statementMs: config.import.statementTimeoutMs,

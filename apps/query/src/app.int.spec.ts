@@ -22,6 +22,7 @@ import { QdrantReader, QdrantStore } from '@catalog-indexer/vector-store';
 import { createApp } from './app';
 import { CatalogGraphCache } from './catalog-graph.cache';
 import { ContextService } from './context.service';
+import { IndexCoverage } from './index-coverage';
 import { SearchService, type SearchResponse } from './search.service';
 
 const FUSION = { denseWeight: 1, sparseWeight: 3, rrfK: 60, candidates: 200 };
@@ -438,7 +439,7 @@ describe('query app', () => {
     it('answers /healthz and /readyz with 200 when Postgres and Qdrant answer', async () => {
       await request(app).get('/healthz').expect(200, { status: 'ok' });
       const ready = await request(app).get('/readyz').expect(200);
-      expect(ready.body).toEqual({ status: 'ready', checks: { postgres: true, qdrant: true, collection: true } });
+      expect(ready.body).toEqual({ status: 'ready', checks: { postgres: true, qdrant: true, collection: true }, problems: {} });
     });
 
     it('answers /readyz with 503 when the collection is missing, as after a Qdrant restarted empty', async () => {
@@ -447,7 +448,42 @@ describe('query app', () => {
       const context = new ContextService(search, new CatalogGraphCache(new CatalogRepository(db.dataSource)), FUSION.candidates);
       const other = createApp({ logger, dataSource: db.dataSource, store: lost, search, context });
       const ready = await request(other).get('/readyz').expect(503);
-      expect(ready.body).toEqual({ status: 'not ready', checks: { postgres: true, qdrant: true, collection: false } });
+      expect(ready.body).toMatchObject({ status: 'not ready', checks: { postgres: true, qdrant: true, collection: false } });
+      expect((ready.body as { problems: { collection: string } }).problems.collection).toMatch(/^index ".+" is missing from the vector store$/);
+    });
+
+    it('answers /readyz with 503 naming the rebuilding index, and searches of the affected catalog with 503 index_rebuilding, until its points are back', async () => {
+      const copy = structuredClone<Catalog>(shopCatalog);
+      copy.name = 'shop-lost';
+      const { id: lostId } = await catalogs.create(toNew(copy));
+      await reindexInProcess(reindex, lostId);
+      const embeddings = new EmbeddingRepository(db.dataSource);
+      const coverage = new IndexCoverage(store, embeddings, 0);
+      const searchService = new SearchService(embedder, store, embeddings, FUSION, coverage);
+      const context = new ContextService(searchService, new CatalogGraphCache(catalogs), FUSION.candidates);
+      const covered = createApp({ logger, dataSource: db.dataSource, store, search: searchService, context, coverage });
+      expect((await request(covered).get('/readyz').expect(200)).body).toMatchObject({ checks: { index: true }, problems: {} });
+
+      // The vector store loses the catalog's points, as when Qdrant comes back without them.
+      const lostIds = [...(await rowsOf(lostId)).keys()];
+      await store.deleteIds(lostIds);
+      const notReady = await request(covered).get('/readyz').expect(503);
+      expect(notReady.body).toMatchObject({ status: 'not ready', checks: { index: false } });
+      expect((notReady.body as { problems: { index: string } }).problems.index).toBe(
+        `index "${store.collection}" is rebuilding: the vector store holds ${(await store.countAll())!} points for ${await embeddings.countAllActive()} current chunks`,
+      );
+      for (const [path, body] of [['/v1/search', { catalogId: lostId, query: QUESTION }], ['/v1/context', { catalogId: lostId, question: QUESTION }]] as const) {
+        const answer = await request(covered).post(path).send(body).expect(503);
+        expect(answer.headers['retry-after']).toBe('5');
+        expect(answer.body).toMatchObject({ error: { code: 'index_rebuilding', details: { catalogId: lostId, points: 0, rows: lostIds.length } } });
+        expect((answer.body as { error: { message: string } }).error.message).toMatch(/is being rebuilt/);
+      }
+      // Catalogs whose points are all there are answered as usual.
+      expect((await request(covered).post('/v1/search').send({ catalogId: shopId, query: QUESTION, limit: 3 }).expect(200)).body).toMatchObject({ results: [{}, {}, {}] });
+
+      await reindexInProcess(reindex, lostId);
+      expect((await request(covered).get('/readyz').expect(200)).body).toMatchObject({ checks: { index: true } });
+      expect((await request(covered).post('/v1/search').send({ catalogId: lostId, query: QUESTION, limit: 3 }).expect(200)).body).toMatchObject({ results: [{}, {}, {}] });
     });
 
     it('answers an unknown route with 404 in the error shape', async () => {

@@ -15,6 +15,7 @@ import { createQdrantReader } from '@catalog-indexer/vector-store';
 import { createApp } from './app';
 import { CatalogGraphCache } from './catalog-graph.cache';
 import { ContextService } from './context.service';
+import { IndexCoverage } from './index-coverage';
 import { ApiKeySet, warnWhenOpen } from '@catalog-indexer/http';
 import { SearchService } from './search.service';
 import { questionIdentity, ServedSpace } from './served-space';
@@ -47,9 +48,11 @@ async function main(): Promise<void> {
     const identity = questionIdentity(space, configured);
     return identityName(identity) === identityName(embedder) ? embedder : createEmbedder(config.embeddings, embeddingsLog, { ...options(identity), identity });
   });
-  const search = new SearchService(spaces, store, new EmbeddingRepository(dataSource), config.retrieval);
+  const embeddings = new EmbeddingRepository(dataSource);
+  const coverage = new IndexCoverage(store, embeddings);
+  const search = new SearchService(spaces, store, embeddings, config.retrieval, coverage);
   const context = new ContextService(search, new CatalogGraphCache(new CatalogRepository(dataSource)), config.retrieval.candidates);
-  const app = createApp({ apiKeys, logger, dataSource, store, search, context, embedding: { configured, spaces } });
+  const app = createApp({ apiKeys, logger, dataSource, store, search, context, coverage, embedding: { configured, spaces } });
   const server = app.listen(config.query.port, config.query.host, () => {
     logger.info(
       { port: config.query.port, qdrant: config.qdrant.url, collection: config.qdrant.collection, database: maskUrl(config.postgres.url) },

@@ -2,6 +2,7 @@ import { type EmbeddingRepository } from '@catalog-indexer/db';
 import { identityName, type Embedder } from '@catalog-indexer/embeddings';
 import { querySparseVector, type SparseVector } from '@catalog-indexer/text';
 import { VectorStoreError, type FusionOptions, type SearchHit, type VectorReader } from '@catalog-indexer/vector-store';
+import { type IndexCoverage } from './index-coverage';
 import { FixedSpace, type QuerySpace, type SpaceSource } from './served-space';
 
 export interface SearchRequest {
@@ -93,12 +94,17 @@ export class SearchService {
     private readonly store: VectorReader,
     private readonly embeddings: EmbeddingRepository,
     private readonly fusion: FusionSettings,
+    /** When given, a catalog whose points the vector store lost is answered 503 `index_rebuilding`, not empty. */
+    private readonly coverage?: IndexCoverage,
   ) {
     this.spaces = 'embed' in embedder ? new FixedSpace(embedder) : embedder;
   }
 
   async search(request: SearchRequest): Promise<SearchResponse> {
-    return this.inServedSpace((space) => this.searchIn(space, request));
+    await this.coverage?.guard(request.catalogId);
+    const response = await this.inServedSpace((space) => this.searchIn(space, request));
+    if (response.results.length === 0) await this.coverage?.assertServing(request.catalogId);
+    return response;
   }
 
   /**
@@ -106,7 +112,8 @@ export class SearchService {
    * on the payload and hydrates what it keeps itself ({@link hydrate}), as the context does.
    */
   async retrieve(request: Omit<SearchRequest, 'kinds' | 'schemas' | 'tables'> & { payload: readonly string[] }): Promise<RetrieveResponse> {
-    return this.inServedSpace(async (space) => {
+    await this.coverage?.guard(request.catalogId);
+    const response = await this.inServedSpace(async (space) => {
       const t0 = process.hrtime.bigint();
       const { dense, sparse, embedMs, analyzeMs } = await this.vectors(space, request.query);
       const t2 = process.hrtime.bigint();
@@ -123,6 +130,8 @@ export class SearchService {
       const searchMs = since(t2);
       return { hits, timings: { embedMs, analyzeMs, searchMs, totalMs: since(t0) } };
     });
+    if (response.hits.length === 0) await this.coverage?.assertServing(request.catalogId);
+    return response;
   }
 
   /** The visible rows among `ids`, with the text of the kinds in `textOf` only (see `EmbeddingRepository.hydrate`). */

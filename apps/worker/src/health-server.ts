@@ -1,7 +1,8 @@
 import { type DataSource } from '@catalog-indexer/db';
 import { identityName, type EmbedderIdentity } from '@catalog-indexer/embeddings';
 import { type QdrantStore } from '@catalog-indexer/vector-store';
-import { queueReadiness, type Queue, type Worker } from '@catalog-indexer/queue';
+import { checkReadiness as checkDependencies, READINESS_TIMEOUT_MS, withinMs } from '@catalog-indexer/http';
+import { queueReadiness, type Queue, type QueueReadiness, type Worker } from '@catalog-indexer/queue';
 
 export interface WorkerHealthDeps {
   dataSource: DataSource;
@@ -33,13 +34,19 @@ export async function embeddingReadiness(embedder: EmbedderIdentity, store: Qdra
  * Served on the worker's one port beside `/healthz` and `/metrics` (see `startWorkerServer`).
  */
 export async function checkReadiness(deps: WorkerHealthDeps): Promise<{ ready: boolean; body: unknown }> {
-  const queue = await queueReadiness(deps.queue);
-  const checks = {
-    postgres: await deps.dataSource.query('SELECT 1').then(() => true, () => false),
-    redis: queue.ready,
-    worker: deps.worker.isRunning() && !deps.worker.isPaused(),
-  };
-  const ready = Object.values(checks).every(Boolean);
-  const embedder = deps.embedding ? await deps.embedding() : undefined;
-  return { ready, body: { status: ready ? 'ready' : 'not ready', checks, queue, ...(embedder ? { embedder } : {}) } };
+  let queue: QueueReadiness = { ready: false, error: 'no answer' };
+  // Every dependency bounded (READINESS_TIMEOUT_MS), all at once: the answer comes in time whatever one does.
+  const [readiness, embedder] = await Promise.all([
+    checkDependencies({
+      postgres: () => deps.dataSource.query('SELECT 1').then(() => true),
+      redis: async () => {
+        queue = await queueReadiness(deps.queue, READINESS_TIMEOUT_MS);
+        return queue.ready || (queue.error ?? false);
+      },
+      worker: () => Promise.resolve(deps.worker.isRunning() && !deps.worker.isPaused() ? true : 'the worker is not taking jobs (paused, closing or stopped)'),
+    }),
+    deps.embedding ? withinMs(deps.embedding(), READINESS_TIMEOUT_MS, 'the vector store').catch((error: unknown) => ({ error: error instanceof Error ? error.message : String(error) })) : undefined,
+  ]);
+  const { ready, checks, problems } = readiness;
+  return { ready, body: { status: ready ? 'ready' : 'not ready', checks, problems, queue, ...(embedder ? { embedder } : {}) } };
 }

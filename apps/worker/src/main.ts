@@ -5,11 +5,13 @@ import { ApiKeySet, warnWhenOpen } from '@catalog-indexer/http';
 import { createLogger, exitOnStartupFailure, maskUrl } from '@catalog-indexer/logger';
 import { observeQdrantCall } from '@catalog-indexer/metrics';
 import { CollectionMigrationService } from '@catalog-indexer/pipeline';
-import { CATALOG_QUEUE, JobProducer, Queue, createRedisConnection } from '@catalog-indexer/queue';
+import { CATALOG_QUEUE, JobProducer, Queue, RunningJobs, createRedisConnection } from '@catalog-indexer/queue';
 import { createQdrantStore } from '@catalog-indexer/vector-store';
 import { embeddingReadiness } from './health-server';
+import { watchIndex } from './index-watch';
 import { observeJobs, startWorkerServer } from './metrics-server';
 import { scheduleReconcile } from './reconcile-schedule';
+import { drainableLimiter, shutDownGracefully } from './shutdown';
 import { startWorkers } from './workers';
 
 async function main(): Promise<void> {
@@ -19,7 +21,10 @@ async function main(): Promise<void> {
   const connection = createRedisConnection(config.redis, 'worker');
   const producerConnection = createRedisConnection(config.redis, 'worker');
   // Every worker process shares the API's rate limit (EMBEDDING_RPM / EMBEDDING_TPM) and its 429 pauses.
-  const limiter = createRateLimiter(config.embeddings, { connection: producerConnection, prefix: config.queue.prefix });
+  // On SIGTERM a job still waiting for its turn is handed back at once rather than sent from a stopping process.
+  const drain = new AbortController();
+  const shared = createRateLimiter(config.embeddings, { connection: producerConnection, prefix: config.queue.prefix });
+  const limiter = shared && drainableLimiter(shared, drain.signal);
   const embedder = createEmbedder(config.embeddings, logger.child({ component: 'embeddings' }), { limiter });
   const store = createQdrantStore(config.qdrant, embedder, logger.child({ component: 'qdrant' }), observeQdrantCall);
   // An install from before hybrid search moves to the new layout first (dense vectors copied, no embedding).
@@ -46,7 +51,10 @@ async function main(): Promise<void> {
     }, 60_000);
     retry.unref();
   });
-  const worker = startWorkers({ config, logger, dataSource, connection, producer, store, embedder });
+  const running = new RunningJobs();
+  const worker = startWorkers({ config, logger, dataSource, connection, producer, store, embedder, running });
+  // A Qdrant back empty, or a lost collection, is rebuilt as soon as it is noticed, not at the next reconcile.
+  const stopWatch = watchIndex({ store, embeddings: migration.embeddings, producer, logger: logger.child({ component: 'index-watch' }) });
   // Readiness asks the queue through the worker's own connection: what the worker itself can reach.
   const healthQueue = new Queue(CATALOG_QUEUE, { connection, prefix: config.queue.prefix });
   observeJobs(worker);
@@ -72,21 +80,27 @@ async function main(): Promise<void> {
     },
     'worker ready',
   );
-  // SIGTERM: stop taking jobs and let the active ones (one batch each, or a step of a reindex) finish; a job
-  // still running when the grace period ends is handed back by its lock expiring (a stall), never lost.
   const shutdown = (signal: string) => {
-    logger.info({ signal }, 'worker shutting down: finishing active jobs');
-    setTimeout(() => process.exit(1), 30_000).unref();
-    void (async () => {
-      server?.close();
-      await worker.close();
-      await producer.close();
-      await healthQueue.close();
-      connection.disconnect();
-      producerConnection.disconnect();
-      await dataSource.destroy();
-      process.exit(0);
-    })();
+    void shutDownGracefully(
+      {
+        worker,
+        drain,
+        running,
+        timeoutMs: config.worker.shutdownTimeoutMs,
+        logger,
+        exit: (code) => process.exit(code),
+        closeRest: async () => {
+          stopWatch();
+          server?.close();
+          await producer.close();
+          await healthQueue.close();
+          connection.disconnect();
+          producerConnection.disconnect();
+          await dataSource.destroy();
+        },
+      },
+      signal,
+    );
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));

@@ -10,7 +10,7 @@ import {
 import { type Embedder } from '@catalog-indexer/embeddings';
 import { type Logger } from '@catalog-indexer/logger';
 import { CleanupService, ReconcileService, ReindexOrchestrator, ReindexService, SpaceSwitchService } from '@catalog-indexer/pipeline';
-import { createJobWorker, RedisErrorBackoff, type JobProducer, type RedisClient, type Worker } from '@catalog-indexer/queue';
+import { createJobWorker, RedisErrorBackoff, type JobProducer, type RunningJobs, type RedisClient, type Worker } from '@catalog-indexer/queue';
 import { type QdrantStore } from '@catalog-indexer/vector-store';
 import { cleanupJob } from './jobs/cleanup.job';
 import { embedBatchJob } from './jobs/embed-batch.job';
@@ -28,6 +28,8 @@ export interface WorkerDeps {
   producer: JobProducer;
   store: QdrantStore;
   embedder: Embedder;
+  /** Records the handlers running here, for a graceful shutdown. */
+  running?: RunningJobs;
 }
 
 /** The BullMQ worker of this process, with one handler per job name of the catalog. */
@@ -60,6 +62,7 @@ export function startWorkers(deps: WorkerDeps): Worker {
     lockDuration: config.worker.lockDurationMs,
     stalledInterval: config.worker.stalledIntervalMs,
     maxStalledCount: config.worker.maxStalledCount,
+    running: deps.running,
     handlers: {
       reindex: reindexJob(orchestrator, deps.producer, coalescer),
       'embed-batch': embedBatchJob(orchestrator),

@@ -22,7 +22,7 @@ export type {
 } from './catalog.schema';
 export { parseCatalog, parseCatalogWithNotices, formatPath } from './catalog.parser';
 export type { ParsedCatalog } from './catalog.parser';
-export { findUnsafeText, describeUnsafeText, type UnsafeText } from './unsafe-text';
+export { findUnsafeText, describeUnsafeText, exceedsJsonDepth, MAX_JSON_DEPTH, type UnsafeText } from './unsafe-text';
 export { CatalogValidationError } from './catalog-validation.error';
 export type { CatalogProblem } from './catalog-validation.error';
 export {

@@ -1,6 +1,6 @@
 import { parseCatalog, type Catalog } from './index';
 import { shopCatalog } from './testing';
-import { describeUnsafeText, findUnsafeText } from './unsafe-text';
+import { describeUnsafeText, exceedsJsonDepth, findUnsafeText, MAX_JSON_DEPTH } from './unsafe-text';
 
 describe(findUnsafeText.name, () => {
   it('finds NUL characters and lone surrogates in values and keys, with their paths', () => {
@@ -15,6 +15,32 @@ describe(findUnsafeText.name, () => {
     expect(findUnsafeText({ emoji: 'revenue 📈', tab: 'a\tb', cjk: '売上', bell: '\u0007' })).toEqual([]);
     expect(describeUnsafeText('\ud83d\udcc8')).toBeUndefined();
     expect(describeUnsafeText('\udcc8\ud83d')).toMatch(/U\+DCC8/);
+  });
+});
+
+describe(exceedsJsonDepth.name, () => {
+  const nestedObjects = (depth: number): unknown => JSON.parse('{"a":'.repeat(depth) + '1' + '}'.repeat(depth));
+  const nestedArrays = (depth: number): unknown => JSON.parse('['.repeat(depth) + ']'.repeat(depth));
+
+  it('measures objects and arrays alike, the root being level one', () => {
+    expect(exceedsJsonDepth(nestedObjects(MAX_JSON_DEPTH))).toBe(false);
+    expect(exceedsJsonDepth(nestedObjects(MAX_JSON_DEPTH + 1))).toBe(true);
+    expect(exceedsJsonDepth(nestedArrays(3), 3)).toBe(false);
+    expect(exceedsJsonDepth(nestedArrays(4), 3)).toBe(true);
+    expect(exceedsJsonDepth({ a: [1, { b: 2 }] }, 3)).toBe(false);
+    expect(exceedsJsonDepth({ a: [1, { b: [] }] }, 3)).toBe(true);
+    expect(exceedsJsonDepth('text')).toBe(false);
+    expect(exceedsJsonDepth(null)).toBe(false);
+  });
+
+  it('measures 100,000 nested arrays and 5,000 nested objects without overflowing the stack', () => {
+    expect(exceedsJsonDepth(nestedArrays(100_000))).toBe(true);
+    expect(exceedsJsonDepth({ ok: 'x', deep: nestedObjects(5_000) })).toBe(true);
+    expect(() => findUnsafeText(nestedObjects(5_000))).not.toThrow();
+  });
+
+  it('passes a wide array of any length', () => {
+    expect(exceedsJsonDepth({ items: Array.from({ length: 200_000 }, (_, i) => ({ i })) })).toBe(false);
   });
 });
 

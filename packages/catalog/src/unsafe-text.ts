@@ -23,26 +23,56 @@ export function describeUnsafeText(value: string): string | undefined {
 }
 
 /**
+ * The deepest nesting of objects and arrays any request body may have. A catalog is about eight levels deep;
+ * the bound keeps every walk over a body (this module's, the validators', the serializers') far from the
+ * stack's limit.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Whether `input` nests objects or arrays more than `maxDepth` levels deep (the root object or array is
+ * level 1). Iterative, so a value of any depth is measured without recursion.
+ */
+export function exceedsJsonDepth(input: unknown, maxDepth = MAX_JSON_DEPTH): boolean {
+  const stack: [unknown, number][] = [[input, 0]];
+  for (let entry = stack.pop(); entry; entry = stack.pop()) {
+    const [value, depth] = entry;
+    if (value === null || typeof value !== 'object') continue;
+    if (depth + 1 > maxDepth) return true;
+    const items = Array.isArray(value) ? (value as unknown[]) : Object.values(value as Record<string, unknown>);
+    for (const item of items) if (item !== null && typeof item === 'object') stack.push([item, depth + 1]);
+  }
+  return false;
+}
+
+/**
  * Every string (value or object key) under `input` that holds a NUL character or a lone surrogate, with its
- * path. Walks any JSON value; stops after `limit` findings.
+ * path, in document order. Walks any JSON value without recursion; stops after `limit` findings.
  */
 export function findUnsafeText(input: unknown, limit = 100): UnsafeText[] {
   const found: UnsafeText[] = [];
-  const visit = (value: unknown, path: PropertyKey[]): void => {
-    if (found.length >= limit) return;
+  // A pending visit: a value at a path, or a finding about a field name (kept in line for document order).
+  type Visit = { value: unknown; path: PropertyKey[] } | UnsafeText;
+  const stack: Visit[] = [{ value: input, path: [] }];
+  for (let visit = stack.pop(); visit && found.length < limit; visit = stack.pop()) {
+    if (!('value' in visit)) {
+      found.push(visit);
+      continue;
+    }
+    const { value, path } = visit;
     if (typeof value === 'string') {
       const message = describeUnsafeText(value);
       if (message) found.push({ path, message });
     } else if (Array.isArray(value)) {
-      value.forEach((item, i) => visit(item, [...path, i]));
+      for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i] as unknown, path: [...path, i] });
     } else if (value !== null && typeof value === 'object') {
-      for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+      const entries = Object.entries(value as Record<string, unknown>);
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [key, item] = entries[i]!;
         const message = describeUnsafeText(key);
-        if (message) found.push({ path: [...path, key], message: `the field name ${message}` });
-        else visit(item, [...path, key]);
+        stack.push(message ? { path: [...path, key], message: `the field name ${message}` } : { value: item, path: [...path, key] });
       }
     }
-  };
-  visit(input, []);
+  }
   return found;
 }

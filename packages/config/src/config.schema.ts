@@ -122,6 +122,7 @@ export const envSchema = z.object({
   WORKER_LOCK_DURATION_MS: positiveInt.min(1_000).default(30_000),
   WORKER_STALLED_INTERVAL_MS: positiveInt.min(1_000).default(30_000),
   WORKER_MAX_STALLED_COUNT: positiveInt.max(1_000).default(50),
+  WORKER_SHUTDOWN_TIMEOUT_MS: positiveInt.min(1_000).default(30_000),
   CATALOG_LEASE_TTL_MS: positiveInt.min(1_000).default(60_000),
   RECONCILE_INTERVAL_MS: z.coerce.number({ error: 'must be a whole number of milliseconds (0 turns it off)' }).int().min(0).default(300_000),
 

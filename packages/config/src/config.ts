@@ -72,6 +72,11 @@ export interface Config {
     lockDurationMs: number;
     stalledIntervalMs: number;
     maxStalledCount: number;
+    /**
+     * On SIGTERM, how long the jobs in flight may take to finish (`WORKER_SHUTDOWN_TIMEOUT_MS`); past it the
+     * process logs what it abandons and exits non-zero.
+     */
+    shutdownTimeoutMs: number;
     /** How long a catalog's write lease lives without renewal (a dead holder keeps it at most this long). */
     leaseTtlMs: number;
     /** Period of the reconcile job (0: only on demand). */
@@ -230,6 +235,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       lockDurationMs: env.WORKER_LOCK_DURATION_MS,
       stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
       maxStalledCount: env.WORKER_MAX_STALLED_COUNT,
+      shutdownTimeoutMs: env.WORKER_SHUTDOWN_TIMEOUT_MS,
       leaseTtlMs: env.CATALOG_LEASE_TTL_MS,
       reconcileIntervalMs: env.RECONCILE_INTERVAL_MS,
       port: env.WORKER_PORT ?? env.WORKER_HEALTH_PORT ?? env.WORKER_METRICS_PORT ?? 9464,

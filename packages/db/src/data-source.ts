@@ -13,6 +13,7 @@ import { AdoptedCatalogs1764288000000 } from './migrations/1764288000000-adopted
 import { InitialSchema1732521600000 } from './migrations/1732521600000-initial-schema';
 import { RunsLeasesOutbox1764115200000 } from './migrations/1764115200000-runs-leases-outbox';
 import { QuotesInChunkMetadata1764892800000 } from './migrations/1764892800000-quotes-in-chunk-metadata';
+import { RunsTokensBilled1796342400000 } from './migrations/1796342400000-runs-tokens-billed';
 
 export const ENTITIES = [CatalogEntity, CatalogItemEntity, EmbeddingEntity, IndexRunEntity];
 export const MIGRATIONS = [
@@ -21,6 +22,7 @@ export const MIGRATIONS = [
   RunsLeasesOutbox1764115200000,
   AdoptedCatalogs1764288000000,
   QuotesInChunkMetadata1764892800000,
+  RunsTokensBilled1796342400000,
 ];
 
 /** Arbitrary constant: the advisory lock that lets one of many starting processes run the migrations. */

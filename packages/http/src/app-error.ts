@@ -5,6 +5,7 @@ export const ERROR_STATUS = {
   invalid_catalog: 400,
   invalid_id: 400,
   invalid_text: 400,
+  nesting_too_deep: 400,
   unknown_keys: 400,
   invalid_connection_string: 400,
   unauthorized: 401,
@@ -24,6 +25,7 @@ export const ERROR_STATUS = {
   unsupported_media_type: 415,
   bad_gateway: 502,
   service_unavailable: 503,
+  index_rebuilding: 503,
   internal: 500,
 } as const;
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type ErrorRequestHandler, type RequestHandler } from 'express';
 import { ZodError } from 'zod';
-import { CatalogValidationError, findUnsafeText, formatPath } from '@catalog-indexer/catalog';
+import { CatalogValidationError, exceedsJsonDepth, findUnsafeText, formatPath, MAX_JSON_DEPTH } from '@catalog-indexer/catalog';
 import { type Logger } from '@catalog-indexer/logger';
 import { AppError, ERROR_STATUS, type ErrorCode } from './app-error';
 import { isDependencyUnavailable } from './dependency-error';
@@ -120,6 +120,7 @@ function toAppError(error: unknown): AppError {
 export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _next) => {
   const appError = toAppError(error);
   const log = req.log as Logger | undefined;
+  if (appError.code === 'index_rebuilding') res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
   if (appError.code === 'service_unavailable') {
     res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
     log?.warn({ err: error }, 'request failed: a dependency is unavailable');
@@ -151,6 +152,18 @@ export function requireDependency(name: string, isReady: () => boolean): Request
     next(isReady() ? undefined : new AppError('service_unavailable', `${name} is unreachable right now; retry in ${RETRY_AFTER_SECONDS} s`));
   };
 }
+
+/**
+ * Refuses a body nested more than {@link MAX_JSON_DEPTH} levels deep with 400 `nesting_too_deep`, before any
+ * check or handler walks it (a recursive walk of 5,000 nested objects overflows the stack).
+ */
+export const limitJsonDepth: RequestHandler = (req, _res, next) => {
+  if (exceedsJsonDepth(req.body)) {
+    next(new AppError('nesting_too_deep', `the body nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep; send at most ${MAX_JSON_DEPTH} levels`));
+    return;
+  }
+  next();
+};
 
 /**
  * Refuses a body or query string holding a NUL character or a lone surrogate anywhere (Postgres cannot

@@ -71,11 +71,11 @@ describe(`${ReindexService.name} step by step`, () => {
       expect(await h.reindex.activate(run, 1)).toEqual({ kind: 'replan', reason: '5 batches not embedded' });
 
       const first = await h.reindex.embedBatch(run, 2);
-      expect(first).toEqual({ status: 'embedded', embedded: 16, tokens: h.embedder.tokens });
+      expect(first).toEqual({ status: 'embedded', embedded: 16, tokens: h.embedder.tokens, tokensBilled: h.embedder.tokens });
       expect(await h.reindex.embedBatch(run, 2)).toEqual({ status: 'nothing-to-do', embedded: 0, tokens: 0 });
       expect(h.embedder.calls).toBe(1);
       expect(await h.reindex.remainingBatches(run.runId)).toEqual([0, 1, 3, 4]);
-      expect(await h.runs.get(run.runId)).toMatchObject({ embedded: 16, tokens: first.tokens });
+      expect(await h.runs.get(run.runId)).toMatchObject({ embedded: 16, tokens: first.tokens, tokensBilled: first.tokens });
       await h.release(run);
     });
 
@@ -115,6 +115,9 @@ describe(`${ReindexService.name} step by step`, () => {
       await expect(h.reindex.embedBatch(run, 0)).rejects.toBeInstanceOf(FencedError);
       expect(h.embedder.calls).toBe(1);
       expect(await h.pointIds(id)).toEqual([]);
+      // The tokens were paid although the work was lost: the run says so beside the tokens it kept.
+      expect(h.embedder.tokens).toBeGreaterThan(0);
+      expect(await h.runs.get(run.runId)).toMatchObject({ embedded: 0, tokens: 0, tokensBilled: h.embedder.tokens });
       expect(await h.reindex.remainingBatches(run.runId)).toEqual([0, 1, 2, 3, 4]);
     });
 
@@ -189,8 +192,8 @@ describe(`${ReindexService.name} step by step`, () => {
         ...[16, 32, 48, 64, 70].map((embedded) => ({ phase: 'embedding', embedded, toEmbed: chunks.length })),
         { phase: 'activating', embedded: chunks.length, toEmbed: chunks.length },
       ]);
-      expect(result).toEqual({ status: 'completed', runId: expect.any(String), chunks: chunks.length, embedded: chunks.length, skipped: 0, deleted: 0, tokens: h.embedder.tokens });
-      expect(await h.runs.get(result.runId!)).toMatchObject({ jobId: 'job-phases', tokens: h.embedder.tokens, details: { activated: chunks.length, pointsDeleted: 0, orphanPoints: 0, missingPoints: 0 } });
+      expect(result).toEqual({ status: 'completed', runId: expect.any(String), chunks: chunks.length, embedded: chunks.length, skipped: 0, deleted: 0, tokens: h.embedder.tokens, tokensBilled: h.embedder.tokens });
+      expect(await h.runs.get(result.runId!)).toMatchObject({ jobId: 'job-phases', tokens: h.embedder.tokens, tokensBilled: h.embedder.tokens, details: { activated: chunks.length, pointsDeleted: 0, orphanPoints: 0, missingPoints: 0 } });
       expect((await h.leases.get(id))?.holder).toBe('job-phases:released');
     });
 

@@ -29,6 +29,8 @@ export interface ReindexResult {
   tokens: number;
   /** The reindex asked for when this run was abandoned to another writer. */
   followUp?: string;
+  /** Tokens of every embedding call made for the run, retries and attempts whose work was lost included. */
+  tokensBilled?: number;
 }
 
 /** One run of one catalog as the jobs of a fanned-out reindex carry it. */
@@ -55,6 +57,8 @@ export interface BatchResult {
   status: 'embedded' | 'nothing-to-do' | 'catalog-deleted' | 'busy';
   embedded: number;
   tokens: number;
+  /** Tokens this attempt paid for (recorded on the run at once, even when the attempt then fails). */
+  tokensBilled?: number;
 }
 
 export interface PipelineDeps {
@@ -245,6 +249,8 @@ export class ReindexService {
       // Cheap check before paying for tokens: a holder that lost the lease stops here.
       await this.lease.assertHeld(fence);
       const { vectors, tokens } = await embedder.embed(rows.map((r) => r.content), signal);
+      // Paid now, whatever becomes of this attempt: the run's billed tokens count retries and lost work too.
+      await this.deps.runs.add(run.runId, { tokensBilled: tokens });
       const points: VectorPoint[] = rows.map((row, j) => chunkPoint(run.catalogId, row, row.contentHash, vectors[j], vocabulary));
       // Nothing is written for a run that was stopped or lost its lease while the batch was being embedded.
       signal?.throwIfAborted();
@@ -252,7 +258,7 @@ export class ReindexService {
       await this.upsertPatiently(points, signal);
       await assertFence(m, fence);
       await embeddings.markEmbedded(m, rows.map((r) => r.id));
-      return { status: 'embedded' as const, embedded: rows.length, tokens };
+      return { status: 'embedded' as const, embedded: rows.length, tokens, tokensBilled: tokens };
     });
     if (outcome.claimed) {
       // Counted once the checkpoint is committed: a run's tokens are those of the chunks it embedded.
@@ -325,7 +331,7 @@ export class ReindexService {
       return { kind: 'activated' as const, ...(await embeddings.activateRun(m, run.catalogId, run.runId, wanted)) };
     });
     const counts = await runs.get(run.runId);
-    const base = { runId: run.runId, chunks: wanted.length, embedded: counts?.embedded ?? 0, tokens: counts?.tokens ?? 0 };
+    const base = { runId: run.runId, chunks: wanted.length, embedded: counts?.embedded ?? 0, tokens: counts?.tokens ?? 0, tokensBilled: counts?.tokensBilled ?? 0 };
     if (outcome.kind === 'changed') return { kind: 'replan', reason: `catalog replaced: version ${version} → ${outcome.version}` };
     if (outcome.kind === 'deleted') {
       await this.sync.drainOutbox(run.catalogId);

@@ -13,7 +13,7 @@ export {
 export { createRedisConnection, isCluster, masterNodes, type RedisClient, type RedisTarget } from './connection';
 export { JobProducer, type EnqueuedJob, type JobView } from './job-producer';
 export { JobCoalescer, type Reservation } from './job-coalescer';
-export { createJobWorker, postpone, type JobContext, type JobHandler, type JobHandlers, type JobWorkerOptions } from './job-worker';
+export { createJobWorker, HandBackError, RunningJobs, isHandBack, postpone, type JobContext, type JobHandler, type JobHandlers, type JobWorkerOptions } from './job-worker';
 export { queueReadiness, type QueueReadiness } from './queue-readiness';
 export { RedisErrorBackoff, type PausableWorker, type RedisErrorBackoffOptions } from './redis-error-backoff';
 export { DelayedError, Queue, UnrecoverableError, WaitingChildrenError, type Job, type Worker } from 'bullmq';

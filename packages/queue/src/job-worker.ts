@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { DelayedError, UnrecoverableError, WaitingChildrenError, Worker, type Job } from 'bullmq';
 import { type RedisClient } from './connection';
 import { ZodError } from 'zod';
@@ -24,6 +25,31 @@ export interface JobWorkerOptions {
   stalledInterval?: number;
   /** How many times a job may stall before it fails; high, so that repeated crashes do not lose a job. */
   maxStalledCount?: number;
+  /** Records the handlers running in this process (for a graceful shutdown). */
+  running?: RunningJobs;
+}
+
+/** The handlers running in this process, by job id; {@link whenIdle} resolves when none is left. */
+export class RunningJobs {
+  readonly jobs = new Map<string, { name: string; catalogId?: string; since: number }>();
+  private idle: (() => void)[] = [];
+
+  /** Runs `work` as the handler of `job`, recorded while it runs. */
+  async track<T>(job: Job, work: () => Promise<T>): Promise<T> {
+    const id = job.id ?? '';
+    this.jobs.set(id, { name: job.name, catalogId: (job.data as { catalogId?: string } | undefined)?.catalogId, since: Date.now() });
+    try {
+      return await work();
+    } finally {
+      this.jobs.delete(id);
+      if (this.jobs.size === 0) for (const resolve of this.idle.splice(0)) resolve();
+    }
+  }
+
+  /** Resolves once no handler is running. */
+  whenIdle(): Promise<void> {
+    return this.jobs.size === 0 ? Promise.resolve() : new Promise((resolve) => this.idle.push(resolve));
+  }
 }
 
 /**
@@ -37,6 +63,27 @@ function isPermanent(error: unknown): error is Error & { permanent: true } {
 /** Control-flow errors of BullMQ that a handler throws on purpose: passed through untouched. */
 function isControlFlow(error: unknown): boolean {
   return error instanceof DelayedError || error instanceof WaitingChildrenError || error instanceof UnrecoverableError;
+}
+
+/**
+ * Thrown (or given as an abort reason) by work that has not started yet when its process stops taking jobs:
+ * the job goes back to waiting at once, without using up an attempt, for another process to take.
+ */
+export class HandBackError extends Error {
+  readonly code = 'handed_back';
+
+  constructor(message = 'the worker is shutting down: the job is handed back to the queue') {
+    super(message);
+    this.name = 'HandBackError';
+  }
+}
+
+/** Whether the error, or one it was caused by (an abort whose reason it is), is a {@link HandBackError}. */
+export function isHandBack(error: unknown): boolean {
+  for (let e = error, depth = 0; e !== null && typeof e === 'object' && depth < 6; e = (e as { cause?: unknown }).cause, depth++) {
+    if ((e as { code?: unknown }).code === 'handed_back') return true;
+  }
+  return false;
 }
 
 /**
@@ -75,8 +122,13 @@ export function createJobWorker(options: JobWorkerOptions): Worker {
       }
       const handler = options.handlers[name] as JobHandler<typeof name>;
       try {
-        return await handler(payload, job, { token, signal });
+        const run = () => handler(payload, job, { token, signal });
+        return await (options.running ? options.running.track(job, run) : run());
       } catch (error) {
+        if (isHandBack(error)) {
+          await job.moveToWait(token);
+          throw new DelayedError();
+        }
         if (isControlFlow(error)) throw error;
         if (isPermanent(error)) throw new UnrecoverableError(error.message);
         throw error;
@@ -86,6 +138,8 @@ export function createJobWorker(options: JobWorkerOptions): Worker {
       connection: options.connection,
       prefix: options.prefix,
       concurrency: options.concurrency,
+      // Recorded on each job it takes (`processedBy`): which process holds a job, in Bull Board too.
+      name: `${hostname()}:${process.pid}`,
       lockDuration: options.lockDuration ?? 30_000,
       stalledInterval: options.stalledInterval ?? 30_000,
       maxStalledCount: options.maxStalledCount ?? 50,

@@ -14,3 +14,4 @@ export {
   cosineSimilarity,
   type LegacyTestRow,
 } from './pgvector-era';
+export { startEmulatorProcess, type EmulatorProcess } from './emulator-process';

@@ -133,6 +133,17 @@ export class QdrantCollections {
     return { collection: name, ...spaceOf(info.config, this.model ?? '') };
   }
 
+  /**
+   * Points in the served collection over all catalogs, or `null` when the collection is missing. Never
+   * recreates it: whoever asks only wants to know what is there.
+   */
+  async countAll(): Promise<number | null> {
+    const target = await this.resolve();
+    if (target === null) return null;
+    const { count } = await this.call('count points', (c) => c.count(target, { exact: true }), false);
+    return count;
+  }
+
   /** The collection the configured name serves: an alias's target, or a collection of that name; `null` if neither. */
   async resolve(): Promise<string | null> {
     const { aliases } = await this.call('list aliases', (c) => c.getAliases(), false);

@@ -47,6 +47,10 @@ export class QdrantReader implements VectorReader {
     return this.#collections.collectionExists();
   }
 
+  countAll(): Promise<number | null> {
+    return this.#collections.countAll();
+  }
+
   ping(): Promise<boolean> {
     return this.#collections.ping();
   }

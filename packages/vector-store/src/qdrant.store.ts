@@ -80,6 +80,10 @@ export class QdrantStore implements VectorReader {
     return this.collections.collectionExists();
   }
 
+  countAll(): Promise<number | null> {
+    return this.collections.countAll();
+  }
+
   ping(): Promise<boolean> {
     return this.collections.ping();
   }

@@ -17,4 +17,6 @@ export interface VectorReader {
   ping(): Promise<boolean>;
   search(query: HybridQuery, options: SearchOptions): Promise<SearchHit[]>;
   count(catalogId: string): Promise<number>;
+  /** Points of the served collection over all catalogs; `null` when it is missing. */
+  countAll(): Promise<number | null>;
 }

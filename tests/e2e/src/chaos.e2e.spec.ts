@@ -296,6 +296,15 @@ describe('chaos: concurrent writers and failures keep Postgres and Qdrant in ste
       if (extra < 0 || extra > inFlightAtKill) {
         fail(new Error(`billed ${billedTotal} tokens, runs counted ${counted[0]?.tokens}: ${extra} extra, more than the ${inFlightAtKill} in flight at kills`));
       }
+      // Every token the API billed (the emulator's own count) is in some run's tokensBilled, retries and lost
+      // attempts included, but for the answers a worker was killed before it could record them.
+      const recorded = await db.dataSource.query<{ billed: string }[]>(`SELECT coalesce(sum(tokens_billed), 0) AS billed FROM index_runs`);
+      const unrecorded = openai.stats.tokens - Number(recorded[0]?.billed ?? 0);
+      note(`tokens billed by the API ${openai.stats.tokens}, recorded as billed in runs ${recorded[0]?.billed}`);
+      if (unrecorded < 0 || unrecorded > inFlightAtKill) {
+        fail(new Error(`the API billed ${openai.stats.tokens} tokens, the runs recorded ${recorded[0]?.billed} as billed: ${unrecorded} unrecorded, more than the ${inFlightAtKill} in flight at kills`));
+      }
+      expect(Number(recorded[0]?.billed ?? 0)).toBeGreaterThanOrEqual(Number(counted[0]?.tokens ?? 0));
       expect(kills.length).toBeGreaterThanOrEqual(4);
       if (process.env.CHAOS_VERBOSE) process.stderr.write(`chaos seed ${SEED}\n${events.join('\n')}\n`);
     } finally {

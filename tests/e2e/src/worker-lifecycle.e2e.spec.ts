@@ -157,4 +157,69 @@ describe('worker lifecycle', () => {
     const rows = await db.dataSource.query<{ n: string }[]>(`SELECT count(*) AS n FROM dq_embeddings WHERE catalog_id = $1 AND status = 'pending'`, [catalogId]);
     expect(rows[0]?.n).toBe('0');
   });
+
+  it('hands back on SIGTERM the jobs waiting on the rate limiter, which another worker takes within 5 s, and exits 0', async () => {
+    for (const w of workers) await w.stop(5_000);
+    billed.length = 0;
+    // Six requests a minute for every worker together: after the first six, every batch waits its turn.
+    const limited = { ...env, EMBEDDING_RPM: '6', WORKER_SHUTDOWN_TIMEOUT_MS: '20000' };
+    const waiting = spawnApp('worker', { ...limited, WORKER_CONCURRENCY: '2' }, { label: 'worker-waiting' });
+    workers.push(waiting);
+    await waitFor('the worker to be ready', () => waiting.output().includes('worker ready'), { timeoutMs: 60_000 });
+    const { catalogId } = await startReindex();
+    const other = spawnApp('worker', { ...limited, WORKER_CONCURRENCY: '16' }, { label: 'worker-other' });
+    workers.push(other);
+    await waitFor('the other worker to be ready', () => other.output().includes('worker ready'), { timeoutMs: 60_000 });
+    const heldBy = async (pid: number | undefined) =>
+      (await producer.queue.getJobs(['active'])).filter((j) => j.name === 'embed-batch' && j.processedBy?.endsWith(`:${pid}`) && (j.data as { catalogId: string }).catalogId === catalogId);
+    // The first worker holds batches that wait for the limiter (six requests went out; the rest wait a minute).
+    await waitFor('the limit to be used up', () => billed.length >= 6, { timeoutMs: 60_000, intervalMs: 100 });
+    const held = await waitFor('the first worker to hold batches', async () => {
+      const jobs = await heldBy(waiting.child.pid);
+      return jobs.length === 2 ? jobs : undefined;
+    }, { timeoutMs: 60_000, intervalMs: 100 });
+    const requestsBefore = billed.length;
+    const termAt = Date.now();
+    waiting.child.kill('SIGTERM');
+    const ids = held.map((j) => j.id!);
+    await waitFor(
+      'the other worker to take the handed-back batches',
+      async () => {
+        const jobs = await Promise.all(ids.map((id) => producer.queue.getJob(id)));
+        return jobs.every((j) => j?.processedBy?.endsWith(`:${other.child.pid}`));
+      },
+      { timeoutMs: 5_000, intervalMs: 50 },
+    );
+    expect(Date.now() - termAt).toBeLessThan(5_000);
+    expect(await waiting.exited).toBe(0);
+    expect(waiting.output()).toContain('worker stopped');
+    // Handed back without using an attempt, and nothing failed.
+    expect((await producer.queue.getJobs(['failed'])).map((j) => j.failedReason)).toEqual([]);
+    for (const id of ids) expect((await producer.queue.getJob(id))?.attemptsMade).toBe(0);
+    // The stopping worker sent nothing once told to stop: it had not started those requests.
+    expect(billed.length - requestsBefore).toBeLessThanOrEqual(6);
+    await other.stop(2_000);
+  });
+
+  it('exits non-zero after WORKER_SHUTDOWN_TIMEOUT_MS, logging the jobs it abandons', async () => {
+    for (const w of workers) await w.stop(5_000);
+    billed.length = 0;
+    // Requests that take 8 s each cannot finish within a 1 s shutdown timeout.
+    openai.configure({ latencyMs: 8_000 });
+    try {
+      const slow = spawnApp('worker', { ...env, WORKER_SHUTDOWN_TIMEOUT_MS: '1000' }, { label: 'worker-slow' });
+      workers.push(slow);
+      await waitFor('the worker to be ready', () => slow.output().includes('worker ready'), { timeoutMs: 60_000 });
+      const sent = openai.stats.requests;
+      await startReindex();
+      // A request of a batch has reached the embeddings API: that batch is in flight, not waiting.
+      await waitFor('a batch request to be in flight', () => openai.stats.requests > sent, { timeoutMs: 60_000, intervalMs: 50 });
+      slow.child.kill('SIGTERM');
+      expect(await slow.exited).toBe(1);
+      expect(slow.output()).toMatch(/still running after WORKER_SHUTDOWN_TIMEOUT_MS; abandoning them/);
+      expect(slow.output()).toMatch(/"name":"embed-batch"/);
+    } finally {
+      openai.configure({ latencyMs: 300 });
+    }
+  });
 });

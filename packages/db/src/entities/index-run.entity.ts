@@ -19,6 +19,8 @@ export interface IndexRunRow {
   skipped: number;
   deleted: number;
   tokens: number;
+  /** Tokens of every embedding call made for the run, retries and attempts whose work was lost included. */
+  tokensBilled: number;
   startedAt: Date;
   finishedAt: Date | null;
   error: string | null;
@@ -40,6 +42,7 @@ export const IndexRunEntity = new EntitySchema<IndexRunRow>({
     skipped: { type: 'integer', default: 0 },
     deleted: { type: 'integer', default: 0 },
     tokens: { type: 'integer', default: 0 },
+    tokensBilled: { name: 'tokens_billed', type: 'integer', default: 0 },
     startedAt: { name: 'started_at', type: 'timestamptz', createDate: true },
     finishedAt: { name: 'finished_at', type: 'timestamptz', nullable: true },
     error: { type: 'text', nullable: true },

@@ -284,6 +284,12 @@ export class EmbeddingRepository {
     return new Map(rows.map((r) => [r.id, r]));
   }
 
+  /** Active rows over every catalog: what the vector store must hold at least. */
+  async countAllActive(): Promise<number> {
+    const rows: { active: string }[] = await this.dataSource.query(`SELECT count(*) AS active FROM dq_embeddings WHERE status = 'active'`);
+    return Number(rows[0]?.active ?? 0);
+  }
+
   async countActive(catalogId: string): Promise<number> {
     return (await this.counts(catalogId)).active;
   }

@@ -6,6 +6,8 @@ export interface IndexRunCounts {
   skipped: number;
   deleted: number;
   tokens: number;
+  /** Tokens paid for, whether or not the work they bought was kept. */
+  tokensBilled: number;
 }
 
 /** The record of every reindex, cleanup and reconcile run. Every run ends `completed`, `failed` or `abandoned`. */
@@ -23,6 +25,7 @@ export class IndexRunRepository {
       skipped: 0,
       deleted: 0,
       tokens: 0,
+      tokensBilled: 0,
       finishedAt: null,
       error: null,
       details: null,
@@ -36,9 +39,10 @@ export class IndexRunRepository {
   /** Adds to a running run's counters (batch jobs report what they embedded). */
   async add(id: string, counts: Partial<IndexRunCounts>): Promise<void> {
     await this.dataSource.query(
-      `UPDATE index_runs SET embedded = embedded + $2, skipped = skipped + $3, deleted = deleted + $4, tokens = tokens + $5
+      `UPDATE index_runs SET embedded = embedded + $2, skipped = skipped + $3, deleted = deleted + $4, tokens = tokens + $5,
+              tokens_billed = tokens_billed + $6
         WHERE id = $1`,
-      [id, counts.embedded ?? 0, counts.skipped ?? 0, counts.deleted ?? 0, counts.tokens ?? 0],
+      [id, counts.embedded ?? 0, counts.skipped ?? 0, counts.deleted ?? 0, counts.tokens ?? 0, counts.tokensBilled ?? 0],
     );
   }
 

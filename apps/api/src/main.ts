@@ -36,6 +36,7 @@ async function main(): Promise<void> {
     pgvector: {
       space: { provider: config.embeddings.provider, model: config.embeddings.model, dimensions: config.embeddings.dimensions },
       databaseUrl: config.postgres.url,
+      allowedHosts: config.import.allowedHosts,
       queuePrefix: config.queue.prefix,
     },
   });

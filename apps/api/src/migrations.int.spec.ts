@@ -107,6 +107,15 @@ describe('POST /v1/migrations/pgvector', () => {
       message: expect.not.stringContaining(SECRET),
     });
     expect((await request(app).post('/v1/migrations/pgvector').send({ sourceUrl: 'mysql://a@b/c' }).expect(400)).body.error.code).toBe('invalid_connection_string');
+    // The importer's host policy (loopback only here) and its field whitelist, before any connection.
+    expect((await request(app).post('/v1/migrations/pgvector').send({ sourceUrl: `postgres://u:${SECRET}@10.11.12.13:5432/x` }).expect(403)).body.error).toMatchObject({
+      code: 'source_not_allowed',
+      message: expect.stringContaining('IMPORT_ALLOWED_HOSTS'),
+    });
+    expect((await request(app).post('/v1/migrations/pgvector').send({ sourceUrl: `${sourceUrl()}?options=-c%20x%3Dy` }).expect(400)).body.error).toMatchObject({
+      code: 'invalid_connection_string',
+      message: expect.stringContaining('"options" is not allowed'),
+    });
     expect((await request(app).post('/v1/migrations/pgvector').send({ table: 'x; drop table y' }).expect(400)).body.error.code).toBe('invalid_request');
     expect((await request(app).post('/v1/migrations/pgvector').send({ dryrun: true }).expect(400)).body.error.code).toBe('invalid_request');
     expect(logged.join('')).not.toContain(SECRET);

@@ -1,6 +1,6 @@
 /**
  * Why an adoption of a pgvector-era table (or its rollback) cannot go ahead, for a reason the caller fixes:
- * - `invalid_connection_string`, `source_access_denied`, `source_database_not_found`, `source_unreachable`,
+ * - `invalid_connection_string`, `source_not_allowed` (`IMPORT_ALLOWED_HOSTS`), `source_access_denied`, `source_database_not_found`, `source_unreachable`,
  *   `source_failed`: reaching the source database;
  * - `source_table_not_found`, `source_not_vector`: the table named is missing or holds no vectors;
  * - `space_mismatch`: the legacy vectors belong to another embedding space than the one this install serves;
@@ -9,6 +9,7 @@
  */
 export type AdoptionErrorCode =
   | 'invalid_connection_string'
+  | 'source_not_allowed'
   | 'source_access_denied'
   | 'source_database_not_found'
   | 'source_unreachable'

@@ -1,5 +1,6 @@
 import { type PgvectorAdoptionRepository } from '@catalog-indexer/db';
 import { AdoptionError } from './adoption.error';
+import { LOOPBACK_ONLY } from './source-policy';
 import { openSource, type LegacyLayout, type LegacySource } from './pgvector-source';
 
 /** The table an adoption in place reads: where the product's migrations kept the pgvector-era table. */
@@ -27,6 +28,8 @@ export interface CheckDeps {
   adoptions: PgvectorAdoptionRepository;
   space: ServedSpace;
   databaseUrl: string;
+  /** `IMPORT_ALLOWED_HOSTS`: the servers a caller's `sourceUrl` may name (loopback only when not given). */
+  allowedHosts?: readonly string[];
 }
 
 /**
@@ -47,7 +50,7 @@ export async function checkAdoption(deps: CheckDeps, request: AdoptionRequest): 
 export async function openLegacy(deps: CheckDeps, request: AdoptionRequest): Promise<{ db: LegacySource; source: string; layout: LegacyLayout; close: () => Promise<void> }> {
   const url = request.sourceUrl ?? deps.databaseUrl;
   const table = request.table ?? (request.sourceUrl ? 'dq_embeddings' : IN_PLACE_TABLE);
-  const db = await openSource(url);
+  const db = await openSource(url, request.sourceUrl ? { allowedHosts: deps.allowedHosts ?? LOOPBACK_ONLY } : {});
   try {
     const layout = await db.inspect(table);
     checkSpace(deps.space, layout, request.model ?? DEFAULT_MODEL);

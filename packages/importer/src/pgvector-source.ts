@@ -1,5 +1,8 @@
-import { Pool, escapeIdentifier } from 'pg';
+import { Pool, escapeIdentifier, type PoolConfig } from 'pg';
 import { AdoptionError } from './adoption.error';
+import { parseConnectionString, tlsOptions } from './connection-string';
+import { ImportError } from './import.error';
+import { SourcePolicy } from './source-policy';
 
 /** One row of a pgvector-era table as the adoption reads it; `vector` is null when the row has none. */
 export interface LegacyRow {
@@ -38,7 +41,10 @@ export function describeSource(url: string): string {
  * The one way the adoption reaches a pgvector-era database (the product's own in place, or a separate
  * source). Connection failures become {@link AdoptionError}s that say what to fix without the string.
  */
-export async function openSource(url: string, options: { connectMs?: number; statementMs?: number } = {}): Promise<LegacySource> {
+export async function openSource(
+  url: string,
+  options: { connectMs?: number; statementMs?: number; allowedHosts?: readonly string[] } = {},
+): Promise<LegacySource> {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -49,13 +55,21 @@ export async function openSource(url: string, options: { connectMs?: number; sta
     throw new AdoptionError('invalid_connection_string', `sourceUrl starts with "${parsed.protocol.slice(0, 20)}//"; a pgvector source is PostgreSQL: use postgres://`);
   }
   const display = describeSource(url);
-  const pool = new Pool({
-    connectionString: url,
+  const settings: PoolConfig = {
     max: 2,
     connectionTimeoutMillis: options.connectMs ?? 10_000,
     statement_timeout: options.statementMs ?? 120_000,
     application_name: 'catalog-indexer-pgvector',
-  });
+  };
+  if (options.allowedHosts) {
+    // A database a caller names: the importer's policy (fields only, IMPORT_ALLOWED_HOSTS checked before connecting).
+    const { conn, address } = await admit(url, options.allowedHosts);
+    Object.assign(settings, { host: address, port: conn.port, user: conn.user, password: conn.password, database: conn.database ?? conn.user, ssl: tlsOptions(conn) ?? false });
+  } else {
+    // The product's own database (DATABASE_URL), which the operator configured.
+    settings.connectionString = url;
+  }
+  const pool = new Pool(settings);
   pool.on('error', () => undefined);
   const source = new LegacySource(pool, display, parsed.username || 'postgres');
   try {
@@ -65,6 +79,19 @@ export async function openSource(url: string, options: { connectMs?: number; sta
     throw error;
   }
   return source;
+}
+
+/** The importer's connection policy for a caller's URL, its refusals as {@link AdoptionError}s. */
+async function admit(url: string, allowedHosts: readonly string[]) {
+  try {
+    return await new SourcePolicy(allowedHosts).admit(parseConnectionString(url));
+  } catch (error) {
+    if (error instanceof ImportError && error.code === 'source_not_allowed') throw new AdoptionError('source_not_allowed', error.message.replace('connecting to', 'reading'));
+    if (error instanceof ImportError && (error.code === 'invalid_connection_string' || error.code === 'source_unreachable')) {
+      throw new AdoptionError(error.code, error.message.replace(/connectionString/g, 'the connection string'));
+    }
+    throw error;
+  }
 }
 
 /** A connected pgvector-era database. Every statement's failure is mapped to an {@link AdoptionError}. */

@@ -6,6 +6,7 @@ import { type QdrantStore } from '@catalog-indexer/vector-store';
 import {
   AdoptionError,
   IN_PLACE_TABLE,
+  LOOPBACK_ONLY,
   checkAdoption,
   openLegacy,
   openSource,
@@ -28,6 +29,8 @@ export interface PgvectorAdoptionDeps {
   space: ServedSpace;
   /** The product's own database: the source of an adoption in place. */
   databaseUrl: string;
+  /** `IMPORT_ALLOWED_HOSTS`: the servers a caller's `targetUrl` may name (loopback only when not given). */
+  allowedHosts?: readonly string[];
   leaseTtlMs?: number;
   /** Legacy rows read and written per page (default 256). */
   pageSize?: number;
@@ -177,7 +180,7 @@ export class PgvectorAdoptionService {
   async rollback(request: { targetUrl?: string | null; table?: string }, onProgress?: (p: { rows: number; restored: number }) => Promise<void> | void): Promise<RollbackResult> {
     const url = request.targetUrl ?? this.deps.databaseUrl;
     const table = request.table ?? (request.targetUrl ? 'dq_embeddings' : IN_PLACE_TABLE);
-    const db = await openSource(url);
+    const db = await openSource(url, request.targetUrl ? { allowedHosts: this.deps.allowedHosts ?? LOOPBACK_ONLY } : {});
     try {
       const source = `${describeSource(url)} ${table}`;
       const record = await this.deps.adoptions.record(source);

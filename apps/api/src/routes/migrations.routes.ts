@@ -9,7 +9,7 @@ export interface MigrationRoutesDeps {
   jobs: JobProducer;
   queueReady: RequestHandler;
   /** The space this install serves and its own database (the source of an adoption in place). */
-  pgvector: { space: ServedSpace; databaseUrl: string; queuePrefix: string };
+  pgvector: { space: ServedSpace; databaseUrl: string; queuePrefix: string; allowedHosts?: readonly string[] };
 }
 
 const table = z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/, 'table is a table name, optionally schema.table').max(128);
@@ -37,7 +37,7 @@ export const rollbackBody = z.strictObject({
 export function migrationRoutes(deps: MigrationRoutesDeps): Router {
   const router = Router();
   const vault = new SourceVault(deps.jobs.connection, deps.pgvector.queuePrefix);
-  const checks = { adoptions: new PgvectorAdoptionRepository(deps.dataSource), space: deps.pgvector.space, databaseUrl: deps.pgvector.databaseUrl };
+  const checks = { adoptions: new PgvectorAdoptionRepository(deps.dataSource), space: deps.pgvector.space, databaseUrl: deps.pgvector.databaseUrl, allowedHosts: deps.pgvector.allowedHosts };
   const add = async (name: JobName, data: Record<string, unknown>) => {
     const job = await deps.jobs.queue.add(name, parsePayload(name, data), { ...jobCatalog[name].options, jobId: `${name}-${crypto.randomUUID()}` });
     return { jobId: job.id ?? '', statusUrl: `/v1/jobs/${job.id ?? ''}` };

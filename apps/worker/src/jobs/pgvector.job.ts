@@ -13,6 +13,7 @@ function adoption(deps: WorkerDeps): { service: PgvectorAdoptionService; vault: 
     logger: deps.logger.child({ component: 'pgvector' }),
     space: { provider: config.embeddings.provider, model: config.embeddings.model, dimensions: config.embeddings.dimensions },
     databaseUrl: config.postgres.url,
+    allowedHosts: config.import.allowedHosts,
     leaseTtlMs: config.worker.leaseTtlMs,
   });
   return { service, vault: new SourceVault(deps.producer.connection, config.queue.prefix) };

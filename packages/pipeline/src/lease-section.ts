@@ -1,4 +1,5 @@
 import { type Fence, FencedError, type LeaseRepository } from '@catalog-indexer/db';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Logger } from '@catalog-indexer/logger';
 import { CatalogLease } from './catalog-lease';
 
@@ -80,6 +81,37 @@ export class LeaseSection {
       return await work(controller.signal);
     } finally {
       stop();
+    }
+  }
+
+  /**
+   * Runs `work` that writes the index of several catalogs (an adoption): `leaseOf(catalogId)` takes that
+   * catalog's lease the first time the work needs it, waiting up to `waitMs` while another writer holds it,
+   * and keeps it alive; every lease taken is released when the work ends, whichever way it ends.
+   */
+  async withLeasesOf<T>(holder: string, waitMs: number, work: (leaseOf: (catalogId: string) => Promise<Fence>) => Promise<T>): Promise<T> {
+    const held = new Map<string, { fence: Fence; stop: () => void }>();
+    const leaseOf = async (catalogId: string): Promise<Fence> => {
+      const current = held.get(catalogId);
+      if (current) return current.fence;
+      const deadline = Date.now() + waitMs;
+      for (;;) {
+        const fence = await this.lease.acquire(catalogId, holder);
+        if (fence) {
+          held.set(catalogId, { fence, stop: this.lease.keepAlive(fence) });
+          return fence;
+        }
+        if (Date.now() > deadline) throw new Error(`catalog ${catalogId} stayed held by another writer for ${waitMs} ms`);
+        await sleep(Math.min(500, waitMs));
+      }
+    };
+    try {
+      return await work(leaseOf);
+    } finally {
+      for (const { fence, stop } of held.values()) {
+        stop();
+        await this.lease.release(fence);
+      }
     }
   }
 

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { contentHash } from '@catalog-indexer/catalog';
 import { type Fence, type LeaseRepository, type PgvectorAdoptionRepository } from '@catalog-indexer/db';
 import { type Logger } from '@catalog-indexer/logger';
@@ -18,7 +17,7 @@ import {
   type LegacySource,
   type ServedSpace,
 } from '@catalog-indexer/importer';
-import { CatalogLease } from './catalog-lease';
+import { LeaseSection } from './lease-section';
 import { chunkPoint } from './chunk-point';
 
 export interface PgvectorAdoptionDeps {
@@ -101,10 +100,10 @@ const MIN_RECALL = 0.95;
  * Then verifies counts, vectors and exact neighbours, and on request drops the legacy vector column.
  */
 export class PgvectorAdoptionService {
-  private readonly lease: CatalogLease;
+  private readonly section: LeaseSection;
 
   constructor(private readonly deps: PgvectorAdoptionDeps) {
-    this.lease = new CatalogLease(deps.leases, deps.leaseTtlMs ?? 60_000, deps.logger);
+    this.section = new LeaseSection(deps);
   }
 
   /** See {@link checkAdoption}. */
@@ -302,29 +301,8 @@ export class PgvectorAdoptionService {
    * writer holds it) and keeps alive the lease of each catalog it writes; all are released in every outcome.
    */
   private async withLeases<T>(holder: string, dryRun: boolean, work: (leaseOf: (catalogId: string) => Promise<Fence>) => Promise<T>): Promise<T> {
-    const held = new Map<string, { fence: Fence; stop: () => void }>();
-    const leaseOf = async (catalogId: string): Promise<Fence> => {
-      const current = held.get(catalogId);
-      if (current) return current.fence;
-      const deadline = Date.now() + (this.deps.leaseWaitMs ?? 10 * 60_000);
-      for (;;) {
-        const fence = await this.lease.acquire(catalogId, holder);
-        if (fence) {
-          held.set(catalogId, { fence, stop: this.lease.keepAlive(fence) });
-          return fence;
-        }
-        if (Date.now() > deadline) throw new Error(`catalog ${catalogId} stayed held by another writer; the adoption will resume from its checkpoint`);
-        await sleep(500);
-      }
-    };
-    try {
-      return await work(dryRun ? () => Promise.reject(new Error('a dry run takes no lease')) : leaseOf);
-    } finally {
-      for (const { fence, stop } of held.values()) {
-        stop();
-        await this.lease.release(fence);
-      }
-    }
+    if (dryRun) return work(() => Promise.reject(new Error('a dry run takes no lease')));
+    return this.section.withLeasesOf(holder, this.deps.leaseWaitMs ?? 10 * 60_000, work);
   }
 }
 

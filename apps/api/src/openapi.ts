@@ -70,6 +70,8 @@ const indexState = z.looseObject({
 const readiness = z.object({
   status: z.enum(['ready', 'not ready']),
   checks: z.record(z.string(), z.boolean()),
+  /** What is wrong, for each dependency that is not usable (each is asked within a bound of 3 s). */
+  problems: z.record(z.string(), z.string()).optional(),
   /** The real queue call readiness makes: whether it answered, and the job counts it read. */
   queue: z.looseObject({ ready: z.boolean(), counts: z.record(z.string(), z.number()).optional() }).optional(),
 });

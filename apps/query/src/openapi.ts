@@ -11,7 +11,14 @@ const searchResult = z.looseObject({
   key: z.string(),
   metadata: z.looseObject({ schema: z.string().nullable().optional(), table: z.string().nullable().optional(), column: z.string().nullable().optional() }),
 });
-const readiness = z.object({ status: z.enum(['ready', 'not ready']), checks: z.record(z.string(), z.boolean()) });
+const readiness = z.object({
+  status: z.enum(['ready', 'not ready']),
+  checks: z.record(z.string(), z.boolean()),
+  /** What is wrong, for each dependency that is not usable (each is asked within a bound of 3 s). */
+  problems: z.record(z.string(), z.string()).optional(),
+  /** The configured embedder and the space questions are embedded in now. */
+  embedder: z.looseObject({ configured: z.string() }).optional(),
+});
 
 /** Every route of the query service, described from the zod schemas that validate its requests. */
 export const QUERY_ROUTES: OpenApiRoute[] = [

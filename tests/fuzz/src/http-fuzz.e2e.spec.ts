@@ -209,7 +209,8 @@ describe('HTTP fuzzing of api and query', () => {
       IMPORT_CONNECT_TIMEOUT_MS: '2000',
       LOG_LEVEL: 'warn',
     };
-    apps = [spawnApp('api', env), spawnApp('query', env)];
+    // A worker creates the collection the query service reads (the query never creates it).
+    apps = [spawnApp('api', env), spawnApp('query', env), spawnApp('worker', { ...env, WORKER_PORT: '0', RECONCILE_INTERVAL_MS: '0' })];
     await waitForHttp(`${base.api}/readyz`, 60_000, logs);
     await waitForHttp(`${base.query}/readyz`, 60_000, logs);
   });

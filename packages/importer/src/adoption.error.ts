@@ -1,3 +1,5 @@
+import { SourceError } from './source.error';
+
 /**
  * Why an adoption of a pgvector-era table (or its rollback) cannot go ahead, for a reason the caller fixes:
  * - `invalid_connection_string`, `source_not_allowed` (`IMPORT_ALLOWED_HOSTS`), `source_access_denied`, `source_database_not_found`, `source_unreachable`,
@@ -19,16 +21,6 @@ export type AdoptionErrorCode =
   | 'space_mismatch'
   | 'adoption_not_verified';
 
-export class AdoptionError extends Error {
-  readonly permanent = true;
-  readonly expose = true;
-
-  constructor(
-    readonly code: AdoptionErrorCode,
-    message: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
-    this.name = 'AdoptionError';
-  }
+export class AdoptionError extends SourceError<AdoptionErrorCode> {
+  override readonly name = 'AdoptionError';
 }

@@ -1,3 +1,5 @@
+import { SourceError } from './source.error';
+
 /**
  * Why reading a live database failed:
  * - `invalid_connection_string`: it cannot be read, or names a kind of database the importer does not know;
@@ -21,16 +23,6 @@ export type ImportErrorCode =
  * Importing from a live database failed for a reason the caller can fix. The message never holds the
  * connection string or its password. `expose` tells the HTTP layer to show code and message as they are.
  */
-export class ImportError extends Error {
-  readonly permanent = true;
-  readonly expose = true;
-
-  constructor(
-    readonly code: ImportErrorCode,
-    message: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
-    this.name = 'ImportError';
-  }
+export class ImportError extends SourceError<ImportErrorCode> {
+  override readonly name = 'ImportError';
 }

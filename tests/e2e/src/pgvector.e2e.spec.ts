@@ -107,7 +107,8 @@ describe('coming from pgvector, in place', () => {
     apps.push(spawnApp('api', env));
     await waitForHttp(`${api}/readyz`, 60_000, logs);
     apps.push(spawnApp('query', env));
-    await waitForHttp(`${query}/readyz`, 60_000, logs);
+    // Alive; ready only once a worker has created the collection it reads (the query never creates it).
+    await waitForHttp(`${query}/healthz`, 60_000, logs);
   });
   afterAll(async () => {
     await Promise.all(apps.map((a) => a.stop()));

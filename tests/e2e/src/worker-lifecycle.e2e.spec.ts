@@ -167,7 +167,8 @@ describe('worker lifecycle', () => {
     workers.push(waiting);
     await waitFor('the worker to be ready', () => waiting.output().includes('worker ready'), { timeoutMs: 60_000 });
     const { catalogId } = await startReindex();
-    const other = spawnApp('worker', { ...limited, WORKER_CONCURRENCY: '16' }, { label: 'worker-other' });
+    // Slots for every batch of the plan, so those handed back find a free one at once.
+    const other = spawnApp('worker', { ...limited, WORKER_CONCURRENCY: '64' }, { label: 'worker-other' });
     workers.push(other);
     await waitFor('the other worker to be ready', () => other.output().includes('worker ready'), { timeoutMs: 60_000 });
     const heldBy = async (pid: number | undefined) =>

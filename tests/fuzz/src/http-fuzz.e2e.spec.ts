@@ -209,10 +209,14 @@ describe('HTTP fuzzing of api and query', () => {
       IMPORT_CONNECT_TIMEOUT_MS: '2000',
       LOG_LEVEL: 'warn',
     };
-    // A worker creates the collection the query service reads (the query never creates it).
-    apps = [spawnApp('api', env), spawnApp('query', env), spawnApp('worker', { ...env, WORKER_PORT: '0', RECONCILE_INTERVAL_MS: '0' })];
+    // A worker creates the collection the query service reads (the query never creates it), then stops:
+    // nothing may change the stored state while requests are fuzzed but the requests themselves.
+    const worker = spawnApp('worker', { ...env, WORKER_PORT: '0', RECONCILE_INTERVAL_MS: '0' });
+    apps = [spawnApp('api', env), spawnApp('query', env), worker];
     await waitForHttp(`${base.api}/readyz`, 60_000, logs);
     await waitForHttp(`${base.query}/readyz`, 60_000, logs);
+    await worker.stop();
+    apps = apps.filter((a) => a !== worker);
   });
 
   afterAll(async () => {

@@ -76,7 +76,8 @@ describe('docker-compose.yml', () => {
     const worker = service('worker');
     expect(worker.environment?.WORKER_PORT).toBe('9464');
     expect(worker.healthcheck?.test.join(' ')).toContain('http://127.0.0.1:9464/readyz');
-    expect(worker.stop_grace_period).toBe('60s');
+    // Longer than WORKER_SHUTDOWN_TIMEOUT_MS's default (30 s): the worker exits on its own before Docker's SIGKILL.
+    expect(worker.stop_grace_period).toBe('35s');
   });
 
   it('starts Prometheus and Grafana with the files of deploy/ in the observability profile', () => {

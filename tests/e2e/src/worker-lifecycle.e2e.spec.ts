@@ -161,8 +161,9 @@ describe('worker lifecycle', () => {
   it('hands back on SIGTERM the jobs waiting on the rate limiter, which another worker takes within 5 s, and exits 0', async () => {
     for (const w of workers) await w.stop(5_000);
     billed.length = 0;
-    // Six requests a minute for every worker together: after the first six, every batch waits its turn.
-    const limited = { ...env, EMBEDDING_RPM: '6', WORKER_SHUTDOWN_TIMEOUT_MS: '20000' };
+    // Six requests a minute for every worker together (seven, less the query service's reserved one): after
+    // the first six, every batch waits its turn.
+    const limited = { ...env, EMBEDDING_RPM: '7', WORKER_SHUTDOWN_TIMEOUT_MS: '20000' };
     const waiting = spawnApp('worker', { ...limited, WORKER_CONCURRENCY: '2' }, { label: 'worker-waiting' });
     workers.push(waiting);
     await waitFor('the worker to be ready', () => waiting.output().includes('worker ready'), { timeoutMs: 60_000 });

@@ -146,6 +146,10 @@ async function measure(shared: Shared, plan: RunPlan, cleanup: Cleanup): Promise
 
   const store = new QdrantStore({ url: shared.qdrantUrl, collection, dimensions: options.dimensions, logger: createLogger({ level: 'silent' }) });
   const [rows, points] = await Promise.all([embeddings.countActive(created.id), store.count(created.id)]);
+  // The next run writes to a new collection: rows left here would be rows whose points it lacks, which its
+  // workers' index watch rightly reports as lost and rebuilds (embedding this catalog again, billed to it).
+  await shared.db.dataSource.query('DELETE FROM dq_embeddings WHERE catalog_id = $1', [created.id]);
+  await catalogs.delete(created.id);
   const minutes = seconds / 60;
   const embeddingSeconds = Math.max(0.001, ((stats.lastSucceededAt ?? startedAt) - (stats.firstRequestAt ?? startedAt)) / 1000);
   return {

@@ -13,7 +13,7 @@ module.exports = {
   testEnvironment: 'node',
   moduleFileExtensions: integration.moduleFileExtensions,
   modulePathIgnorePatterns: integration.modulePathIgnorePatterns,
-  testTimeout: integration.testTimeout,
+  testTimeout: base.testTimeout,
   testMatch: [
     '<rootDir>/packages/pipeline/src/**/*.spec.ts',
     '<rootDir>/packages/db/src/repositories/*.int.spec.ts',

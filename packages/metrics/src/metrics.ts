@@ -12,91 +12,88 @@ collectDefaultMetrics({ register: registry, prefix: 'cidx_' });
 /** Buckets for request and call latencies, in seconds: 1 ms to 30 s. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
-export const httpRequestDuration = new Histogram({
-  name: 'cidx_http_request_duration_seconds',
-  help: 'HTTP request latency by service, method, route pattern and status code',
-  labelNames: ['service', 'method', 'route', 'status'] as const,
-  buckets: LATENCY_BUCKETS,
-  registers: [registry],
-});
+const registers = [registry];
+function counter<L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> {
+  return new Counter({ name, help, labelNames, registers });
+}
+function gauge<L extends string>(name: string, help: string, labelNames: readonly L[]): Gauge<L> {
+  return new Gauge({ name, help, labelNames, registers });
+}
+function histogram<L extends string>(name: string, help: string, buckets: number[], labelNames: readonly L[]): Histogram<L> {
+  return new Histogram({ name, help, buckets, labelNames, registers });
+}
 
-export const queueJobs = new Gauge({
-  name: 'cidx_queue_jobs',
-  help: 'Jobs in the queue by state, read from Redis at scrape time',
-  labelNames: ['queue', 'state'] as const,
-  registers: [registry],
-});
+export const httpRequestDuration = histogram(
+  'cidx_http_request_duration_seconds',
+  'HTTP request latency by service, method, route pattern and status code',
+  LATENCY_BUCKETS,
+  ['service', 'method', 'route', 'status'] as const,
+);
 
-export const jobDuration = new Histogram({
-  name: 'cidx_job_duration_seconds',
-  help: 'Time from a job attempt starting to its end, by job name and outcome (completed, failed, retried)',
-  labelNames: ['name', 'outcome'] as const,
-  buckets: [0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
-  registers: [registry],
-});
+export const queueJobs = gauge(
+  'cidx_queue_jobs',
+  'Jobs in the queue by state, read from Redis at scrape time',
+  ['queue', 'state'] as const,
+);
 
-export const jobsFinished = new Counter({
-  name: 'cidx_jobs_total',
-  help: 'Jobs finished by this process, by job name and outcome (completed, failed, retried)',
-  labelNames: ['name', 'outcome'] as const,
-  registers: [registry],
-});
+export const jobDuration = histogram(
+  'cidx_job_duration_seconds',
+  'Time from a job attempt starting to its end, by job name and outcome (completed, failed, retried)',
+  [0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
+  ['name', 'outcome'] as const,
+);
 
-export const embeddingRequests = new Counter({
-  name: 'cidx_embedding_requests_total',
-  help: 'Requests to the embeddings API by model and outcome (ok, rate_limited, error)',
-  labelNames: ['model', 'outcome'] as const,
-  registers: [registry],
-});
+export const jobsFinished = counter(
+  'cidx_jobs_total',
+  'Jobs finished by this process, by job name and outcome (completed, failed, retried)',
+  ['name', 'outcome'] as const,
+);
 
-export const embeddingTokens = new Counter({
-  name: 'cidx_embedding_tokens_total',
-  help: 'Tokens sent to the embeddings API',
-  labelNames: ['model'] as const,
-  registers: [registry],
-});
+export const embeddingRequests = counter(
+  'cidx_embedding_requests_total',
+  'Requests to the embeddings API by model and outcome (ok, rate_limited, error)',
+  ['model', 'outcome'] as const,
+);
 
-export const embeddingRateLimited = new Counter({
-  name: 'cidx_embedding_rate_limited_total',
-  help: 'Answers 429 from the embeddings API',
-  labelNames: ['model'] as const,
-  registers: [registry],
-});
+export const embeddingTokens = counter(
+  'cidx_embedding_tokens_total',
+  'Tokens sent to the embeddings API',
+  ['model'] as const,
+);
 
-export const embeddingRetries = new Counter({
-  name: 'cidx_embedding_retries_total',
-  help: 'Embedding requests sent again after a 5xx, 408, 409, timeout or lost connection (429s: cidx_embedding_rate_limited_total)',
-  labelNames: ['model'] as const,
-  registers: [registry],
-});
+export const embeddingRateLimited = counter(
+  'cidx_embedding_rate_limited_total',
+  'Answers 429 from the embeddings API',
+  ['model'] as const,
+);
 
-export const chunksEmbedded = new Counter({
-  name: 'cidx_chunks_embedded_total',
-  help: 'Chunks embedded by reindex runs',
-  registers: [registry],
-});
+export const embeddingRetries = counter(
+  'cidx_embedding_retries_total',
+  'Embedding requests sent again after a 5xx, 408, 409, timeout or lost connection (429s: cidx_embedding_rate_limited_total)',
+  ['model'] as const,
+);
 
-export const chunksSkipped = new Counter({
-  name: 'cidx_chunks_skipped_total',
-  help: 'Chunks a reindex run left alone because their content hash was unchanged',
-  registers: [registry],
-});
+export const chunksEmbedded = counter('cidx_chunks_embedded_total', 'Chunks embedded by reindex runs', [] as const);
 
-export const qdrantCallDuration = new Histogram({
-  name: 'cidx_qdrant_call_duration_seconds',
-  help: 'Latency of calls to Qdrant by operation and outcome',
-  labelNames: ['operation', 'outcome'] as const,
-  buckets: LATENCY_BUCKETS,
-  registers: [registry],
-});
+export const chunksSkipped = counter(
+  'cidx_chunks_skipped_total',
+  'Chunks a reindex run left alone because their content hash was unchanged',
+  [] as const,
+);
 
-export const postgresQueryDuration = new Histogram({
-  name: 'cidx_postgres_query_duration_seconds',
-  help: 'Latency of Postgres queries by operation and outcome',
-  labelNames: ['operation', 'outcome'] as const,
-  buckets: LATENCY_BUCKETS,
-  registers: [registry],
-});
+export const qdrantCallDuration = histogram(
+  'cidx_qdrant_call_duration_seconds',
+  'Latency of calls to Qdrant by operation and outcome',
+  LATENCY_BUCKETS,
+  ['operation', 'outcome'] as const,
+);
+
+export const postgresQueryDuration = histogram(
+  'cidx_postgres_query_duration_seconds',
+  'Latency of Postgres queries by operation and outcome',
+  LATENCY_BUCKETS,
+  ['operation', 'outcome'] as const,
+);
 
 /**
  * Times `call` into `histogram` with an `outcome` label of `ok` or `error`; for wrapping Qdrant and
@@ -133,8 +130,8 @@ export function recordQueueDepth(queue: string, counts: Record<string, number>):
   for (const [state, n] of Object.entries(counts)) queueJobs.set({ queue, state }, n);
 }
 
-export const indexRunTokens = new Counter({
-  name: 'cidx_index_run_tokens_total',
-  help: 'Embedding tokens spent by finished reindex runs, as the runs report them',
-  registers: [registry],
-});
+export const indexRunTokens = counter(
+  'cidx_index_run_tokens_total',
+  'Embedding tokens spent by finished reindex runs, as the runs report them',
+  [] as const,
+);

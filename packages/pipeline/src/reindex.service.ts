@@ -15,6 +15,7 @@ import { countTokens, type Embedder } from '@catalog-indexer/embeddings';
 import { type Logger } from '@catalog-indexer/logger';
 import { type QdrantStore, type VectorPoint } from '@catalog-indexer/vector-store';
 import { chunkPoint } from './chunk-point';
+import { forgetDeletedCatalog } from './forget-catalog';
 import { LeaseSection } from './lease-section';
 import { StoreSync } from './store-sync';
 
@@ -256,7 +257,12 @@ export class ReindexService {
       signal?.throwIfAborted();
       await this.lease.assertHeld(fence);
       await this.upsertPatiently(points, signal);
-      await assertFence(m, fence);
+      // Another writer took the catalog while the points were written (a cleanup of a deleted catalog, or a
+      // run that replaced this one): no row will own them, so they go at once rather than at a reconcile.
+      await assertFence(m, fence).catch(async (error: unknown) => {
+        await this.removePoints(run.catalogId, rows.map((r) => r.id));
+        throw error;
+      });
       await embeddings.markEmbedded(m, rows.map((r) => r.id));
       return { status: 'embedded' as const, embedded: rows.length, tokens, tokensBilled: tokens };
     });
@@ -303,6 +309,13 @@ export class ReindexService {
     }
   }
 
+  /** Deletes points that no row will own; one that cannot be deleted now is found by the next reconcile. */
+  private async removePoints(catalogId: string, ids: string[]): Promise<void> {
+    await this.deps.store.deleteIds(ids).catch((error: unknown) => {
+      this.deps.logger.warn({ catalogId, points: ids.length, err: error }, 'could not delete the points of a batch that lost its catalog; the reconciler removes them');
+    });
+  }
+
   /** Batches of the run that still have rows without a point. */
   remainingBatches(runId: string): Promise<number[]> {
     return this.deps.embeddings.unembeddedBatches(runId);
@@ -311,38 +324,25 @@ export class ReindexService {
   /** Step 4 and 5 of the class comment. `version` is the catalog version the run planned. */
   async activate(run: RunContext, version: number): Promise<ActivateOutcome> {
     const { embeddings, catalogs, runs } = this.deps;
+    // A deleted catalog ends the run before anything else: planning again could never finish it.
+    const catalog = await catalogs.get(run.catalogId);
+    if (!catalog) return this.endDeleted(run);
     const remaining = await embeddings.unembeddedBatches(run.runId);
     if (remaining.length > 0) return { kind: 'replan', reason: `${remaining.length} batches not embedded` };
 
-    const catalog = await catalogs.get(run.catalogId);
-    const wanted = catalog
-      ? chunkCatalog(parseCatalog(catalog.document), { rejectedKeys: await catalogs.rejectedKeys(run.catalogId) }).map((c) => c.key)
-      : [];
+    const wanted = chunkCatalog(parseCatalog(catalog.document), { rejectedKeys: await catalogs.rejectedKeys(run.catalogId) }).map((c) => c.key);
     const outcome = await this.deps.leases.fenced(this.fence(run), async (m) => {
       // Holding the catalog row: a PUT or DELETE waits for this transaction, or this one sees its result.
       const rows: { version: number }[] = await m.query(`SELECT version FROM catalogs WHERE id = $1 FOR SHARE`, [run.catalogId]);
       const current = rows[0];
-      if (!current) {
-        const pending = (await embeddings.pendingChunks(run.catalogId)).map((p) => p.id);
-        const removed = await embeddings.removeRows(m, run.catalogId, pending);
-        return { kind: 'deleted' as const, removed: removed.length };
-      }
-      if (current.version !== version || catalog?.version !== version) return { kind: 'changed' as const, version: current.version };
+      if (!current) return { kind: 'deleted' as const };
+      if (current.version !== version || catalog.version !== version) return { kind: 'changed' as const, version: current.version };
       return { kind: 'activated' as const, ...(await embeddings.activateRun(m, run.catalogId, run.runId, wanted)) };
     });
+    if (outcome.kind === 'deleted') return this.endDeleted(run);
     const counts = await runs.get(run.runId);
     const base = { runId: run.runId, chunks: wanted.length, embedded: counts?.embedded ?? 0, tokens: counts?.tokens ?? 0, tokensBilled: counts?.tokensBilled ?? 0 };
     if (outcome.kind === 'changed') return { kind: 'replan', reason: `catalog replaced: version ${version} → ${outcome.version}` };
-    if (outcome.kind === 'deleted') {
-      await this.sync.drainOutbox(run.catalogId);
-      await runs.abandon(run.runId, 'catalog deleted during the run');
-      this.deps.logger.info({ catalogId: run.catalogId, runId: run.runId, removed: outcome.removed }, 'catalog deleted during its reindex: run abandoned');
-      return {
-        kind: 'abandoned',
-        reason: 'catalog deleted',
-        result: { status: 'abandoned', reason: 'catalog deleted', ...base, skipped: 0, deleted: outcome.removed },
-      };
-    }
     const drained = await this.sync.drainOutbox(run.catalogId);
     const check = await this.sync.removeOrphanPoints(run.catalogId);
     if (check.missingPoints > 0) {
@@ -354,6 +354,28 @@ export class ReindexService {
     const result: ReindexResult = { status: 'completed', ...base, skipped, deleted };
     this.deps.logger.info({ catalogId: run.catalogId, ...result }, 'reindex completed');
     return { kind: 'completed', result };
+  }
+
+  /**
+   * Ends a run whose catalog was deleted: the run is abandoned and, under its lease, everything the catalog
+   * left in the index goes at once (rows, delete outbox, points), before the lease is given back.
+   */
+  private async endDeleted(run: RunContext): Promise<ActivateOutcome> {
+    const forgotten = await forgetDeletedCatalog(this.deps, this.sync, this.fence(run));
+    const counts = await this.deps.runs.get(run.runId);
+    this.deps.logger.info({ catalogId: run.catalogId, runId: run.runId, ...forgotten }, 'catalog deleted during its reindex: run abandoned, index removed');
+    const result: ReindexResult = {
+      status: 'abandoned',
+      reason: 'catalog deleted',
+      runId: run.runId,
+      chunks: 0,
+      embedded: counts?.embedded ?? 0,
+      skipped: 0,
+      deleted: forgotten.rows,
+      tokens: counts?.tokens ?? 0,
+      tokensBilled: counts?.tokensBilled ?? 0,
+    };
+    return { kind: 'abandoned', reason: 'catalog deleted', result };
   }
 
   /** Ends a run that stopped for good before activating: its embedded rows stay as checkpoints. */

@@ -83,13 +83,29 @@ export class IndexRunRepository {
     return result[1];
   }
 
-  /** Runs still `running` whose catalog lease has expired (or never existed): their holders are gone. */
-  async abandonOrphaned(reason: string): Promise<number> {
+  /**
+   * The holders of the expired leases of catalogs that have runs still `running`: each is either gone (its
+   * runs are orphans) or only late to renew (Postgres was out of reach); the caller tells which.
+   */
+  async expiredHolders(): Promise<string[]> {
+    const rows: { holder: string }[] = await this.dataSource.query(
+      `SELECT DISTINCT l.holder FROM catalog_leases l
+        WHERE l.expires_at < now() AND EXISTS (SELECT 1 FROM index_runs r WHERE r.catalog_id = l.catalog_id AND r.status = 'running')`,
+    );
+    return rows.map((r) => r.holder);
+  }
+
+  /**
+   * Runs still `running` whose catalog lease has expired (or never existed): their holders are gone. Runs of
+   * catalogs whose lease is held by one of `aliveHolders` are spared (their holders are at work).
+   */
+  async abandonOrphaned(reason: string, aliveHolders: readonly string[] = []): Promise<number> {
     const result: [unknown, number] = await this.dataSource.query(
       `UPDATE index_runs r SET status = 'abandoned', error = $1, finished_at = now()
         WHERE r.status = 'running'
-          AND NOT EXISTS (SELECT 1 FROM catalog_leases l WHERE l.catalog_id = r.catalog_id AND l.expires_at >= now())`,
-      [reason],
+          AND NOT EXISTS (SELECT 1 FROM catalog_leases l
+                           WHERE l.catalog_id = r.catalog_id AND (l.expires_at >= now() OR l.holder = ANY($2::text[])))`,
+      [reason, aliveHolders],
     );
     return result[1];
   }

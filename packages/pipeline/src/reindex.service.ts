@@ -14,6 +14,7 @@ import {
 import { countTokens, type Embedder } from '@catalog-indexer/embeddings';
 import { type Logger } from '@catalog-indexer/logger';
 import { type QdrantStore, type VectorPoint } from '@catalog-indexer/vector-store';
+import { type HolderLiveness } from './catalog-lease';
 import { chunkPoint } from './chunk-point';
 import { forgetDeletedCatalog } from './forget-catalog';
 import { LeaseSection } from './lease-section';
@@ -73,6 +74,8 @@ export interface PipelineDeps {
   logger: Logger;
   /** How long a catalog lease lives without renewal (see {@link DEFAULT_LEASE_TTL_MS}). */
   leaseTtlMs?: number;
+  /** Whether the holder of an expired lease is still at work (see `LeaseDeps.liveness`). */
+  liveness?: HolderLiveness;
   /** The most inputs and tokens one batch job embeds (one embeddings request when within the API's limits). */
   batchMaxInputs?: number;
   batchMaxTokens?: number;
@@ -264,13 +267,11 @@ export class ReindexService {
         throw error;
       });
       await embeddings.markEmbedded(m, rows.map((r) => r.id));
+      // Counted with the checkpoint, in its transaction: a run's tokens are those of the chunks it embedded.
+      await this.deps.runs.add(run.runId, { embedded: rows.length, tokens }, m);
       return { status: 'embedded' as const, embedded: rows.length, tokens, tokensBilled: tokens };
     });
-    if (outcome.claimed) {
-      // Counted once the checkpoint is committed: a run's tokens are those of the chunks it embedded.
-      if (outcome.value.embedded > 0) await this.deps.runs.add(run.runId, { embedded: outcome.value.embedded, tokens: outcome.value.tokens });
-      return outcome.value;
-    }
+    if (outcome.claimed) return outcome.value;
     return outcome.remaining > 0 ? { status: 'busy', embedded: 0, tokens: 0 } : { status: 'nothing-to-do', embedded: 0, tokens: 0 };
   }
 

@@ -1,4 +1,4 @@
-import { type DataSource } from 'typeorm';
+import { type DataSource, type EntityManager } from 'typeorm';
 import { IndexRunEntity, type IndexRunMode, type IndexRunRow } from '../entities/index-run.entity';
 
 export interface IndexRunCounts {
@@ -36,9 +36,12 @@ export class IndexRunRepository {
     return this.dataSource.getRepository(IndexRunEntity).findOne({ where: { id } });
   }
 
-  /** Adds to a running run's counters (batch jobs report what they embedded). */
-  async add(id: string, counts: Partial<IndexRunCounts>): Promise<void> {
-    await this.dataSource.query(
+  /**
+   * Adds to a running run's counters (batch jobs report what they embedded), in the caller's transaction
+   * when given one (counted if and only if the work it counts is committed).
+   */
+  async add(id: string, counts: Partial<IndexRunCounts>, m?: EntityManager): Promise<void> {
+    await (m ?? this.dataSource).query(
       `UPDATE index_runs SET embedded = embedded + $2, skipped = skipped + $3, deleted = deleted + $4, tokens = tokens + $5,
               tokens_billed = tokens_billed + $6
         WHERE id = $1`,

@@ -92,7 +92,8 @@ export interface PipelineDeps {
  * 1. **open**: under the catalog's lease (one writer per catalog; its fence guards every write), open a run.
  * 2. **plan**: chunk the catalog; skip chunks whose active row has the same content hash (text and the embedder's
  *    provider, model and size) and whose point exists; reuse embedded `pending` rows of earlier attempts with the same hash
- *    (checkpoints: their tokens are not paid again); write the rest as planned `pending` rows in numbered
+ *    (checkpoints: their tokens are not paid again; an abandoned run's stay for the next run, and a forced run
+ *    reuses those of its own job); write the rest as planned `pending` rows in numbered
  *    batches. Unembedded leftovers of earlier attempts are dropped and planned again.
  * 3. **embed a batch** (any process, concurrently): embed the batch's rows, upsert their points
  *    (`wait=true`), mark the rows embedded.
@@ -158,10 +159,12 @@ export class ReindexService {
     const pending = await embeddings.pendingChunks(run.catalogId);
     const points = new Set(await this.deps.store.listIds(run.catalogId));
 
-    // A checkpoint is an embedded pending row whose point exists. A forced run reuses only its own.
+    // A checkpoint is an embedded pending row whose point exists. A forced run reuses only those of its job:
+    // its own, and those of runs the job had to abandon before starting over (embedded after it was asked for).
+    const ownRuns = new Set([run.runId, ...(run.force && run.jobId ? await this.deps.runs.idsOfJob(run.catalogId, run.jobId) : [])]);
     const checkpoints = new Map<string, { id: string; contentHash: string }>();
     for (const p of pending) {
-      if (p.embedded && points.has(p.id) && (!run.force || p.indexRunId === run.runId)) checkpoints.set(p.chunkKey, p);
+      if (p.embedded && points.has(p.id) && (!run.force || (p.indexRunId !== null && ownRuns.has(p.indexRunId)))) checkpoints.set(p.chunkKey, p);
     }
     const adopt: string[] = [];
     const toEmbed: { chunk: Chunk; hash: string }[] = [];

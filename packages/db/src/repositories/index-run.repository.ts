@@ -113,6 +113,12 @@ export class IndexRunRepository {
     return result[1];
   }
 
+  /** The ids of the catalog's runs opened by one job (a job that started over opens several). */
+  async idsOfJob(catalogId: string, jobId: string): Promise<string[]> {
+    const rows: { id: string }[] = await this.dataSource.query(`SELECT id FROM index_runs WHERE catalog_id = $1 AND job_id = $2`, [catalogId, jobId]);
+    return rows.map((r) => r.id);
+  }
+
   /** Runs of a catalog, newest first. */
   async list(catalogId: string, limit = 50, mode?: IndexRunMode): Promise<IndexRunRow[]> {
     return this.dataSource

@@ -9,7 +9,7 @@ jest.setTimeout(720_000);
 
 const SEED = Number(process.env.OUTAGE_SEED ?? randomInt(1, 2 ** 31));
 const LEASE_TTL_MS = 3_000;
-const LATENCY_MS = 500;
+const LATENCY_MS = 300;
 const WORKERS = 2;
 
 /**
@@ -43,8 +43,9 @@ describe('a Postgres outage during a reindex', () => {
       redisUrl: loadConfig().redis.url,
       workers: WORKERS,
       latencyMs: LATENCY_MS,
-      // Short leases, and a periodic reconcile that looks for runs whose leases expired.
-      env: { CATALOG_LEASE_TTL_MS: String(LEASE_TTL_MS), RECONCILE_INTERVAL_MS: '4000' },
+      // Short leases, and a periodic reconcile that looks for runs whose leases expired. Small batches: what an
+      // outage can cost is the batches in flight when it starts (their tokens paid, their rows not written).
+      env: { CATALOG_LEASE_TTL_MS: String(LEASE_TTL_MS), RECONCILE_INTERVAL_MS: '4000', EMBEDDING_BATCH_MAX_INPUTS: '4' },
     });
     await stack.start();
   });

@@ -43,7 +43,10 @@ export function startWorkers(deps: WorkerDeps): Worker {
     deletions: new PointDeletionRepository(deps.dataSource),
   };
   const logger = deps.logger.child({ component: 'pipeline' });
-  const common = { ...repositories, store: deps.store, logger, leaseTtlMs: config.worker.leaseTtlMs };
+  // A lease is taken from its holder only once the holder's job is over: a run blocked by an outage of
+  // Postgres (its renewals failing) is late, not dead.
+  const liveness = { alive: (holder: string) => deps.producer.isUnfinished(holder) };
+  const common = { ...repositories, store: deps.store, logger, leaseTtlMs: config.worker.leaseTtlMs, liveness };
   const reindex = new ReindexService({
     ...common,
     embedder: deps.embedder,

@@ -8,6 +8,7 @@ import {
 } from '@catalog-indexer/db';
 import { type Logger } from '@catalog-indexer/logger';
 import { type QdrantStore } from '@catalog-indexer/vector-store';
+import { type HolderLiveness } from './catalog-lease';
 import { forgetDeletedCatalog } from './forget-catalog';
 import { LeaseSection } from './lease-section';
 import { StoreSync } from './store-sync';
@@ -25,6 +26,8 @@ export interface CleanupDeps {
   store: QdrantStore;
   logger: Logger;
   leaseTtlMs?: number;
+  /** Whether the holder of an expired lease is still at work (see `LeaseDeps.liveness`). */
+  liveness?: HolderLiveness;
 }
 
 /**

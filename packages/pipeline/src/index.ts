@@ -23,6 +23,7 @@ export {
 } from './reindex-orchestrator';
 export { InProcessFanOut, reindexInProcess, type ReindexOptions, type ReindexProgress } from './in-process-fan-out';
 export { LeaseSection, DEFAULT_LEASE_TTL_MS, type HeldLease, type LeaseDeps, type LeaseOutcome, type ResumeOutcome } from './lease-section';
+export { type HolderLiveness } from './catalog-lease';
 export { forgetDeletedCatalog, type ForgetCatalogDeps, type ForgottenCatalog } from './forget-catalog';
 export { CleanupService, type CleanupResult, type CleanupDeps } from './cleanup.service';
 export { ReconcileService, summarizeDrifts, type CatalogDrift, type ReconcileDeps, type ReconcileSummary } from './reconcile.service';

@@ -88,6 +88,35 @@ describe(LeaseSection.name, () => {
     expect(await leases.get(id)).toMatchObject({ holder: 'parent', expired: false });
   });
 
+  it('takes over an expired lease only once its holder is gone, and a released one at once', async () => {
+    const id = randomUUID();
+    const alive = new Set(['job-1']);
+    const watched = new LeaseSection({ leases, logger, leaseTtlMs: 240, liveness: { alive: (holder) => Promise.resolve(alive.has(holder)) } });
+    const first = await watched.withLease(id, 'job-1', (held) => {
+      held.keep();
+      return Promise.resolve(held.fence);
+    });
+    if (first.kind !== 'done') throw new Error('busy');
+    // Its renewals stopped (as through an outage of Postgres): the lease expires, its holder is still at work.
+    await sleep(400);
+    expect(await leases.get(id)).toMatchObject({ holder: 'job-1', expired: true });
+    expect(await watched.withLease(id, 'job-2', () => Promise.resolve(0))).toEqual({ kind: 'busy' });
+    expect(await watched.holderAlive('job-1')).toBe(true);
+    // The holder goes on with the same fence.
+    expect(await watched.resume(first.value, 'job-1', (held) => Promise.resolve(held.fence.fence))).toEqual({ kind: 'done', value: first.value.fence });
+    // Released: taken at once, whatever its holder's job does.
+    expect(await watched.holderAlive('job-1:released')).toBe(false);
+    expect(await watched.withLease(id, 'job-2', (held) => Promise.resolve(held.fence.fence))).toEqual({ kind: 'done', value: first.value.fence + 1 });
+    // Expired and its holder gone: taken over.
+    const kept = await watched.withLease(id, 'job-3', (held) => {
+      held.keep();
+      return Promise.resolve(held.fence);
+    });
+    if (kept.kind !== 'done') throw new Error('busy');
+    await sleep(400);
+    expect(await watched.withLease(id, 'job-4', (held) => Promise.resolve(held.fence.fence))).toEqual({ kind: 'done', value: kept.value.fence + 1 });
+  });
+
   it('gives leases a time to live of a minute unless told otherwise', () => {
     expect(new LeaseSection({ leases, logger }).ttlMs).toBe(DEFAULT_LEASE_TTL_MS);
     expect(DEFAULT_LEASE_TTL_MS).toBe(60_000);

@@ -1,7 +1,7 @@
 import { type Fence, FencedError, type LeaseRepository } from '@catalog-indexer/db';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Logger } from '@catalog-indexer/logger';
-import { CatalogLease } from './catalog-lease';
+import { CatalogLease, type HolderLiveness } from './catalog-lease';
 
 /** How long a catalog lease lives without renewal when the configuration does not say. */
 export const DEFAULT_LEASE_TTL_MS = 60_000;
@@ -12,6 +12,11 @@ export interface LeaseDeps {
   logger: Logger;
   /** How long a catalog lease lives without renewal (default {@link DEFAULT_LEASE_TTL_MS}). */
   leaseTtlMs?: number;
+  /**
+   * Whether the holder of an expired lease is still at work: such a lease is not taken over (a Postgres
+   * outage stops renewals, not the run). Without it, an expired lease is taken over.
+   */
+  liveness?: HolderLiveness;
 }
 
 /** The lease as the work inside a section sees it. */
@@ -42,7 +47,7 @@ export class LeaseSection {
   private readonly lease: CatalogLease;
 
   constructor(deps: LeaseDeps) {
-    this.lease = new CatalogLease(deps.leases, deps.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS, deps.logger);
+    this.lease = new CatalogLease(deps.leases, deps.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS, deps.logger, deps.liveness);
   }
 
   get ttlMs(): number {
@@ -118,6 +123,11 @@ export class LeaseSection {
   /** Whether the fence is still current (a cheap check before work that costs money). */
   holds(fence: Fence): Promise<boolean> {
     return this.lease.holds(fence);
+  }
+
+  /** Whether `holder` is still at work (see {@link HolderLiveness}); false without liveness. */
+  holderAlive(holder: string): Promise<boolean> {
+    return this.lease.holderAlive(holder);
   }
 
   /** Throws {@link FencedError} unless the fence is still current. */

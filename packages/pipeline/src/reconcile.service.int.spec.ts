@@ -137,6 +137,26 @@ describe(ReconcileService.name, () => {
     expect(await h.runs.countRunning()).toBe(0);
   });
 
+  it('leaves running a run whose lease expired while its holder is alive, and takes nothing from it', async () => {
+    const alive = new Set(['job-late']);
+    const reconcile = new ReconcileService({ ...h.deps(), liveness: { alive: (holder) => Promise.resolve(alive.has(holder)) } });
+    const id = await h.createCatalog();
+    const run = await h.runs.start(id, 'reindex', 'job-late', 1);
+    const fence = await h.leases.acquire(id, 'job-late', 1);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await h.leases.get(id)).toMatchObject({ expired: true });
+
+    const drifts = await reconcile.reconcileAll('reconciler');
+
+    expect((await h.runs.get(run.id))?.status).toBe('running');
+    expect(drifts.find((d) => d.catalogId === id)).toMatchObject({ status: 'busy', needsReindex: false });
+    expect(await h.leases.get(id)).toMatchObject({ holder: 'job-late', fence: fence!.fence });
+    // Once its job is over, the run is an orphan.
+    alive.clear();
+    await reconcile.reconcileAll('reconciler');
+    expect(await h.runs.get(run.id)).toMatchObject({ status: 'abandoned' });
+  });
+
   it('retries a point delete that failed during a reindex, and empties the outbox once Qdrant confirms', async () => {
     const id = await indexed();
     await h.catalogs.replace(id, toNew(shopWithout('hr')));

@@ -55,7 +55,8 @@ export type ReconcileDeps = CleanupDeps;
  * points no row owns are deleted; active rows whose point is gone, and pending rows left by runs that
  * stopped, are reported as needing a reindex (which embeds the missing chunks again, or reuses the pending
  * ones). Rows and points of catalogs that no longer exist are removed. Also retries the delete outbox and
- * closes runs whose holders are gone (`abandoned`), so no run stays `running`.
+ * closes runs whose holders are gone (`abandoned`), so no run stays `running`; a run whose lease expired while
+ * its holder is alive (see {@link HolderLiveness}) is left to go on.
  */
 export class ReconcileService {
   private readonly lease: LeaseSection;
@@ -107,7 +108,10 @@ export class ReconcileService {
   async reconcileAll(holder: string): Promise<CatalogDrift[]> {
     const { catalogs, embeddings, runs, store } = this.deps;
     await this.sync.drainOutbox();
-    const abandoned = await runs.abandonOrphaned('its holder stopped and its lease expired');
+    // A lease that expired while its holder is alive (renewals stopped by a Postgres outage) keeps its runs.
+    const alive: string[] = [];
+    for (const holder of await runs.expiredHolders()) if (await this.lease.holderAlive(holder)) alive.push(holder);
+    const abandoned = await runs.abandonOrphaned('its holder stopped and its lease expired', alive);
     if (abandoned > 0) this.deps.logger.warn({ abandoned }, 'runs of stopped holders marked abandoned');
     const ids = new Set<string>();
     for (const c of await catalogs.list(1_000_000, 0)) ids.add(c.id);

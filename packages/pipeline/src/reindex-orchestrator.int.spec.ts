@@ -134,6 +134,32 @@ describe(ReindexOrchestrator.name, () => {
     expect(port.finished).toBe(1);
   });
 
+  it('ends at its next step a run whose catalog was deleted, removing the index and releasing the lease', async () => {
+    const id = await h.createCatalog();
+    expect((await h.run(id)).status).toBe('completed');
+    const port = new RecordingPort();
+    expect(await orchestrator.step({ ...attempt(id), force: true }, port)).toEqual({ kind: 'suspended' });
+    const [first, ...rest] = port.batches;
+    expect(rest.length).toBeGreaterThan(0);
+    expect(await orchestrator.batch(first!.run, first!.batch)).toMatchObject({ kind: 'done', result: { status: 'embedded' } });
+    expect(await h.catalogs.delete(id)).toBe(true);
+
+    // The batches not yet taken embed nothing: no call is paid for a deleted catalog.
+    const calls = h.embedder.calls;
+    for (const { run, batch } of rest) expect(await orchestrator.batch(run, batch)).toMatchObject({ kind: 'done', result: { status: 'catalog-deleted' } });
+    expect(h.embedder.calls).toBe(calls);
+
+    const step = await orchestrator.step({ ...attempt(id, port.state), force: true }, port);
+    expect(step).toMatchObject({ kind: 'done', result: { status: 'abandoned', reason: 'catalog deleted' } });
+    expect(port.state).toMatchObject({ plans: 1 });
+    expect(port.finished).toBe(1);
+    expect(await h.runs.get(port.state!.runId)).toMatchObject({ status: 'abandoned', error: 'catalog deleted' });
+    expect(await h.runs.countRunning(id)).toBe(0);
+    expect(await h.rowIds(id)).toEqual([]);
+    expect(await h.pointIds(id)).toEqual([]);
+    expect(await h.leases.get(id)).toMatchObject({ holder: 'job-1:released', expired: true });
+  });
+
   it('waits while the index switches to another embedding space, taking nothing', async () => {
     const id = await h.createCatalog();
     const port = new RecordingPort();

@@ -216,6 +216,31 @@ describe(`${ReindexService.name} step by step`, () => {
       expect(await h.pointIds(id)).toEqual(await h.rowIds(id));
     });
 
+    it('reuses, in a forced job that starts over, the checkpoints of the run it abandoned', async () => {
+      const id = await h.createCatalog();
+      await h.run(id);
+      h.embedder.reset();
+      const first = await begin(id, 'job-forced', { jobId: 'job-forced', force: true });
+      const planned = await h.reindex.plan(first.run);
+      if (planned.kind !== 'planned') throw new Error(planned.kind);
+      expect(planned).toMatchObject({ reused: 0, toEmbed: chunks.length });
+      const done = await h.reindex.embedBatch(first.run, planned.batches[0]!);
+      expect(done.embedded).toBeGreaterThan(0);
+      // The job lost its run (its lease taken while it waited): it abandons the run and starts over.
+      await h.reindex.abandon(first.run, 'its lease was taken over while it waited');
+      await h.release(first.run);
+      const calls = h.embedder.texts;
+      const second = await begin(id, 'job-forced', { jobId: 'job-forced', force: true });
+      expect(second.run.runId).not.toBe(first.run.runId);
+      const replanned = await h.reindex.plan(second.run);
+      expect(replanned).toMatchObject({ kind: 'planned', reused: done.embedded, toEmbed: chunks.length - done.embedded });
+      for (const batch of replanned.kind === 'planned' ? replanned.batches : []) await h.reindex.embedBatch(second.run, batch);
+      expect(await h.reindex.activate(second.run, 1)).toMatchObject({ kind: 'completed' });
+      expect(h.embedder.texts - calls).toBe(chunks.length - done.embedded);
+      expect(await h.pointIds(id)).toEqual(await h.rowIds(id));
+      await h.release(second.run);
+    });
+
     it('plans again when the catalog is replaced after activation read it but before it locked it', async () => {
       const id = await h.createCatalog();
       let armed = false;

@@ -14,7 +14,9 @@ import {
 import { countTokens, type Embedder } from '@catalog-indexer/embeddings';
 import { type Logger } from '@catalog-indexer/logger';
 import { type QdrantStore, type VectorPoint } from '@catalog-indexer/vector-store';
+import { type HolderLiveness } from './catalog-lease';
 import { chunkPoint } from './chunk-point';
+import { forgetDeletedCatalog } from './forget-catalog';
 import { LeaseSection } from './lease-section';
 import { StoreSync } from './store-sync';
 
@@ -72,6 +74,8 @@ export interface PipelineDeps {
   logger: Logger;
   /** How long a catalog lease lives without renewal (see {@link DEFAULT_LEASE_TTL_MS}). */
   leaseTtlMs?: number;
+  /** Whether the holder of an expired lease is still at work (see `LeaseDeps.liveness`). */
+  liveness?: HolderLiveness;
   /** The most inputs and tokens one batch job embeds (one embeddings request when within the API's limits). */
   batchMaxInputs?: number;
   batchMaxTokens?: number;
@@ -88,7 +92,8 @@ export interface PipelineDeps {
  * 1. **open**: under the catalog's lease (one writer per catalog; its fence guards every write), open a run.
  * 2. **plan**: chunk the catalog; skip chunks whose active row has the same content hash (text and the embedder's
  *    provider, model and size) and whose point exists; reuse embedded `pending` rows of earlier attempts with the same hash
- *    (checkpoints: their tokens are not paid again); write the rest as planned `pending` rows in numbered
+ *    (checkpoints: their tokens are not paid again; an abandoned run's stay for the next run, and a forced run
+ *    reuses those of its own job); write the rest as planned `pending` rows in numbered
  *    batches. Unembedded leftovers of earlier attempts are dropped and planned again.
  * 3. **embed a batch** (any process, concurrently): embed the batch's rows, upsert their points
  *    (`wait=true`), mark the rows embedded.
@@ -154,10 +159,12 @@ export class ReindexService {
     const pending = await embeddings.pendingChunks(run.catalogId);
     const points = new Set(await this.deps.store.listIds(run.catalogId));
 
-    // A checkpoint is an embedded pending row whose point exists. A forced run reuses only its own.
+    // A checkpoint is an embedded pending row whose point exists. A forced run reuses only those of its job:
+    // its own, and those of runs the job had to abandon before starting over (embedded after it was asked for).
+    const ownRuns = new Set([run.runId, ...(run.force && run.jobId ? await this.deps.runs.idsOfJob(run.catalogId, run.jobId) : [])]);
     const checkpoints = new Map<string, { id: string; contentHash: string }>();
     for (const p of pending) {
-      if (p.embedded && points.has(p.id) && (!run.force || p.indexRunId === run.runId)) checkpoints.set(p.chunkKey, p);
+      if (p.embedded && points.has(p.id) && (!run.force || (p.indexRunId !== null && ownRuns.has(p.indexRunId)))) checkpoints.set(p.chunkKey, p);
     }
     const adopt: string[] = [];
     const toEmbed: { chunk: Chunk; hash: string }[] = [];
@@ -256,15 +263,18 @@ export class ReindexService {
       signal?.throwIfAborted();
       await this.lease.assertHeld(fence);
       await this.upsertPatiently(points, signal);
-      await assertFence(m, fence);
+      // Another writer took the catalog while the points were written (a cleanup of a deleted catalog, or a
+      // run that replaced this one): no row will own them, so they go at once rather than at a reconcile.
+      await assertFence(m, fence).catch(async (error: unknown) => {
+        await this.removePoints(run.catalogId, rows.map((r) => r.id));
+        throw error;
+      });
       await embeddings.markEmbedded(m, rows.map((r) => r.id));
+      // Counted with the checkpoint, in its transaction: a run's tokens are those of the chunks it embedded.
+      await this.deps.runs.add(run.runId, { embedded: rows.length, tokens }, m);
       return { status: 'embedded' as const, embedded: rows.length, tokens, tokensBilled: tokens };
     });
-    if (outcome.claimed) {
-      // Counted once the checkpoint is committed: a run's tokens are those of the chunks it embedded.
-      if (outcome.value.embedded > 0) await this.deps.runs.add(run.runId, { embedded: outcome.value.embedded, tokens: outcome.value.tokens });
-      return outcome.value;
-    }
+    if (outcome.claimed) return outcome.value;
     return outcome.remaining > 0 ? { status: 'busy', embedded: 0, tokens: 0 } : { status: 'nothing-to-do', embedded: 0, tokens: 0 };
   }
 
@@ -303,6 +313,13 @@ export class ReindexService {
     }
   }
 
+  /** Deletes points that no row will own; one that cannot be deleted now is found by the next reconcile. */
+  private async removePoints(catalogId: string, ids: string[]): Promise<void> {
+    await this.deps.store.deleteIds(ids).catch((error: unknown) => {
+      this.deps.logger.warn({ catalogId, points: ids.length, err: error }, 'could not delete the points of a batch that lost its catalog; the reconciler removes them');
+    });
+  }
+
   /** Batches of the run that still have rows without a point. */
   remainingBatches(runId: string): Promise<number[]> {
     return this.deps.embeddings.unembeddedBatches(runId);
@@ -311,38 +328,25 @@ export class ReindexService {
   /** Step 4 and 5 of the class comment. `version` is the catalog version the run planned. */
   async activate(run: RunContext, version: number): Promise<ActivateOutcome> {
     const { embeddings, catalogs, runs } = this.deps;
+    // A deleted catalog ends the run before anything else: planning again could never finish it.
+    const catalog = await catalogs.get(run.catalogId);
+    if (!catalog) return this.endDeleted(run);
     const remaining = await embeddings.unembeddedBatches(run.runId);
     if (remaining.length > 0) return { kind: 'replan', reason: `${remaining.length} batches not embedded` };
 
-    const catalog = await catalogs.get(run.catalogId);
-    const wanted = catalog
-      ? chunkCatalog(parseCatalog(catalog.document), { rejectedKeys: await catalogs.rejectedKeys(run.catalogId) }).map((c) => c.key)
-      : [];
+    const wanted = chunkCatalog(parseCatalog(catalog.document), { rejectedKeys: await catalogs.rejectedKeys(run.catalogId) }).map((c) => c.key);
     const outcome = await this.deps.leases.fenced(this.fence(run), async (m) => {
       // Holding the catalog row: a PUT or DELETE waits for this transaction, or this one sees its result.
       const rows: { version: number }[] = await m.query(`SELECT version FROM catalogs WHERE id = $1 FOR SHARE`, [run.catalogId]);
       const current = rows[0];
-      if (!current) {
-        const pending = (await embeddings.pendingChunks(run.catalogId)).map((p) => p.id);
-        const removed = await embeddings.removeRows(m, run.catalogId, pending);
-        return { kind: 'deleted' as const, removed: removed.length };
-      }
-      if (current.version !== version || catalog?.version !== version) return { kind: 'changed' as const, version: current.version };
+      if (!current) return { kind: 'deleted' as const };
+      if (current.version !== version || catalog.version !== version) return { kind: 'changed' as const, version: current.version };
       return { kind: 'activated' as const, ...(await embeddings.activateRun(m, run.catalogId, run.runId, wanted)) };
     });
+    if (outcome.kind === 'deleted') return this.endDeleted(run);
     const counts = await runs.get(run.runId);
     const base = { runId: run.runId, chunks: wanted.length, embedded: counts?.embedded ?? 0, tokens: counts?.tokens ?? 0, tokensBilled: counts?.tokensBilled ?? 0 };
     if (outcome.kind === 'changed') return { kind: 'replan', reason: `catalog replaced: version ${version} → ${outcome.version}` };
-    if (outcome.kind === 'deleted') {
-      await this.sync.drainOutbox(run.catalogId);
-      await runs.abandon(run.runId, 'catalog deleted during the run');
-      this.deps.logger.info({ catalogId: run.catalogId, runId: run.runId, removed: outcome.removed }, 'catalog deleted during its reindex: run abandoned');
-      return {
-        kind: 'abandoned',
-        reason: 'catalog deleted',
-        result: { status: 'abandoned', reason: 'catalog deleted', ...base, skipped: 0, deleted: outcome.removed },
-      };
-    }
     const drained = await this.sync.drainOutbox(run.catalogId);
     const check = await this.sync.removeOrphanPoints(run.catalogId);
     if (check.missingPoints > 0) {
@@ -354,6 +358,28 @@ export class ReindexService {
     const result: ReindexResult = { status: 'completed', ...base, skipped, deleted };
     this.deps.logger.info({ catalogId: run.catalogId, ...result }, 'reindex completed');
     return { kind: 'completed', result };
+  }
+
+  /**
+   * Ends a run whose catalog was deleted: the run is abandoned and, under its lease, everything the catalog
+   * left in the index goes at once (rows, delete outbox, points), before the lease is given back.
+   */
+  private async endDeleted(run: RunContext): Promise<ActivateOutcome> {
+    const forgotten = await forgetDeletedCatalog(this.deps, this.sync, this.fence(run));
+    const counts = await this.deps.runs.get(run.runId);
+    this.deps.logger.info({ catalogId: run.catalogId, runId: run.runId, ...forgotten }, 'catalog deleted during its reindex: run abandoned, index removed');
+    const result: ReindexResult = {
+      status: 'abandoned',
+      reason: 'catalog deleted',
+      runId: run.runId,
+      chunks: 0,
+      embedded: counts?.embedded ?? 0,
+      skipped: 0,
+      deleted: forgotten.rows,
+      tokens: counts?.tokens ?? 0,
+      tokensBilled: counts?.tokensBilled ?? 0,
+    };
+    return { kind: 'abandoned', reason: 'catalog deleted', result };
   }
 
   /** Ends a run that stopped for good before activating: its embedded rows stay as checkpoints. */

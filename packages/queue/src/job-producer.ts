@@ -74,6 +74,17 @@ export class JobProducer {
     }
   }
 
+  /**
+   * Whether a job is still to finish (waiting, delayed, active, or waiting for its children): a worker will
+   * take it up again, so whatever it holds (a catalog's lease) is not to be taken from it. False for a job
+   * that finished, failed for good, or was never one of this queue's (a name with a colon cannot be).
+   */
+  async isUnfinished(jobId: string): Promise<boolean> {
+    if (jobId === '' || jobId.includes(':')) return false;
+    const state = await this.queue.getJobState(jobId);
+    return state !== 'completed' && state !== 'failed' && state !== 'unknown';
+  }
+
   /** A reserved job that finished without being claimed, or that was never added by a producer that died. */
   private async isGone(jobId: string, reservedAt: number | undefined): Promise<boolean> {
     const state = await this.queue.getJobState(jobId);

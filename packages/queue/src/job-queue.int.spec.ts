@@ -93,6 +93,19 @@ describe(JobProducer.name, () => {
     expect(await producer.getJob(next.jobId)).not.toBeNull();
   });
 
+  it('tells a job still to finish from one that never was', async () => {
+    const { jobId } = await producer.enqueue('reconcile', { catalogId: randomUUID() });
+    expect(await producer.isUnfinished(jobId)).toBe(true);
+    await producer.queue.add('reconcile', {}, { jobId: `later-${randomUUID()}`, delay: 60_000 });
+    const delayed = (await producer.queue.getDelayed()).at(-1)?.id ?? '';
+    expect(await producer.isUnfinished(delayed)).toBe(true);
+    expect(await producer.isUnfinished(`reindex-${randomUUID()}`)).toBe(false);
+    // Holders that are not jobs of this queue (their names have a colon) are never alive here.
+    expect(await producer.isUnfinished(`${jobId}:released`)).toBe(false);
+    expect(await producer.isUnfinished('')).toBe(false);
+    await producer.queue.remove(delayed);
+  });
+
   it('hands each job to its handler with the validated payload and reports the result', async () => {
     const seen: string[] = [];
     const handlers: JobHandlers = {
@@ -118,6 +131,8 @@ describe(JobProducer.name, () => {
     });
     expect(done.result).toEqual({ deleted: 0 });
     expect(seen).toContain(`cleanup ${catalogId}`);
+    // A finished job holds nothing any more.
+    expect(await producer.isUnfinished(jobId)).toBe(false);
   });
 
   it('fails a job whose payload is invalid without retrying it', async () => {
@@ -129,6 +144,7 @@ describe(JobProducer.name, () => {
     });
     expect(failed.failedReason).toMatch(/invalid reindex payload/);
     expect(failed.attemptsMade).toBe(1);
+    expect(await producer.isUnfinished(id)).toBe(false);
   });
 
   it('fails a job for good when its handler throws a permanent error', async () => {

@@ -1,4 +1,4 @@
-import { type DataSource } from 'typeorm';
+import { type DataSource, type EntityManager } from 'typeorm';
 import { IndexRunEntity, type IndexRunMode, type IndexRunRow } from '../entities/index-run.entity';
 
 export interface IndexRunCounts {
@@ -36,9 +36,12 @@ export class IndexRunRepository {
     return this.dataSource.getRepository(IndexRunEntity).findOne({ where: { id } });
   }
 
-  /** Adds to a running run's counters (batch jobs report what they embedded). */
-  async add(id: string, counts: Partial<IndexRunCounts>): Promise<void> {
-    await this.dataSource.query(
+  /**
+   * Adds to a running run's counters (batch jobs report what they embedded), in the caller's transaction
+   * when given one (counted if and only if the work it counts is committed).
+   */
+  async add(id: string, counts: Partial<IndexRunCounts>, m?: EntityManager): Promise<void> {
+    await (m ?? this.dataSource).query(
       `UPDATE index_runs SET embedded = embedded + $2, skipped = skipped + $3, deleted = deleted + $4, tokens = tokens + $5,
               tokens_billed = tokens_billed + $6
         WHERE id = $1`,
@@ -83,15 +86,37 @@ export class IndexRunRepository {
     return result[1];
   }
 
-  /** Runs still `running` whose catalog lease has expired (or never existed): their holders are gone. */
-  async abandonOrphaned(reason: string): Promise<number> {
+  /**
+   * The holders of the expired leases of catalogs that have runs still `running`: each is either gone (its
+   * runs are orphans) or only late to renew (Postgres was out of reach); the caller tells which.
+   */
+  async expiredHolders(): Promise<string[]> {
+    const rows: { holder: string }[] = await this.dataSource.query(
+      `SELECT DISTINCT l.holder FROM catalog_leases l
+        WHERE l.expires_at < now() AND EXISTS (SELECT 1 FROM index_runs r WHERE r.catalog_id = l.catalog_id AND r.status = 'running')`,
+    );
+    return rows.map((r) => r.holder);
+  }
+
+  /**
+   * Runs still `running` whose catalog lease has expired (or never existed): their holders are gone. Runs of
+   * catalogs whose lease is held by one of `aliveHolders` are spared (their holders are at work).
+   */
+  async abandonOrphaned(reason: string, aliveHolders: readonly string[] = []): Promise<number> {
     const result: [unknown, number] = await this.dataSource.query(
       `UPDATE index_runs r SET status = 'abandoned', error = $1, finished_at = now()
         WHERE r.status = 'running'
-          AND NOT EXISTS (SELECT 1 FROM catalog_leases l WHERE l.catalog_id = r.catalog_id AND l.expires_at >= now())`,
-      [reason],
+          AND NOT EXISTS (SELECT 1 FROM catalog_leases l
+                           WHERE l.catalog_id = r.catalog_id AND (l.expires_at >= now() OR l.holder = ANY($2::text[])))`,
+      [reason, aliveHolders],
     );
     return result[1];
+  }
+
+  /** The ids of the catalog's runs opened by one job (a job that started over opens several). */
+  async idsOfJob(catalogId: string, jobId: string): Promise<string[]> {
+    const rows: { id: string }[] = await this.dataSource.query(`SELECT id FROM index_runs WHERE catalog_id = $1 AND job_id = $2`, [catalogId, jobId]);
+    return rows.map((r) => r.id);
   }
 
   /** Runs of a catalog, newest first. */

@@ -61,7 +61,10 @@ async function main(): Promise<void> {
       EMBEDDING_MODEL: 'text-embedding-3-large',
       EMBEDDING_DIMENSIONS: String(dims),
       DB_MIGRATE_ON_START: 'true',
-      LOG_LEVEL: 'warn',
+      // Readiness is read from the worker's "worker ready" line, an info line.
+      LOG_LEVEL: 'info',
+      // Each worker on a port of its own (0: a free one), whatever else runs on this host.
+      WORKER_PORT: '0',
     };
     const workers: AppProcess[] = [];
     cleanup.push(() => Promise.all(workers.map((w) => w.stop())));

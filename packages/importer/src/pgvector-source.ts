@@ -1,3 +1,4 @@
+import { endianness } from 'node:os';
 import { Pool, escapeIdentifier, type PoolConfig } from 'pg';
 import { AdoptionError } from './adoption.error';
 import { parseConnectionString, tlsOptions } from './connection-string';
@@ -150,7 +151,10 @@ export class LegacySource {
     return { table, column: column.name, dimensions, typed: column.typmod > 0, rows: count?.n ?? 0, has };
   }
 
-  /** Up to `limit` rows with ids after `afterId`, in id order; vectors read in pgvector's binary form. */
+  /**
+   * Up to `limit` rows with ids after `afterId`, in id order. Vectors are read in pgvector's binary form
+   * (`vector_send`: 4 bytes per dimension, exact float32), never through their decimal text.
+   */
   async page(layout: LegacyLayout, afterId: string | null, limit: number, options: { withVectors?: boolean } = {}): Promise<LegacyRow[]> {
     const hasColumn = layout.has;
     const col = escapeIdentifier(layout.column);
@@ -281,13 +285,18 @@ export class LegacySource {
   }
 }
 
-/** pgvector's binary form: int16 dimensions, int16 unused, then big-endian float4s. */
+/** pgvector's binary form: uint16 dimensions, uint16 unused, then big-endian float4s. */
 export function decodeVector(buffer: Buffer): Float32Array {
   const dims = buffer.readUInt16BE(0);
   const out = new Float32Array(dims);
-  for (let i = 0; i < dims; i++) out[i] = buffer.readFloatBE(4 + 4 * i);
+  const bytes = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+  buffer.copy(bytes, 0, 4, 4 + 4 * dims);
+  // One native byte swap of the whole vector instead of a read per float.
+  if (LITTLE_ENDIAN) bytes.swap32();
   return out;
 }
+
+const LITTLE_ENDIAN = endianness() === 'LE';
 
 /** pgvector's text form `[1,2,3]`; a float32 printed by JavaScript reads back as the same float32. */
 export function toSql(vector: ArrayLike<number>): string {

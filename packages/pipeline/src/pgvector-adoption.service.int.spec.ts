@@ -178,7 +178,7 @@ describe(PgvectorAdoptionService.name, () => {
     const byId = new Map(install.rows.map((r) => [r.id, r]));
     for (const row of rows) {
       const legacy = byId.get(row.id)!;
-      expect(row).toEqual({ id: row.id, status: 'active', content: legacy.content, kind: legacy.kind ?? 'document', metadata: legacy.metadata ?? {} });
+      expect(row).toMatchObject({ id: row.id, status: 'active', content: legacy.content, kind: legacy.kind ?? 'document', metadata: legacy.metadata ?? {} });
     }
     const adopted = await install.query<{ id: string; adopted_from: string }>(`SELECT id, adopted_from FROM catalogs ORDER BY id`);
     expect(adopted).toEqual([...catalogs].sort().map((id) => ({ id, adopted_from: 'pgvector' })));

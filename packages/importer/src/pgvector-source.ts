@@ -234,6 +234,12 @@ export class LegacySource {
     await this.query(`ALTER TABLE ${quoteName(table)} ADD COLUMN IF NOT EXISTS ${escapeIdentifier(column)} vector(${dimensions})`);
   }
 
+  /** Whether the table exists. */
+  async hasTable(table: string): Promise<boolean> {
+    const found = await this.query<{ oid: number | null }>(`SELECT to_regclass($1)::oid AS oid`, [quoteName(table)]);
+    return Boolean(found[0]?.oid);
+  }
+
   /** Writes vectors back by row id. */
   async writeVectors(table: string, column: string, vectors: readonly { id: string; vector: readonly number[] }[]): Promise<number> {
     if (vectors.length === 0) return 0;

@@ -158,11 +158,11 @@ export class LegacySource {
   async page(layout: LegacyLayout, afterId: string | null, limit: number, options: { withVectors?: boolean } = {}): Promise<LegacyRow[]> {
     const hasColumn = layout.has;
     const col = escapeIdentifier(layout.column);
-    const rows = await this.query<{ id: string; content: string; kind: string | null; catalog_id: string | null; metadata: unknown; v: Buffer | null }>(
+    const rows = await this.query<{ id: string; content: string; kind: string | null; catalog_id: string | null; metadata: unknown; v: string | null }>(
       `SELECT id::text AS id, content, ${hasColumn.kind ? 'kind::text' : 'NULL'} AS kind,
               ${hasColumn.catalog_id ? 'catalog_id::text' : 'NULL'} AS catalog_id,
               ${hasColumn.metadata ? 'metadata' : 'NULL'} AS metadata,
-              ${options.withVectors === false ? 'NULL' : `vector_send(${col})`} AS v
+              ${options.withVectors === false ? 'NULL' : `encode(vector_send(${col}), 'hex')`} AS v
          FROM ${quoteName(layout.table)}
         WHERE ($1::uuid IS NULL OR id > $1::uuid) ORDER BY id LIMIT $2`,
       [afterId, limit],
@@ -173,7 +173,7 @@ export class LegacySource {
       kind: r.kind,
       catalogId: r.catalog_id,
       metadata: typeof r.metadata === 'string' ? safeJson(r.metadata) : r.metadata,
-      vector: r.v ? decodeVector(r.v) : null,
+      vector: r.v ? decodeHexVector(r.v) : null,
     }));
   }
 
@@ -298,6 +298,19 @@ export function decodeVector(buffer: Buffer): Float32Array {
   const bytes = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
   buffer.copy(bytes, 0, 4, 4 + 4 * dims);
   // One native byte swap of the whole vector instead of a read per float.
+  if (LITTLE_ENDIAN) bytes.swap32();
+  return out;
+}
+
+/**
+ * {@link decodeVector} of the hex text of pgvector's binary form (`encode(vector_send(v), 'hex')`): the
+ * bytes are written straight into the vector, with no buffer in between.
+ */
+export function decodeHexVector(hex: string): Float32Array {
+  const dims = Number.parseInt(hex.slice(0, 4), 16);
+  const out = new Float32Array(dims);
+  const bytes = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+  bytes.write(hex.slice(8, 8 + 8 * dims), 'hex');
   if (LITTLE_ENDIAN) bytes.swap32();
   return out;
 }

@@ -15,13 +15,15 @@ import { loadConfig } from '@catalog-indexer/config';
 import { compiledEntry, spawnApp, type AppProcess } from '@catalog-indexer/devstack';
 import { OpenAIEmulator } from '@catalog-indexer/emulators';
 import { decodeVector } from '@catalog-indexer/importer';
+import { ADOPTION_PAGE_SIZE } from '@catalog-indexer/pipeline';
 import { JobProducer, createRedisConnection, jobCatalog } from '@catalog-indexer/queue';
 import { createTestDatabase, deleteRedisPrefix, startEmulatorProcess, uniqueName, uniqueQueuePrefix, waitFor } from '@catalog-indexer/testing';
 import { QdrantStore } from '@catalog-indexer/vector-store';
 import { readIntegerFlags } from './bench-options';
 import { processMemory } from './process-memory';
 
-const PAGE = 256;
+// The floor reads and writes pages of the adoption's size.
+const PAGE = ADOPTION_PAGE_SIZE;
 
 async function main(): Promise<void> {
   const { rows, dims, source: fromSource } = readIntegerFlags(

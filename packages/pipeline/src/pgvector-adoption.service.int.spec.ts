@@ -182,6 +182,13 @@ describe(PgvectorAdoptionService.name, () => {
     }
     const adopted = await install.query<{ id: string; adopted_from: string }>(`SELECT id, adopted_from FROM catalogs ORDER BY id`);
     expect(adopted).toEqual([...catalogs].sort().map((id) => ({ id, adopted_from: 'pgvector' })));
+    // Each adopted catalog's document names the tables and columns its rows name, as the context reads them.
+    const [described] = await install.query<{ document: Catalog }>(`SELECT document FROM catalogs WHERE id = $1`, [catalogs[0]]);
+    const named = migratable.filter((r) => r.catalogId === catalogs[0] && r.metadata?.column);
+    const tables = described!.document.schemas.flatMap((sc) => sc.tables.map((t) => ({ schema: sc.name, table: t.name, columns: t.columns.map((c) => c.name) })));
+    for (const row of named) {
+      expect(tables.find((t) => t.schema === 'public' && t.table === row.metadata!.table)?.columns).toContain(row.metadata!.column);
+    }
     expect(await install.query(`SELECT catalog_id FROM catalog_leases WHERE expires_at > now() AND holder = 'second'`)).toEqual([]);
   });
 

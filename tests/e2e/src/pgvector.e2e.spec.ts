@@ -141,13 +141,13 @@ describe('coming from pgvector, in place', () => {
     expect(kept!.n).toBe(rows.length);
 
     // Another writer holds the second catalog: the adoption commits the pages of the first catalog alone
-    // (pages of 256 rows), then waits on the page where the second catalog's rows begin.
+    // (pages of 128 rows), then waits on the page where the second catalog’s rows begin.
     await sql(`INSERT INTO catalog_leases (catalog_id, fence, holder, expires_at) VALUES ($1, 1, 'elsewhere', now() + interval '1 hour')`, [second]);
     const doomed = await startWorker();
     const started = await post(`${api}/v1/migrations/pgvector`, {});
     expect(started.status).toBe(202);
     const jobId = started.json.jobId as string;
-    const alone = Math.floor(firstRows / 256) * 256;
+    const alone = Math.floor(firstRows / 128) * 128;
     await waitFor('the pages of the first catalog alone to be copied', async () => {
       const [n] = await sql<{ n: number }>(`SELECT count(*)::int AS n FROM dq_embeddings WHERE catalog_id = $1`, [first]);
       return n!.n === alone;

@@ -150,14 +150,24 @@ describe(PgvectorAdoptionService.name, () => {
 
   it('adopts every row with its id and vector, zero tokens, resumes after a stop, and verifies the copy', async () => {
     // Stopped after its second page: the checkpoint holds, and the next run continues from it.
+    // It stops a little after its second page, while the third is being written: the checkpoint still
+    // records the counts of the pages up to it, nothing of the page after.
     let pages = 0;
     await expect(
-      install.service.adopt({}, 'first', () => {
-        if (++pages === 2) throw new Error('stopped');
+      install.service.adopt({}, 'first', async () => {
+        if (++pages === 2) {
+          await new Promise((r) => setTimeout(r, 500));
+          throw new Error('stopped');
+        }
       }),
     ).rejects.toThrow('stopped');
-    const [checkpoint] = await install.query<{ last_id: string | null }>(`SELECT last_id FROM pgvector_adoptions`);
+    const [checkpoint] = await install.query<{ last_id: string | null; counts: { rows: number; skipped: Record<string, number> } }>(`SELECT last_id, counts FROM pgvector_adoptions`);
     expect(checkpoint!.last_id).not.toBeNull();
+    const before = install.rows.filter((r) => r.id <= checkpoint!.last_id!);
+    expect(checkpoint!.counts).toMatchObject({
+      rows: before.length,
+      skipped: { noVector: before.filter((r) => !r.vector).length, noCatalog: before.filter((r) => r.vector && !r.catalogId).length, wrongSize: 0 },
+    });
     const partial = await install.pointIds();
     expect(partial.length).toBeGreaterThan(0);
     expect(partial.length).toBeLessThan(41);

@@ -387,7 +387,8 @@ function pickCounts(counts: Record<string, unknown>): Partial<AdoptionResult> {
 }
 
 function countsOf(r: AdoptionResult): Record<string, unknown> {
-  return { rows: r.rows, migrated: r.migrated, unchanged: r.unchanged, skipped: r.skipped };
+  // A snapshot: the next page's counting must not change what this page's checkpoint records.
+  return { rows: r.rows, migrated: r.migrated, unchanged: r.unchanged, skipped: { ...r.skipped } };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -38,6 +38,7 @@ async function main(): Promise<void> {
       databaseUrl: config.postgres.url,
       allowedHosts: config.import.allowedHosts,
       queuePrefix: config.queue.prefix,
+      vaultSecret: config.sourceVault.secret,
     },
   });
   const server = app.listen(config.api.port, config.api.host, () => {

@@ -6,8 +6,8 @@ import { loadConfig } from '@catalog-indexer/config';
 import { CatalogRepository, IndexRunRepository, openDataSource, type DataSource } from '@catalog-indexer/db';
 import { createLogger } from '@catalog-indexer/logger';
 import { type ServedSpace } from '@catalog-indexer/importer';
-import { createRedisConnection, JobProducer, SourceVault, type RedisClient } from '@catalog-indexer/queue';
-import { createPgvectorEraTable, createTestDatabase, deleteRedisPrefix, legacyRows, uniqueName, type TestDatabase } from '@catalog-indexer/testing';
+import { createRedisConnection, JobProducer, SOURCE_VAULT_TTL_S, SourceVault, SourceVaultKeyError, type RedisClient } from '@catalog-indexer/queue';
+import { createPgvectorEraTable, createTestDatabase, deleteRedisPrefix, legacyRows, readRedisPrefix, uniqueName, type TestDatabase } from '@catalog-indexer/testing';
 import { createApp } from './app';
 
 /** `POST /v1/migrations/pgvector` and `/rollback` against a pgvector-era database (real pgvector). */
@@ -19,6 +19,7 @@ describe('POST /v1/migrations/pgvector', () => {
   const prefix = uniqueName('migrate');
   const logged: string[] = [];
   const SECRET = 'pw-never-logged-77';
+  const VAULT_SECRET = 'migrations-spec-vault-secret';
   const openai: ServedSpace = { provider: 'openai', model: 'text-embedding-3-large', dimensions: 8 };
 
   const appFor = (space: ServedSpace): Express => {
@@ -36,7 +37,7 @@ describe('POST /v1/migrations/pgvector', () => {
       runs: new IndexRunRepository(db.dataSource),
       jobs,
       maxUploadBytes: 1_000_000,
-      pgvector: { space, databaseUrl: db.url, queuePrefix: prefix },
+      pgvector: { space, databaseUrl: db.url, queuePrefix: prefix, vaultSecret: VAULT_SECRET },
     });
   };
   const sourceUrl = () => {
@@ -74,13 +75,30 @@ describe('POST /v1/migrations/pgvector', () => {
     expect(job.body).toMatchObject({ name: 'pgvector-adoption', state: 'waiting', data: { dryRun: false, dropLegacy: false } });
   });
 
-  it('keeps a separate source’s connection string out of the job, the logs and Postgres', async () => {
+  it('keeps a separate source’s connection string out of the job, the logs and Postgres, and encrypted in Redis', async () => {
     const res = await request(appFor(openai)).post('/v1/migrations/pgvector').send({ sourceUrl: sourceUrl(), dryRun: true }).expect(202);
     const job = await jobs.getJob(res.body.jobId as string);
     const data = job!.data as { sourceRef?: string };
     expect(JSON.stringify(data)).not.toContain(SECRET);
     expect(JSON.stringify(data)).not.toContain('postgres://');
-    expect(await new SourceVault(redis, prefix).get(data.sourceRef!)).toBe(sourceUrl());
+    // Nothing under the queue prefix (jobs, their data, the vault) holds the string, its password or its host.
+    const held = [...(await readRedisPrefix(prefix))];
+    expect(held.length).toBeGreaterThan(0);
+    const host = new URL(sourceUrl()).host;
+    for (const [key, value] of held) {
+      expect(value).not.toContain(SECRET);
+      expect(value).not.toContain('postgres://');
+      expect(value).not.toContain(host);
+      expect(key).not.toContain(SECRET);
+    }
+    const vaultKey = `${prefix}:source-vault:${data.sourceRef!}`;
+    expect(held.map(([key]) => key)).toContain(vaultKey);
+    const ttl = await redis.ttl(vaultKey);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(SOURCE_VAULT_TTL_S);
+    // Only the vault's key opens it; a process given another secret is told what to fix.
+    expect(await new SourceVault(redis, prefix, VAULT_SECRET).get(data.sourceRef!)).toBe(sourceUrl());
+    await expect(new SourceVault(redis, prefix, 'another-secret-entirely').get(data.sourceRef!)).rejects.toThrow(SourceVaultKeyError);
     expect(logged.join('')).not.toContain(SECRET);
     const stored = await db.dataSource.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM pgvector_adoptions`);
     expect(stored[0]!.n).toBe(0);
@@ -119,6 +137,11 @@ describe('POST /v1/migrations/pgvector', () => {
     expect((await request(app).post('/v1/migrations/pgvector').send({ table: 'x; drop table y' }).expect(400)).body.error.code).toBe('invalid_request');
     expect((await request(app).post('/v1/migrations/pgvector').send({ dryrun: true }).expect(400)).body.error.code).toBe('invalid_request');
     expect(logged.join('')).not.toContain(SECRET);
+  });
+
+  it('answers a rollback to a missing table with 422 before enqueuing anything', async () => {
+    const res = await request(appFor(openai)).post('/v1/migrations/pgvector/rollback').send({ targetUrl: sourceUrl(), table: 'missing' }).expect(422);
+    expect(res.body.error).toMatchObject({ code: 'source_table_not_found', message: expect.not.stringContaining(SECRET) });
   });
 
   it('enqueues a rollback', async () => {

@@ -64,7 +64,7 @@ describe('api OpenAPI document', () => {
       maxUploadBytes: 5_000_000,
       apiKeys: new ApiKeySet([KEY]),
       importer: new CatalogImporter({ connectMs: 2_000, statementMs: 5_000 }),
-      pgvector: { space: { provider: 'openai', model: 'text-embedding-3-large', dimensions: 8 }, databaseUrl: db.url, queuePrefix: prefix },
+      pgvector: { space: { provider: 'openai', model: 'text-embedding-3-large', dimensions: 8 }, databaseUrl: db.url, queuePrefix: prefix, vaultSecret: 'openapi-spec-vault-secret' },
     };
     await createPgvectorEraTable(db.url, legacyRows({ rows: 3, dims: 8, catalogs: [randomUUID()] }), { dims: 8, table: 'dq_embeddings_pgvector' });
     app = createApp(deps);

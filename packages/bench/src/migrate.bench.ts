@@ -1,28 +1,44 @@
 /**
  * `pnpm bench:migrate`: adopts a pgvector-era table of 20,000 `vector(3072)` rows in place with two worker
- * processes against the Qdrant emulator, and prints JSON `{rows, dims, seconds, vectorsPerSecond, tokens,
- * workerPeakRssMb, floorVectorsPerSecond}`. The floor is the same vectors read from Postgres in keyset pages
- * of the adoption's size and upserted in a bare loop (into a collection of its own): what Postgres and
- * Qdrant allow by themselves. Flags: `--rows N`, `--dims N`.
+ * processes (the compiled bundle, as deployed; `--source` runs them from the TypeScript sources) against the
+ * Qdrant emulator in a process of its own, and prints JSON `{rows, dims, seconds, vectorsPerSecond, tokens,
+ * workerPeakRssMb, floorVectorsPerSecond, loadAverage}`. The floor is the same vectors read from Postgres in
+ * keyset pages of the adoption's size (the same binary read) and upserted in a bare loop of the same batch
+ * size (into a collection of its own): what Postgres and Qdrant allow by themselves. `loadAverage` is the
+ * machine's 1-minute load at the start and the end: figures taken on a busy machine are low.
+ * Flags: `--rows N`, `--dims N`, `--source`.
  */
+import { existsSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { Client } from 'pg';
 import { loadConfig } from '@catalog-indexer/config';
-import { spawnApp, type AppProcess } from '@catalog-indexer/devstack';
-import { OpenAIEmulator, QdrantEmulator } from '@catalog-indexer/emulators';
+import { compiledEntry, spawnApp, type AppProcess } from '@catalog-indexer/devstack';
+import { OpenAIEmulator } from '@catalog-indexer/emulators';
 import { decodeVector } from '@catalog-indexer/importer';
+import { ADOPTION_PAGE_SIZE } from '@catalog-indexer/pipeline';
 import { JobProducer, createRedisConnection, jobCatalog } from '@catalog-indexer/queue';
-import { createTestDatabase, deleteRedisPrefix, uniqueName, uniqueQueuePrefix, waitFor } from '@catalog-indexer/testing';
+import { createTestDatabase, deleteRedisPrefix, startEmulatorProcess, uniqueName, uniqueQueuePrefix, waitFor } from '@catalog-indexer/testing';
 import { QdrantStore } from '@catalog-indexer/vector-store';
 import { readIntegerFlags } from './bench-options';
 import { processMemory } from './process-memory';
 
-const PAGE = 256;
+// The floor reads and writes pages of the adoption's size.
+const PAGE = ADOPTION_PAGE_SIZE;
 
 async function main(): Promise<void> {
-  const { rows, dims } = readIntegerFlags(process.argv.slice(2), process.env, {
-    rows: { env: 'BENCH_MIGRATE_ROWS', fallback: 20_000, min: 1 },
-    dims: { env: 'BENCH_MIGRATE_DIMS', fallback: 3072, min: 2 },
-  });
+  const { rows, dims, source: fromSource } = readIntegerFlags(
+    process.argv.slice(2),
+    process.env,
+    {
+      rows: { env: 'BENCH_MIGRATE_ROWS', fallback: 20_000, min: 1 },
+      dims: { env: 'BENCH_MIGRATE_DIMS', fallback: 3072, min: 2 },
+    },
+    ['source'],
+  );
+  if (!fromSource && !existsSync(compiledEntry('worker'))) {
+    throw new Error(`${compiledEntry('worker')} is missing: run pnpm --filter @catalog-indexer/worker build first`);
+  }
+  const loadAtStart = loadavg()[0] ?? 0;
   const cleanup: (() => Promise<unknown>)[] = [];
   try {
     const db = await createTestDatabase(async (url) => {
@@ -43,11 +59,11 @@ async function main(): Promise<void> {
       return { destroy: () => Promise.resolve() };
     });
     cleanup.push(() => db.drop());
-    const qdrant = new QdrantEmulator();
+    // Qdrant in a process of its own, as a real one is: its work is not counted against the bench's.
+    const q = await startEmulatorProcess('qdrant');
     const openai = new OpenAIEmulator({ apiKey: 'sk-bench-migrate' });
-    const q = await qdrant.start(0);
     const o = await openai.start(0);
-    cleanup.push(() => qdrant.stop(), () => openai.stop());
+    cleanup.push(() => q.stop(), () => openai.stop());
     const prefix = uniqueQueuePrefix('bench-migrate');
     cleanup.push(() => deleteRedisPrefix(prefix));
     const collection = uniqueName('bench_migrate');
@@ -61,15 +77,22 @@ async function main(): Promise<void> {
       EMBEDDING_MODEL: 'text-embedding-3-large',
       EMBEDDING_DIMENSIONS: String(dims),
       DB_MIGRATE_ON_START: 'true',
-      LOG_LEVEL: 'warn',
+      // Readiness is read from the worker's "worker ready" line, an info line.
+      LOG_LEVEL: 'info',
+      // Each worker on a port of its own (0: a free one), whatever else runs on this host.
+      WORKER_PORT: '0',
     };
     const workers: AppProcess[] = [];
     cleanup.push(() => Promise.all(workers.map((w) => w.stop())));
     // The first worker migrates (the legacy table is kept as dq_embeddings_pgvector), then the second starts.
     for (let i = 0; i < 2; i++) {
-      const worker = spawnApp('worker', env, { label: `worker-${i + 1}` });
+      const worker = spawnApp('worker', env, { label: `worker-${i + 1}`, compiled: !fromSource });
       workers.push(worker);
-      await waitFor(`worker ${i + 1} to be ready`, () => worker.output().includes('worker ready'), { timeoutMs: 300_000 }).catch((error: unknown) => {
+      // A worker that exits while starting fails the bench at once, with its output.
+      const exited = worker.exited.then((code) => Promise.reject(new Error(`worker ${i + 1} exited (${String(code)})`)));
+      exited.catch(() => undefined);
+      const ready = waitFor(`worker ${i + 1} to be ready`, () => worker.output().includes('worker ready'), { timeoutMs: 300_000 });
+      await Promise.race([ready, exited]).catch((error: unknown) => {
         throw new Error(`${String(error)}\n${worker.output().slice(-2000)}`);
       });
     }
@@ -133,6 +156,7 @@ async function main(): Promise<void> {
         verified: result.verified?.ok ?? false,
         workerPeakRssMb: peak,
         floorVectorsPerSecond: Math.round(rows / floorSeconds),
+        loadAverage: { start: Math.round(loadAtStart * 100) / 100, end: Math.round((loadavg()[0] ?? 0) * 100) / 100 },
       })}\n`,
     );
   } finally {

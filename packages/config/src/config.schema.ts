@@ -146,6 +146,8 @@ export const envSchema = z.object({
     .transform((v) => v.split(',').map((h) => h.trim()).filter((h) => h.length > 0))
     .refine((hosts) => hosts.length > 0, 'list at least one host name or CIDR range (default: 127.0.0.0/8,::1/128)')
     .refine((hosts) => hosts.every((h) => /^[A-Za-z0-9.:-]+(\/\d{1,3})?$/.test(h)), 'give host names, IP addresses or CIDR ranges separated by commas, e.g. db.internal,10.0.0.0/8'),
+  // The secret the key that encrypts connection strings in Redis is derived from (api and workers share it).
+  SOURCE_VAULT_KEY: optionalString.refine((v) => v === undefined || v.length >= 16, 'give a secret of at least 16 characters (e.g. openssl rand -hex 32)'),
 });
 
 export type RawEnv = z.input<typeof envSchema>;

@@ -109,6 +109,12 @@ export interface Config {
   /** Limits of reading a live database for `POST /v1/catalogs/import`. */
   /** Reading live databases: timeouts, and the servers that may be read (host names, addresses, CIDR ranges). */
   import: { connectTimeoutMs: number; statementTimeoutMs: number; allowedHosts: string[] };
+  /**
+   * The secret the key of the source vault (connection strings kept encrypted in Redis for a job) is derived
+   * from: `SOURCE_VAULT_KEY`, else the Postgres connection string (its password), which api and workers share.
+   * Never log it.
+   */
+  sourceVault: { secret: string };
 }
 
 /** The hash tag a queue prefix starts with (`{cidx}` of `{cidx}` or `{cidx}e2e`), or undefined. */
@@ -248,5 +254,6 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     },
     auth: { apiKeys: env.API_KEYS },
     import: { connectTimeoutMs: env.IMPORT_CONNECT_TIMEOUT_MS, statementTimeoutMs: env.IMPORT_STATEMENT_TIMEOUT_MS, allowedHosts: env.IMPORT_ALLOWED_HOSTS },
+    sourceVault: { secret: env.SOURCE_VAULT_KEY ?? postgresUrl(env) },
   };
 }

@@ -64,6 +64,7 @@ const SAMPLES: Record<string, Record<string, string>> = {
   IMPORT_CONNECT_TIMEOUT_MS: { IMPORT_CONNECT_TIMEOUT_MS: '1000' },
   IMPORT_STATEMENT_TIMEOUT_MS: { IMPORT_STATEMENT_TIMEOUT_MS: '1000' },
   IMPORT_ALLOWED_HOSTS: { IMPORT_ALLOWED_HOSTS: 'db.internal' },
+  SOURCE_VAULT_KEY: { SOURCE_VAULT_KEY: 'a-secret-of-some-length' },
 };
 
 describe('the configuration schema', () => {

@@ -8,6 +8,7 @@ export { AdoptionError, type AdoptionErrorCode } from './adoption.error';
 export { openSource, describeSource, LegacySource, decodeVector, toSql, type LegacyLayout, type LegacyRow } from './pgvector-source';
 export {
   checkAdoption,
+  checkRollback,
   openLegacy,
   requireVerified,
   IN_PLACE_TABLE,

@@ -47,6 +47,21 @@ export async function checkAdoption(deps: CheckDeps, request: AdoptionRequest): 
   }
 }
 
+/**
+ * Connects to the target of a rollback and checks that the table is there, before anything is written.
+ * @throws AdoptionError saying what to fix
+ */
+export async function checkRollback(deps: CheckDeps, request: { targetUrl?: string | null; table?: string }): Promise<void> {
+  const url = request.targetUrl ?? deps.databaseUrl;
+  const table = request.table ?? (request.targetUrl ? 'dq_embeddings' : IN_PLACE_TABLE);
+  const db = await openSource(url, request.targetUrl ? { allowedHosts: deps.allowedHosts ?? LOOPBACK_ONLY } : {});
+  try {
+    if (!(await db.hasTable(table))) throw new AdoptionError('source_table_not_found', `${db.display} has no table "${table}": give the pgvector table as "table"`);
+  } finally {
+    await db.close();
+  }
+}
+
 export async function openLegacy(deps: CheckDeps, request: AdoptionRequest): Promise<{ db: LegacySource; source: string; layout: LegacyLayout; close: () => Promise<void> }> {
   const url = request.sourceUrl ?? deps.databaseUrl;
   const table = request.table ?? (request.sourceUrl ? 'dq_embeddings' : IN_PLACE_TABLE);

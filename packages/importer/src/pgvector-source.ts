@@ -1,3 +1,4 @@
+import { endianness } from 'node:os';
 import { Pool, escapeIdentifier, type PoolConfig } from 'pg';
 import { AdoptionError } from './adoption.error';
 import { parseConnectionString, tlsOptions } from './connection-string';
@@ -150,15 +151,18 @@ export class LegacySource {
     return { table, column: column.name, dimensions, typed: column.typmod > 0, rows: count?.n ?? 0, has };
   }
 
-  /** Up to `limit` rows with ids after `afterId`, in id order; vectors read in pgvector's binary form. */
+  /**
+   * Up to `limit` rows with ids after `afterId`, in id order. Vectors are read in pgvector's binary form
+   * (`vector_send`: 4 bytes per dimension, exact float32), never through their decimal text.
+   */
   async page(layout: LegacyLayout, afterId: string | null, limit: number, options: { withVectors?: boolean } = {}): Promise<LegacyRow[]> {
     const hasColumn = layout.has;
     const col = escapeIdentifier(layout.column);
-    const rows = await this.query<{ id: string; content: string; kind: string | null; catalog_id: string | null; metadata: unknown; v: Buffer | null }>(
+    const rows = await this.query<{ id: string; content: string; kind: string | null; catalog_id: string | null; metadata: unknown; v: string | null }>(
       `SELECT id::text AS id, content, ${hasColumn.kind ? 'kind::text' : 'NULL'} AS kind,
               ${hasColumn.catalog_id ? 'catalog_id::text' : 'NULL'} AS catalog_id,
               ${hasColumn.metadata ? 'metadata' : 'NULL'} AS metadata,
-              ${options.withVectors === false ? 'NULL' : `vector_send(${col})`} AS v
+              ${options.withVectors === false ? 'NULL' : `encode(vector_send(${col}), 'hex')`} AS v
          FROM ${quoteName(layout.table)}
         WHERE ($1::uuid IS NULL OR id > $1::uuid) ORDER BY id LIMIT $2`,
       [afterId, limit],
@@ -169,7 +173,7 @@ export class LegacySource {
       kind: r.kind,
       catalogId: r.catalog_id,
       metadata: typeof r.metadata === 'string' ? safeJson(r.metadata) : r.metadata,
-      vector: r.v ? decodeVector(r.v) : null,
+      vector: r.v ? decodeHexVector(r.v) : null,
     }));
   }
 
@@ -230,6 +234,12 @@ export class LegacySource {
     await this.query(`ALTER TABLE ${quoteName(table)} ADD COLUMN IF NOT EXISTS ${escapeIdentifier(column)} vector(${dimensions})`);
   }
 
+  /** Whether the table exists. */
+  async hasTable(table: string): Promise<boolean> {
+    const found = await this.query<{ oid: number | null }>(`SELECT to_regclass($1)::oid AS oid`, [quoteName(table)]);
+    return Boolean(found[0]?.oid);
+  }
+
   /** Writes vectors back by row id. */
   async writeVectors(table: string, column: string, vectors: readonly { id: string; vector: readonly number[] }[]): Promise<number> {
     if (vectors.length === 0) return 0;
@@ -281,13 +291,31 @@ export class LegacySource {
   }
 }
 
-/** pgvector's binary form: int16 dimensions, int16 unused, then big-endian float4s. */
+/** pgvector's binary form: uint16 dimensions, uint16 unused, then big-endian float4s. */
 export function decodeVector(buffer: Buffer): Float32Array {
   const dims = buffer.readUInt16BE(0);
   const out = new Float32Array(dims);
-  for (let i = 0; i < dims; i++) out[i] = buffer.readFloatBE(4 + 4 * i);
+  const bytes = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+  buffer.copy(bytes, 0, 4, 4 + 4 * dims);
+  // One native byte swap of the whole vector instead of a read per float.
+  if (LITTLE_ENDIAN) bytes.swap32();
   return out;
 }
+
+/**
+ * {@link decodeVector} of the hex text of pgvector's binary form (`encode(vector_send(v), 'hex')`): the
+ * bytes are written straight into the vector, with no buffer in between.
+ */
+export function decodeHexVector(hex: string): Float32Array {
+  const dims = Number.parseInt(hex.slice(0, 4), 16);
+  const out = new Float32Array(dims);
+  const bytes = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+  bytes.write(hex.slice(8, 8 + 8 * dims), 'hex');
+  if (LITTLE_ENDIAN) bytes.swap32();
+  return out;
+}
+
+const LITTLE_ENDIAN = endianness() === 'LE';
 
 /** pgvector's text form `[1,2,3]`; a float32 printed by JavaScript reads back as the same float32. */
 export function toSql(vector: ArrayLike<number>): string {

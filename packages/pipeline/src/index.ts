@@ -36,6 +36,7 @@ export {
 export { SpaceSwitchService, type SpaceSwitchDeps, type SpaceSwitchResult } from './space-switch.service';
 export {
   PgvectorAdoptionService,
+  DEFAULT_PAGE_SIZE as ADOPTION_PAGE_SIZE,
   type PgvectorAdoptionDeps,
   type AdoptionProgress,
   type AdoptionResult,

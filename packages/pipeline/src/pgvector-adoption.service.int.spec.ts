@@ -150,14 +150,24 @@ describe(PgvectorAdoptionService.name, () => {
 
   it('adopts every row with its id and vector, zero tokens, resumes after a stop, and verifies the copy', async () => {
     // Stopped after its second page: the checkpoint holds, and the next run continues from it.
+    // It stops a little after its second page, while the third is being written: the checkpoint still
+    // records the counts of the pages up to it, nothing of the page after.
     let pages = 0;
     await expect(
-      install.service.adopt({}, 'first', () => {
-        if (++pages === 2) throw new Error('stopped');
+      install.service.adopt({}, 'first', async () => {
+        if (++pages === 2) {
+          await new Promise((r) => setTimeout(r, 500));
+          throw new Error('stopped');
+        }
       }),
     ).rejects.toThrow('stopped');
-    const [checkpoint] = await install.query<{ last_id: string | null }>(`SELECT last_id FROM pgvector_adoptions`);
+    const [checkpoint] = await install.query<{ last_id: string | null; counts: { rows: number; skipped: Record<string, number> } }>(`SELECT last_id, counts FROM pgvector_adoptions`);
     expect(checkpoint!.last_id).not.toBeNull();
+    const before = install.rows.filter((r) => r.id <= checkpoint!.last_id!);
+    expect(checkpoint!.counts).toMatchObject({
+      rows: before.length,
+      skipped: { noVector: before.filter((r) => !r.vector).length, noCatalog: before.filter((r) => r.vector && !r.catalogId).length, wrongSize: 0 },
+    });
     const partial = await install.pointIds();
     expect(partial.length).toBeGreaterThan(0);
     expect(partial.length).toBeLessThan(41);
@@ -178,10 +188,17 @@ describe(PgvectorAdoptionService.name, () => {
     const byId = new Map(install.rows.map((r) => [r.id, r]));
     for (const row of rows) {
       const legacy = byId.get(row.id)!;
-      expect(row).toEqual({ id: row.id, status: 'active', content: legacy.content, kind: legacy.kind ?? 'document', metadata: legacy.metadata ?? {} });
+      expect(row).toMatchObject({ id: row.id, status: 'active', content: legacy.content, kind: legacy.kind ?? 'document', metadata: legacy.metadata ?? {} });
     }
     const adopted = await install.query<{ id: string; adopted_from: string }>(`SELECT id, adopted_from FROM catalogs ORDER BY id`);
     expect(adopted).toEqual([...catalogs].sort().map((id) => ({ id, adopted_from: 'pgvector' })));
+    // Each adopted catalog's document names the tables and columns its rows name, as the context reads them.
+    const [described] = await install.query<{ document: Catalog }>(`SELECT document FROM catalogs WHERE id = $1`, [catalogs[0]]);
+    const named = migratable.filter((r) => r.catalogId === catalogs[0] && r.metadata?.column);
+    const tables = described!.document.schemas.flatMap((sc) => sc.tables.map((t) => ({ schema: sc.name, table: t.name, columns: t.columns.map((c) => c.name) })));
+    for (const row of named) {
+      expect(tables.find((t) => t.schema === 'public' && t.table === row.metadata!.table)?.columns).toContain(row.metadata!.column);
+    }
     expect(await install.query(`SELECT catalog_id FROM catalog_leases WHERE expires_at > now() AND holder = 'second'`)).toEqual([]);
   });
 

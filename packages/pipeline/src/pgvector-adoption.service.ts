@@ -1,5 +1,5 @@
-import { contentHash } from '@catalog-indexer/catalog';
-import { type Fence, type LeaseRepository, type PgvectorAdoptionRepository } from '@catalog-indexer/db';
+import { contentHash, parseCatalog } from '@catalog-indexer/catalog';
+import { assertFence, type AdoptedRow, type Fence, type LeaseRepository, type PgvectorAdoptionRepository } from '@catalog-indexer/db';
 import { type Logger } from '@catalog-indexer/logger';
 import { type QdrantStore } from '@catalog-indexer/vector-store';
 import {
@@ -19,6 +19,7 @@ import {
 } from '@catalog-indexer/importer';
 import { LeaseSection } from './lease-section';
 import { chunkPoint } from './chunk-point';
+import { adoptedChunk, adoptedDocument } from './legacy-chunk';
 
 export interface PgvectorAdoptionDeps {
   adoptions: PgvectorAdoptionRepository;
@@ -31,7 +32,7 @@ export interface PgvectorAdoptionDeps {
   /** `IMPORT_ALLOWED_HOSTS`: the servers a caller's `targetUrl` may name (loopback only when not given). */
   allowedHosts?: readonly string[];
   leaseTtlMs?: number;
-  /** Legacy rows read and written per page (default 256). */
+  /** Legacy rows read and written per page (default {@link DEFAULT_PAGE_SIZE}). */
   pageSize?: number;
   /** How long the adoption waits for a catalog held by another writer (default 10 min). */
   leaseWaitMs?: number;
@@ -86,10 +87,26 @@ export interface RollbackResult {
 }
 
 const DEFAULT_MODEL = 'text-embedding-3-large';
+
+/** What the copy of one adoption run carries from page to page. */
+interface CopyRun {
+  model: string;
+  dryRun: boolean;
+  result: AdoptionResult;
+  catalogs: Set<string>;
+  leaseOf: (catalogId: string) => Promise<Fence>;
+  source: string;
+  onProgress: ((p: AdoptionProgress) => Promise<void> | void) | undefined;
+}
 const VECTOR_SAMPLE = 64;
 const NEIGHBOUR_SAMPLE = 16;
 const MIN_COSINE = 0.9999;
 const MIN_RECALL = 0.95;
+/**
+ * Rows per page: one upsert request of about 8 MB of JSON at 3072 dimensions (Qdrant advises 64-256 points).
+ * Three pages are in flight at once; larger pages copy no faster and hold more memory.
+ */
+export const DEFAULT_PAGE_SIZE = 128;
 
 /**
  * Adopts the embeddings of a pgvector-era table without embedding anything: each legacy row becomes a
@@ -137,20 +154,16 @@ export class PgvectorAdoptionService {
       await this.withLeases(holder, dryRun, async (leaseOf) => {
         const record = dryRun ? null : await this.deps.adoptions.begin(source, { model, dimensions: layout.dimensions });
         // A resumed run continues after its checkpoint with the counts it had; rows before it are all written.
-        let after = record?.lastId ?? null;
+        const after = record?.lastId ?? null;
         if (record?.lastId) Object.assign(result, pickCounts(record.counts));
-        for (;;) {
-          const page = await db.page(layout, after, this.deps.pageSize ?? 256);
-          if (page.length === 0) break;
-          after = page[page.length - 1]?.id ?? after;
-          await this.copyPage(page, layout, model, dryRun, result, catalogs, leaseOf);
-          if (!dryRun) await this.deps.adoptions.checkpoint(source, after as string, countsOf(result));
-          await onProgress?.({ phase: 'copying', rows: result.rows, total: layout.rows, migrated: result.migrated });
-        }
+        const last = await this.copy(db, layout, after, { model, dryRun, result, catalogs, leaseOf, source, onProgress });
         result.catalogs = catalogs.size;
         if (dryRun) return;
-        await this.deps.adoptions.checkpoint(source, after ?? '00000000-0000-0000-0000-000000000000', countsOf(result));
+        await this.deps.adoptions.checkpoint(source, last ?? '00000000-0000-0000-0000-000000000000', countsOf(result));
         await this.deps.adoptions.rewind(source);
+        // Every catalog of the source, also those a resumed run copied before its checkpoint.
+        const all = layout.has.catalog_id ? [...(await db.migratableCounts(layout)).keys()] : [];
+        await this.describe([...new Set([...all, ...catalogs])], leaseOf);
         await onProgress?.({ phase: 'verifying', rows: result.rows, total: layout.rows, migrated: result.migrated });
         result.verified = await this.verify(db, layout);
         result.catalogs = result.verified.catalogs;
@@ -188,7 +201,7 @@ export class PgvectorAdoptionService {
       const result: RollbackResult = { source, table, rows: 0, restored: 0, missing: 0, dimensions, tokens: 0 };
       let after: string | null = null;
       for (;;) {
-        const ids = await db.ids(table, after, this.deps.pageSize ?? 256);
+        const ids = await db.ids(table, after, this.deps.pageSize ?? DEFAULT_PAGE_SIZE);
         if (ids.length === 0) break;
         after = ids[ids.length - 1] ?? after;
         const vectors = await this.deps.store.denseVectors(ids);
@@ -205,16 +218,52 @@ export class PgvectorAdoptionService {
     }
   }
 
-  /** One page: classify rows, then for new rows of each catalog write points, then rows (fenced). */
-  private async copyPage(
-    page: LegacyRow[],
-    layout: LegacyLayout,
-    model: string,
-    dryRun: boolean,
-    result: AdoptionResult,
-    catalogs: Set<string>,
-    leaseOf: (catalogId: string) => Promise<Fence>,
-  ): Promise<void> {
+  /**
+   * Copies the table from after `after` to its end, three pages at a time in different stages: the next
+   * page is read while this page's points are written to Qdrant and the previous page's rows are committed
+   * (then its checkpoint). Points of a page are written before its rows, and rows and checkpoints in page
+   * order, so a run killed anywhere leaves at worst points that the next run writes again (same id, same
+   * vector), never a row without its point or a checkpoint past an unwritten row. Answers the last id read.
+   */
+  private async copy(db: LegacySource, layout: LegacyLayout, after: string | null, run: CopyRun): Promise<string | null> {
+    const pageSize = this.deps.pageSize ?? DEFAULT_PAGE_SIZE;
+    const read = (from: string | null) => db.page(layout, from, pageSize);
+    let last = after;
+    let next = settle(read(last));
+    let committing: Promise<void> = Promise.resolve();
+    try {
+      for (;;) {
+        const page = await next.value();
+        if (page.length === 0) break;
+        last = page[page.length - 1]?.id ?? last;
+        next = settle(read(last));
+        const { rows, fences } = await this.writePoints(page, layout, run);
+        const counts = countsOf(run.result);
+        const progress: AdoptionProgress = { phase: 'copying', rows: run.result.rows, total: layout.rows, migrated: run.result.migrated };
+        const checkpoint = last;
+        await committing;
+        committing = (async () => {
+          if (rows.length > 0) await this.commitRows(rows, fences);
+          if (!run.dryRun && checkpoint) await this.deps.adoptions.checkpoint(run.source, checkpoint, counts);
+          await run.onProgress?.(progress);
+        })();
+        // Observed at once so that a failure while the next page is written is never an unhandled rejection.
+        committing.catch(() => undefined);
+      }
+      await committing;
+      return last;
+    } finally {
+      await committing.catch(() => undefined);
+      await next.value().catch(() => undefined);
+    }
+  }
+
+  /**
+   * One page: classify its rows, take the leases of the catalogs its new rows belong to, and write their
+   * points in one batched upsert. Answers the rows to commit and the fences they are committed under.
+   */
+  private async writePoints(page: LegacyRow[], layout: LegacyLayout, run: CopyRun): Promise<{ rows: AdoptedRow[]; fences: Fence[] }> {
+    const { result } = run;
     result.rows += page.length;
     const candidates: (LegacyRow & { catalogId: string; vector: Float32Array })[] = [];
     for (const row of page) {
@@ -223,39 +272,55 @@ export class PgvectorAdoptionService {
       else if (row.vector.length !== layout.dimensions) result.skipped.wrongSize++;
       else candidates.push(row as LegacyRow & { catalogId: string; vector: Float32Array });
     }
-    for (const row of candidates) catalogs.add(row.catalogId);
+    for (const row of candidates) run.catalogs.add(row.catalogId);
     const existing = await this.deps.adoptions.existingIds(candidates.map((r) => r.id));
     const fresh = candidates.filter((r) => !existing.has(r.id));
     result.unchanged += candidates.length - fresh.length;
     result.migrated += fresh.length;
-    if (dryRun || fresh.length === 0) return;
-    const byCatalog = new Map<string, typeof fresh>();
-    for (const row of fresh) byCatalog.set(row.catalogId, [...(byCatalog.get(row.catalogId) ?? []), row]);
-    for (const [catalogId, rows] of byCatalog) {
+    if (run.dryRun || fresh.length === 0) return { rows: [], fences: [] };
+    // Leases in catalog order, so two adoptions never wait on each other crosswise.
+    const fences: Fence[] = [];
+    for (const catalogId of [...new Set(fresh.map((r) => r.catalogId))].sort()) fences.push(await run.leaseOf(catalogId));
+    const identity = { provider: 'openai' as const, model: run.model, dimensions: layout.dimensions };
+    const rows: AdoptedRow[] = [];
+    const points = fresh.map((r) => {
+      const { kind, metadata } = adoptedChunk(r);
+      const row: AdoptedRow = { id: r.id, catalogId: r.catalogId, kind, content: r.content, metadata, contentHash: contentHash(r.content, identity), model: run.model, dimensions: layout.dimensions };
+      rows.push(row);
+      return chunkPoint(r.catalogId, { ...row, chunkKey: `pgvector:${r.id}` }, row.contentHash, Array.from(r.vector), undefined);
+    });
+    await this.deps.store.upsert(points);
+    return { rows, fences };
+  }
+
+  /** Commits a page's rows (and their adopted catalogs) in one transaction that proves every fence first. */
+  private async commitRows(rows: AdoptedRow[], fences: Fence[]): Promise<void> {
+    const [first, ...others] = fences;
+    if (!first) return;
+    await this.deps.leases.fenced(first, async (m) => {
+      for (const fence of others) await assertFence(m, fence);
+      await this.deps.adoptions.ensureCatalogs(m, fences.map((f) => f.catalogId));
+      await this.deps.adoptions.insertAdopted(m, rows);
+    });
+  }
+
+  /**
+   * Gives each adopted catalog still without its real document the schemas, tables and columns its adopted
+   * rows name, so that `/v1/context` can show them; a catalog whose document is unchanged is not written.
+   */
+  private async describe(catalogIds: readonly string[], leaseOf: (catalogId: string) => Promise<Fence>): Promise<void> {
+    for (const catalogId of await this.deps.adoptions.stillAdopted(catalogIds)) {
+      const items = await this.deps.adoptions.namedItems(catalogId);
+      const name = `pgvector ${catalogId.slice(0, 8)}`;
+      let document: Record<string, unknown> = adoptedDocument(name, 'Adopted from a pgvector table', items);
+      try {
+        parseCatalog(document);
+      } catch (error) {
+        this.deps.logger.warn({ catalogId, err: error }, 'the names of the adopted rows do not make a valid catalog; the adopted catalog keeps no tables');
+        document = { name, description: 'Adopted from a pgvector table', schemas: [] };
+      }
       const fence = await leaseOf(catalogId);
-      const adopted = rows.map((r) => {
-        const metadata = isRecord(r.metadata) ? r.metadata : {};
-        return {
-          id: r.id,
-          catalogId,
-          kind: r.kind ?? 'document',
-          content: r.content,
-          metadata,
-          contentHash: contentHash(r.content, { provider: 'openai', model, dimensions: layout.dimensions }),
-          model,
-          dimensions: layout.dimensions,
-          vector: Array.from(r.vector),
-        };
-      });
-      // Points first, rows after: a run killed in between leaves points that the rerun writes again (same
-      // id, same vector), never a row without its point.
-      await this.deps.store.upsert(
-        adopted.map((a) => chunkPoint(catalogId, { ...a, chunkKey: `pgvector:${a.id}` }, a.contentHash, a.vector, undefined)),
-      );
-      await this.deps.leases.fenced(fence, async (m) => {
-        await this.deps.adoptions.ensureCatalogs(m, [catalogId]);
-        await this.deps.adoptions.insertAdopted(m, adopted);
-      });
+      await this.deps.leases.fenced(fence, (m) => this.deps.adoptions.describeAdopted(m, catalogId, document));
     }
   }
 
@@ -306,6 +371,12 @@ export class PgvectorAdoptionService {
   }
 }
 
+/** A promise whose rejection is held until {@link value} is awaited (a read started ahead of its use). */
+function settle<T>(promise: Promise<T>): { value: () => Promise<T> } {
+  promise.catch(() => undefined);
+  return { value: () => promise };
+}
+
 function pickCounts(counts: Record<string, unknown>): Partial<AdoptionResult> {
   const out: Partial<AdoptionResult> = {};
   if (typeof counts.rows === 'number') out.rows = counts.rows;
@@ -316,7 +387,8 @@ function pickCounts(counts: Record<string, unknown>): Partial<AdoptionResult> {
 }
 
 function countsOf(r: AdoptionResult): Record<string, unknown> {
-  return { rows: r.rows, migrated: r.migrated, unchanged: r.unchanged, skipped: r.skipped };
+  // A snapshot: the next page's counting must not change what this page's checkpoint records.
+  return { rows: r.rows, migrated: r.migrated, unchanged: r.unchanged, skipped: { ...r.skipped } };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

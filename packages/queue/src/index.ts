@@ -17,4 +17,4 @@ export { createJobWorker, HandBackError, RunningJobs, isHandBack, postpone, type
 export { queueReadiness, type QueueReadiness } from './queue-readiness';
 export { RedisErrorBackoff, type PausableWorker, type RedisErrorBackoffOptions } from './redis-error-backoff';
 export { DelayedError, Queue, UnrecoverableError, WaitingChildrenError, type Job, type Worker } from 'bullmq';
-export { SourceVault } from './source-vault';
+export { SourceVault, SourceVaultKeyError, SOURCE_VAULT_TTL_S } from './source-vault';

@@ -1,6 +1,6 @@
 export { uniqueName } from './names';
 export { createTestDatabase, withDatabase, type TestDatabase, type Closable } from './test-database';
-export { deleteRedisPrefix, uniqueQueuePrefix } from './redis';
+export { deleteRedisPrefix, readRedisPrefix, uniqueQueuePrefix } from './redis';
 export { waitFor } from './wait-for';
 export { freePort, freePortPair } from './free-port';
 export { startRedisServer, type RedisServerProcess } from './redis-server';

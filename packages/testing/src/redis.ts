@@ -53,3 +53,37 @@ export function uniqueQueuePrefix(name: string): string {
   const tag = hashTagOf(loadConfig().queue.prefix);
   return tag ? `${tag}${uniqueName(name)}` : `{${uniqueName(name)}}`;
 }
+
+/**
+ * Everything Redis holds under a queue prefix, as text: each key with its value (strings), fields and
+ * values (hashes), members (lists, sets, sorted sets) or entries (streams). For tests that prove a secret
+ * is stored nowhere in clear.
+ */
+export async function readRedisPrefix(prefix: string): Promise<Map<string, string>> {
+  const client = configuredRedis();
+  const out = new Map<string, string>();
+  try {
+    const nodes = client instanceof Cluster ? client.nodes('master') : [client];
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+        cursor = next;
+        for (const key of keys) {
+          const type = await node.type(key);
+          let value: unknown = null;
+          if (type === 'string') value = await node.get(key);
+          else if (type === 'hash') value = await node.hgetall(key);
+          else if (type === 'list') value = await node.lrange(key, 0, -1);
+          else if (type === 'set') value = await node.smembers(key);
+          else if (type === 'zset') value = await node.zrange(key, 0, -1);
+          else if (type === 'stream') value = await node.xrange(key, '-', '+');
+          out.set(key, JSON.stringify(value));
+        }
+      } while (cursor !== '0');
+    }
+    return out;
+  } finally {
+    client.disconnect();
+  }
+}

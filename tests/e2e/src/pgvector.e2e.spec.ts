@@ -8,8 +8,10 @@ import {
   createPgvectorEraTable,
   createTestDatabase,
   deleteRedisPrefix,
+  float32Vector,
   freePort,
   legacyRows,
+  seededRandom,
   uniqueName,
   waitFor,
   type LegacyTestRow,
@@ -32,10 +34,26 @@ describe('coming from pgvector, in place', () => {
   const first = randomUUID();
   const second = randomUUID();
   // The second catalog's rows sort after the first's: holding its lease stops the adoption half-way.
+  // Beside its tables and columns, the first catalog holds a document and an example under the older
+  // design's kinds, with its metadata naming them its own way.
+  const random = seededRandom(13);
+  const quoted: LegacyTestRow[] = [
+    { id: randomUUID(), content: 'Revenue is the sum of order totals net of refunds.', kind: 'documentation', catalogId: first, metadata: { title: 'Revenue' }, vector: float32Vector(DIMS, random) },
+    {
+      id: randomUUID(),
+      content: 'Question: How much revenue was refunded?\nSQL: SELECT sum(column_4) FROM public.table_4',
+      kind: 'example_query',
+      catalogId: first,
+      metadata: null,
+      vector: float32Vector(DIMS, random),
+    },
+  ];
   const rows: LegacyTestRow[] = [
-    ...legacyRows({ rows: 600, dims: DIMS, catalogs: [first], seed: 11 }).map((r) => ({ ...r, id: `0${r.id.slice(1)}` })),
+    ...[...legacyRows({ rows: 600, dims: DIMS, catalogs: [first], seed: 11 }), ...quoted].map((r) => ({ ...r, id: `0${r.id.slice(1)}` })),
     ...legacyRows({ rows: 300, dims: DIMS, catalogs: [second], seed: 12 }).map((r) => ({ ...r, id: `f${r.id.slice(1)}` })),
   ];
+  const firstRows = rows.filter((r) => r.catalogId === first).length;
+  const total = rows.length;
   let db: TestDatabase<{ destroy(): Promise<void> }>;
   let qdrant: QdrantEmulator;
   let openai: OpenAIEmulator;
@@ -122,30 +140,36 @@ describe('coming from pgvector, in place', () => {
     const [kept] = await sql<{ n: number }>(`SELECT count(embedding)::int AS n FROM dq_embeddings_pgvector`);
     expect(kept!.n).toBe(rows.length);
 
-    // Another writer holds the second catalog: the adoption copies the first, then waits.
+    // Another writer holds the second catalog: the adoption commits the pages of the first catalog alone
+    // (pages of 128 rows), then waits on the page where the second catalog’s rows begin.
     await sql(`INSERT INTO catalog_leases (catalog_id, fence, holder, expires_at) VALUES ($1, 1, 'elsewhere', now() + interval '1 hour')`, [second]);
     const doomed = await startWorker();
     const started = await post(`${api}/v1/migrations/pgvector`, {});
     expect(started.status).toBe(202);
     const jobId = started.json.jobId as string;
-    await waitFor('the first catalog to be copied', async () => {
+    const alone = Math.floor(firstRows / 128) * 128;
+    await waitFor('the pages of the first catalog alone to be copied', async () => {
       const [n] = await sql<{ n: number }>(`SELECT count(*)::int AS n FROM dq_embeddings WHERE catalog_id = $1`, [first]);
-      return n!.n === 600;
-    }, { timeoutMs: 60_000 });
+      return n!.n === alone;
+    }, { timeoutMs: 90_000 });
+    // It stays there while the second catalog is held.
+    await new Promise((r) => setTimeout(r, 1_500));
+    const [waiting] = await sql<{ n: number }>(`SELECT count(*)::int AS n FROM dq_embeddings`);
+    expect(waiting!.n).toBe(alone);
     doomed.child.kill('SIGKILL');
     await doomed.exited;
     await sql(`DELETE FROM catalog_leases WHERE catalog_id = $1 AND holder = 'elsewhere'`, [second]);
     await startWorker();
 
     const result = await finished(jobId);
-    expect(result).toMatchObject({ rows: 900, skipped: { noVector: 0, noCatalog: 0, wrongSize: 0 }, catalogs: 2, tokens: 0, verified: { ok: true } });
-    expect((result.migrated as number) + (result.unchanged as number)).toBe(900);
+    expect(result).toMatchObject({ rows: total, skipped: { noVector: 0, noCatalog: 0, wrongSize: 0 }, catalogs: 2, tokens: 0, verified: { ok: true } });
+    expect((result.migrated as number) + (result.unchanged as number)).toBe(total);
     const store = new QdrantStore({ url: env.QDRANT_URL!, collection, dimensions: DIMS });
     const ids: string[] = [];
     for await (const page of store.scrollPoints()) ids.push(...page.map((p) => p.id));
     expect(ids.sort()).toEqual(rows.map((r) => r.id).sort());
     const [count] = await sql<{ n: number; d: number }>(`SELECT count(*)::int AS n, count(DISTINCT id)::int AS d FROM dq_embeddings WHERE status = 'active'`);
-    expect(count).toEqual({ n: 900, d: 900 });
+    expect(count).toEqual({ n: total, d: total });
 
     const search = await post(`${query}/v1/search`, { catalogId: first, query: 'Column column_4 of table_4', tables: ['table_4'] });
     expect(search.status).toBe(200);
@@ -157,8 +181,18 @@ describe('coming from pgvector, in place', () => {
       expect(r.metadata.table).toBe('table_4');
     }
 
+    // The context names the tables and columns the legacy metadata names, and quotes the document and the example.
+    const context = await post(`${query}/v1/context`, { catalogId: first, question: 'How much revenue was refunded in column_4 of table_4?' });
+    expect(context.status).toBe(200);
+    const tables = context.json.tables as { schema: string; table: string; columns: { name: string }[] }[];
+    const table4 = tables.find((t) => t.schema === 'public' && t.table === 'table_4');
+    expect(table4?.columns.map((c) => c.name)).toContain('column_4');
+    expect(context.json.documents).toContainEqual({ title: 'Revenue', text: 'Revenue is the sum of order totals net of refunds.' });
+    expect(context.json.examples).toContainEqual({ question: 'How much revenue was refunded?', sql: 'SELECT sum(column_4) FROM public.table_4' });
+    expect(context.json.text).toContain('CREATE TABLE public.table_4');
+
     const rerun = await finished((await post(`${api}/v1/migrations/pgvector`, {})).json.jobId as string);
-    expect(rerun).toMatchObject({ migrated: 0, unchanged: 900 });
+    expect(rerun).toMatchObject({ migrated: 0, unchanged: total });
 
     const drop = await post(`${api}/v1/migrations/pgvector`, { dropLegacy: true });
     expect(drop.status).toBe(202);
@@ -166,10 +200,10 @@ describe('coming from pgvector, in place', () => {
     expect(await sql(`SELECT 1 FROM information_schema.columns WHERE table_name = 'dq_embeddings_pgvector' AND column_name = 'embedding'`)).toEqual([]);
 
     const rollback = await post(`${api}/v1/migrations/pgvector/rollback`, {});
-    expect(await finished(rollback.json.jobId as string)).toMatchObject({ rows: 900, restored: 900, missing: 0, tokens: 0 });
+    expect(await finished(rollback.json.jobId as string)).toMatchObject({ rows: total, restored: total, missing: 0, tokens: 0 });
     const restored = await sql<{ id: string; embedding: string }>(`SELECT id, embedding::text FROM dq_embeddings_pgvector`);
     const byId = new Map(rows.map((r) => [r.id, r.vector!]));
     for (const r of restored) expect(cosineSimilarity(JSON.parse(r.embedding) as number[], byId.get(r.id)!)).toBeGreaterThanOrEqual(0.9999);
-    expect(restored).toHaveLength(900);
+    expect(restored).toHaveLength(total);
   });
 });

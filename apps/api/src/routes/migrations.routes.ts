@@ -1,7 +1,7 @@
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { PgvectorAdoptionRepository, type DataSource } from '@catalog-indexer/db';
-import { checkAdoption, type ServedSpace } from '@catalog-indexer/importer';
+import { checkAdoption, checkRollback, type ServedSpace } from '@catalog-indexer/importer';
 import { jobCatalog, parsePayload, SourceVault, type JobName, type JobProducer } from '@catalog-indexer/queue';
 
 export interface MigrationRoutesDeps {
@@ -9,7 +9,7 @@ export interface MigrationRoutesDeps {
   jobs: JobProducer;
   queueReady: RequestHandler;
   /** The space this install serves and its own database (the source of an adoption in place). */
-  pgvector: { space: ServedSpace; databaseUrl: string; queuePrefix: string; allowedHosts?: readonly string[] };
+  pgvector: { space: ServedSpace; databaseUrl: string; queuePrefix: string; allowedHosts?: readonly string[]; /** `config.sourceVault.secret`. */ vaultSecret: string };
 }
 
 const table = z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/, 'table is a table name, optionally schema.table').max(128);
@@ -32,11 +32,11 @@ export const rollbackBody = z.strictObject({
 /**
  * `POST /v1/migrations/pgvector` and `/rollback`: check the source (reachable, a vector table, vectors of
  * the served space; for dropLegacy a verified adoption) before anything is written, then enqueue the job.
- * A connection string goes to the {@link SourceVault}; the job carries only its reference.
+ * A connection string goes to the {@link SourceVault}, encrypted; the job carries only its reference.
  */
 export function migrationRoutes(deps: MigrationRoutesDeps): Router {
   const router = Router();
-  const vault = new SourceVault(deps.jobs.connection, deps.pgvector.queuePrefix);
+  const vault = new SourceVault(deps.jobs.connection, deps.pgvector.queuePrefix, deps.pgvector.vaultSecret);
   const checks = { adoptions: new PgvectorAdoptionRepository(deps.dataSource), space: deps.pgvector.space, databaseUrl: deps.pgvector.databaseUrl, allowedHosts: deps.pgvector.allowedHosts };
   const add = async (name: JobName, data: Record<string, unknown>) => {
     const job = await deps.jobs.queue.add(name, parsePayload(name, data), { ...jobCatalog[name].options, jobId: `${name}-${crypto.randomUUID()}` });
@@ -53,6 +53,7 @@ export function migrationRoutes(deps: MigrationRoutesDeps): Router {
   });
   router.post('/pgvector/rollback', deps.queueReady, async (req, res) => {
     const body = rollbackBody.parse(req.body ?? {});
+    await checkRollback(checks, body);
     const targetRef = body.targetUrl ? await vault.put(body.targetUrl) : undefined;
     const job = await add('pgvector-rollback', { table: body.table, targetRef });
     req.log.info({ jobId: job.jobId }, 'pgvector rollback enqueued');

@@ -83,6 +83,39 @@ export class PgvectorAdoptionRepository {
     );
   }
 
+  /** The catalogs among `catalogIds` that are still adopted: no real document stored since. */
+  async stillAdopted(catalogIds: readonly string[]): Promise<string[]> {
+    if (catalogIds.length === 0) return [];
+    const rows: { id: string }[] = await this.dataSource.query(`SELECT id FROM catalogs WHERE id = ANY($1::uuid[]) AND adopted_from = 'pgvector' ORDER BY id`, [catalogIds]);
+    return rows.map((r) => r.id);
+  }
+
+  /** What the adopted rows of a catalog name: kind, schema, table, column, and a column's type and description. */
+  async namedItems(catalogId: string): Promise<{ kind: string; schema: string; table: string; column: string | null; type: string | null; description: string | null }[]> {
+    return this.dataSource.query(
+      `SELECT kind, metadata->>'schema' AS schema, metadata->>'table' AS "table", metadata->>'column' AS "column",
+              metadata->>'type' AS type, metadata->>'description' AS description
+         FROM dq_embeddings
+        WHERE catalog_id = $1 AND status = 'active' AND starts_with(chunk_key, $2)
+          AND jsonb_typeof(metadata->'schema') = 'string' AND jsonb_typeof(metadata->'table') = 'string'
+        ORDER BY id`,
+      [catalogId, ADOPTED_CHUNK_PREFIX],
+    );
+  }
+
+  /**
+   * Gives a catalog that is still adopted (no real document stored since) the document its adopted rows
+   * describe, inside the caller's fenced transaction; its version moves on only when the document changes.
+   */
+  async describeAdopted(m: EntityManager, catalogId: string, document: Record<string, unknown>): Promise<boolean> {
+    const [, changed]: [unknown, number] = await m.query(
+      `UPDATE catalogs SET document = $2::jsonb, version = version + 1, updated_at = now()
+        WHERE id = $1 AND adopted_from = 'pgvector' AND document <> $2::jsonb`,
+      [catalogId, JSON.stringify(document)],
+    );
+    return changed > 0;
+  }
+
   /** Adopted rows per catalog among `catalogIds`. */
   async adoptedCounts(catalogIds: readonly string[]): Promise<Map<string, number>> {
     const rows: { catalog_id: string; n: number }[] = await this.dataSource.query(

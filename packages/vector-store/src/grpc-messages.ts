@@ -119,8 +119,9 @@ export function valueMessage(value: unknown): ValueInit {
     case 'undefined':
     case 'function':
     case 'symbol':
-      throw new TypeError(`a payload cannot hold a ${typeof value}`);
+      break;
   }
+  throw new TypeError(`a payload cannot hold a ${typeof value}`);
 }
 
 /** A payload as Qdrant's map of `Value`s. */

@@ -1,5 +1,5 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import { CONTROL_PREFIX, EmulatorServer, type EmulatorServerOptions } from '../shared/emulator-server';
+import { CONTROL_PREFIX, EmulatorServer, type EmulatorServerOptions, type StartedEmulator } from '../shared/emulator-server';
 import { FaultInjector, type FaultRule } from '../shared/fault-injector';
 import { sleep } from '../shared/sleep';
 import { Collection, type PayloadIndex, type PointInput, type StoredPoint } from './collection';
@@ -8,6 +8,7 @@ import { type Payload, compileFilter } from './filter';
 import { type PointId, parsePointId } from './point-id';
 import { batchVectors, deleteKey, pointInput, pointRecord, scoredRecord, setAtKey } from './point-io';
 import { QdrantError } from './qdrant-error';
+import { QdrantGrpcServer } from './qdrant-grpc.server';
 import { QueryEngine } from './query-engine';
 import { objectBody, optionalNumber, optionalUint, waitParam, withPayload, withVector } from './request-body';
 import {
@@ -36,10 +37,18 @@ const JSON_LIMIT = '64mb';
 
 type Locals = { startedAt?: bigint };
 
+/** Where a started Qdrant emulator listens: REST (`url`, `port`) and gRPC (`grpcUrl`, `grpcPort`). */
+export interface StartedQdrantEmulator extends StartedEmulator {
+  grpcPort: number;
+  grpcUrl: string;
+}
+
 /**
- * An in-memory Qdrant 1.19 REST server for the endpoints catalog-indexer uses: collections, aliases,
- * payload indexes, points (upsert, retrieve, delete, scroll, count, query and the legacy search).
- * Scoring is exact. Writes apply at once whatever `wait` says; only the reported status differs.
+ * An in-memory Qdrant 1.19 server for the endpoints catalog-indexer uses. REST: collections, aliases,
+ * payload indexes, points (upsert, retrieve, delete, scroll, count, query and the legacy search). gRPC, on a
+ * port of its own and over the same collections and engine: the points service (upsert, delete, get,
+ * scroll, count, query) and the health check (see {@link QdrantGrpcServer}). Scoring is exact over float32
+ * vectors, as Qdrant stores them. Writes apply at once whatever `wait` says; only the reported status differs.
  */
 export class QdrantEmulator extends EmulatorServer {
   private readonly collections = new Map<string, Collection>();
@@ -47,11 +56,51 @@ export class QdrantEmulator extends EmulatorServer {
   private readonly faults = new FaultInjector();
   private readonly apiKey: string | undefined;
   private readonly version: string;
+  private readonly grpc: QdrantGrpcServer;
+  private startedGrpcPort: number | undefined;
 
   constructor(options: QdrantEmulatorOptions = {}) {
     super(options);
     this.apiKey = options.apiKey;
     this.version = options.version ?? '1.19.0';
+    this.grpc = new QdrantGrpcServer({
+      engine: this,
+      version: this.version,
+      apiKey: this.apiKey,
+      takeFault: (method, path) => this.faults.take(method, path),
+      logger: options.logger,
+    });
+  }
+
+  /**
+   * Starts REST on `port` and gRPC on `grpcPort` (0: a free port for either), both on 127.0.0.1. Faults armed
+   * for a path such as `/qdrant.Points/Upsert` (method `POST`) apply to that gRPC call.
+   */
+  override async start(port = 0, grpcPort = 0): Promise<StartedQdrantEmulator> {
+    const rest = await super.start(port);
+    try {
+      this.startedGrpcPort = await this.grpc.start(grpcPort);
+    } catch (error) {
+      await super.stop();
+      throw error;
+    }
+    return { ...rest, grpcPort: this.startedGrpcPort, grpcUrl: `http://127.0.0.1:${this.startedGrpcPort}` };
+  }
+
+  override async stop(): Promise<void> {
+    this.startedGrpcPort = undefined;
+    await Promise.all([this.grpc.stop(), super.stop()]);
+  }
+
+  /** The gRPC port while started. */
+  get grpcPort(): number {
+    if (this.startedGrpcPort === undefined) throw new Error('QdrantEmulator is not started');
+    return this.startedGrpcPort;
+  }
+
+  /** The gRPC URL while started (`http://127.0.0.1:<grpcPort>`). */
+  get grpcUrl(): string {
+    return `http://127.0.0.1:${this.grpcPort}`;
   }
 
   /** Arms a fault: the next matching requests fail with `status` and/or wait `delayMs`. */

@@ -33,6 +33,15 @@ const STATUS_OF_CODE: Partial<Record<Code, number>> = {
   [Code.Unavailable]: 503,
 };
 
+/**
+ * A gRPC call the client gave up (its timeout aborted it): no answer, whatever code the abort was reported
+ * with (an abort reason from another realm, as under a test runner, comes back as `Unknown`).
+ */
+function aborted(error: ConnectError): boolean {
+  const cause = error.cause as { name?: unknown } | undefined;
+  return error.code === Code.Canceled || error.code === Code.DeadlineExceeded || cause?.name === 'AbortError' || cause?.name === 'TimeoutError';
+}
+
 /** An error of the REST client that carries Qdrant's HTTP answer. */
 export function isApiError(error: unknown): error is ApiErrorLike & Error {
   return error instanceof Error && typeof (error as Partial<ApiErrorLike>).status === 'number';
@@ -63,7 +72,7 @@ export function isConflict(error: unknown): boolean {
  */
 export function statusOf(error: unknown): number | undefined {
   if (error instanceof QdrantClientResourceExhaustedError) return 429;
-  if (error instanceof ConnectError) return STATUS_OF_CODE[error.code];
+  if (error instanceof ConnectError) return aborted(error) ? undefined : STATUS_OF_CODE[error.code];
   return isApiError(error) ? error.status : undefined;
 }
 

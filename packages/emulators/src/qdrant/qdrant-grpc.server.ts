@@ -200,6 +200,7 @@ export class QdrantGrpcServer {
     const fault = this.options.takeFault('POST', method);
     if (fault) {
       await sleep(fault.delayMs);
+      if (ctx.signal.aborted) throw new ConnectError('the client went away', Code.Canceled);
       if (fault.status !== undefined) {
         const message = fault.message ?? (fault.status >= 500 ? 'Service unavailable (injected fault)' : 'Injected fault');
         throw connectError(new QdrantError(fault.status, message, fault.retryAfterSeconds));

@@ -15,3 +15,4 @@ export {
   type LegacyTestRow,
 } from './pgvector-era';
 export { startEmulatorProcess, type EmulatorProcess } from './emulator-process';
+export { qdrantEnv, e2eQdrantTransport, type QdrantTransport } from './qdrant-env';

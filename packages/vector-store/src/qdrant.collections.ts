@@ -140,8 +140,12 @@ export class QdrantCollections {
   async countAll(): Promise<number | null> {
     const target = await this.resolve();
     if (target === null) return null;
-    const { count } = await this.call('count points', (c) => c.count(target, { exact: true }), false);
-    return count;
+    try {
+      // A request on points: over the connection's points transport, like every other.
+      return await this.connection.pointsRequest('count points', (points) => points.count(target));
+    } catch (error) {
+      throw storeError('count points', error);
+    }
   }
 
   /** The collection the configured name serves: an alias's target, or a collection of that name; `null` if neither. */

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { QdrantEmulator, type Exchange } from '@catalog-indexer/emulators';
 import { QdrantReader } from './qdrant.reader';
 import { QdrantStore } from './qdrant.store';
@@ -325,5 +326,36 @@ describe('the points transports (REST and gRPC)', () => {
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(statuses.grpc).toEqual(statuses.rest);
     expect(statuses.rest).toEqual({ name: 'VectorStoreError', status: undefined });
+  });
+
+  it('speaks TLS on the gRPC port when the URL is https, and plain HTTP/2 when it is http', async () => {
+    // A server that only records the first bytes each connection sends.
+    const firstBytes: Buffer[] = [];
+    const server = net.createServer((socket) => {
+      socket.once('data', (data) => {
+        firstBytes.push(data);
+        socket.destroy();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as net.AddressInfo;
+    try {
+      for (const scheme of ['https', 'http']) {
+        const reader = new QdrantReader({
+          url: rest.url,
+          grpcUrl: `${scheme}://127.0.0.1:${port}`,
+          transport: 'grpc',
+          collection: 'parity',
+          dimensions: DIMENSIONS,
+          timeoutMs: 2_000,
+        });
+        await expect(reader.count('cat-a')).rejects.toBeInstanceOf(VectorStoreError);
+      }
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+    // A TLS handshake record (0x16, version 3.x), then the HTTP/2 connection preface in the clear.
+    expect([firstBytes[0]?.[0], firstBytes[0]?.[1]]).toEqual([0x16, 0x03]);
+    expect(firstBytes[1]?.toString('latin1').startsWith('PRI * HTTP/2.0')).toBe(true);
   });
 });

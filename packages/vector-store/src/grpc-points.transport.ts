@@ -43,6 +43,10 @@ export class GrpcPointsTransport implements PointsTransport {
     return this.client.api('points');
   }
 
+  async ping(): Promise<void> {
+    await this.client.api('service').healthCheck({});
+  }
+
   async upsert(collection: string, points: readonly PointToWrite[]): Promise<void> {
     await this.points.upsert({
       collectionName: collection,

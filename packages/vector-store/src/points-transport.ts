@@ -65,6 +65,8 @@ export interface ScrolledPoint {
  */
 export interface PointsTransport {
   readonly name: 'rest' | 'grpc';
+  /** Resolves when the endpoint answers (gRPC: Qdrant's health check; REST: at once, the REST side is checked apart). */
+  ping(): Promise<void>;
   upsert(collection: string, points: readonly PointToWrite[]): Promise<void>;
   deleteIds(collection: string, ids: readonly string[]): Promise<void>;
   deleteWhere(collection: string, filter: PointsFilter): Promise<void>;

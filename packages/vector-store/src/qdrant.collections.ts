@@ -162,10 +162,11 @@ export class QdrantCollections {
     return (await this.resolve()) !== null;
   }
 
-  /** True when Qdrant answers. */
+  /** True when Qdrant answers, on REST and on the points transport (its gRPC port, when that is the transport). */
   async ping(): Promise<boolean> {
     try {
       await this.connection.request('check collection', (c) => c.collectionExists(this.collection));
+      await this.connection.pointsRequest('health check', (points) => points.ping());
       return true;
     } catch {
       return false;

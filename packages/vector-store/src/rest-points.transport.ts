@@ -17,6 +17,10 @@ export class RestPointsTransport implements PointsTransport {
 
   constructor(private readonly client: QdrantClient) {}
 
+  async ping(): Promise<void> {
+    // Points share the REST endpoint whose answer the collections' ping already checks.
+  }
+
   async upsert(collection: string, points: readonly PointToWrite[]): Promise<void> {
     await this.client.upsert(collection, {
       wait: true,

@@ -358,4 +358,18 @@ describe('the points transports (REST and gRPC)', () => {
     expect([firstBytes[0]?.[0], firstBytes[0]?.[1]]).toEqual([0x16, 0x03]);
     expect(firstBytes[1]?.toString('latin1').startsWith('PRI * HTTP/2.0')).toBe(true);
   });
+
+  it('is not ready over gRPC while Qdrant answers on REST but not on its gRPC port', async () => {
+    const closed = await new Promise<number>((resolve) => {
+      const probe = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as net.AddressInfo;
+        probe.close(() => resolve(port));
+      });
+    });
+    const reader = (grpcUrl: string, transport: 'rest' | 'grpc') =>
+      new QdrantReader({ url: grpc.url, grpcUrl, transport, collection: 'parity', dimensions: DIMENSIONS, timeoutMs: 2_000 });
+    expect(await reader(grpc.grpcUrl, 'grpc').ping()).toBe(true);
+    expect(await reader(`http://127.0.0.1:${closed}`, 'grpc').ping()).toBe(false);
+    expect(await reader(`http://127.0.0.1:${closed}`, 'rest').ping()).toBe(true);
+  });
 });

@@ -55,7 +55,13 @@ async function main(): Promise<void> {
   const app = createApp({ apiKeys, logger, dataSource, store, search, context, coverage, embedding: { configured, spaces } });
   const server = app.listen(config.query.port, config.query.host, () => {
     logger.info(
-      { port: config.query.port, qdrant: config.qdrant.url, collection: config.qdrant.collection, database: maskUrl(config.postgres.url) },
+      {
+        port: config.query.port,
+        qdrant: config.qdrant.url,
+        qdrantTransport: config.qdrant.transport,
+        collection: config.qdrant.collection,
+        database: maskUrl(config.postgres.url),
+      },
       `query listening on http://${config.query.host}:${config.query.port}`,
     );
   });

@@ -71,6 +71,7 @@ async function main(): Promise<void> {
       pid: process.pid,
       concurrency: config.worker.concurrency,
       qdrant: config.qdrant.url,
+      qdrantTransport: config.qdrant.transport,
       collection: config.qdrant.collection,
       database: maskUrl(config.postgres.url),
       queuePrefix: config.queue.prefix,

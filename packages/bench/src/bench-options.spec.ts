@@ -44,4 +44,13 @@ describe('benchmark options', () => {
     const options = parseReindexBenchOptions(['--batch-inputs', '32', '--tpm-run=0'], { BENCH_WORKERS: '2' });
     expect(options).toMatchObject({ batchInputs: 32, tpmRun: 0, workers: 2, copies: 4 });
   });
+
+  it('bench:reindex takes the Qdrant transport and the size of the vectors', () => {
+    expect(parseReindexBenchOptions([], {})).toMatchObject({ transport: 'grpc', dimensions: 256 });
+    expect(parseReindexBenchOptions(['--transport', 'rest', '--dims', '3072', '--workers', '2'], {})).toMatchObject({ transport: 'rest', dimensions: 3072, workers: 2 });
+    expect(parseReindexBenchOptions(['--transport=grpc', '--dimensions', '512'], { BENCH_TRANSPORT: 'rest' })).toMatchObject({ transport: 'grpc', dimensions: 512 });
+    expect(parseReindexBenchOptions([], { BENCH_TRANSPORT: 'rest', BENCH_DIMS: '64' })).toMatchObject({ transport: 'rest', dimensions: 64 });
+    expect(() => parseReindexBenchOptions(['--transport', 'http'], {})).toThrow(/--transport must be rest or grpc, got "http"/);
+    expect(() => parseReindexBenchOptions(['--transport'], {})).toThrow(/--transport must be rest or grpc/);
+  });
 });

@@ -71,6 +71,7 @@ async function main(): Promise<void> {
       DATABASE_URL: db.url,
       QUEUE_PREFIX: prefix,
       QDRANT_URL: q.url,
+      QDRANT_GRPC_PORT: String(q.grpcPort),
       QDRANT_COLLECTION_NAME: collection,
       OPENAI_API_KEY: 'sk-bench-migrate',
       OPENAI_BASE_URL: `${o.url}/v1`,

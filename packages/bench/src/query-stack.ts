@@ -64,6 +64,8 @@ export async function startQueryStack(
      * production, and its stand-in's exact search should not take the CPU from the service measured.
      */
     qdrantNice?: number;
+    /** `QDRANT_TRANSPORT` of apps/query: how its searches reach Qdrant (the product's default, gRPC, unless given). */
+    transport?: 'rest' | 'grpc';
   } = {},
 ): Promise<QueryStack> {
   const sizing: Record<string, string> = options.dimensions ? { EMBEDDING_DIMENSIONS: String(options.dimensions) } : {};
@@ -71,11 +73,13 @@ export async function startQueryStack(
   const db = await createTestDatabase((url) => openDataSource({ url, poolSize: 8, applicationName: 'bench', migrate: true }));
   cleanup.add('drop database', () => db.drop());
   let qdrantUrl: string;
+  let grpcPort: number;
   if (options.qdrantProcess) {
     // Its own process, so that its exact search does not share an event loop with the clients.
     const port = await freePort();
+    grpcPort = await freePort();
     const entry = path.join(REPO_ROOT, 'packages', 'emulators', 'src', 'cli.ts');
-    const child = spawn(process.execPath, ['--import', 'tsx', entry, 'qdrant', '--port', String(port)], {
+    const child = spawn(process.execPath, ['--import', 'tsx', entry, 'qdrant', '--port', String(port), '--grpc-port', String(grpcPort)], {
       cwd: REPO_ROOT,
       stdio: ['ignore', 'ignore', 'inherit'],
     });
@@ -89,7 +93,7 @@ export async function startQueryStack(
     await waitForHttp(`${qdrantUrl}/`, 60_000);
   } else {
     const qdrant = new QdrantEmulator();
-    qdrantUrl = (await qdrant.start(0)).url;
+    ({ url: qdrantUrl, grpcPort } = await qdrant.start(0));
     cleanup.add('stop Qdrant emulator', () => qdrant.stop());
   }
   const logger = createLogger({ level: 'silent' });
@@ -113,6 +117,8 @@ export async function startQueryStack(
   const query = spawnApp('query', {
     DATABASE_URL: db.url,
     QDRANT_URL: qdrantUrl,
+    QDRANT_GRPC_PORT: String(grpcPort),
+    QDRANT_TRANSPORT: options.transport ?? 'grpc',
     QDRANT_COLLECTION_NAME: collection,
     QUERY_HOST: '127.0.0.1',
     QUERY_PORT: String(port),

@@ -3,8 +3,9 @@
  * own process), apps/query as its own process, and `POST /v1/search` and `POST /v1/context` asked by 1 and
  * by 16 concurrent clients. Prints one JSON object with p50/p95/p99 of each stage the service reports, of the
  * whole request as the client sees it, and of the service's own overhead (its total minus embedding and
- * vector search). Run: `pnpm bench:query [--requests N] [--dimensions N] [--emulator-nice N]` (or
- * `BENCH_REQUESTS`, `BENCH_DIMENSIONS`, `BENCH_EMULATOR_NICE`).
+ * vector search). Run: `pnpm bench:query [--transport rest|grpc] [--requests N] [--dimensions N] [--emulator-nice N]`
+ * (or `BENCH_TRANSPORT`, `BENCH_REQUESTS`, `BENCH_DIMENSIONS`, `BENCH_EMULATOR_NICE`); `transport` is how
+ * apps/query reaches Qdrant (gRPC, the product's default, unless given).
  *
  * The emulator's process runs at niceness 10 by default (`--emulator-nice 0`: the same priority as the rest):
  * Qdrant runs on its own machine in production, while here its stand-in's exact search in JavaScript keeps a
@@ -12,6 +13,7 @@
  */
 import { chunkCatalog } from '@catalog-indexer/catalog';
 import { readIntegerFlags } from './bench-options';
+import { readTransport } from './reindex-bench-options';
 import { Cleanup, progress } from './bench-cleanup';
 import { post, startQueryStack, storeAndIndex } from './query-stack';
 import { summarize, type LatencySummary } from './stats';
@@ -48,11 +50,17 @@ async function load(url: string, path: string, body: (q: string) => unknown, que
   return { requests: questions.length, requestsPerSecond: Math.round((questions.length / seconds) * 10) / 10, stages };
 }
 
-async function main(cleanup: Cleanup, requests: number, dimensions: number, emulatorNice: number): Promise<Record<string, unknown>> {
+async function main(
+  cleanup: Cleanup,
+  requests: number,
+  dimensions: number,
+  emulatorNice: number,
+  transport: 'rest' | 'grpc',
+): Promise<Record<string, unknown>> {
   const catalog = syntheticCatalog(50, 40, 24);
   const chunks = chunkCatalog(catalog).length;
   progress(`catalog: ${chunks} chunks`);
-  const stack = await startQueryStack(cleanup, { qdrantProcess: true, dimensions, qdrantNice: emulatorNice });
+  const stack = await startQueryStack(cleanup, { qdrantProcess: true, dimensions, qdrantNice: emulatorNice, transport });
   const t0 = performance.now();
   const catalogId = await storeAndIndex(stack, catalog);
   const indexMs = Math.round(performance.now() - t0);
@@ -77,6 +85,7 @@ async function main(cleanup: Cleanup, requests: number, dimensions: number, emul
     }
   }
   return {
+    transport,
     chunks,
     indexMs,
     dimensions,
@@ -92,7 +101,8 @@ async function main(cleanup: Cleanup, requests: number, dimensions: number, emul
 }
 
 async function run(): Promise<void> {
-  const { requests, dimensions, 'emulator-nice': emulatorNice } = readIntegerFlags(process.argv.slice(2), process.env, FLAGS);
+  const { transport, rest } = readTransport(process.argv.slice(2), process.env);
+  const { requests, dimensions, 'emulator-nice': emulatorNice } = readIntegerFlags(rest, process.env, FLAGS);
   if (emulatorNice > 19) throw new Error(`--emulator-nice must be from 0 to 19, got ${emulatorNice}`);
   const cleanup = new Cleanup();
   const interrupt = (signal: NodeJS.Signals) => {
@@ -103,7 +113,7 @@ async function run(): Promise<void> {
   process.once('SIGTERM', interrupt);
   let report: Record<string, unknown>;
   try {
-    report = await main(cleanup, requests, dimensions, emulatorNice);
+    report = await main(cleanup, requests, dimensions, emulatorNice, transport);
   } finally {
     await cleanup.run();
   }

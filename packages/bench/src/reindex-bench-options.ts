@@ -1,3 +1,4 @@
+import { parseArgs } from 'node:util';
 import { OPENAI_LIKE_LATENCY } from '@catalog-indexer/emulators';
 import { readIntegerFlags } from './bench-options';
 
@@ -25,11 +26,15 @@ export interface ReindexBenchOptions {
   tpm: number;
   /** 0 skips the TPM-bound run. */
   tpmRun: number;
+  /** `QDRANT_TRANSPORT` of the workers: how points reach Qdrant (the product's default, gRPC, unless given). */
+  transport: 'rest' | 'grpc';
 }
 
 const FLAGS = {
   copies: { env: 'BENCH_COPIES', fallback: 4, min: 1 },
   dimensions: { env: 'BENCH_DIMENSIONS', fallback: 256, min: 1 },
+  // `--dims N`: the same as --dimensions (wins over it when both are given).
+  dims: { env: 'BENCH_DIMS', fallback: 0, min: 0 },
   workers: { env: 'BENCH_WORKERS', fallback: 3, min: 1 },
   concurrency: { env: 'BENCH_CONCURRENCY', fallback: 1, min: 1 },
   'batch-inputs': { env: 'BENCH_BATCH_INPUTS', fallback: 64, min: 1 },
@@ -42,10 +47,12 @@ const FLAGS = {
 
 /** Reads the options from argv (first) and the environment; an invalid value is an error naming the flag. */
 export function parseReindexBenchOptions(argv: string[], env: NodeJS.ProcessEnv): ReindexBenchOptions {
-  const v = readIntegerFlags(argv, env, FLAGS);
+  const { transport, rest } = readTransport(argv, env);
+  const v = readIntegerFlags(rest, env, FLAGS);
   return {
+    transport,
     copies: v.copies,
-    dimensions: v.dimensions,
+    dimensions: v.dims > 0 ? v.dims : v.dimensions,
     workers: v.workers,
     concurrency: v.concurrency,
     batchInputs: v['batch-inputs'],
@@ -57,7 +64,27 @@ export function parseReindexBenchOptions(argv: string[], env: NodeJS.ProcessEnv)
   };
 }
 
+/**
+ * `--transport rest|grpc` (`--transport=grpc`, or `BENCH_TRANSPORT`), taken off argv with `node:util`
+ * `parseArgs`; the other arguments are left for the integer flags. Shared with `bench:query`.
+ */
+export function readTransport(argv: readonly string[], env: NodeJS.ProcessEnv): { transport: 'rest' | 'grpc'; rest: string[] } {
+  const { tokens } = parseArgs({ args: [...argv], strict: false, allowPositionals: true, tokens: true, options: { transport: { type: 'string' } } });
+  const taken = new Set<number>();
+  let given: string | undefined;
+  for (const token of tokens) {
+    if (token.kind !== 'option' || token.name !== 'transport') continue;
+    taken.add(token.index);
+    if (!token.inlineValue && token.value !== undefined) taken.add(token.index + 1);
+    // A `--transport` with no value is an error below, not the default.
+    given = token.value ?? '';
+  }
+  const transport = given ?? env.BENCH_TRANSPORT ?? 'grpc';
+  if (transport !== 'rest' && transport !== 'grpc') throw new Error(`--transport must be rest or grpc, got "${transport}"`);
+  return { transport, rest: argv.filter((_, i) => !taken.has(i)) };
+}
+
 export const REINDEX_USAGE =
-  'usage: pnpm bench:reindex [--copies N] [--workers N] [--concurrency N] [--batch-inputs N] [--dimensions N]\n' +
+  'usage: pnpm bench:reindex [--transport rest|grpc] [--dims N] [--copies N] [--workers N] [--concurrency N] [--batch-inputs N]\n' +
   '       [--latency-ms N] [--latency-per-1k-tokens-ms N] [--latency-bound-tpm N] [--tpm N] [--tpm-run 0|1]\n' +
   '       (or BENCH_COPIES, BENCH_WORKERS, …). Prints one JSON line per run to stdout; progress goes to stderr.';

@@ -94,6 +94,8 @@ async function measure(shared: Shared, plan: RunPlan, cleanup: Cleanup): Promise
     REDIS_URL: loadConfig().redis.url,
     QUEUE_PREFIX: prefix,
     QDRANT_URL: shared.qdrantUrl,
+    QDRANT_GRPC_PORT: String(shared.qdrant.grpcPort),
+    QDRANT_TRANSPORT: options.transport,
     QDRANT_COLLECTION_NAME: collection,
     OPENAI_API_KEY: API_KEY,
     OPENAI_BASE_URL: `${shared.openaiUrl}/v1`,
@@ -154,6 +156,8 @@ async function measure(shared: Shared, plan: RunPlan, cleanup: Cleanup): Promise
   const embeddingSeconds = Math.max(0.001, ((stats.lastSucceededAt ?? startedAt) - (stats.firstRequestAt ?? startedAt)) / 1000);
   return {
     bound: plan.bound,
+    transport: options.transport,
+    dims: options.dimensions,
     workers: plan.workers,
     chunks: shared.chunks,
     seconds: round(seconds, 2),

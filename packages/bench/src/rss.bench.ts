@@ -63,6 +63,7 @@ async function main(): Promise<void> {
       DATABASE_URL: db.url,
       QUEUE_PREFIX: prefix,
       QDRANT_URL: q.url,
+      QDRANT_GRPC_PORT: String(q.grpcPort),
       QDRANT_COLLECTION_NAME: uniqueName('bench_rss'),
       OPENAI_API_KEY: 'sk-bench-rss',
       OPENAI_BASE_URL: `${o.url}/v1`,

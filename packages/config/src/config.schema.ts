@@ -92,6 +92,9 @@ export const envSchema = z.object({
   QDRANT_SHARD_NUMBER: uint32.optional(),
   QDRANT_REPLICATION_FACTOR: uint32.optional(),
   QDRANT_WRITE_CONSISTENCY_FACTOR: uint32.optional(),
+  // Points (upsert, delete, scroll, count, query) over gRPC or REST; collections and aliases always use REST.
+  QDRANT_TRANSPORT: z.enum(['grpc', 'rest']).default('grpc'),
+  QDRANT_GRPC_PORT: port.default(6334),
 
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: url(['http:', 'https:']),

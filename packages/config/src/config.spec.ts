@@ -40,6 +40,17 @@ describe(loadConfig.name, () => {
     expect(config.redis.url).toBe('redis://r:6380');
   });
 
+  it('talks to Qdrant over gRPC on 6334 of the REST host by default, with TLS when the REST URL has it', () => {
+    expect(loadConfig({}).qdrant).toMatchObject({ transport: 'grpc', grpcUrl: 'http://127.0.0.1:6334' });
+    expect(loadConfig({ QDRANT_URL: 'https://q.example:443/base', QDRANT_GRPC_PORT: '7334' }).qdrant.grpcUrl).toBe('https://q.example:7334');
+    expect(loadConfig({ QDRANT_URL: 'http://[::1]:6333' }).qdrant.grpcUrl).toBe('http://[::1]:6334');
+    expect(loadConfig({ QDRANT_TRANSPORT: 'rest' }).qdrant.transport).toBe('rest');
+  });
+
+  it('refuses a transport other than grpc or rest, and a gRPC port that is not one', () => {
+    expect(() => loadConfig({ QDRANT_TRANSPORT: 'http', QDRANT_GRPC_PORT: '70000' })).toThrow(/QDRANT_GRPC_PORT[\s\S]*QDRANT_TRANSPORT|QDRANT_TRANSPORT[\s\S]*QDRANT_GRPC_PORT/);
+  });
+
   it('takes the embedding size from EMBEDDING_DIMENSIONS', () => {
     expect(loadConfig({ EMBEDDING_MODEL: 'text-embedding-3-small', EMBEDDING_DIMENSIONS: '256' }).embeddings.dimensions).toBe(256);
   });

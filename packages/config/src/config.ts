@@ -39,6 +39,10 @@ export interface Config {
     shardNumber: number | undefined;
     replicationFactor: number | undefined;
     writeConsistencyFactor: number | undefined;
+    /** How points are written and read: gRPC (`grpcUrl`) or REST (`url`); collections and aliases use REST. */
+    transport: 'grpc' | 'rest';
+    /** Qdrant's gRPC endpoint: the REST URL's scheme and host with `QDRANT_GRPC_PORT`. */
+    grpcUrl: string;
     /** False when neither `QDRANT_URL` nor `QDRANT_HOST` was given: the URL is the local default. */
     configured: boolean;
   };
@@ -217,6 +221,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       shardNumber: env.QDRANT_SHARD_NUMBER,
       replicationFactor: env.QDRANT_REPLICATION_FACTOR,
       writeConsistencyFactor: env.QDRANT_WRITE_CONSISTENCY_FACTOR,
+      transport: env.QDRANT_TRANSPORT,
+      grpcUrl: grpcUrlOf(qdrantUrl, env.QDRANT_GRPC_PORT),
       configured: env.QDRANT_URL !== undefined || env.QDRANT_HOST !== undefined,
     },
     embeddings: {
@@ -256,4 +262,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     import: { connectTimeoutMs: env.IMPORT_CONNECT_TIMEOUT_MS, statementTimeoutMs: env.IMPORT_STATEMENT_TIMEOUT_MS, allowedHosts: env.IMPORT_ALLOWED_HOSTS },
     sourceVault: { secret: env.SOURCE_VAULT_KEY ?? postgresUrl(env) },
   };
+}
+
+/** The gRPC URL beside a REST URL: same scheme (TLS for `https`) and host, the gRPC port, no path. */
+function grpcUrlOf(restUrl: string, grpcPort: number): string {
+  const url = new URL(restUrl);
+  // `hostname` keeps the brackets of an IPv6 address.
+  return `${url.protocol}//${url.hostname}:${grpcPort}`;
 }

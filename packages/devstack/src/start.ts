@@ -26,10 +26,15 @@ async function main(): Promise<void> {
   let qdrant: QdrantEmulator | undefined;
   if (!config.qdrant.configured) {
     qdrant = new QdrantEmulator();
-    const wanted = new URL(config.qdrant.url).port;
-    const started = await qdrant.start(Number(wanted)).catch(() => qdrant!.start(0));
+    const wanted = Number(new URL(config.qdrant.url).port);
+    const wantedGrpc = Number(new URL(config.qdrant.grpcUrl).port);
+    const started = await qdrant.start(wanted, wantedGrpc).catch(() => qdrant!.start(0, 0));
     childEnv.QDRANT_URL = started.url;
-    log.warn({ url: started.url }, 'QDRANT_URL is not set: started the in-memory Qdrant emulator (points are lost on exit)');
+    childEnv.QDRANT_GRPC_PORT = String(started.grpcPort);
+    log.warn(
+      { url: started.url, grpcUrl: started.grpcUrl, transport: config.qdrant.transport },
+      'QDRANT_URL is not set: started the in-memory Qdrant emulator (points are lost on exit)',
+    );
   }
   if (config.embeddings.provider === 'local') {
     log.warn('OPENAI_API_KEY is not set: workers and query use the local deterministic embedder (no network)');

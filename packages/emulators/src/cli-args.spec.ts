@@ -2,18 +2,25 @@ import { parseCliArgs } from './cli-args';
 
 describe(parseCliArgs.name, () => {
   it('starts both emulators on the usual ports by default', () => {
-    expect(parseCliArgs([])).toEqual({ which: 'all', port: 6333, openaiPort: 6335, apiKey: undefined, openai: {} });
+    expect(parseCliArgs([])).toEqual({ which: 'all', port: 6333, grpcPort: 6334, openaiPort: 6335, apiKey: undefined, openai: {} });
   });
 
   it('reads the emulator, ports and API key', () => {
     expect(parseCliArgs(['all', '--port', '0', '--openai-port', '7000', '--api-key', 'k'])).toEqual({
       which: 'all',
       port: 0,
+      grpcPort: 0,
       openaiPort: 7000,
       apiKey: 'k',
       openai: {},
     });
     expect(parseCliArgs(['openai']).port).toBe(6335);
+  });
+
+  it('serves Qdrant\'s gRPC on the port after its REST one unless --grpc-port says otherwise', () => {
+    expect(parseCliArgs(['qdrant', '--port', '7000'])).toMatchObject({ port: 7000, grpcPort: 7001 });
+    expect(parseCliArgs(['qdrant', '--port', '7000', '--grpc-port', '0'])).toMatchObject({ port: 7000, grpcPort: 0 });
+    expect(() => parseCliArgs(['qdrant', '--grpc-port', '70000'])).toThrow(/--grpc-port must be a port number/);
   });
 
   it('reads the OpenAI emulator latency and rate limits', () => {

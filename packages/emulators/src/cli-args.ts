@@ -5,6 +5,8 @@ export interface CliArgs {
   which: 'qdrant' | 'openai' | 'all';
   /** Port of Qdrant (or of the single emulator started). */
   port: number;
+  /** Port of Qdrant's gRPC API: by default the next one after Qdrant's (6334 beside 6333), 0 with port 0. */
+  grpcPort: number;
   /** Port of the OpenAI emulator when both start. */
   openaiPort: number;
   apiKey?: string;
@@ -18,12 +20,12 @@ export interface CliArgs {
 }
 
 const USAGE =
-  'usage: cli.ts qdrant|openai|all [--port N] [--openai-port N] [--api-key KEY] ' +
+  'usage: cli.ts qdrant|openai|all [--port N] [--grpc-port N] [--openai-port N] [--api-key KEY] ' +
   '[--latency-ms N] [--latency-per-1k-tokens-ms N] [--tpm N] [--rpm N]';
 
 /** Flags of the OpenAI emulator: latency (fixed and per 1,000 tokens) and rate limits. */
 const OPENAI_FLAGS = ['latency-ms', 'latency-per-1k-tokens-ms', 'tpm', 'rpm'] as const;
-const FLAGS = ['port', 'openai-port', 'api-key', ...OPENAI_FLAGS] as const;
+const FLAGS = ['port', 'grpc-port', 'openai-port', 'api-key', ...OPENAI_FLAGS] as const;
 
 /** `node:util` `parseArgs` over the flags above (each takes a value), with messages that end in the usage. */
 function readFlags(args: readonly string[]): { positionals: string[]; flags: Partial<Record<(typeof FLAGS)[number], string>> } {
@@ -53,7 +55,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   const [which = 'all', ...extra] = positionals;
   if (which !== 'qdrant' && which !== 'openai' && which !== 'all') throw new Error(`unknown emulator "${which}"; ${USAGE}`);
   if (extra.length > 0) throw new Error(`unexpected argument "${extra[0]}": name one emulator; ${USAGE}`);
-  const port = (name: 'port' | 'openai-port', fallback: number): number => {
+  const port = (name: 'port' | 'grpc-port' | 'openai-port', fallback: number): number => {
     const raw = flags[name];
     if (raw === undefined) return fallback;
     const n = Number(raw);
@@ -68,9 +70,11 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     if (!Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number >= ${min}, got "${raw}"`);
     return n;
   };
+  const main = port('port', single);
   return {
     which,
-    port: port('port', single),
+    port: main,
+    grpcPort: port('grpc-port', which === 'openai' || main === 0 ? 0 : main + 1),
     openaiPort: port('openai-port', 6335),
     apiKey: flags['api-key'],
     openai: {

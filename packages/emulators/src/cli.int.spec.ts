@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
+import { QdrantClient } from '@qdrant/js-client-grpc';
 import { waitFor } from '@catalog-indexer/testing';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -46,12 +47,15 @@ const answers = async (url: string, init?: RequestInit) => {
 describe('pnpm emulators', () => {
   jest.setTimeout(60_000);
 
-  it('starts only the Qdrant emulator on the port given with --port', async () => {
+  it('starts only the Qdrant emulator on the ports given with --port and --grpc-port', async () => {
     const port = await freePort();
-    const cli = run(['qdrant', '--port', String(port)]);
+    const grpcPort = await freePort();
+    const cli = run(['qdrant', '--port', String(port), '--grpc-port', String(grpcPort)]);
     try {
       const root = await waitFor('Qdrant emulator', () => answers(`http://127.0.0.1:${port}/`), { timeoutMs: 30_000, intervalMs: 200 });
       expect(root).toMatchObject({ title: expect.stringMatching(/qdrant/i) as unknown, version: '1.19.0' });
+      const grpc = new QdrantClient({ url: `http://127.0.0.1:${grpcPort}`, checkCompatibility: false });
+      expect(await grpc.api('service').healthCheck({})).toMatchObject({ version: '1.19.0' });
       expect(cli.output()).toContain(`127.0.0.1:${port}`);
       expect(cli.output()).not.toContain('OpenAI emulator listening');
     } finally {

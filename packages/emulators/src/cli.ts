@@ -12,9 +12,9 @@ async function main(): Promise<void> {
   if (args.which === 'qdrant' || args.which === 'all') {
     const log = childLogger(root, { component: 'qdrant-emulator' });
     const qdrant = new QdrantEmulator({ apiKey: args.apiKey, logger: log });
-    const { url } = await qdrant.start(args.port);
+    const { url, grpcUrl } = await qdrant.start(args.port, args.grpcPort);
     started.push(qdrant);
-    log.info({ url }, 'Qdrant emulator listening');
+    log.info({ url, grpcUrl }, 'Qdrant emulator listening');
   }
   if (args.which === 'openai' || args.which === 'all') {
     const log = childLogger(root, { component: 'openai-emulator' });

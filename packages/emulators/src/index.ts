@@ -1,4 +1,4 @@
-export { QdrantEmulator, type QdrantEmulatorOptions } from './qdrant/qdrant-emulator';
+export { QdrantEmulator, type QdrantEmulatorOptions, type StartedQdrantEmulator } from './qdrant/qdrant-emulator';
 export { QdrantError } from './qdrant/qdrant-error';
 export { compileFilter, type Payload, type FilterTarget, type Predicate } from './qdrant/filter';
 export { parsePointId, comparePointIds, type PointId } from './qdrant/point-id';

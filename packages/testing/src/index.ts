@@ -16,3 +16,4 @@ export {
 } from './pgvector-era';
 export { startEmulatorProcess, type EmulatorProcess } from './emulator-process';
 export { startPostgresServer, type PostgresServerProcess } from './postgres-server';
+export { qdrantEnv, e2eQdrantTransport, type QdrantTransport } from './qdrant-env';

@@ -23,6 +23,8 @@ export function createQdrantStore(
     model: space.model,
     provider: space.provider,
     timeoutMs: config.timeoutMs,
+    transport: config.transport,
+    grpcUrl: config.grpcUrl,
     collectionParams: {
       shardNumber: config.shardNumber,
       replicationFactor: config.replicationFactor,
@@ -50,6 +52,8 @@ export function createQdrantReader(
     model: space.model,
     provider: space.provider,
     timeoutMs: config.timeoutMs,
+    transport: config.transport,
+    grpcUrl: config.grpcUrl,
     observe,
   });
 }

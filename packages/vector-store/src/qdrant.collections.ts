@@ -140,8 +140,12 @@ export class QdrantCollections {
   async countAll(): Promise<number | null> {
     const target = await this.resolve();
     if (target === null) return null;
-    const { count } = await this.call('count points', (c) => c.count(target, { exact: true }), false);
-    return count;
+    try {
+      // A request on points: over the connection's points transport, like every other.
+      return await this.connection.pointsRequest('count points', (points) => points.count(target));
+    } catch (error) {
+      throw storeError('count points', error);
+    }
   }
 
   /** The collection the configured name serves: an alias's target, or a collection of that name; `null` if neither. */
@@ -158,10 +162,11 @@ export class QdrantCollections {
     return (await this.resolve()) !== null;
   }
 
-  /** True when Qdrant answers. */
+  /** True when Qdrant answers, on REST and on the points transport (its gRPC port, when that is the transport). */
   async ping(): Promise<boolean> {
     try {
       await this.connection.request('check collection', (c) => c.collectionExists(this.collection));
+      await this.connection.pointsRequest('health check', (points) => points.ping());
       return true;
     } catch {
       return false;

@@ -1,7 +1,7 @@
-import { type QdrantClient } from '@qdrant/js-client-rest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Logger } from '@catalog-indexer/logger';
 import { QDRANT_BACKOFF, backoffDelay, isRetryableStatus } from '@catalog-indexer/retry';
+import { type KeywordCondition, type PointsFilter, type PointsTransport, type ScrollRequest, type ScrolledPoint } from './points-transport';
 import { type QdrantConnection } from './qdrant.connection';
 import { describe, retryAfterMs, statusOf, storeError } from './qdrant.errors';
 import { VECTOR_NAMES, type HybridQuery, type SearchHit, type SearchOptions, type VectorPoint } from './qdrant.types';
@@ -27,18 +27,11 @@ export interface QdrantPointsOptions {
 /** Longest `Retry-After` a write waits before its next attempt; a longer one is cut to this. */
 const MAX_RETRY_AFTER_MS = 30_000;
 
-/** A point as scrolled: its id, and its payload and vector as far as they were asked for. */
-interface ScrolledPoint {
-  id: string;
-  vector: unknown;
-  payload: Record<string, unknown> | null | undefined;
-}
-
-type ScrollRequest = Omit<NonNullable<Parameters<QdrantClient['scroll']>[1]>, 'offset'>;
-
 /**
  * The points of one collection: writes in parallel batches with `wait=true` and retries, deletes, the
- * filtered hybrid query, and the scroll and count the pipeline needs to check that both stores agree.
+ * filtered hybrid query, and the scroll and count the pipeline needs to check that both stores agree. Each
+ * request goes over the connection's points transport (REST or gRPC); retries, recovery and errors are the
+ * same on both.
  */
 export class QdrantPoints {
   readonly collection: string;
@@ -75,12 +68,8 @@ export class QdrantPoints {
         const batch = batches[next++];
         if (!batch) return;
         try {
-          const points = batch.map((p) => ({
-            id: p.id,
-            vector: { [VECTOR_NAMES.dense]: p.vector, [VECTOR_NAMES.sparse]: p.sparse },
-            payload: p.payload,
-          }));
-          await this.withRetries('upsert points', (c) => c.upsert(this.collection, { wait: true, points }));
+          const points = batch.map((p) => ({ id: p.id, dense: p.vector, sparse: p.sparse, payload: p.payload }));
+          await this.withRetries('upsert points', (t) => t.upsert(this.collection, points));
         } catch (error) {
           failed = true;
           throw error;
@@ -97,13 +86,13 @@ export class QdrantPoints {
   async deleteIds(ids: string[]): Promise<void> {
     for (let i = 0; i < ids.length; i += 1000) {
       const batch = ids.slice(i, i + 1000);
-      await this.withRetries('delete points', (c) => c.delete(this.collection, { wait: true, points: batch }));
+      await this.withRetries('delete points', (t) => t.deleteIds(this.collection, batch));
     }
   }
 
   /** Deletes every point of a catalog. */
   async deleteCatalog(catalogId: string): Promise<void> {
-    await this.withRetries('delete catalog points', (c) => c.delete(this.collection, { wait: true, filter: ofCatalog(catalogId) }));
+    await this.withRetries('delete catalog points', (t) => t.deleteWhere(this.collection, ofCatalog(catalogId)));
   }
 
   /**
@@ -112,65 +101,55 @@ export class QdrantPoints {
    * returning `prefetchLimit` points, fused by weighted reciprocal rank fusion.
    */
   async search(query: HybridQuery, options: SearchOptions): Promise<SearchHit[]> {
-    const must: Record<string, unknown>[] = [{ key: 'catalog_id', match: { value: options.catalogId } }];
-    if (options.kinds?.length) must.push({ key: 'kind', match: { any: options.kinds } });
-    if (options.schemas?.length) must.push({ key: 'schema', match: { any: options.schemas } });
-    if (options.tables?.length) must.push({ key: 'table', match: { any: options.tables } });
-    const filter = { must };
+    const must: KeywordCondition[] = [{ key: 'catalog_id', value: options.catalogId }];
+    if (options.kinds?.length) must.push({ key: 'kind', any: options.kinds });
+    if (options.schemas?.length) must.push({ key: 'schema', any: options.schemas });
+    if (options.tables?.length) must.push({ key: 'table', any: options.tables });
     const { fusion } = options;
-    const prefetchLimit = Math.max(fusion.prefetchLimit, options.limit);
-    const response = await this.call(
+    const request = {
+      dense: query.dense,
+      sparse: query.sparse,
+      filter: { must },
+      prefetchLimit: Math.max(fusion.prefetchLimit, options.limit),
+      k: fusion.k,
+      weights: [fusion.denseWeight, fusion.sparseWeight] as [number, number],
+      limit: options.limit,
+      payload: options.payload ?? [],
+    };
+    const points = await this.call(
       'query points',
-      (c) =>
-        c.query(options.collection ?? this.collection, {
-          prefetch: [
-            { query: query.dense, using: VECTOR_NAMES.dense, filter, limit: prefetchLimit },
-            { query: query.sparse, using: VECTOR_NAMES.sparse, filter, limit: prefetchLimit },
-          ],
-          query: { rrf: { k: fusion.k, weights: [fusion.denseWeight, fusion.sparseWeight] } },
-          limit: options.limit,
-          with_payload: options.payload?.length ? [...options.payload] : false,
-        }),
+      (t) => t.hybrid(options.collection ?? this.collection, request),
       // A pinned collection that is gone was retired by a switch: the caller resolves the alias again.
       options.collection === undefined,
     );
-    return response.points.map((p) =>
-      options.payload?.length ? { id: String(p.id), score: p.score, payload: p.payload ?? {} } : { id: String(p.id), score: p.score },
-    );
+    return points.map((p) => (p.payload ? { id: p.id, score: p.score, payload: p.payload } : { id: p.id, score: p.score }));
   }
 
-  /** The number of points of a catalog (exact). */
   /** The dense vectors of the points among `ids` that exist, by id (Qdrant keeps cosine vectors normalised). */
   async denseVectors(ids: readonly string[]): Promise<Map<string, number[]>> {
     const found = new Map<string, number[]>();
     for (let i = 0; i < ids.length; i += 256) {
       const batch = ids.slice(i, i + 256);
-      const points = await this.call('retrieve points', (c) => c.retrieve(this.collection, { ids: batch, with_payload: false, with_vector: [VECTOR_NAMES.dense] }));
-      for (const p of points) {
-        const vector = (p.vector as Record<string, unknown> | null | undefined)?.[VECTOR_NAMES.dense];
-        if (Array.isArray(vector)) found.set(String(p.id), vector as number[]);
-      }
+      const points = await this.call('retrieve points', (t) => t.denseVectors(this.collection, batch, VECTOR_NAMES.dense));
+      for (const p of points) found.set(p.id, p.vector);
     }
     return found;
   }
 
   /** The ids of the `limit` points of a catalog nearest to `vector` by the dense vector alone, best first. */
-  async nearestDense(catalogId: string, vector: number[], limit: number): Promise<string[]> {
-    const response = await this.call('query points', (c) =>
-      c.query(this.collection, { query: vector, using: VECTOR_NAMES.dense, filter: ofCatalog(catalogId), limit, with_payload: false }),
-    );
-    return response.points.map((p) => String(p.id));
+  async nearestDense(catalogId: string, vector: Float32Array | number[], limit: number): Promise<string[]> {
+    return this.call('query points', (t) => t.nearestDense(this.collection, vector, VECTOR_NAMES.dense, ofCatalog(catalogId), limit));
   }
 
+  /** The number of points of a catalog (exact). */
   async count(catalogId: string): Promise<number> {
-    const result = await this.call('count points', (c) => c.count(this.collection, { filter: ofCatalog(catalogId), exact: true }));
-    return result.count;
+    return this.call('count points', (t) => t.count(this.collection, ofCatalog(catalogId)));
   }
 
   /** Every point id of a catalog. */
   async listIds(catalogId: string): Promise<string[]> {
     const ids: string[] = [];
-    const pages = this.scroll('scroll points', { filter: ofCatalog(catalogId), limit: 1000, with_payload: false, with_vector: false });
+    const pages = this.scroll('scroll points', { filter: ofCatalog(catalogId), limit: 1000, payload: false, vectors: false });
     for await (const page of pages) for (const p of page) ids.push(p.id);
     return ids;
   }
@@ -178,7 +157,7 @@ export class QdrantPoints {
   /** The distinct `catalog_id`s of every point in the collection (the reconciler's view of Qdrant's tenants). */
   async catalogIds(): Promise<Set<string>> {
     const ids = new Set<string>();
-    for await (const page of this.scroll('scroll catalog ids', { limit: 1000, with_payload: ['catalog_id'], with_vector: false })) {
+    for await (const page of this.scroll('scroll catalog ids', { limit: 1000, payload: ['catalog_id'], vectors: false })) {
       for (const p of page) {
         const id = p.payload?.catalog_id;
         if (typeof id === 'string') ids.add(id);
@@ -192,26 +171,26 @@ export class QdrantPoints {
    * vectors), a page at a time, in scroll order.
    */
   async *scrollPoints(pageSize = 256): AsyncGenerator<{ id: string; vector: unknown; payload: Record<string, unknown> }[]> {
-    for await (const page of this.scroll('scroll points', { limit: pageSize, with_payload: true, with_vector: true })) {
+    for await (const page of this.scroll('scroll points', { limit: pageSize, payload: true, vectors: true })) {
       yield page.map((p) => ({ id: p.id, vector: p.vector, payload: p.payload ?? {} }));
     }
   }
 
-  /** The one scroll loop: the pages of `request`, following `next_page_offset` until there is none. */
-  private async *scroll(what: string, request: ScrollRequest): AsyncGenerator<ScrolledPoint[]> {
-    let offset: string | number | undefined | null = undefined;
+  /** The one scroll loop: the pages of `request`, following the next page's offset until there is none. */
+  private async *scroll(what: string, request: Omit<ScrollRequest, 'offset'>): AsyncGenerator<ScrolledPoint[]> {
+    let offset: string | number | undefined = undefined;
     do {
-      const from = offset;
-      const page = await this.call(what, (c) => c.scroll(this.collection, { ...request, ...(from !== undefined && from !== null ? { offset: from } : {}) }));
-      yield page.points.map((p) => ({ id: String(p.id), vector: p.vector, payload: p.payload }));
-      offset = page.next_page_offset as string | number | null | undefined;
-    } while (offset !== undefined && offset !== null);
+      const from: string | number | undefined = offset;
+      const page: { points: ScrolledPoint[]; next: string | number | undefined } = await this.call(what, (t) => t.scroll(this.collection, from === undefined ? request : { ...request, offset: from }));
+      yield page.points;
+      offset = page.next;
+    } while (offset !== undefined);
   }
 
   /** One request; with `recover` (and a recovery hook), a request the hook made worth it is sent once more. */
-  private async call<T>(what: string, fn: (client: QdrantClient) => Promise<T>, recover = true): Promise<T> {
+  private async call<T>(what: string, fn: (points: PointsTransport) => Promise<T>, recover = true): Promise<T> {
     try {
-      return await this.connection.request(what, fn);
+      return await this.connection.pointsRequest(what, fn);
     } catch (error) {
       if (recover && (await this.recover?.(error))) return this.call(what, fn, false);
       throw storeError(what, error);
@@ -222,10 +201,10 @@ export class QdrantPoints {
    * Retries writes on 429, 5xx and network errors with exponential backoff ({@link QDRANT_BACKOFF}) or the
    * 429's `Retry-After`; other 4xx fail at once.
    */
-  private async withRetries<T>(what: string, fn: (client: QdrantClient) => Promise<T>): Promise<T> {
+  private async withRetries<T>(what: string, fn: (points: PointsTransport) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.connection.request(what, fn);
+        return await this.connection.pointsRequest(what, fn);
       } catch (error) {
         if (await this.recover?.(error)) continue;
         if (!isRetryableStatus(statusOf(error)) || attempt >= this.attempts) throw storeError(what, error);
@@ -239,6 +218,6 @@ export class QdrantPoints {
 }
 
 /** The filter of one catalog's points (`catalog_id` is the tenant key). */
-function ofCatalog(catalogId: string): { must: { key: string; match: { value: string } }[] } {
-  return { must: [{ key: 'catalog_id', match: { value: catalogId } }] };
+function ofCatalog(catalogId: string): PointsFilter {
+  return { must: [{ key: 'catalog_id', value: catalogId }] };
 }

@@ -68,7 +68,7 @@ export class QdrantStore implements VectorReader {
   }
 
   /** See {@link QdrantPoints.nearestDense}. */
-  nearestDense(catalogId: string, vector: number[], limit: number): Promise<string[]> {
+  nearestDense(catalogId: string, vector: Float32Array | number[], limit: number): Promise<string[]> {
     return this.points.nearestDense(catalogId, vector, limit);
   }
 

@@ -18,8 +18,8 @@ export interface SparseVector {
 
 export interface VectorPoint {
   id: string;
-  /** The embedding (the named dense vector). */
-  vector: number[];
+  /** The embedding (the named dense vector): float32 values as the embedder decoded them, or numbers. */
+  vector: Float32Array | number[];
   /** The chunk's term weights (the named sparse vector). */
   sparse: SparseVector;
   payload: PointPayload;
@@ -34,7 +34,7 @@ export interface SearchHit {
 
 /** What a hybrid query looks for: the question's embedding and its terms. */
 export interface HybridQuery {
-  dense: number[];
+  dense: Float32Array | number[];
   sparse: SparseVector;
 }
 

@@ -67,9 +67,13 @@ describe('docker-compose.yml', () => {
   it('names no setting the services do not read', () => {
     for (const name of APPS) {
       expect(Object.keys(service(name).environment ?? {})).not.toEqual(
-        expect.arrayContaining([expect.stringMatching(/^(QDRANT_GRPC_PORT|NODE_ENV|WORKER_HEALTH_PORT|WORKER_METRICS_PORT)$/)]),
+        expect.arrayContaining([expect.stringMatching(/^(NODE_ENV|WORKER_HEALTH_PORT|WORKER_METRICS_PORT)$/)]),
       );
     }
+  });
+
+  it("sends every app's points to Qdrant over gRPC on its port 6334", () => {
+    for (const name of APPS) expect(service(name).environment).toMatchObject({ QDRANT_TRANSPORT: '${QDRANT_TRANSPORT:-grpc}', QDRANT_GRPC_PORT: '6334' });
   });
 
   it('gives workers one port for health, readiness and metrics, and a minute to finish their jobs', () => {

@@ -6,7 +6,7 @@ import { shopCatalog } from '@catalog-indexer/catalog/testing';
 import { spawnApp, waitForHttp, type AppProcess } from '@catalog-indexer/devstack';
 import { OpenAIEmulator, QdrantEmulator } from '@catalog-indexer/emulators';
 import { openDataSource, type DataSource } from '@catalog-indexer/db';
-import { createTestDatabase, deleteRedisPrefix, uniqueName, waitFor, type TestDatabase } from '@catalog-indexer/testing';
+import { createTestDatabase, deleteRedisPrefix, uniqueName, waitFor, type TestDatabase, qdrantEnv } from '@catalog-indexer/testing';
 
 jest.setTimeout(900_000);
 
@@ -65,7 +65,7 @@ describe('Bull Board in a browser', () => {
     const env = {
       DATABASE_URL: db.url,
       QUEUE_PREFIX: prefix,
-      QDRANT_URL: q.url,
+      ...qdrantEnv(q),
       QDRANT_COLLECTION_NAME: uniqueName('board'),
       OPENAI_API_KEY: 'sk-board-test',
       OPENAI_BASE_URL: `${o.url}/v1`,

@@ -5,7 +5,7 @@ import { spawnApp, waitForHttp, type AppProcess } from '@catalog-indexer/devstac
 import { OpenAIEmulator, QdrantEmulator } from '@catalog-indexer/emulators';
 import { openDataSource, type DataSource } from '@catalog-indexer/db';
 import { JobProducer, createRedisConnection } from '@catalog-indexer/queue';
-import { createTestDatabase, freePort, uniqueName, waitFor, type TestDatabase } from '@catalog-indexer/testing';
+import { createTestDatabase, freePort, uniqueName, waitFor, type TestDatabase, qdrantEnv } from '@catalog-indexer/testing';
 import { QdrantStore } from '@catalog-indexer/vector-store';
 import { OwnRedis } from './redis-server';
 
@@ -50,6 +50,7 @@ describe('chaos: concurrent writers and failures keep Postgres and Qdrant in ste
   let redis: OwnRedis;
   let qdrant: QdrantEmulator;
   let qdrantPort: number;
+  let qdrantGrpcPort: number;
   let openai: OpenAIEmulator;
   let api: AppProcess;
   let apiUrl: string;
@@ -94,7 +95,7 @@ describe('chaos: concurrent writers and failures keep Postgres and Qdrant in ste
     db = await createTestDatabase((url) => openDataSource({ url, poolSize: 4, applicationName: 'chaos', migrate: true }));
     redis = await OwnRedis.start();
     qdrant = new QdrantEmulator();
-    qdrantPort = (await qdrant.start(0)).port;
+    ({ port: qdrantPort, grpcPort: qdrantGrpcPort } = await qdrant.start(0));
     openai = new OpenAIEmulator({ latencyMs: LATENCY_MS });
     openai.onExchange((x) => {
       const usage = (x.responseBody as { usage?: { total_tokens?: number } } | undefined)?.usage;
@@ -109,7 +110,7 @@ describe('chaos: concurrent writers and failures keep Postgres and Qdrant in ste
       DB_POOL_SIZE: '6',
       REDIS_URL: redis.url,
       QUEUE_PREFIX: prefix,
-      QDRANT_URL: `http://127.0.0.1:${qdrantPort}`,
+      ...qdrantEnv({ url: `http://127.0.0.1:${qdrantPort}`, grpcPort: qdrantGrpcPort }),
       QDRANT_COLLECTION_NAME: collection,
       QDRANT_TIMEOUT_MS: '5000',
       OPENAI_API_KEY: 'sk-chaos-test-key',
@@ -174,7 +175,7 @@ describe('chaos: concurrent writers and failures keep Postgres and Qdrant in ste
     async function restartQdrant(): Promise<void> {
       await qdrant.stop();
       qdrant = new QdrantEmulator();
-      await qdrant.start(qdrantPort);
+      await qdrant.start(qdrantPort, qdrantGrpcPort);
     }
     async function rateLimitFor(ms: number): Promise<void> {
       openai.configure({ tokensPerMinute: 200 });

@@ -4,7 +4,7 @@ import { loadConfig } from '@catalog-indexer/config';
 import { spawnApp, waitForHttp, type AppProcess } from '@catalog-indexer/devstack';
 import { OpenAIEmulator, QdrantEmulator } from '@catalog-indexer/emulators';
 import { openDataSource, type DataSource } from '@catalog-indexer/db';
-import { createTestDatabase, deleteRedisPrefix, freePort, uniqueName, uniqueQueuePrefix, waitFor, type TestDatabase } from '@catalog-indexer/testing';
+import { createTestDatabase, deleteRedisPrefix, freePort, uniqueName, uniqueQueuePrefix, waitFor, type TestDatabase, qdrantEnv } from '@catalog-indexer/testing';
 import { QdrantStore } from '@catalog-indexer/vector-store';
 
 jest.setTimeout(240_000);
@@ -41,6 +41,7 @@ describe('an install that moves from the local embedder to OpenAI', () => {
   let openai: OpenAIEmulator;
   const apps: AppProcess[] = [];
   let qdrantUrl: string;
+  let qdrantGrpcPort: number;
   let local: Record<string, string>;
   let withKey: Record<string, string>;
   let api: string;
@@ -91,7 +92,7 @@ describe('an install that moves from the local embedder to OpenAI', () => {
     db = await createTestDatabase((url) => openDataSource({ url, poolSize: 4, applicationName: 'test', migrate: false }));
     qdrant = new QdrantEmulator();
     openai = new OpenAIEmulator({ apiKey: 'sk-e2e-identity' });
-    qdrantUrl = (await qdrant.start(0)).url;
+    ({ url: qdrantUrl, grpcPort: qdrantGrpcPort } = await qdrant.start(0));
     const o = await openai.start(0);
     openai.onExchange((e) => {
       if (e.path === '/v1/embeddings' && e.status === 200) sent.push((e.requestBody as { input: string[] }).input);
@@ -102,7 +103,7 @@ describe('an install that moves from the local embedder to OpenAI', () => {
       DATABASE_URL: db.url,
       REDIS_URL: loadConfig().redis.url,
       QUEUE_PREFIX: prefix,
-      QDRANT_URL: qdrantUrl,
+      ...qdrantEnv({ url: qdrantUrl, grpcPort: qdrantGrpcPort }),
       QDRANT_COLLECTION_NAME: collection,
       // No key: the local embedder, whatever EMBEDDING_MODEL says.
       OPENAI_API_KEY: '',

@@ -3,7 +3,7 @@ import { loadConfig } from '@catalog-indexer/config';
 import { spawnApp, waitForHttp, type AppProcess } from '@catalog-indexer/devstack';
 import { QdrantEmulator } from '@catalog-indexer/emulators';
 import { openDataSource, type DataSource } from '@catalog-indexer/db';
-import { createTestDatabase, deleteRedisPrefix, freePort, uniqueName, uniqueQueuePrefix, waitFor, type TestDatabase } from '@catalog-indexer/testing';
+import { createTestDatabase, deleteRedisPrefix, freePort, uniqueName, uniqueQueuePrefix, waitFor, type TestDatabase, qdrantEnv } from '@catalog-indexer/testing';
 
 jest.setTimeout(240_000);
 
@@ -18,6 +18,7 @@ describe('index lost by the vector store', () => {
   let db: TestDatabase<DataSource>;
   let qdrant: QdrantEmulator;
   let qdrantPort: number;
+  let qdrantGrpcPort: number;
   let apps: AppProcess[] = [];
   let api: string;
   let query: string;
@@ -29,7 +30,7 @@ describe('index lost by the vector store', () => {
   beforeAll(async () => {
     db = await createTestDatabase((url) => openDataSource({ url, poolSize: 4, applicationName: 'test', migrate: true }));
     qdrant = new QdrantEmulator();
-    qdrantPort = (await qdrant.start(0)).port;
+    ({ port: qdrantPort, grpcPort: qdrantGrpcPort } = await qdrant.start(0));
     const [apiPort, queryPort] = [await freePort(), await freePort()];
     api = `http://127.0.0.1:${apiPort}`;
     query = `http://127.0.0.1:${queryPort}`;
@@ -38,7 +39,7 @@ describe('index lost by the vector store', () => {
       DB_MIGRATE_ON_START: 'false',
       REDIS_URL: loadConfig().redis.url,
       QUEUE_PREFIX: prefix,
-      QDRANT_URL: `http://127.0.0.1:${qdrantPort}`,
+      ...qdrantEnv({ url: `http://127.0.0.1:${qdrantPort}`, grpcPort: qdrantGrpcPort }),
       QDRANT_COLLECTION_NAME: collection,
       EMBEDDING_MODEL: 'text-embedding-3-small',
       EMBEDDING_DIMENSIONS: '64',
@@ -77,7 +78,7 @@ describe('index lost by the vector store', () => {
     // Qdrant restarts with nothing in it.
     await qdrant.stop();
     qdrant = new QdrantEmulator();
-    await qdrant.start(qdrantPort);
+    await qdrant.start(qdrantPort, qdrantGrpcPort);
     const lostAt = new Date();
 
     const notReady = await waitFor(

@@ -5,7 +5,7 @@ import { loadConfig } from '@catalog-indexer/config';
 import { openDataSource, type DataSource } from '@catalog-indexer/db';
 import { REPO_ROOT, spawnApp, waitForHttp, type AppProcess } from '@catalog-indexer/devstack';
 import { OpenAIEmulator, QdrantEmulator } from '@catalog-indexer/emulators';
-import { createTestDatabase, deleteRedisPrefix, freePort, uniqueName, uniqueQueuePrefix, waitFor, type TestDatabase } from '@catalog-indexer/testing';
+import { createTestDatabase, deleteRedisPrefix, freePort, uniqueName, uniqueQueuePrefix, waitFor, type TestDatabase, qdrantEnv } from '@catalog-indexer/testing';
 
 jest.setTimeout(420_000);
 
@@ -86,7 +86,7 @@ describe('metrics that move', () => {
       DATABASE_URL: db.url,
       REDIS_URL: loadConfig().redis.url,
       QUEUE_PREFIX: prefix,
-      QDRANT_URL: q.url,
+      ...qdrantEnv(q),
       QDRANT_COLLECTION_NAME: collection,
       OPENAI_API_KEY: 'sk-metrics',
       OPENAI_BASE_URL: `${o.url}/v1`,

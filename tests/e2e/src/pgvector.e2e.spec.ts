@@ -16,6 +16,7 @@ import {
   waitFor,
   type LegacyTestRow,
   type TestDatabase,
+  qdrantEnv,
 } from '@catalog-indexer/testing';
 import { QdrantStore } from '@catalog-indexer/vector-store';
 
@@ -106,7 +107,7 @@ describe('coming from pgvector, in place', () => {
       DATABASE_URL: db.url,
       REDIS_URL: loadConfig().redis.url,
       QUEUE_PREFIX: prefix,
-      QDRANT_URL: q.url,
+      ...qdrantEnv(q),
       QDRANT_COLLECTION_NAME: collection,
       OPENAI_API_KEY: 'sk-e2e-test',
       OPENAI_BASE_URL: `${o.url}/v1`,

@@ -12,6 +12,7 @@ import {
   waitFor,
   type RedisServerProcess,
   type TestDatabase,
+  qdrantEnv,
 } from '@catalog-indexer/testing';
 
 jest.setTimeout(150_000);
@@ -55,7 +56,7 @@ describe('a worker while Redis answers with errors', () => {
       REDIS_URL: redisServer.url,
       REDIS_CLUSTER: 'false',
       QUEUE_PREFIX: prefix,
-      QDRANT_URL: q.url,
+      ...qdrantEnv(q),
       QDRANT_COLLECTION_NAME: uniqueName('errors'),
       OPENAI_API_KEY: '',
       EMBEDDING_MODEL: 'text-embedding-3-small',

@@ -3,7 +3,7 @@ import { loadConfig } from '@catalog-indexer/config';
 import { spawnApp, waitForHttp, type AppProcess } from '@catalog-indexer/devstack';
 import { OpenAIEmulator, QdrantEmulator } from '@catalog-indexer/emulators';
 import { openDataSource, type DataSource } from '@catalog-indexer/db';
-import { createTestDatabase, deleteRedisPrefix, freePort, uniqueName, uniqueQueuePrefix, waitFor, type TestDatabase } from '@catalog-indexer/testing';
+import { createTestDatabase, deleteRedisPrefix, freePort, uniqueName, uniqueQueuePrefix, waitFor, type TestDatabase, qdrantEnv } from '@catalog-indexer/testing';
 import { QdrantStore } from '@catalog-indexer/vector-store';
 
 jest.setTimeout(180_000);
@@ -27,6 +27,7 @@ describe('a new embedding size rolled out to a running system', () => {
   let openai: OpenAIEmulator;
   const apps: AppProcess[] = [];
   let qdrantUrl: string;
+  let qdrantGrpcPort: number;
   let env: Record<string, string>;
   let api: string;
 
@@ -61,7 +62,7 @@ describe('a new embedding size rolled out to a running system', () => {
     db = await createTestDatabase((url) => openDataSource({ url, poolSize: 4, applicationName: 'test', migrate: false }));
     qdrant = new QdrantEmulator();
     openai = new OpenAIEmulator({ apiKey: 'sk-e2e-test' });
-    qdrantUrl = (await qdrant.start(0)).url;
+    ({ url: qdrantUrl, grpcPort: qdrantGrpcPort } = await qdrant.start(0));
     const o = await openai.start(0);
     const apiPort = await freePort();
     api = `http://127.0.0.1:${apiPort}`;
@@ -69,7 +70,7 @@ describe('a new embedding size rolled out to a running system', () => {
       DATABASE_URL: db.url,
       REDIS_URL: loadConfig().redis.url,
       QUEUE_PREFIX: prefix,
-      QDRANT_URL: qdrantUrl,
+      ...qdrantEnv({ url: qdrantUrl, grpcPort: qdrantGrpcPort }),
       QDRANT_COLLECTION_NAME: collection,
       OPENAI_API_KEY: 'sk-e2e-test',
       OPENAI_BASE_URL: `${o.url}/v1`,

@@ -3,7 +3,7 @@ import { loadConfig } from '@catalog-indexer/config';
 import { spawnApp, waitForHttp, type AppProcess } from '@catalog-indexer/devstack';
 import { OpenAIEmulator, QdrantEmulator } from '@catalog-indexer/emulators';
 import { openDataSource, type DataSource } from '@catalog-indexer/db';
-import { createTestDatabase, deleteRedisPrefix, freePort, uniqueName, uniqueQueuePrefix, waitFor, type TestDatabase } from '@catalog-indexer/testing';
+import { createTestDatabase, deleteRedisPrefix, freePort, uniqueName, uniqueQueuePrefix, waitFor, type TestDatabase, qdrantEnv } from '@catalog-indexer/testing';
 import { QdrantStore } from '@catalog-indexer/vector-store';
 
 jest.setTimeout(180_000);
@@ -65,7 +65,7 @@ describe('walking skeleton', () => {
       DATABASE_URL: db.url,
       REDIS_URL: loadConfig().redis.url,
       QUEUE_PREFIX: prefix,
-      QDRANT_URL: q.url,
+      ...qdrantEnv(q),
       QDRANT_COLLECTION_NAME: collection,
       OPENAI_API_KEY: 'sk-e2e-test',
       OPENAI_BASE_URL: `${o.url}/v1`,

@@ -4,7 +4,7 @@ import { spawnApp, waitForHttp, type AppProcess } from '@catalog-indexer/devstac
 import { OpenAIEmulator, QdrantEmulator } from '@catalog-indexer/emulators';
 import { openDataSource, type DataSource } from '@catalog-indexer/db';
 import { JobProducer, createRedisConnection } from '@catalog-indexer/queue';
-import { createTestDatabase, deleteRedisPrefix, freePort, uniqueName, waitFor, type TestDatabase } from '@catalog-indexer/testing';
+import { createTestDatabase, deleteRedisPrefix, freePort, uniqueName, waitFor, type TestDatabase, qdrantEnv } from '@catalog-indexer/testing';
 
 jest.setTimeout(180_000);
 
@@ -72,7 +72,7 @@ describe('worker lifecycle', () => {
   beforeAll(async () => {
     db = await createTestDatabase((url) => openDataSource({ url, poolSize: 4, applicationName: 'lifecycle', migrate: true }));
     qdrant = new QdrantEmulator();
-    const { url: qdrantUrl } = await qdrant.start(0);
+    const started = await qdrant.start(0);
     openai = new OpenAIEmulator({ latencyMs: 300 });
     openai.onExchange((x) => {
       const usage = (x.responseBody as { usage?: { total_tokens?: number } } | undefined)?.usage;
@@ -85,7 +85,7 @@ describe('worker lifecycle', () => {
       DATABASE_URL: db.url,
       DB_MIGRATE_ON_START: 'false',
       QUEUE_PREFIX: prefix,
-      QDRANT_URL: qdrantUrl,
+      ...qdrantEnv(started),
       QDRANT_COLLECTION_NAME: uniqueName('life'),
       OPENAI_API_KEY: 'sk-lifecycle-test',
       OPENAI_BASE_URL: `${openaiUrl}/v1`,

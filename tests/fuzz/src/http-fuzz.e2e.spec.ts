@@ -6,7 +6,7 @@ import { openDataSource, type DataSource } from '@catalog-indexer/db';
 import { spawnApp, waitForHttp, type AppProcess } from '@catalog-indexer/devstack';
 import { QdrantEmulator } from '@catalog-indexer/emulators';
 import { createRedisConnection, JobProducer, type RedisClient } from '@catalog-indexer/queue';
-import { createTestDatabase, deleteRedisPrefix, uniqueName, type TestDatabase } from '@catalog-indexer/testing';
+import { createTestDatabase, deleteRedisPrefix, uniqueName, type TestDatabase, qdrantEnv } from '@catalog-indexer/testing';
 
 jest.setTimeout(300_000);
 
@@ -197,7 +197,7 @@ describe('HTTP fuzzing of api and query', () => {
     const env = {
       DATABASE_URL: db.url,
       QUEUE_PREFIX: prefix,
-      QDRANT_URL: q.url,
+      ...qdrantEnv(q),
       QDRANT_COLLECTION_NAME: uniqueName('fuzz'),
       EMBEDDING_MODEL: 'text-embedding-3-small',
       EMBEDDING_DIMENSIONS: '32',

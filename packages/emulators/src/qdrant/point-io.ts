@@ -2,6 +2,7 @@ import { type Collection, type PointInput, type StoredPoint } from './collection
 import { type Payload } from './filter';
 import { describeJson, parsePointId } from './point-id';
 import { QdrantError } from './qdrant-error';
+import { float32Json } from './scoring';
 import { type PayloadProjection, type VectorSelection } from './request-body';
 import { type VectorLayout, UNNAMED, parsePointVectors } from './vectors';
 
@@ -48,11 +49,11 @@ function vectorOutput(c: Collection, p: StoredPoint, selection: VectorSelection)
   const entries: [string, unknown][] = [];
   for (const name of c.layout.dense.keys()) {
     const v = p.vectors.dense.get(name);
-    if (v && wanted(name)) entries.push([name, Array.from(v)]);
+    if (v && wanted(name)) entries.push([name, Array.from(v, float32Json)]);
   }
   for (const name of c.layout.sparse.keys()) {
     const v = p.vectors.sparse.get(name);
-    if (v && wanted(name)) entries.push([name, { indices: v.indices, values: v.values }]);
+    if (v && wanted(name)) entries.push([name, { indices: v.indices, values: v.values.map(float32Json) }]);
   }
   if (entries.length === 1 && entries[0]![0] === UNNAMED) return entries[0]![1];
   return Object.fromEntries(entries);
@@ -79,7 +80,8 @@ export function scoredRecord(
   return {
     id: p.id,
     version: p.version,
-    score,
+    // Qdrant computes and reports scores as float32.
+    score: float32Json(score),
     ...(projection ? { payload: projection(p.payload) } : {}),
     ...(vectors === false ? {} : { vector: vectorOutput(c, p, vectors) }),
   };

@@ -1,13 +1,14 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import { CONTROL_PREFIX, EmulatorServer, type EmulatorServerOptions } from '../shared/emulator-server';
+import { CONTROL_PREFIX, EmulatorServer, type EmulatorServerOptions, type StartedEmulator } from '../shared/emulator-server';
 import { FaultInjector, type FaultRule } from '../shared/fault-injector';
 import { sleep } from '../shared/sleep';
 import { Collection, type PayloadIndex, type PointInput, type StoredPoint } from './collection';
 import { applySettingsUpdate, parseCreateSettings } from './collection-settings';
 import { type Payload, compileFilter } from './filter';
-import { parsePointId } from './point-id';
+import { type PointId, parsePointId } from './point-id';
 import { batchVectors, deleteKey, pointInput, pointRecord, scoredRecord, setAtKey } from './point-io';
 import { QdrantError } from './qdrant-error';
+import { QdrantGrpcServer } from './qdrant-grpc.server';
 import { QueryEngine } from './query-engine';
 import { objectBody, optionalNumber, optionalUint, waitParam, withPayload, withVector } from './request-body';
 import {
@@ -36,10 +37,18 @@ const JSON_LIMIT = '64mb';
 
 type Locals = { startedAt?: bigint };
 
+/** Where a started Qdrant emulator listens: REST (`url`, `port`) and gRPC (`grpcUrl`, `grpcPort`). */
+export interface StartedQdrantEmulator extends StartedEmulator {
+  grpcPort: number;
+  grpcUrl: string;
+}
+
 /**
- * An in-memory Qdrant 1.19 REST server for the endpoints catalog-indexer uses: collections, aliases,
- * payload indexes, points (upsert, retrieve, delete, scroll, count, query and the legacy search).
- * Scoring is exact. Writes apply at once whatever `wait` says; only the reported status differs.
+ * An in-memory Qdrant 1.19 server for the endpoints catalog-indexer uses. REST: collections, aliases,
+ * payload indexes, points (upsert, retrieve, delete, scroll, count, query and the legacy search). gRPC, on a
+ * port of its own and over the same collections and engine: the points service (upsert, delete, get,
+ * scroll, count, query) and the health check (see {@link QdrantGrpcServer}). Scoring is exact over float32
+ * vectors, as Qdrant stores them. Writes apply at once whatever `wait` says; only the reported status differs.
  */
 export class QdrantEmulator extends EmulatorServer {
   private readonly collections = new Map<string, Collection>();
@@ -47,11 +56,51 @@ export class QdrantEmulator extends EmulatorServer {
   private readonly faults = new FaultInjector();
   private readonly apiKey: string | undefined;
   private readonly version: string;
+  private readonly grpc: QdrantGrpcServer;
+  private startedGrpcPort: number | undefined;
 
   constructor(options: QdrantEmulatorOptions = {}) {
     super(options);
     this.apiKey = options.apiKey;
     this.version = options.version ?? '1.19.0';
+    this.grpc = new QdrantGrpcServer({
+      engine: this,
+      version: this.version,
+      apiKey: this.apiKey,
+      takeFault: (method, path) => this.faults.take(method, path),
+      logger: options.logger,
+    });
+  }
+
+  /**
+   * Starts REST on `port` and gRPC on `grpcPort` (0: a free port for either), both on 127.0.0.1. Faults armed
+   * for a path such as `/qdrant.Points/Upsert` (method `POST`) apply to that gRPC call.
+   */
+  override async start(port = 0, grpcPort = 0): Promise<StartedQdrantEmulator> {
+    const rest = await super.start(port);
+    try {
+      this.startedGrpcPort = await this.grpc.start(grpcPort);
+    } catch (error) {
+      await super.stop();
+      throw error;
+    }
+    return { ...rest, grpcPort: this.startedGrpcPort, grpcUrl: `http://127.0.0.1:${this.startedGrpcPort}` };
+  }
+
+  override async stop(): Promise<void> {
+    this.startedGrpcPort = undefined;
+    await Promise.all([this.grpc.stop(), super.stop()]);
+  }
+
+  /** The gRPC port while started. */
+  get grpcPort(): number {
+    if (this.startedGrpcPort === undefined) throw new Error('QdrantEmulator is not started');
+    return this.startedGrpcPort;
+  }
+
+  /** The gRPC URL while started (`http://127.0.0.1:<grpcPort>`). */
+  get grpcUrl(): string {
+    return `http://127.0.0.1:${this.grpcPort}`;
   }
 
   /** Arms a fault: the next matching requests fail with `status` and/or wait `delayMs`. */
@@ -160,14 +209,10 @@ export class QdrantEmulator extends EmulatorServer {
     });
     this.route(app, 'post', '/collections/{collection_name}/points/scroll', (req, res) => this.scroll(req, res));
     this.route(app, 'post', '/collections/{collection_name}/points/count', (req, res) => {
-      const c = this.collection(req);
-      const body = req.body === undefined ? {} : objectBody(req.body);
-      compileFilter(body.filter);
-      this.ok(res, { count: c.count(body.filter) });
+      this.ok(res, { count: this.countPoints(param(req, 'collection_name'), req.body === undefined ? {} : objectBody(req.body)) });
     });
     this.route(app, 'post', '/collections/{collection_name}/points/query', (req, res) => {
-      const c = this.collection(req);
-      this.ok(res, this.queryResult(c, req.body === undefined ? {} : objectBody(req.body)));
+      this.ok(res, this.queryPoints(param(req, 'collection_name'), req.body === undefined ? {} : objectBody(req.body)));
     });
     this.route(app, 'post', '/collections/{collection_name}/points/query/batch', (req, res) => {
       const c = this.collection(req);
@@ -373,8 +418,12 @@ export class QdrantEmulator extends EmulatorServer {
   }
 
   private upsert(req: Request, res: Response): void {
-    const c = this.collection(req);
-    const body = objectBody(req.body);
+    this.updated(req, res, this.upsertPoints(param(req, 'collection_name'), objectBody(req.body)));
+  }
+
+  /** Upsert of a REST body (`points` or `batch`) into a collection or alias; returns the operation id. */
+  upsertPoints(collection: string, body: Record<string, unknown>): number {
+    const c = this.collectionNamed(collection);
     for (const unsupported of ['update_filter', 'update_mode', 'shard_key']) {
       if (body[unsupported] !== undefined && body[unsupported] !== null) throw QdrantError.unsupported(`Upsert with ${unsupported}`);
     }
@@ -400,7 +449,7 @@ export class QdrantEmulator extends EmulatorServer {
     } else {
       throw QdrantError.format('data did not match any variant of untagged enum PointInsertOperations');
     }
-    this.updated(req, res, c.upsert(inputs));
+    return c.upsert(inputs);
   }
 
   private updateVectors(req: Request, res: Response): void {
@@ -454,31 +503,41 @@ export class QdrantEmulator extends EmulatorServer {
   }
 
   private retrieve(req: Request, res: Response): void {
-    const c = this.collection(req);
-    const body = objectBody(req.body);
+    this.ok(res, this.retrievePoints(param(req, 'collection_name'), objectBody(req.body)));
+  }
+
+  /** Records of the points a REST retrieve body names. */
+  retrievePoints(collection: string, body: Record<string, unknown>): Record<string, unknown>[] {
+    const c = this.collectionNamed(collection);
     if (!Array.isArray(body.ids)) throw QdrantError.format('missing field `ids`');
     const ids = (body.ids as unknown[]).map(parsePointId);
     const projection = withPayload(body.with_payload, true);
     const vectors = withVector(body, false);
-    this.ok(res, c.retrieve(ids).map((p) => pointRecord(c, p, projection, vectors)));
+    return c.retrieve(ids).map((p) => pointRecord(c, p, projection, vectors));
   }
 
   private deletePoints(req: Request, res: Response): void {
-    const c = this.collection(req);
-    const body = objectBody(req.body);
-    if (Array.isArray(body.points)) {
-      this.updated(req, res, c.deleteIds((body.points as unknown[]).map(parsePointId)));
-    } else if (typeof body.filter === 'object' && body.filter !== null) {
+    this.updated(req, res, this.deletePointsOf(param(req, 'collection_name'), objectBody(req.body)));
+  }
+
+  /** Deletes the points a REST body selects (`points` or `filter`); returns the operation id. */
+  deletePointsOf(collection: string, body: Record<string, unknown>): number {
+    const c = this.collectionNamed(collection);
+    if (Array.isArray(body.points)) return c.deleteIds((body.points as unknown[]).map(parsePointId));
+    if (typeof body.filter === 'object' && body.filter !== null) {
       compileFilter(body.filter);
-      this.updated(req, res, c.deleteWhere(body.filter));
-    } else {
-      throw QdrantError.format('data did not match any variant of untagged enum PointsSelector');
+      return c.deleteWhere(body.filter);
     }
+    throw QdrantError.format('data did not match any variant of untagged enum PointsSelector');
   }
 
   private scroll(req: Request, res: Response): void {
-    const c = this.collection(req);
-    const body = req.body === undefined ? {} : objectBody(req.body);
+    this.ok(res, this.scrollPoints(param(req, 'collection_name'), req.body === undefined ? {} : objectBody(req.body)));
+  }
+
+  /** One page of a REST scroll body: `{points, next_page_offset}`. */
+  scrollPoints(collection: string, body: Record<string, unknown>): { points: Record<string, unknown>[]; next_page_offset: PointId | null } {
+    const c = this.collectionNamed(collection);
     if (body.order_by !== undefined && body.order_by !== null) throw QdrantError.unsupported('Scroll with order_by');
     const limit = optionalUint(body, 'limit', 10, 1);
     const offset = body.offset === undefined || body.offset === null ? undefined : parsePointId(body.offset);
@@ -486,10 +545,22 @@ export class QdrantEmulator extends EmulatorServer {
     const vectors = withVector(body, false);
     compileFilter(body.filter);
     const { points: page, next } = c.page(body.filter, offset, limit);
-    this.ok(res, {
+    return {
       points: page.map((p) => pointRecord(c, p, projection, vectors)),
       next_page_offset: next ? next.id : null,
-    });
+    };
+  }
+
+  /** The number of points a REST count body's filter selects (always exact). */
+  countPoints(collection: string, body: Record<string, unknown>): number {
+    const c = this.collectionNamed(collection);
+    compileFilter(body.filter);
+    return c.count(body.filter);
+  }
+
+  /** The answer to a REST query body: `{points}`, scored records best first. */
+  queryPoints(collection: string, body: Record<string, unknown>): { points: Record<string, unknown>[] } {
+    return this.queryResult(this.collectionNamed(collection), body);
   }
 
   private queryResult(c: Collection, body: Record<string, unknown>): { points: Record<string, unknown>[] } {
@@ -555,7 +626,11 @@ export class QdrantEmulator extends EmulatorServer {
 
   /** The collection (or alias target) named in the path, or Qdrant's 404. */
   private collection(req: Request): Collection {
-    const name = param(req, 'collection_name');
+    return this.collectionNamed(param(req, 'collection_name'));
+  }
+
+  /** The collection (or alias target) of that name, or Qdrant's 404. */
+  private collectionNamed(name: string): Collection {
     const c = this.findCollection(name);
     if (!c) throw QdrantError.collectionNotFound(name);
     return c;

@@ -27,9 +27,20 @@ export function normalize(vector: readonly number[]): number[] {
 /** A vector as the searches hold it: contiguous doubles, so the inner loop stays monomorphic and fast. */
 export type PreparedVector = Float64Array;
 
-/** Prepares a vector for storage: Cosine collections keep unit vectors, so scoring is a dot product. */
+/**
+ * Prepares a vector for storage: float32 values, as Qdrant keeps them (so a vector sent as JSON doubles and
+ * the same vector sent as protobuf floats are stored alike); Cosine collections keep unit vectors (rounded
+ * to float32 again), so scoring is a dot product.
+ */
 export function prepareVector(distance: Distance, vector: readonly number[]): PreparedVector {
-  return Float64Array.from(distance === 'Cosine' ? normalize(vector) : vector);
+  const out = Float64Array.from(vector, Math.fround);
+  if (distance !== 'Cosine') return out;
+  let sum = 0;
+  for (let i = 0; i < out.length; i++) sum += out[i]! * out[i]!;
+  if (sum === 0) return out;
+  const scale = 1 / Math.sqrt(sum);
+  for (let i = 0; i < out.length; i++) out[i] = Math.fround(out[i]! * scale);
+  return out;
 }
 
 /** Prepares a query vector once per search: Cosine compares unit vectors. */
@@ -85,4 +96,19 @@ export function scorePrepared(distance: Distance, stored: PreparedVector, query:
 /** Whether a score passes a `score_threshold`: at least it for similarities, at most it for distances. */
 export function passesThreshold(distance: Distance, value: number, threshold: number): boolean {
   return higherIsBetter(distance) ? value >= threshold : value <= threshold;
+}
+
+/**
+ * A float32 value as Qdrant's REST API writes it: the shortest decimal that reads back as the same float32
+ * (`0.15`, not the double `0.15000000596046448`). A shorter decimal that rounds to the value also shows at 6
+ * significant digits (padded with zeros), so the search starts there.
+ */
+export function float32Json(value: number): number {
+  const f = Math.fround(value);
+  if (!Number.isFinite(f) || Number.isInteger(f)) return f;
+  for (let digits = 6; digits < 9; digits++) {
+    const candidate = Number(f.toPrecision(digits));
+    if (Math.fround(candidate) === f) return candidate;
+  }
+  return Number(f.toPrecision(9));
 }

@@ -156,7 +156,8 @@ export function parseSparse(raw: unknown, path: string): SparseVector {
   if (new Set(indices).size !== indices.length) problems.push(`${path}.indices: Validation error: must be unique [{}]`);
   if (problems.length > 0) throw new QdrantError(422, `Validation error in JSON body: [${problems.join(', ')}]`);
   const order = indices.map((_, k) => k).sort((a, b) => (indices[a] as number) - (indices[b] as number));
-  return { indices: order.map((k) => indices[k] as number), values: order.map((k) => values[k] as number) };
+  // Qdrant keeps sparse values as float32, whatever precision the request carried.
+  return { indices: order.map((k) => indices[k] as number), values: order.map((k) => Math.fround(values[k] as number)) };
 }
 
 /** A dense vector of `config`'s size, or Qdrant's 400. */

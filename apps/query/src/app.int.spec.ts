@@ -486,6 +486,33 @@ describe('query app', () => {
       expect((await request(covered).post('/v1/search').send({ catalogId: lostId, query: QUESTION, limit: 3 }).expect(200)).body).toMatchObject({ results: [{}, {}, {}] });
     });
 
+    it('answers a search that finds the collection gone with 503: index_rebuilding for a catalog with rows, never 404', async () => {
+      const gone = new QdrantReader({ url: qdrant.url, collection: uniqueName('gone'), dimensions: embedder.dimensions });
+      const embeddings = new EmbeddingRepository(db.dataSource);
+      // A measure trusted for a minute and not taken yet: only the failed search can tell.
+      const coverage = new IndexCoverage(gone, embeddings, 60_000);
+      const covered = new SearchService(embedder, gone, embeddings, FUSION, coverage);
+      const plain = new SearchService(embedder, gone, embeddings, FUSION);
+      const appOf = (search: SearchService, withCoverage: boolean) =>
+        createApp({
+          logger,
+          dataSource: db.dataSource,
+          store: gone,
+          search,
+          context: new ContextService(search, new CatalogGraphCache(catalogs), FUSION.candidates),
+          ...(withCoverage ? { coverage } : {}),
+        });
+      const rows = await embeddings.countActive(shopId);
+      expect(rows).toBeGreaterThan(0);
+      for (const [path, body] of [['/v1/search', { catalogId: shopId, query: QUESTION }], ['/v1/context', { catalogId: shopId, question: QUESTION }]] as const) {
+        const rebuilding = await request(appOf(covered, true)).post(path).send(body).expect(503);
+        expect(rebuilding.body).toMatchObject({ error: { code: 'index_rebuilding', details: { catalogId: shopId, points: 0, rows } } });
+        // Without the coverage check it is still the vector store that is unavailable, not a route or catalog not found.
+        const unavailable = await request(appOf(plain, false)).post(path).send(body).expect(503);
+        expect(unavailable.body).toMatchObject({ error: { code: 'service_unavailable' } });
+      }
+    });
+
     it('answers an unknown route with 404 in the error shape', async () => {
       const res = await request(app).post('/v1/nothing').send({}).expect(404);
       expect(res.body).toMatchObject({ error: { code: 'not_found' } });

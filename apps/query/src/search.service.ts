@@ -102,7 +102,7 @@ export class SearchService {
 
   async search(request: SearchRequest): Promise<SearchResponse> {
     await this.coverage?.guard(request.catalogId);
-    const response = await this.inServedSpace((space) => this.searchIn(space, request));
+    const response = await this.inServedSpace((space) => this.searchIn(space, request)).catch((error: unknown) => this.lost(request.catalogId, error));
     if (response.results.length === 0) await this.coverage?.assertServing(request.catalogId);
     return response;
   }
@@ -129,7 +129,7 @@ export class SearchService {
       );
       const searchMs = since(t2);
       return { hits, timings: { embedMs, analyzeMs, searchMs, totalMs: since(t0) } };
-    });
+    }).catch((error: unknown) => this.lost(request.catalogId, error));
     if (response.hits.length === 0) await this.coverage?.assertServing(request.catalogId);
     return response;
   }
@@ -137,6 +137,15 @@ export class SearchService {
   /** The visible rows among `ids`, with the text of the kinds in `textOf` only (see `EmbeddingRepository.hydrate`). */
   hydrate(ids: string[], textOf: readonly string[]): ReturnType<EmbeddingRepository['hydrate']> {
     return this.embeddings.hydrate(ids, { textOf });
+  }
+
+  /**
+   * A search that found the served collection missing: while the index is being rebuilt that is the catalog's
+   * 503 `index_rebuilding` (when coverage is watched), otherwise the vector store's error as it is.
+   */
+  private async lost(catalogId: string, error: unknown): Promise<never> {
+    if (error instanceof VectorStoreError && error.status === 404) await this.coverage?.assertServing(catalogId);
+    throw error;
   }
 
   /** Runs `query` in the served space; resolves the space again once if its collection was dropped meanwhile. */

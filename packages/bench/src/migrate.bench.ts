@@ -72,6 +72,8 @@ async function main(): Promise<void> {
       QUEUE_PREFIX: prefix,
       QDRANT_URL: q.url,
       QDRANT_GRPC_PORT: String(q.grpcPort),
+      // The default transport, written out: the floor below uses the same.
+      QDRANT_TRANSPORT: 'grpc',
       QDRANT_COLLECTION_NAME: collection,
       OPENAI_API_KEY: 'sk-bench-migrate',
       OPENAI_BASE_URL: `${o.url}/v1`,
@@ -99,7 +101,14 @@ async function main(): Promise<void> {
     }
 
     // The floor: plain keyset reads and bare upserts of the same batch size.
-    const floorStore = new QdrantStore({ url: q.url, collection: uniqueName('bench_floor'), dimensions: dims, model: 'text-embedding-3-large' });
+    const floorStore = new QdrantStore({
+      url: q.url,
+      transport: 'grpc',
+      grpcUrl: `http://127.0.0.1:${q.grpcPort}`,
+      collection: uniqueName('bench_floor'),
+      dimensions: dims,
+      model: 'text-embedding-3-large',
+    });
     await floorStore.ensureCollection();
     const client = new Client({ connectionString: db.url });
     await client.connect();
@@ -114,7 +123,7 @@ async function main(): Promise<void> {
       if (page.rows.length === 0) break;
       after = page.rows[page.rows.length - 1]!.id;
       await floorStore.upsert(
-        page.rows.map((r) => ({ id: r.id, vector: Array.from(decodeVector(r.v)), sparse: { indices: [], values: [] }, payload: { catalog_id: r.catalog_id, kind: 'column', chunk_key: r.id, content_hash: '' } })),
+        page.rows.map((r) => ({ id: r.id, vector: decodeVector(r.v), sparse: { indices: [], values: [] }, payload: { catalog_id: r.catalog_id, kind: 'column', chunk_key: r.id, content_hash: '' } })),
       );
     }
     const floorSeconds = (performance.now() - floorStart) / 1000;
@@ -151,6 +160,7 @@ async function main(): Promise<void> {
       `${JSON.stringify({
         rows,
         dims,
+        transport: 'grpc',
         seconds: Math.round(seconds * 100) / 100,
         vectorsPerSecond: Math.round(rows / seconds),
         tokens: result.tokens ?? 0,

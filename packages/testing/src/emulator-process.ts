@@ -9,6 +9,8 @@ const ROOT = path.resolve(__dirname, '../../..');
 export interface EmulatorProcess {
   port: number;
   url: string;
+  /** The Qdrant emulator's gRPC port (0 for the OpenAI emulator, which has none). */
+  grpcPort: number;
   child: ChildProcess;
   /** SIGSTOP: the process keeps its port open and accepts connections, but answers nothing. */
   freeze(): void;
@@ -25,7 +27,9 @@ export interface EmulatorProcess {
 export async function startEmulatorProcess(which: 'qdrant' | 'openai', options: { port?: number } = {}): Promise<EmulatorProcess> {
   const port = options.port ?? (await freePort());
   const cli = path.join(ROOT, 'packages', 'emulators', 'src', 'cli.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, which, '--port', String(port)], { cwd: ROOT, stdio: 'ignore' });
+  const grpcPort = which === 'qdrant' ? await freePort() : 0;
+  const args = [cli, which, '--port', String(port), ...(which === 'qdrant' ? ['--grpc-port', String(grpcPort)] : [])];
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${port}`;
   const stop = async () => {
@@ -48,5 +52,5 @@ export async function startEmulatorProcess(which: 'qdrant' | 'openai', options: 
     await stop();
     throw error;
   }
-  return { port, url, child, freeze: () => void child.kill('SIGSTOP'), thaw: () => void child.kill('SIGCONT'), stop };
+  return { port, url, grpcPort, child, freeze: () => void child.kill('SIGSTOP'), thaw: () => void child.kill('SIGCONT'), stop };
 }

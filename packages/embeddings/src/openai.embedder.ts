@@ -2,7 +2,8 @@ import OpenAI from 'openai';
 import { type Logger } from '@catalog-indexer/logger';
 import { embeddingRateLimited, embeddingRequests, embeddingRetries, embeddingTokens } from '@catalog-indexer/metrics';
 import { OPENAI_LIMITS, packBatches, type BatchLimits, type PreparedInput } from './batching';
-import { type Embedder, type EmbeddingResult, type EmbeddingStats } from './embedder';
+import { type DenseVector, type Embedder, type EmbeddingResult, type EmbeddingStats } from './embedder';
+import { decodeBase64Vectors } from './vector-decoding';
 import { EmbeddingRequestError } from './embedding.error';
 import { setTimeout as delay } from 'node:timers/promises';
 import { truncateToTokens } from '@catalog-indexer/text';
@@ -117,7 +118,7 @@ export class OpenAIEmbedder implements Embedder {
       }
       return { index, text: cut.text, tokens: cut.tokens };
     });
-    const vectors: number[][] = new Array<number[]>(texts.length);
+    const vectors: DenseVector[] = new Array<DenseVector>(texts.length);
     const stats = emptyStats();
     for (const batch of packBatches(prepared, this.limits)) {
       const counted = batch.reduce((s, b) => s + b.tokens, 0);
@@ -134,19 +135,37 @@ export class OpenAIEmbedder implements Embedder {
       if (response.data.length !== batch.length) {
         throw new EmbeddingRequestError(`the embeddings API returned ${response.data.length} vectors for ${batch.length} inputs`);
       }
-      for (const item of response.data) {
+      const decoded = this.decode(response.data.map((item) => item.embedding as unknown));
+      response.data.forEach((item, j) => {
         const input = batch[item.index];
         if (!input) throw new EmbeddingRequestError(`the embeddings API returned an unknown index ${item.index}`);
-        if (item.embedding.length !== this.dimensions) {
-          throw new EmbeddingRequestError(
-            `the embeddings API returned vectors of ${item.embedding.length} dimensions, expected ${this.dimensions}: ` +
-              'check EMBEDDING_DIMENSIONS, or set EMBEDDING_ENCODING=float for servers that ignore encoding_format',
-          );
-        }
-        vectors[input.index] = item.embedding;
-      }
+        vectors[input.index] = decoded[j]!;
+      });
     }
     return { vectors, tokens: stats.tokens, stats };
+  }
+
+  /**
+   * The vectors of one answer: base64 strings decoded straight into `Float32Array`s, or JSON arrays as they
+   * came (asked for with `float`, or sent by a server that ignores `encoding_format`). Each must have the
+   * configured size.
+   */
+  private decode(embeddings: unknown[]): DenseVector[] {
+    const mismatch = (found: number) =>
+      new EmbeddingRequestError(
+        `the embeddings API returned vectors of ${found} dimensions, expected ${this.dimensions}: ` +
+          'check EMBEDDING_DIMENSIONS, or set EMBEDDING_ENCODING=float for servers that ignore encoding_format',
+      );
+    if (embeddings.every((e): e is string => typeof e === 'string')) {
+      const decoded = decodeBase64Vectors(embeddings, this.dimensions);
+      if (!Array.isArray(decoded)) throw mismatch(decoded.mismatch);
+      return decoded;
+    }
+    return embeddings.map((e) => {
+      if (!Array.isArray(e)) throw new EmbeddingRequestError('the embeddings API returned an embedding that is neither base64 nor a list of numbers');
+      if (e.length !== this.dimensions) throw mismatch(e.length);
+      return e as number[];
+    });
   }
 
   /** Sends one request until it succeeds, waiting out 429s and retrying transient failures. */
@@ -167,9 +186,9 @@ export class OpenAIEmbedder implements Embedder {
           {
             model: this.model,
             input,
-            // Omitted, the SDK asks for base64 and decodes it to floats itself; given explicitly, it would hand
-            // back the raw base64 strings.
-            ...(this.encoding === 'float' ? { encoding_format: 'float' as const } : {}),
+            // Given explicitly, the SDK hands back base64 as the raw strings, which `decode` turns into
+            // Float32Arrays without the array of numbers the SDK's own decoding builds.
+            encoding_format: this.encoding,
             ...(this.sendDimensions ? { dimensions: this.dimensions } : {}),
           },
           // The SDK does not retry here (maxRetries 0), so it would always say 0.

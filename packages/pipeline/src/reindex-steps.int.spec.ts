@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { chunkCatalog } from '@catalog-indexer/catalog';
 import { shopCatalog } from '@catalog-indexer/catalog/testing';
 import { FencedError } from '@catalog-indexer/db';
-import { countTokens } from '@catalog-indexer/embeddings';
+import { countTokens, toNumberArray } from '@catalog-indexer/embeddings';
 import { type ReindexProgress } from './in-process-fan-out';
 import { ReindexService } from './reindex.service';
 import { PipelineHarness, editedShop, toNew } from '../test/pipeline.harness';
@@ -84,7 +84,7 @@ describe(`${ReindexService.name} step by step`, () => {
       await h.run(id);
       const [query] = (await h.embedder.inner.embed(['payroll'])).vectors;
       const search = async (filter: { kinds?: string[]; schemas?: string[]; tables?: string[] }) =>
-        new Set((await h.store.search({ dense: query!, sparse: querySparseVector('payroll') }, { catalogId: id, limit: 100, fusion: { denseWeight: 1, sparseWeight: 1, k: 2, prefetchLimit: 200 }, ...filter })).map((x) => x.id));
+        new Set((await h.store.search({ dense: toNumberArray(query!), sparse: querySparseVector('payroll') }, { catalogId: id, limit: 100, fusion: { denseWeight: 1, sparseWeight: 1, k: 2, prefetchLimit: 200 }, ...filter })).map((x) => x.id));
       const hydrated = async (ids: Set<string>) => [...(await h.embeddings.hydrate([...ids])).values()].map((r) => r.chunkKey).sort();
       const keysWhere = (f: (c: (typeof chunks)[number]) => boolean) => chunks.filter(f).map((c) => c.key).sort();
       expect(await hydrated(await search({ tables: ['payroll'] }))).toEqual(keysWhere((c) => c.metadata.table === 'payroll'));

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { catalogVocabulary, chunkCatalog, contentHash, parseCatalog, type Chunk } from '@catalog-indexer/catalog';
+import { contentHash, type Chunk } from '@catalog-indexer/catalog';
 import {
   ADOPTED_CHUNK_PREFIX,
   type CatalogRepository,
@@ -15,6 +15,7 @@ import { countTokens, type Embedder } from '@catalog-indexer/embeddings';
 import { type Logger } from '@catalog-indexer/logger';
 import { type QdrantStore, type VectorPoint } from '@catalog-indexer/vector-store';
 import { type HolderLiveness } from './catalog-lease';
+import { CatalogReadings } from './catalog-readings';
 import { chunkPoint } from './chunk-point';
 import { forgetDeletedCatalog } from './forget-catalog';
 import { LeaseSection } from './lease-section';
@@ -114,6 +115,8 @@ export class ReindexService {
   readonly inlineConcurrency: number;
   private readonly batchMaxInputs: number;
   private readonly batchMaxTokens: number;
+  /** Parsed catalogs, their chunks and vocabularies, shared by the steps of runs in this process. */
+  private readonly readings = new CatalogReadings();
   private readonly vocabularies = new Map<string, ReadonlySet<string>>();
 
   constructor(private readonly deps: PipelineDeps) {
@@ -154,7 +157,7 @@ export class ReindexService {
     const { catalogs, embeddings, embedder } = this.deps;
     const catalog = await catalogs.get(run.catalogId);
     if (!catalog) return { kind: 'missing' };
-    const chunks = chunkCatalog(parseCatalog(catalog.document), { rejectedKeys: await catalogs.rejectedKeys(run.catalogId) });
+    const chunks = this.readings.chunks(catalog, await catalogs.rejectedKeys(run.catalogId));
     const active = new Map((await embeddings.activeChunks(run.catalogId)).map((c) => [c.chunkKey, c]));
     const pending = await embeddings.pendingChunks(run.catalogId);
     const points = new Set(await this.deps.store.listIds(run.catalogId));
@@ -290,7 +293,7 @@ export class ReindexService {
     if (!vocabulary) {
       const catalog = await this.deps.catalogs.get(catalogId);
       if (!catalog) return null;
-      vocabulary = catalogVocabulary(parseCatalog(catalog.document));
+      vocabulary = this.readings.vocabulary(catalog);
       this.vocabularies.set(key, vocabulary);
       if (this.vocabularies.size > 32) this.vocabularies.delete(this.vocabularies.keys().next().value ?? key);
     }
@@ -334,7 +337,7 @@ export class ReindexService {
     const remaining = await embeddings.unembeddedBatches(run.runId);
     if (remaining.length > 0) return { kind: 'replan', reason: `${remaining.length} batches not embedded` };
 
-    const wanted = chunkCatalog(parseCatalog(catalog.document), { rejectedKeys: await catalogs.rejectedKeys(run.catalogId) }).map((c) => c.key);
+    const wanted = this.readings.chunks(catalog, await catalogs.rejectedKeys(run.catalogId)).map((c) => c.key);
     const outcome = await this.deps.leases.fenced(this.fence(run), async (m) => {
       // Holding the catalog row: a PUT or DELETE waits for this transaction, or this one sees its result.
       const rows: { version: number }[] = await m.query(`SELECT version FROM catalogs WHERE id = $1 FOR SHARE`, [run.catalogId]);

@@ -9,5 +9,5 @@ export { FailOpenRateLimiter } from './fail-open-rate-limiter';
 export type { RateLimiter, RateLimitGrant } from './rate-limiter';
 export { RedisRateLimiter, type RedisRateLimiterOptions } from './redis-rate-limiter';
 export { retryAfterMs } from './retry-after';
-export { packBatches, OPENAI_LIMITS, type BatchLimits, type PreparedInput } from './batching';
+export { packBatches, spreadBatches, OPENAI_LIMITS, SPREAD_MIN_INPUTS, type BatchLimits, type PreparedInput, type SpreadOptions } from './batching';
 export { decodeBase64Vectors, toNumberArray } from './vector-decoding';

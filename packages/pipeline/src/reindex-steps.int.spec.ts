@@ -182,6 +182,43 @@ describe(`${ReindexService.name} step by step`, () => {
     });
   });
 
+  describe('batches sized to the workers', () => {
+    const planned = async (service: ReindexService) => {
+      const id = await h.createCatalog();
+      const begun = await h.begin(id, `slots-${randomUUID()}`, {});
+      if (begun.kind !== 'ready') throw new Error(begun.kind);
+      const plan = await service.plan(begun.run);
+      if (plan.kind !== 'planned') throw new Error('missing');
+      const sizes = await Promise.all(plan.batches.map(async (b) => (await h.embeddings.batchToEmbed(begun.run.runId, b)).length));
+      await h.release(begun.run);
+      return sizes;
+    };
+
+    it('gives every embedding slot a batch when the catalog fills them, however many inputs a request may hold', async () => {
+      const sizes = await planned(new ReindexService({ ...h.deps(), batchMaxInputs: 1000, slots: () => Promise.resolve(4) }));
+      expect(sizes).toHaveLength(4);
+      expect(sizes.reduce((a, b) => a + b, 0)).toBe(chunks.length);
+      expect(Math.min(...sizes)).toBeGreaterThan(0);
+
+      // Without a count of the slots (or when it cannot be read) the plan packs requests as full as it may.
+      expect(await planned(new ReindexService({ ...h.deps(), batchMaxInputs: 1000 }))).toEqual([chunks.length]);
+      const unreadable = new ReindexService({ ...h.deps(), batchMaxInputs: 1000, slots: () => Promise.reject(new Error('CLIENT LIST refused')) });
+      expect(await planned(unreadable)).toEqual([chunks.length]);
+      // The requests-per-minute budget caps the batches.
+      expect(await planned(new ReindexService({ ...h.deps(), batchMaxInputs: 1000, slots: () => Promise.resolve(4), maxBatches: 2 }))).toHaveLength(2);
+    });
+
+    it('embeds every chunk once over the spread batches, one request per batch', async () => {
+      const spread = new ReindexService({ ...h.deps(), batchMaxInputs: 1000, slots: () => Promise.resolve(4) });
+      const id = await h.createCatalog();
+      h.embedder.reset();
+      expect(await h.run(id, {}, spread)).toMatchObject({ status: 'completed', embedded: chunks.length });
+      expect(h.embedder.calls).toBe(4);
+      expect(h.embedder.texts).toBe(chunks.length);
+      expect(await h.pointIds(id)).toEqual(await h.rowIds(id));
+    });
+  });
+
   describe('reindex', () => {
     it('reports its phases in order with what it embedded, and records the tokens it paid', async () => {
       const id = await h.createCatalog();

@@ -11,7 +11,7 @@ import {
   type NewEmbedding,
   type PointDeletionRepository,
 } from '@catalog-indexer/db';
-import { countTokens, type Embedder } from '@catalog-indexer/embeddings';
+import { countTokens, spreadBatches, type Embedder } from '@catalog-indexer/embeddings';
 import { type Logger } from '@catalog-indexer/logger';
 import { type QdrantStore, type VectorPoint } from '@catalog-indexer/vector-store';
 import { type HolderLiveness } from './catalog-lease';
@@ -80,6 +80,14 @@ export interface PipelineDeps {
   /** The most inputs and tokens one batch job embeds (one embeddings request when within the API's limits). */
   batchMaxInputs?: number;
   batchMaxTokens?: number;
+  /**
+   * Batch jobs that can run at once across the workers (processes × jobs per process), read when a run
+   * plans: its batches are sized to keep them all busy (see `spreadBatches`). Without it, batches are packed
+   * as full as the limits allow.
+   */
+  slots?: () => Promise<number>;
+  /** Most batches one plan may make (what the requests-per-minute limit allows), unless the limits need more. */
+  maxBatches?: number;
   /** Batches embedded at once when a run fans out in this process (see {@link InProcessFanOut}). */
   inlineConcurrency?: number;
   /** How long a batch keeps its vectors and retries the upsert through a Qdrant outage (default 5 min). */
@@ -201,7 +209,7 @@ export class ReindexService {
     }
     const adopted = new Set(adopt);
     const drop = pending.filter((p) => !adopted.has(p.id)).map((p) => p.id);
-    const rows = this.batchRows(run, toEmbed);
+    const rows = this.batchRows(run, toEmbed, await this.slots());
     await this.takeOverAdopted(run, rekey);
 
     await this.deps.leases.fenced(this.fence(run), async (m) => {
@@ -400,37 +408,42 @@ export class ReindexService {
     return { catalogId: run.catalogId, fence: run.fence };
   }
 
-  /** Numbered batches within the input and token budgets of one embeddings request. */
-  private batchRows(run: RunContext, toEmbed: { chunk: Chunk; hash: string }[]): NewEmbedding[] {
-    const rows: NewEmbedding[] = [];
-    let batch = 0;
-    let inputs = 0;
-    let tokens = 0;
-    for (const { chunk, hash } of toEmbed) {
-      const t = Math.min(countTokens(chunk.content), 8191);
-      if (inputs > 0 && (inputs + 1 > this.batchMaxInputs || tokens + t > this.batchMaxTokens)) {
-        batch++;
-        inputs = 0;
-        tokens = 0;
-      }
-      inputs++;
-      tokens += t;
-      rows.push({
-        id: randomUUID(),
-        catalogId: run.catalogId,
-        kind: chunk.kind,
-        chunkKey: chunk.key,
-        itemKey: chunk.itemKey,
-        content: chunk.content,
-        metadata: chunk.metadata as Record<string, unknown>,
-        contentHash: hash,
-        model: this.deps.embedder.model,
-        dimensions: this.deps.embedder.dimensions,
-        indexRunId: run.runId,
-        batch,
-      });
+  /** The embedding slots the plan spreads its batches over; one when they cannot be read. */
+  private async slots(): Promise<number> {
+    if (!this.deps.slots) return 1;
+    try {
+      return Math.max(1, await this.deps.slots());
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, 'could not count the embedding slots: batches packed as full as the limits allow');
+      return 1;
     }
-    return rows;
+  }
+
+  /**
+   * Numbered batches within the input and token budgets of one embeddings request, sized to keep `slots`
+   * batch jobs busy (see `spreadBatches`).
+   */
+  private batchRows(run: RunContext, toEmbed: { chunk: Chunk; hash: string }[], slots: number): NewEmbedding[] {
+    const tokens = toEmbed.map(({ chunk }) => Math.min(countTokens(chunk.content), 8191));
+    const batches = spreadBatches(
+      tokens,
+      { maxInputs: this.batchMaxInputs, maxTokensPerRequest: this.batchMaxTokens },
+      { slots, maxBatches: this.deps.maxBatches },
+    );
+    return toEmbed.map(({ chunk, hash }, i) => ({
+      id: randomUUID(),
+      catalogId: run.catalogId,
+      kind: chunk.kind,
+      chunkKey: chunk.key,
+      itemKey: chunk.itemKey,
+      content: chunk.content,
+      metadata: chunk.metadata as Record<string, unknown>,
+      contentHash: hash,
+      model: this.deps.embedder.model,
+      dimensions: this.deps.embedder.dimensions,
+      indexRunId: run.runId,
+      batch: batches[i] ?? 0,
+    }));
   }
 }
 

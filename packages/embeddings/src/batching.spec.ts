@@ -82,6 +82,14 @@ describe(spreadBatches.name, () => {
     expect(sizes(spreadBatches(tokensOf(600), limits, { slots: 6, maxBatches: 3 }))).toHaveLength(3);
   });
 
+  it('keeps batches of about one size where short inputs cluster and would fill a batch to its input limit first', () => {
+    const tokens = [...Array.from({ length: 3_000 }, () => 60), ...Array.from({ length: 2_000 }, () => 8), ...Array.from({ length: 1_000 }, () => 60)];
+    const batches = sizes(spreadBatches(tokens, limits, { slots: 2 }));
+    expect(Math.max(...batches)).toBeLessThanOrEqual(512);
+    expect(Math.min(...batches)).toBeGreaterThan(100);
+    expect(batches.length % 2).toBe(0);
+  });
+
   it('plans nothing for no inputs', () => {
     expect(spreadBatches([], limits, { slots: 6 })).toEqual([]);
   });

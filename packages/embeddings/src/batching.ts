@@ -76,7 +76,25 @@ export function spreadBatches(tokens: readonly number[], limits: Omit<BatchLimit
   target = Math.max(greedy, Math.min(target, options.maxBatches ?? Infinity));
   if (target === greedy) return packed.flatMap((batch, b) => batch.map(() => b));
 
-  // Even shares of the tokens: an input goes to the share its middle falls in, within the hard limits.
+
+  // A region of short inputs can fill a batch to its input limit before its share of tokens: the plan
+  // then has more batches than aimed at, so aim at the next round of slots (at most a few times).
+  let out = evenShares(tokens, limits, target);
+  for (let tries = 0; tries < 4; tries++) {
+    const made = (out[out.length - 1] ?? -1) + 1;
+    const next = Math.min(Math.ceil(made / slots) * slots, Math.max(made, options.maxBatches ?? Infinity));
+    if (made <= target || next <= target) break;
+    target = next;
+    out = evenShares(tokens, limits, target);
+  }
+  return out;
+}
+
+/**
+ * Inputs in `target` contiguous batches of about equal tokens (an input goes to the share its middle falls
+ * in), a batch closing early where it would break a limit.
+ */
+function evenShares(tokens: readonly number[], limits: Omit<BatchLimits, 'maxTokensPerInput'>, target: number): number[] {
   const total = tokens.reduce((s, t) => s + t, 0);
   const out: number[] = [];
   let batch = 0;

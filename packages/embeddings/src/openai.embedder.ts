@@ -1,4 +1,4 @@
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import { type Logger } from '@catalog-indexer/logger';
 import { embeddingRateLimited, embeddingRequests, embeddingRetries, embeddingTokens } from '@catalog-indexer/metrics';
 import { OPENAI_LIMITS, packBatches, type BatchLimits, type PreparedInput } from './batching';
@@ -43,6 +43,18 @@ export interface OpenAIEmbedderOptions {
   logger?: Logger;
 }
 
+let openaiClass: typeof OpenAI | undefined;
+
+/**
+ * The `openai` SDK, loaded on first use: a process that never sends a request (an idle worker, a query
+ * service that has not been asked yet) does not carry its code.
+ */
+function sdk(): typeof OpenAI {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  openaiClass ??= (require('openai') as { default: typeof OpenAI }).default;
+  return openaiClass;
+}
+
 const emptyStats = (): EmbeddingStats => ({ requests: 0, tokens: 0, rateLimited: 0, retries: 0, waitedMs: 0 });
 
 /**
@@ -58,7 +70,8 @@ export class OpenAIEmbedder implements Embedder {
   readonly provider = 'openai' as const;
   readonly model: string;
   readonly dimensions: number;
-  private readonly client: OpenAI;
+  private readonly clientOptions: ConstructorParameters<typeof OpenAI>[0];
+  private clientInstance: OpenAI | undefined;
   private readonly limits: BatchLimits;
   private readonly encoding: 'base64' | 'float';
   private readonly sendDimensions: boolean;
@@ -95,12 +108,17 @@ export class OpenAIEmbedder implements Embedder {
       maxTokensPerInput: Math.min(OPENAI_LIMITS.maxTokensPerInput, maxTokensPerRequest),
       maxTokensPerRequest,
     };
-    this.client = new OpenAI({
+    this.clientOptions = {
       apiKey: options.apiKey,
       baseURL: options.baseUrl,
       maxRetries: 0,
       timeout: options.timeoutMs ?? 60_000,
-    });
+    };
+  }
+
+  private get client(): OpenAI {
+    this.clientInstance ??= new (sdk())(this.clientOptions);
+    return this.clientInstance;
   }
 
   /** Every call since this embedder was made: requests, billed tokens, 429s, retries, time waited. */
@@ -232,7 +250,7 @@ export class OpenAIEmbedder implements Embedder {
 
 /** A 429 `rate_limit_exceeded` worth waiting for, with its `retry-after-ms` / `retry-after` if given. */
 function rateLimitOf(error: unknown): { retryAfterMs: number | undefined } | undefined {
-  if (!(error instanceof OpenAI.APIError)) return undefined;
+  if (!(error instanceof sdk().APIError)) return undefined;
   const { status, headers } = answerOf(error);
   if (status !== 429) return undefined;
   if (error.code === 'insufficient_quota' || headers?.get('x-should-retry') === 'false') return undefined;
@@ -250,9 +268,9 @@ function answerOf(error: object): { status: number | undefined; headers: Headers
 
 /** Failures that another attempt may get past: 408, 409, 5xx, timeouts and lost connections. */
 function isTransient(error: unknown): boolean {
-  if (error instanceof OpenAI.APIUserAbortError) return false;
-  if (error instanceof OpenAI.APIConnectionError) return true;
-  if (!(error instanceof OpenAI.APIError)) return false;
+  if (error instanceof sdk().APIUserAbortError) return false;
+  if (error instanceof sdk().APIConnectionError) return true;
+  if (!(error instanceof sdk().APIError)) return false;
   const { status, headers } = answerOf(error);
   if (headers?.get('x-should-retry') === 'false') return false;
   // An error without a status was not an answer of the API; a 429 that reaches here cannot succeed (quota,
@@ -263,7 +281,7 @@ function isTransient(error: unknown): boolean {
 
 /** Errors a retry cannot fix become {@link EmbeddingRequestError}; the rest are thrown as they are. */
 function classify(error: unknown): unknown {
-  if (!(error instanceof OpenAI.APIError)) return error;
+  if (!(error instanceof sdk().APIError)) return error;
   const status: number | undefined = (error as { status?: number }).status;
   const code = typeof error.code === 'string' ? error.code : null;
   if (status === 429 && code === 'insufficient_quota') {

@@ -58,13 +58,16 @@ describe(spreadBatches.name, () => {
     expect(sizes(spreadBatches(tokensOf(40), limits, { slots: 6 }))).toHaveLength(1);
   });
 
-  it('balances batches by tokens rather than by inputs', () => {
+  it('balances batches by tokens when the token limit is the nearer one, and by inputs when the input limit is', () => {
     const tokens = [...Array.from({ length: 100 }, () => 10), ...Array.from({ length: 100 }, () => 90)];
-    const assignment = spreadBatches(tokens, limits, { slots: 4 });
+    const assignment = spreadBatches(tokens, { maxInputs: 2048, maxTokensPerRequest: 100_000 }, { slots: 4 });
     const perBatch = new Map<number, number>();
     assignment.forEach((b, i) => perBatch.set(b, (perBatch.get(b) ?? 0) + tokens[i]!));
     expect(perBatch.size).toBe(4);
     for (const t of perBatch.values()) expect(Math.abs(t - 2_500)).toBeLessThanOrEqual(90);
+
+    // 512 inputs per request are nearer to full than 100,000 tokens: batches of 50 inputs each.
+    expect(sizes(spreadBatches(tokens, limits, { slots: 4 }))).toEqual([50, 50, 50, 50]);
   });
 
   it('never breaks the input and token limits, and never makes more batches than allowed unless packing needs them', () => {

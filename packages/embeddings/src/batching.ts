@@ -91,11 +91,15 @@ export function spreadBatches(tokens: readonly number[], limits: Omit<BatchLimit
 }
 
 /**
- * Inputs in `target` contiguous batches of about equal tokens (an input goes to the share its middle falls
- * in), a batch closing early where it would break a limit.
+ * Inputs in `target` contiguous batches of about equal size (an input goes to the share its middle falls
+ * in), a batch closing early where it would break a limit. Size is counted in tokens, since a request's time
+ * grows with them, unless the input limit is the one the batches come nearer to: then in inputs, or regions
+ * of short inputs would reach it before their share of tokens.
  */
 function evenShares(tokens: readonly number[], limits: Omit<BatchLimits, 'maxTokensPerInput'>, target: number): number[] {
-  const total = tokens.reduce((s, t) => s + t, 0);
+  const totalTokens = tokens.reduce((s, t) => s + t, 0);
+  const byInputs = tokens.length / limits.maxInputs >= totalTokens / limits.maxTokensPerRequest;
+  const total = byInputs ? tokens.length : totalTokens;
   const out: number[] = [];
   let batch = 0;
   let share = 0;
@@ -103,7 +107,8 @@ function evenShares(tokens: readonly number[], limits: Omit<BatchLimits, 'maxTok
   let used = 0;
   let before = 0;
   for (const t of tokens) {
-    const wanted = total > 0 ? Math.min(target - 1, Math.floor(((before + t / 2) * target) / total)) : 0;
+    const size = byInputs ? 1 : t;
+    const wanted = total > 0 ? Math.min(target - 1, Math.floor(((before + size / 2) * target) / total)) : 0;
     const full = inputs > 0 && (inputs + 1 > limits.maxInputs || used + t > limits.maxTokensPerRequest);
     if (inputs > 0 && (wanted > share || full)) {
       batch++;
@@ -114,7 +119,7 @@ function evenShares(tokens: readonly number[], limits: Omit<BatchLimits, 'maxTok
     out.push(batch);
     inputs++;
     used += t;
-    before += t;
+    before += size;
   }
   return out;
 }

@@ -12,7 +12,7 @@ import {
   openDataSource,
   type DataSource,
 } from '@catalog-indexer/db';
-import { LocalEmbedder } from '@catalog-indexer/embeddings';
+import { LocalEmbedder, toNumberArray } from '@catalog-indexer/embeddings';
 import { QdrantEmulator } from '@catalog-indexer/emulators';
 import { createLogger } from '@catalog-indexer/logger';
 import { ReindexService, reindexInProcess } from '@catalog-indexer/pipeline';
@@ -68,7 +68,7 @@ describe('query app', () => {
   };
   const search = async (body: Record<string, unknown>): Promise<SearchResponse> =>
     (await request(app).post('/v1/search').send(body).expect(200)).body as SearchResponse;
-  const questionVector = async (): Promise<number[]> => (await embedder.embed([QUESTION])).vectors[0]!;
+  const questionVector = async (): Promise<number[]> => toNumberArray((await embedder.embed([QUESTION])).vectors[0]!);
   /** A Qdrant point of the shop catalog with no row in Postgres, as close to the question as can be. */
   const ghostPoint = async () => ({
     id: randomUUID(),

@@ -1,5 +1,5 @@
 import { type EmbeddingRepository } from '@catalog-indexer/db';
-import { identityName, type Embedder } from '@catalog-indexer/embeddings';
+import { identityName, toNumberArray, type Embedder } from '@catalog-indexer/embeddings';
 import { querySparseVector, type SparseVector } from '@catalog-indexer/text';
 import { VectorStoreError, type FusionOptions, type SearchHit, type VectorReader } from '@catalog-indexer/vector-store';
 import { type IndexCoverage } from './index-coverage';
@@ -165,8 +165,9 @@ export class SearchService {
     const t0 = process.hrtime.bigint();
     const { vectors } = await space.embedder.embed([query]);
     const embedMs = since(t0);
-    const dense = vectors[0];
-    if (!dense) throw new Error('the embedder returned no vector');
+    const vector = vectors[0];
+    if (!vector) throw new Error('the embedder returned no vector');
+    const dense = toNumberArray(vector);
     const t1 = process.hrtime.bigint();
     const sparse = querySparseVector(query);
     return { dense, sparse, embedMs, analyzeMs: since(t1) };

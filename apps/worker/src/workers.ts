@@ -10,7 +10,7 @@ import {
 import { type Embedder } from '@catalog-indexer/embeddings';
 import { type Logger } from '@catalog-indexer/logger';
 import { CleanupService, ReconcileService, ReindexOrchestrator, ReindexService, SpaceSwitchService } from '@catalog-indexer/pipeline';
-import { createJobWorker, RedisErrorBackoff, type JobProducer, type RunningJobs, type RedisClient, type Worker } from '@catalog-indexer/queue';
+import { createJobWorker, RedisErrorBackoff, workerSlots, type JobProducer, type RunningJobs, type RedisClient, type Worker } from '@catalog-indexer/queue';
 import { type QdrantStore } from '@catalog-indexer/vector-store';
 import { cleanupJob } from './jobs/cleanup.job';
 import { embedBatchJob } from './jobs/embed-batch.job';
@@ -47,11 +47,15 @@ export function startWorkers(deps: WorkerDeps): Worker {
   // Postgres (its renewals failing) is late, not dead.
   const liveness = { alive: (holder: string) => deps.producer.isUnfinished(holder) };
   const common = { ...repositories, store: deps.store, logger, leaseTtlMs: config.worker.leaseTtlMs, liveness };
+  const { requestsPerMinute, queryShare } = config.embeddings;
   const reindex = new ReindexService({
     ...common,
     embedder: deps.embedder,
     batchMaxInputs: config.embeddings.batchMaxInputs,
     batchMaxTokens: config.embeddings.batchMaxTokens,
+    // A plan spreads its batches over every worker's slots, and makes no more than a minute of the workers' requests.
+    slots: () => workerSlots(deps.producer.queue, config.worker.concurrency),
+    maxBatches: requestsPerMinute ? Math.max(1, Math.floor(requestsPerMinute * (1 - queryShare))) : undefined,
   });
   const cleanup = new CleanupService(common);
   const reconcile = new ReconcileService(common);

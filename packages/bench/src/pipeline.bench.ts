@@ -19,7 +19,7 @@ import {
   type DataSource,
   type HydratedEmbedding,
 } from '@catalog-indexer/db';
-import { OpenAIEmbedder } from '@catalog-indexer/embeddings';
+import { OpenAIEmbedder, toNumberArray } from '@catalog-indexer/embeddings';
 import { OpenAIEmulator, QdrantEmulator } from '@catalog-indexer/emulators';
 import { createLogger } from '@catalog-indexer/logger';
 import { ReindexService, reindexInProcess, type ReindexResult } from '@catalog-indexer/pipeline';
@@ -116,7 +116,7 @@ async function query(w: Wiring, catalogId: string, question: string): Promise<Qu
   if (!vector) throw new Error('the embedder returned no vector');
   const t1 = performance.now();
   const found = await w.store.search(
-    { dense: vector, sparse: querySparseVector(question) },
+    { dense: toNumberArray(vector), sparse: querySparseVector(question) },
     { catalogId, limit: QUERY_LIMIT, fusion: { denseWeight: 1, sparseWeight: 3, k: 60, prefetchLimit: 200 } },
   );
   const searchMs = elapsed(t1);

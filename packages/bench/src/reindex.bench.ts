@@ -19,6 +19,7 @@ import { countTokens } from '@catalog-indexer/text';
 import { createTestDatabase, deleteRedisPrefix, uniqueName, waitFor, type TestDatabase } from '@catalog-indexer/testing';
 import { QdrantStore } from '@catalog-indexer/vector-store';
 import { Cleanup, progress } from './bench-cleanup';
+import { processCpuMs } from './process-cpu';
 import { processMemory } from './process-memory';
 import { REINDEX_USAGE, parseReindexBenchOptions, type ReindexBenchOptions } from './reindex-bench-options';
 import { buildSpiderCatalog, findRepositoryRoot, loadSpider, pickDatabases, type SpiderDatabase } from './spider-catalog';
@@ -117,11 +118,13 @@ async function measure(shared: Shared, plan: RunPlan, cleanup: Cleanup): Promise
   let failedReason: string | null = null;
   let seconds: number;
   let peak: number[];
+  let cpuMs: number[] = [];
   let startedAt = 0;
   let finishedAt = 0;
   try {
     openai.reset();
     openai.configure({ tokensPerMinute: plan.tpmLimit });
+    const cpuBefore = workers.map((w) => processCpuMs(w.child.pid!));
     const started = performance.now();
     startedAt = Date.now();
     const { jobId } = await producer.enqueue('reindex', { catalogId: created.id });
@@ -139,6 +142,7 @@ async function measure(shared: Shared, plan: RunPlan, cleanup: Cleanup): Promise
     state = job.state;
     failedReason = job.failedReason;
     peak = workers.map((w) => processMemory(w.child.pid!).peakRssMb);
+    cpuMs = workers.map((w, i) => processCpuMs(w.child.pid!) - (cpuBefore[i] ?? 0));
   } finally {
     await producer.close();
     connection.disconnect();
@@ -177,6 +181,9 @@ async function measure(shared: Shared, plan: RunPlan, cleanup: Cleanup): Promise
       embedding: round(embeddingSeconds, 2),
       afterLastAnswer: round((finishedAt - (stats.lastSucceededAt ?? finishedAt)) / 1000, 2),
     },
+    // User + system CPU of the worker processes from enqueuing to completion, per chunk of the catalog.
+    workerCpuMsPerChunk: round(cpuMs.reduce((s, ms) => s + ms, 0) / shared.chunks, 4),
+    workerCpuMs: workers.map((w, i) => ({ worker: w.name, ms: Math.round(cpuMs[i] ?? 0) })),
     workerRssMb: workers.map((w, i) => ({ worker: w.name, idle: idle[i], peak: peak[i] })),
     settings: {
       concurrency: Number(env.WORKER_CONCURRENCY),

@@ -7,7 +7,9 @@
  * emulator behind the official SDK. Reads each worker's RSS from /proc after it has idled `--idle-ms`,
  * then reindexes a catalog of `--databases` Spider databases (one job: one worker runs it), idles again, and
  * reads each worker's RSS after the job and its peak (VmHWM).
- * Prints one JSON object. Run: `pnpm -s bench:rss [--workers N] [--databases N] [--idle-ms N] [--source]`.
+ * The production build runs with the worker's production V8 options ({@link WORKER_NODE_OPTIONS}, as compose
+ * and `start:prod` start it). Prints one JSON object. Run: `pnpm -s bench:rss [--workers N] [--databases N]
+ * [--idle-ms N] [--source]`.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { flattenItems } from '@catalog-indexer/catalog';
@@ -24,9 +26,16 @@ const progress = (message: string): void => {
   process.stderr.write(`[bench:rss] ${message}\n`);
 };
 
+/** The V8 options a production worker runs with (docker-compose.yml, `pnpm --filter @catalog-indexer/worker start:prod`). */
+const WORKER_NODE_OPTIONS = '--max-semi-space-size=4';
+/** Targets: RSS of an idle worker, and the peak of the worker that runs a reindex of about 6,000 chunks. */
+const IDLE_LIMIT_MB = 110;
+const PEAK_LIMIT_MB = 200;
+
 const FLAGS = {
   workers: { fallback: 2, min: 1 },
-  databases: { fallback: 40, min: 1 },
+  // All of Spider: one catalog of 6,172 chunks.
+  databases: { fallback: 166, min: 1 },
   'idle-ms': { fallback: 10_000, min: 1 },
 } as const;
 
@@ -73,6 +82,7 @@ async function main(): Promise<void> {
       DB_PROCESS_COUNT: String(workers + 1),
       NODE_ENV: 'production',
       LOG_LEVEL: 'warn',
+      ...(fromSource ? {} : { NODE_OPTIONS: WORKER_NODE_OPTIONS }),
     };
     const procs: AppProcess[] = [];
     for (let i = 0; i < workers; i++) procs.push(spawnApp('worker', { ...env, LOG_LEVEL: 'info' }, { label: `worker-${i + 1}`, compiled: !fromSource }));
@@ -117,8 +127,11 @@ async function main(): Promise<void> {
           workers: perWorker,
           idleMs,
           workload: { databases: report.databases, tables: report.tables, columns: report.columns, reindexMs, state: job.state, result: job.result },
-          limitMb: 120,
-          idleUnderLimit: perWorker.every((w) => (w.idleRssMb ?? Infinity) < 120),
+          nodeOptions: fromSource ? null : WORKER_NODE_OPTIONS,
+          idleLimitMb: IDLE_LIMIT_MB,
+          peakLimitMb: PEAK_LIMIT_MB,
+          idleUnderLimit: perWorker.every((w) => (w.idleRssMb ?? Infinity) <= IDLE_LIMIT_MB),
+          peakUnderLimit: perWorker.every((w) => (w.peakRssMb ?? Infinity) <= PEAK_LIMIT_MB),
         },
         null,
         2,

@@ -1,6 +1,12 @@
+/**
+ * One embedding: float32 values as the API sends them in base64 (decoded in place, no number array in
+ * between), or plain numbers from a JSON array (`encoding_format: float`, the local embedder).
+ */
+export type DenseVector = Float32Array | number[];
+
 /** The result of embedding a list of texts: one vector per text, in order, and the tokens it cost. */
 export interface EmbeddingResult {
-  vectors: number[][];
+  vectors: DenseVector[];
   tokens: number;
   /** Requests, 429s and retries of this call, for metrics; absent for embedders that call no API. */
   stats?: EmbeddingStats;

@@ -1,5 +1,5 @@
 export { hashingVector, words, countTokens, truncateToTokens } from '@catalog-indexer/text';
-export { identityName, type Embedder, type EmbedderIdentity, type EmbeddingProvider, type EmbeddingResult, type EmbeddingStats } from './embedder';
+export { identityName, type DenseVector, type Embedder, type EmbedderIdentity, type EmbeddingProvider, type EmbeddingResult, type EmbeddingStats } from './embedder';
 export { LocalEmbedder, LOCAL_MODEL } from './local.embedder';
 export { OpenAIEmbedder, type OpenAIEmbedderOptions } from './openai.embedder';
 export { EmbeddingRequestError } from './embedding.error';
@@ -9,4 +9,5 @@ export { FailOpenRateLimiter } from './fail-open-rate-limiter';
 export type { RateLimiter, RateLimitGrant } from './rate-limiter';
 export { RedisRateLimiter, type RedisRateLimiterOptions } from './redis-rate-limiter';
 export { retryAfterMs } from './retry-after';
-export { packBatches, OPENAI_LIMITS, type BatchLimits, type PreparedInput } from './batching';
+export { packBatches, spreadBatches, OPENAI_LIMITS, SPREAD_MIN_INPUTS, type BatchLimits, type PreparedInput, type SpreadOptions } from './batching';
+export { decodeBase64Vectors, toNumberArray } from './vector-decoding';

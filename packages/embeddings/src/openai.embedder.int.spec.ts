@@ -66,13 +66,15 @@ describe(OpenAIEmbedder.name, () => {
 
       expect(result.vectors).toHaveLength(texts.length);
       for (const v of result.vectors) expect(v).toHaveLength(DIMENSIONS);
+      // base64 is decoded straight into float32 values; `float` answers are JSON lists of numbers.
+      for (const v of result.vectors) expect(v instanceof Float32Array).toBe(encoding === 'base64');
       // Vectors are the emulator's hashing vectors of each text, so a mix-up of positions shows here.
-      result.vectors.forEach((v, i) => expect(v).toEqual(expectedVector(texts[i]!)));
-      expect(result.vectors[2]).toEqual(result.vectors[0]);
-      expect(result.vectors[1]).not.toEqual(result.vectors[0]);
+      result.vectors.forEach((v, i) => expect(Array.from(v)).toEqual(expectedVector(texts[i]!)));
+      expect(Array.from(result.vectors[2]!)).toEqual(Array.from(result.vectors[0]!));
+      expect(Array.from(result.vectors[1]!)).not.toEqual(Array.from(result.vectors[0]!));
       expect(result.tokens).toBe(texts.reduce((s, t) => s + countTokens(t), 0));
 
-      // Omitted, the SDK asks for base64 and decodes it; `float` is sent explicitly for servers that ignore the field.
+      // The encoding is always sent: the SDK then hands base64 back undecoded, and `float` suits servers that ignore the field.
       expect(bodies()).toHaveLength(1);
       expect(bodies()[0]).toMatchObject({ model: MODEL, dimensions: DIMENSIONS, encoding_format: encoding });
     },
@@ -90,7 +92,7 @@ describe(OpenAIEmbedder.name, () => {
       expect(body.input.reduce((s, t) => s + countTokens(t), 0)).toBeLessThanOrEqual(limits.batchMaxTokens);
     }
     expect(bodies().flatMap((b) => b.input)).toEqual(texts);
-    expect(result.vectors).toEqual(texts.map(expectedVector));
+    expect(result.vectors.map((v) => Array.from(v))).toEqual(texts.map(expectedVector));
     expect(result.tokens).toBe(emulator.stats.tokens);
   });
 
@@ -123,14 +125,14 @@ describe(OpenAIEmbedder.name, () => {
     }
     expect(sent[2]!.length).toBeLessThan(long.length);
     expect(countTokens(sent[2]!)).toBeGreaterThan(8000);
-    expect(result.vectors[1]).toEqual(expectedVector('orders'));
+    expect(Array.from(result.vectors[1]!)).toEqual(expectedVector('orders'));
   });
 
   it('embeds empty and blank texts without making the request fail', async () => {
     const result = await embedder().embed(['', '   ', 'orders', '\n\t']);
 
     expect(result.vectors.map((v) => v.length)).toEqual([DIMENSIONS, DIMENSIONS, DIMENSIONS, DIMENSIONS]);
-    expect(result.vectors[2]).toEqual(expectedVector('orders'));
+    expect(Array.from(result.vectors[2]!)).toEqual(expectedVector('orders'));
     expect(emulator.stats).toMatchObject({ requests: 1, succeeded: 1, failed: 0 });
     expect(bodies()[0]!.input.every((t) => t.length > 0)).toBe(true);
   });
@@ -139,7 +141,7 @@ describe(OpenAIEmbedder.name, () => {
     const texts = ['column note: stream ends at <|endoftext|>', 'orders'];
     const result = await embedder().embed(texts);
 
-    expect(result.vectors).toEqual(texts.map(expectedVector));
+    expect(result.vectors.map((v) => Array.from(v))).toEqual(texts.map(expectedVector));
     expect(bodies()[0]!.input).toEqual(texts);
   });
 
@@ -164,7 +166,7 @@ describe(OpenAIEmbedder.name, () => {
     const result = await e.embed(second);
 
     expect(emulator.stats.rateLimited).toBeGreaterThanOrEqual(1);
-    expect(result.vectors).toEqual(second.map(expectedVector));
+    expect(result.vectors.map((v) => Array.from(v))).toEqual(second.map(expectedVector));
     const limited = exchanges.find((x) => x.status === 429)!;
     expect(limited.responseHeaders['retry-after']).toBeDefined();
     expect((limited.responseBody as { error: { code: string } }).error.code).toBe('rate_limit_exceeded');
@@ -177,7 +179,7 @@ describe(OpenAIEmbedder.name, () => {
     const texts = ['orders', 'customers'];
     const result = await embedder({ maxRetries: 2 }).embed(texts);
 
-    expect(result.vectors).toEqual(texts.map(expectedVector));
+    expect(result.vectors.map((v) => Array.from(v))).toEqual(texts.map(expectedVector));
     expect(emulator.stats).toMatchObject({ requests: 3, failed: 2, succeeded: 1 });
     expect(exchanges.map((x) => x.status)).toEqual([503, 503, 200]);
     expect(exchanges.map((x) => x.requestHeaders['x-stainless-retry-count'])).toEqual(['0', '1', '2']);
@@ -186,7 +188,7 @@ describe(OpenAIEmbedder.name, () => {
   it('keeps sending after more 429s than it has retries, without counting them as failures', async () => {
     emulator.failNext({ count: 4, status: 429, retryAfterMs: 30 });
     const result = await embedder({ maxRetries: 1 }).embed(['orders']);
-    expect(result.vectors).toEqual([expectedVector('orders')]);
+    expect(result.vectors.map((v) => Array.from(v))).toEqual([expectedVector('orders')]);
     expect(exchanges.map((x) => x.status)).toEqual([429, 429, 429, 429, 200]);
     expect(result.stats).toMatchObject({ requests: 5, rateLimited: 4, retries: 0 });
     expect(result.stats!.waitedMs).toBeGreaterThanOrEqual(4 * 25);

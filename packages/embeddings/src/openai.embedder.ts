@@ -1,8 +1,9 @@
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import { type Logger } from '@catalog-indexer/logger';
 import { embeddingRateLimited, embeddingRequests, embeddingRetries, embeddingTokens } from '@catalog-indexer/metrics';
 import { OPENAI_LIMITS, packBatches, type BatchLimits, type PreparedInput } from './batching';
-import { type Embedder, type EmbeddingResult, type EmbeddingStats } from './embedder';
+import { type DenseVector, type Embedder, type EmbeddingResult, type EmbeddingStats } from './embedder';
+import { decodeBase64Vectors } from './vector-decoding';
 import { EmbeddingRequestError } from './embedding.error';
 import { setTimeout as delay } from 'node:timers/promises';
 import { truncateToTokens } from '@catalog-indexer/text';
@@ -42,6 +43,18 @@ export interface OpenAIEmbedderOptions {
   logger?: Logger;
 }
 
+let openaiClass: typeof OpenAI | undefined;
+
+/**
+ * The `openai` SDK, loaded on first use: a process that never sends a request (an idle worker, a query
+ * service that has not been asked yet) does not carry its code.
+ */
+function sdk(): typeof OpenAI {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  openaiClass ??= (require('openai') as { default: typeof OpenAI }).default;
+  return openaiClass;
+}
+
 const emptyStats = (): EmbeddingStats => ({ requests: 0, tokens: 0, rateLimited: 0, retries: 0, waitedMs: 0 });
 
 /**
@@ -57,7 +70,8 @@ export class OpenAIEmbedder implements Embedder {
   readonly provider = 'openai' as const;
   readonly model: string;
   readonly dimensions: number;
-  private readonly client: OpenAI;
+  private readonly clientOptions: ConstructorParameters<typeof OpenAI>[0];
+  private clientInstance: OpenAI | undefined;
   private readonly limits: BatchLimits;
   private readonly encoding: 'base64' | 'float';
   private readonly sendDimensions: boolean;
@@ -94,12 +108,17 @@ export class OpenAIEmbedder implements Embedder {
       maxTokensPerInput: Math.min(OPENAI_LIMITS.maxTokensPerInput, maxTokensPerRequest),
       maxTokensPerRequest,
     };
-    this.client = new OpenAI({
+    this.clientOptions = {
       apiKey: options.apiKey,
       baseURL: options.baseUrl,
       maxRetries: 0,
       timeout: options.timeoutMs ?? 60_000,
-    });
+    };
+  }
+
+  private get client(): OpenAI {
+    this.clientInstance ??= new (sdk())(this.clientOptions);
+    return this.clientInstance;
   }
 
   /** Every call since this embedder was made: requests, billed tokens, 429s, retries, time waited. */
@@ -117,7 +136,7 @@ export class OpenAIEmbedder implements Embedder {
       }
       return { index, text: cut.text, tokens: cut.tokens };
     });
-    const vectors: number[][] = new Array<number[]>(texts.length);
+    const vectors: DenseVector[] = new Array<DenseVector>(texts.length);
     const stats = emptyStats();
     for (const batch of packBatches(prepared, this.limits)) {
       const counted = batch.reduce((s, b) => s + b.tokens, 0);
@@ -134,19 +153,37 @@ export class OpenAIEmbedder implements Embedder {
       if (response.data.length !== batch.length) {
         throw new EmbeddingRequestError(`the embeddings API returned ${response.data.length} vectors for ${batch.length} inputs`);
       }
-      for (const item of response.data) {
+      const decoded = this.decode(response.data.map((item) => item.embedding as unknown));
+      response.data.forEach((item, j) => {
         const input = batch[item.index];
         if (!input) throw new EmbeddingRequestError(`the embeddings API returned an unknown index ${item.index}`);
-        if (item.embedding.length !== this.dimensions) {
-          throw new EmbeddingRequestError(
-            `the embeddings API returned vectors of ${item.embedding.length} dimensions, expected ${this.dimensions}: ` +
-              'check EMBEDDING_DIMENSIONS, or set EMBEDDING_ENCODING=float for servers that ignore encoding_format',
-          );
-        }
-        vectors[input.index] = item.embedding;
-      }
+        vectors[input.index] = decoded[j]!;
+      });
     }
     return { vectors, tokens: stats.tokens, stats };
+  }
+
+  /**
+   * The vectors of one answer: base64 strings decoded straight into `Float32Array`s, or JSON arrays as they
+   * came (asked for with `float`, or sent by a server that ignores `encoding_format`). Each must have the
+   * configured size.
+   */
+  private decode(embeddings: unknown[]): DenseVector[] {
+    const mismatch = (found: number) =>
+      new EmbeddingRequestError(
+        `the embeddings API returned vectors of ${found} dimensions, expected ${this.dimensions}: ` +
+          'check EMBEDDING_DIMENSIONS, or set EMBEDDING_ENCODING=float for servers that ignore encoding_format',
+      );
+    if (embeddings.every((e): e is string => typeof e === 'string')) {
+      const decoded = decodeBase64Vectors(embeddings, this.dimensions);
+      if (!Array.isArray(decoded)) throw mismatch(decoded.mismatch);
+      return decoded;
+    }
+    return embeddings.map((e) => {
+      if (!Array.isArray(e)) throw new EmbeddingRequestError('the embeddings API returned an embedding that is neither base64 nor a list of numbers');
+      if (e.length !== this.dimensions) throw mismatch(e.length);
+      return e as number[];
+    });
   }
 
   /** Sends one request until it succeeds, waiting out 429s and retrying transient failures. */
@@ -167,9 +204,9 @@ export class OpenAIEmbedder implements Embedder {
           {
             model: this.model,
             input,
-            // Omitted, the SDK asks for base64 and decodes it to floats itself; given explicitly, it would hand
-            // back the raw base64 strings.
-            ...(this.encoding === 'float' ? { encoding_format: 'float' as const } : {}),
+            // Given explicitly, the SDK hands back base64 as the raw strings, which `decode` turns into
+            // Float32Arrays without the array of numbers the SDK's own decoding builds.
+            encoding_format: this.encoding,
             ...(this.sendDimensions ? { dimensions: this.dimensions } : {}),
           },
           // The SDK does not retry here (maxRetries 0), so it would always say 0.
@@ -213,7 +250,7 @@ export class OpenAIEmbedder implements Embedder {
 
 /** A 429 `rate_limit_exceeded` worth waiting for, with its `retry-after-ms` / `retry-after` if given. */
 function rateLimitOf(error: unknown): { retryAfterMs: number | undefined } | undefined {
-  if (!(error instanceof OpenAI.APIError)) return undefined;
+  if (!(error instanceof sdk().APIError)) return undefined;
   const { status, headers } = answerOf(error);
   if (status !== 429) return undefined;
   if (error.code === 'insufficient_quota' || headers?.get('x-should-retry') === 'false') return undefined;
@@ -231,9 +268,9 @@ function answerOf(error: object): { status: number | undefined; headers: Headers
 
 /** Failures that another attempt may get past: 408, 409, 5xx, timeouts and lost connections. */
 function isTransient(error: unknown): boolean {
-  if (error instanceof OpenAI.APIUserAbortError) return false;
-  if (error instanceof OpenAI.APIConnectionError) return true;
-  if (!(error instanceof OpenAI.APIError)) return false;
+  if (error instanceof sdk().APIUserAbortError) return false;
+  if (error instanceof sdk().APIConnectionError) return true;
+  if (!(error instanceof sdk().APIError)) return false;
   const { status, headers } = answerOf(error);
   if (headers?.get('x-should-retry') === 'false') return false;
   // An error without a status was not an answer of the API; a 429 that reaches here cannot succeed (quota,
@@ -244,7 +281,7 @@ function isTransient(error: unknown): boolean {
 
 /** Errors a retry cannot fix become {@link EmbeddingRequestError}; the rest are thrown as they are. */
 function classify(error: unknown): unknown {
-  if (!(error instanceof OpenAI.APIError)) return error;
+  if (!(error instanceof sdk().APIError)) return error;
   const status: number | undefined = (error as { status?: number }).status;
   const code = typeof error.code === 'string' ? error.code : null;
   if (status === 429 && code === 'insufficient_quota') {

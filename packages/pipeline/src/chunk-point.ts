@@ -14,7 +14,7 @@ export interface PointSource {
  * The Qdrant point of one embedding row: its vector, the sparse vector of its text (split against the
  * catalog's `vocabulary`), and the payload queries filter on.
  */
-export function chunkPoint(catalogId: string, row: PointSource, contentHash: string, vector: number[] | undefined, vocabulary: ReadonlySet<string> | undefined): VectorPoint {
+export function chunkPoint(catalogId: string, row: PointSource, contentHash: string, vector: Float32Array | number[] | undefined, vocabulary: ReadonlySet<string> | undefined): VectorPoint {
   return {
     id: row.id,
     vector: vector ?? [],

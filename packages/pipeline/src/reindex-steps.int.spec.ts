@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { chunkCatalog } from '@catalog-indexer/catalog';
 import { shopCatalog } from '@catalog-indexer/catalog/testing';
 import { FencedError } from '@catalog-indexer/db';
-import { countTokens } from '@catalog-indexer/embeddings';
+import { countTokens, toNumberArray } from '@catalog-indexer/embeddings';
 import { type ReindexProgress } from './in-process-fan-out';
 import { ReindexService } from './reindex.service';
 import { PipelineHarness, editedShop, toNew } from '../test/pipeline.harness';
@@ -84,7 +84,7 @@ describe(`${ReindexService.name} step by step`, () => {
       await h.run(id);
       const [query] = (await h.embedder.inner.embed(['payroll'])).vectors;
       const search = async (filter: { kinds?: string[]; schemas?: string[]; tables?: string[] }) =>
-        new Set((await h.store.search({ dense: query!, sparse: querySparseVector('payroll') }, { catalogId: id, limit: 100, fusion: { denseWeight: 1, sparseWeight: 1, k: 2, prefetchLimit: 200 }, ...filter })).map((x) => x.id));
+        new Set((await h.store.search({ dense: toNumberArray(query!), sparse: querySparseVector('payroll') }, { catalogId: id, limit: 100, fusion: { denseWeight: 1, sparseWeight: 1, k: 2, prefetchLimit: 200 }, ...filter })).map((x) => x.id));
       const hydrated = async (ids: Set<string>) => [...(await h.embeddings.hydrate([...ids])).values()].map((r) => r.chunkKey).sort();
       const keysWhere = (f: (c: (typeof chunks)[number]) => boolean) => chunks.filter(f).map((c) => c.key).sort();
       expect(await hydrated(await search({ tables: ['payroll'] }))).toEqual(keysWhere((c) => c.metadata.table === 'payroll'));
@@ -179,6 +179,43 @@ describe(`${ReindexService.name} step by step`, () => {
       h.embedder.reset();
       expect(await h.run(other, {}, plain)).toMatchObject({ status: 'completed', embedded: chunks.length });
       expect(h.embedder.calls).toBe(1);
+    });
+  });
+
+  describe('batches sized to the workers', () => {
+    const planned = async (service: ReindexService) => {
+      const id = await h.createCatalog();
+      const begun = await h.begin(id, `slots-${randomUUID()}`, {});
+      if (begun.kind !== 'ready') throw new Error(begun.kind);
+      const plan = await service.plan(begun.run);
+      if (plan.kind !== 'planned') throw new Error('missing');
+      const sizes = await Promise.all(plan.batches.map(async (b) => (await h.embeddings.batchToEmbed(begun.run.runId, b)).length));
+      await h.release(begun.run);
+      return sizes;
+    };
+
+    it('gives every embedding slot a batch when the catalog fills them, however many inputs a request may hold', async () => {
+      const sizes = await planned(new ReindexService({ ...h.deps(), batchMaxInputs: 1000, slots: () => Promise.resolve(4) }));
+      expect(sizes).toHaveLength(4);
+      expect(sizes.reduce((a, b) => a + b, 0)).toBe(chunks.length);
+      expect(Math.min(...sizes)).toBeGreaterThan(0);
+
+      // Without a count of the slots (or when it cannot be read) the plan packs requests as full as it may.
+      expect(await planned(new ReindexService({ ...h.deps(), batchMaxInputs: 1000 }))).toEqual([chunks.length]);
+      const unreadable = new ReindexService({ ...h.deps(), batchMaxInputs: 1000, slots: () => Promise.reject(new Error('CLIENT LIST refused')) });
+      expect(await planned(unreadable)).toEqual([chunks.length]);
+      // The requests-per-minute budget caps the batches.
+      expect(await planned(new ReindexService({ ...h.deps(), batchMaxInputs: 1000, slots: () => Promise.resolve(4), maxBatches: 2 }))).toHaveLength(2);
+    });
+
+    it('embeds every chunk once over the spread batches, one request per batch', async () => {
+      const spread = new ReindexService({ ...h.deps(), batchMaxInputs: 1000, slots: () => Promise.resolve(4) });
+      const id = await h.createCatalog();
+      h.embedder.reset();
+      expect(await h.run(id, {}, spread)).toMatchObject({ status: 'completed', embedded: chunks.length });
+      expect(h.embedder.calls).toBe(4);
+      expect(h.embedder.texts).toBe(chunks.length);
+      expect(await h.pointIds(id)).toEqual(await h.rowIds(id));
     });
   });
 

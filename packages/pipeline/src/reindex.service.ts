@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { catalogVocabulary, chunkCatalog, contentHash, parseCatalog, type Chunk } from '@catalog-indexer/catalog';
+import { contentHash, type Chunk } from '@catalog-indexer/catalog';
 import {
   ADOPTED_CHUNK_PREFIX,
   type CatalogRepository,
@@ -11,10 +11,11 @@ import {
   type NewEmbedding,
   type PointDeletionRepository,
 } from '@catalog-indexer/db';
-import { countTokens, type Embedder } from '@catalog-indexer/embeddings';
+import { countTokens, spreadBatches, type Embedder } from '@catalog-indexer/embeddings';
 import { type Logger } from '@catalog-indexer/logger';
 import { type QdrantStore, type VectorPoint } from '@catalog-indexer/vector-store';
 import { type HolderLiveness } from './catalog-lease';
+import { CatalogReadings } from './catalog-readings';
 import { chunkPoint } from './chunk-point';
 import { forgetDeletedCatalog } from './forget-catalog';
 import { LeaseSection } from './lease-section';
@@ -79,6 +80,14 @@ export interface PipelineDeps {
   /** The most inputs and tokens one batch job embeds (one embeddings request when within the API's limits). */
   batchMaxInputs?: number;
   batchMaxTokens?: number;
+  /**
+   * Batch jobs that can run at once across the workers (processes × jobs per process), read when a run
+   * plans: its batches are sized to keep them all busy (see `spreadBatches`). Without it, batches are packed
+   * as full as the limits allow.
+   */
+  slots?: () => Promise<number>;
+  /** Most batches one plan may make (what the requests-per-minute limit allows), unless the limits need more. */
+  maxBatches?: number;
   /** Batches embedded at once when a run fans out in this process (see {@link InProcessFanOut}). */
   inlineConcurrency?: number;
   /** How long a batch keeps its vectors and retries the upsert through a Qdrant outage (default 5 min). */
@@ -114,6 +123,8 @@ export class ReindexService {
   readonly inlineConcurrency: number;
   private readonly batchMaxInputs: number;
   private readonly batchMaxTokens: number;
+  /** Parsed catalogs, their chunks and vocabularies, shared by the steps of runs in this process. */
+  private readonly readings = new CatalogReadings();
   private readonly vocabularies = new Map<string, ReadonlySet<string>>();
 
   constructor(private readonly deps: PipelineDeps) {
@@ -154,7 +165,7 @@ export class ReindexService {
     const { catalogs, embeddings, embedder } = this.deps;
     const catalog = await catalogs.get(run.catalogId);
     if (!catalog) return { kind: 'missing' };
-    const chunks = chunkCatalog(parseCatalog(catalog.document), { rejectedKeys: await catalogs.rejectedKeys(run.catalogId) });
+    const chunks = this.readings.chunks(catalog, await catalogs.rejectedKeys(run.catalogId));
     const active = new Map((await embeddings.activeChunks(run.catalogId)).map((c) => [c.chunkKey, c]));
     const pending = await embeddings.pendingChunks(run.catalogId);
     const points = new Set(await this.deps.store.listIds(run.catalogId));
@@ -198,7 +209,7 @@ export class ReindexService {
     }
     const adopted = new Set(adopt);
     const drop = pending.filter((p) => !adopted.has(p.id)).map((p) => p.id);
-    const rows = this.batchRows(run, toEmbed);
+    const rows = this.batchRows(run, toEmbed, await this.slots());
     await this.takeOverAdopted(run, rekey);
 
     await this.deps.leases.fenced(this.fence(run), async (m) => {
@@ -290,7 +301,7 @@ export class ReindexService {
     if (!vocabulary) {
       const catalog = await this.deps.catalogs.get(catalogId);
       if (!catalog) return null;
-      vocabulary = catalogVocabulary(parseCatalog(catalog.document));
+      vocabulary = this.readings.vocabulary(catalog);
       this.vocabularies.set(key, vocabulary);
       if (this.vocabularies.size > 32) this.vocabularies.delete(this.vocabularies.keys().next().value ?? key);
     }
@@ -334,7 +345,7 @@ export class ReindexService {
     const remaining = await embeddings.unembeddedBatches(run.runId);
     if (remaining.length > 0) return { kind: 'replan', reason: `${remaining.length} batches not embedded` };
 
-    const wanted = chunkCatalog(parseCatalog(catalog.document), { rejectedKeys: await catalogs.rejectedKeys(run.catalogId) }).map((c) => c.key);
+    const wanted = this.readings.chunks(catalog, await catalogs.rejectedKeys(run.catalogId)).map((c) => c.key);
     const outcome = await this.deps.leases.fenced(this.fence(run), async (m) => {
       // Holding the catalog row: a PUT or DELETE waits for this transaction, or this one sees its result.
       const rows: { version: number }[] = await m.query(`SELECT version FROM catalogs WHERE id = $1 FOR SHARE`, [run.catalogId]);
@@ -397,37 +408,42 @@ export class ReindexService {
     return { catalogId: run.catalogId, fence: run.fence };
   }
 
-  /** Numbered batches within the input and token budgets of one embeddings request. */
-  private batchRows(run: RunContext, toEmbed: { chunk: Chunk; hash: string }[]): NewEmbedding[] {
-    const rows: NewEmbedding[] = [];
-    let batch = 0;
-    let inputs = 0;
-    let tokens = 0;
-    for (const { chunk, hash } of toEmbed) {
-      const t = Math.min(countTokens(chunk.content), 8191);
-      if (inputs > 0 && (inputs + 1 > this.batchMaxInputs || tokens + t > this.batchMaxTokens)) {
-        batch++;
-        inputs = 0;
-        tokens = 0;
-      }
-      inputs++;
-      tokens += t;
-      rows.push({
-        id: randomUUID(),
-        catalogId: run.catalogId,
-        kind: chunk.kind,
-        chunkKey: chunk.key,
-        itemKey: chunk.itemKey,
-        content: chunk.content,
-        metadata: chunk.metadata as Record<string, unknown>,
-        contentHash: hash,
-        model: this.deps.embedder.model,
-        dimensions: this.deps.embedder.dimensions,
-        indexRunId: run.runId,
-        batch,
-      });
+  /** The embedding slots the plan spreads its batches over; one when they cannot be read. */
+  private async slots(): Promise<number> {
+    if (!this.deps.slots) return 1;
+    try {
+      return Math.max(1, await this.deps.slots());
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, 'could not count the embedding slots: batches packed as full as the limits allow');
+      return 1;
     }
-    return rows;
+  }
+
+  /**
+   * Numbered batches within the input and token budgets of one embeddings request, sized to keep `slots`
+   * batch jobs busy (see `spreadBatches`).
+   */
+  private batchRows(run: RunContext, toEmbed: { chunk: Chunk; hash: string }[], slots: number): NewEmbedding[] {
+    const tokens = toEmbed.map(({ chunk }) => Math.min(countTokens(chunk.content), 8191));
+    const batches = spreadBatches(
+      tokens,
+      { maxInputs: this.batchMaxInputs, maxTokensPerRequest: this.batchMaxTokens },
+      { slots, maxBatches: this.deps.maxBatches },
+    );
+    return toEmbed.map(({ chunk, hash }, i) => ({
+      id: randomUUID(),
+      catalogId: run.catalogId,
+      kind: chunk.kind,
+      chunkKey: chunk.key,
+      itemKey: chunk.itemKey,
+      content: chunk.content,
+      metadata: chunk.metadata as Record<string, unknown>,
+      contentHash: hash,
+      model: this.deps.embedder.model,
+      dimensions: this.deps.embedder.dimensions,
+      indexRunId: run.runId,
+      batch: batches[i] ?? 0,
+    }));
   }
 }
 

@@ -18,3 +18,4 @@ export { queueReadiness, type QueueReadiness } from './queue-readiness';
 export { RedisErrorBackoff, type PausableWorker, type RedisErrorBackoffOptions } from './redis-error-backoff';
 export { DelayedError, Queue, UnrecoverableError, WaitingChildrenError, type Job, type Worker } from 'bullmq';
 export { SourceVault, SourceVaultKeyError, SOURCE_VAULT_TTL_S } from './source-vault';
+export { workerSlots } from './worker-slots';

@@ -44,8 +44,16 @@ function countByIndex(terms: readonly string[]): Map<number, number> {
 }
 
 function toSparse(weights: Map<number, number>): SparseVector {
-  const indices = [...weights.keys()].sort((a, b) => a - b);
-  return { indices, values: indices.map((i) => weights.get(i) ?? 0) };
+  // Indices are uint32: a typed array sorts them numerically without calling a comparator per pair.
+  const sorted = Uint32Array.from(weights.keys()).sort();
+  const indices = new Array<number>(sorted.length);
+  const values = new Array<number>(sorted.length);
+  for (let i = 0; i < sorted.length; i++) {
+    const index = sorted[i]!;
+    indices[i] = index;
+    values[i] = weights.get(index) ?? 0;
+  }
+  return { indices, values };
 }
 
 /**

@@ -47,6 +47,22 @@ describe(analyzeText.name, () => {
   });
 });
 
+describe(`${analyzeText.name} on repeated words`, () => {
+  it('answers the same terms for a text every time, and splits compounds by the vocabulary it is given', () => {
+    const schoolers = buildVocabulary(['high schooler']);
+    const languages = buildVocabulary(['country language']);
+    const text = 'Highschooler countrylanguage Highschooler_id';
+    const first = analyzeText(text, schoolers);
+    expect(first).toEqual(['highschool', 'high', 'schooler', 'countrylanguag', 'highschool', 'high', 'schooler', 'id']);
+    expect(analyzeText(text, schoolers)).toEqual(first);
+    expect(analyzeText(text, languages)).toEqual(['highschool', 'countrylanguag', 'countri', 'languag', 'highschool', 'id']);
+    expect(analyzeText(text)).toEqual(['highschool', 'countrylanguag', 'highschool', 'id']);
+    // A caller changing the answer it was given does not change the next one.
+    first.length = 0;
+    expect(analyzeText(text, schoolers)).toHaveLength(8);
+  });
+});
+
 describe(stem.name, () => {
   it('answers the same stem for a word every time, also after its memory of stems fills and empties', () => {
     const letters = (n: number): string => (n < 26 ? String.fromCharCode(97 + n) : letters(Math.floor(n / 26) - 1) + letters(n % 26));

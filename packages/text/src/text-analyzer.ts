@@ -92,12 +92,50 @@ export function isStopWord(word: string): boolean {
  */
 export function analyzeText(text: string, vocabulary?: ReadonlySet<string>): string[] {
   const terms: string[] = [];
-  for (const word of splitWords(text)) {
-    if (!isStopWord(word)) terms.push(stem(word));
-    const parts = vocabulary ? splitCompound(word, vocabulary) : null;
-    for (const part of parts ?? []) if (!isStopWord(part)) terms.push(stem(part));
+  const known = analysesFor(vocabulary);
+  for (const match of text.normalize('NFKC').matchAll(WORD)) {
+    const run = match[0];
+    let analysed = known.get(run);
+    if (analysed === undefined) {
+      analysed = analyseRun(run, vocabulary);
+      if (known.size >= ANALYSIS_CACHE_SIZE) known.clear();
+      known.set(run, analysed);
+    }
+    for (const term of analysed) terms.push(term);
   }
   return terms;
+}
+
+/** The terms of one run of letters and digits (rules 2-6). */
+function analyseRun(run: string, vocabulary: ReadonlySet<string> | undefined): readonly string[] {
+  const terms: string[] = [];
+  for (const part of run.split(IDENTIFIER_BOUNDARY)) {
+    if (part === '') continue;
+    const word = part.toLowerCase();
+    if (!isStopWord(word)) terms.push(stem(word));
+    const parts = vocabulary ? splitCompound(word, vocabulary) : null;
+    for (const p of parts ?? []) if (!isStopWord(p)) terms.push(stem(p));
+  }
+  return terms;
+}
+
+/**
+ * Terms already found for a run of letters and digits, per vocabulary: a catalog repeats its names and
+ * words thousands of times over its chunks. Bounded; emptied when full. A vocabulary's memory goes with it;
+ * a vocabulary must not change once it has been used.
+ */
+const ANALYSIS_CACHE_SIZE = 50_000;
+const analysesWithout = new Map<string, readonly string[]>();
+const analysesWith = new WeakMap<ReadonlySet<string>, Map<string, readonly string[]>>();
+
+function analysesFor(vocabulary: ReadonlySet<string> | undefined): Map<string, readonly string[]> {
+  if (!vocabulary) return analysesWithout;
+  let known = analysesWith.get(vocabulary);
+  if (!known) {
+    known = new Map();
+    analysesWith.set(vocabulary, known);
+  }
+  return known;
 }
 
 /**

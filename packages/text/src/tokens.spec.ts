@@ -28,6 +28,19 @@ describe(`${truncateToTokens.name} with multi-byte characters`, () => {
   });
 });
 
+describe(`${countTokens.name} of repeated texts`, () => {
+  it('answers the same count for a text every time, also after its memory of counts fills and empties', () => {
+    const texts = Array.from({ length: 40_000 }, (_, i) => `Column shop.orders.c${i} (integer): holds ${i % 7} items.`);
+    const first = texts.map(countTokens);
+    expect(texts.map(countTokens)).toEqual(first);
+    expect(first[0]).toBe(countTokens('Column shop.orders.c0 (integer): holds 0 items.'));
+    expect(countTokens('hello world')).toBe(2);
+    const long = 'revenue '.repeat(1_000);
+    expect(countTokens(long)).toBeGreaterThanOrEqual(1_000);
+    expect(countTokens(long)).toBe(countTokens(long));
+  });
+});
+
 describe(countTokens.name, () => {
   it('counts special-token strings as ordinary text instead of throwing', () => {
     expect(countTokens('hello <|endoftext|> world')).toBe(8);

@@ -18,9 +18,31 @@ function encoding(): typeof Cl100k {
  */
 const AS_PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
 
+/**
+ * Counts already made, by text: a run counts each chunk when it plans its batches and again when a batch
+ * is embedded (and the rate limiter is asked for the batch's tokens). Bounded by texts and by characters
+ * held (a few MB); emptied when full. Texts longer than {@link COUNT_CACHE_MAX_CHARS} are counted every time.
+ */
+const COUNT_CACHE_SIZE = 32_768;
+const COUNT_CACHE_CHARS = 6_000_000;
+const COUNT_CACHE_MAX_CHARS = 2_048;
+const counts = new Map<string, number>();
+let countedChars = 0;
+
 /** Tokens of `text` as OpenAI's embedding models count them (cl100k_base). */
 export function countTokens(text: string): number {
-  return encoding().countTokens(text, AS_PLAIN_TEXT);
+  if (text.length > COUNT_CACHE_MAX_CHARS) return encoding().countTokens(text, AS_PLAIN_TEXT);
+  let count = counts.get(text);
+  if (count === undefined) {
+    count = encoding().countTokens(text, AS_PLAIN_TEXT);
+    if (counts.size >= COUNT_CACHE_SIZE || countedChars + text.length > COUNT_CACHE_CHARS) {
+      counts.clear();
+      countedChars = 0;
+    }
+    counts.set(text, count);
+    countedChars += text.length;
+  }
+  return count;
 }
 
 /**

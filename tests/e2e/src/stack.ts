@@ -1,7 +1,7 @@
 import { type Catalog } from '@catalog-indexer/catalog';
 import { spawnApp, waitForHttp, type AppProcess } from '@catalog-indexer/devstack';
 import { OpenAIEmulator, QdrantEmulator } from '@catalog-indexer/emulators';
-import { deleteRedisPrefix, freePort, uniqueName } from '@catalog-indexer/testing';
+import { deleteRedisPrefix, freePort, qdrantEnv, uniqueName } from '@catalog-indexer/testing';
 import { QdrantStore } from '@catalog-indexer/vector-store';
 
 /** mulberry32: a small seeded generator, so a failing run can be replayed from its seed. */
@@ -70,7 +70,8 @@ export class Stack {
   }
 
   async start(): Promise<void> {
-    const { url: qdrantUrl } = await this.qdrant.start(0);
+    const q = await this.qdrant.start(0);
+    const qdrantUrl = q.url;
     const { url: openaiUrl } = await this.openai.start(0);
     const apiPort = await freePort();
     this.apiUrl = `http://127.0.0.1:${apiPort}`;
@@ -80,7 +81,7 @@ export class Stack {
       DB_POOL_SIZE: '6',
       REDIS_URL: this.options.redisUrl,
       QUEUE_PREFIX: this.prefix,
-      QDRANT_URL: qdrantUrl,
+      ...qdrantEnv(q),
       QDRANT_COLLECTION_NAME: this.collection,
       QDRANT_TIMEOUT_MS: '5000',
       OPENAI_API_KEY: 'sk-stack-test-key',

@@ -20,7 +20,7 @@ import { JobProducer, createRedisConnection, jobCatalog } from '@catalog-indexer
 import { createTestDatabase, deleteRedisPrefix, startEmulatorProcess, uniqueName, uniqueQueuePrefix, waitFor } from '@catalog-indexer/testing';
 import { QdrantStore } from '@catalog-indexer/vector-store';
 import { readIntegerFlags } from './bench-options';
-import { processMemory } from './process-memory';
+import { WORKER_NODE_OPTIONS, processMemory } from './process-memory';
 
 // The floor reads and writes pages of the adoption's size.
 const PAGE = ADOPTION_PAGE_SIZE;
@@ -74,6 +74,8 @@ async function main(): Promise<void> {
       QDRANT_GRPC_PORT: String(q.grpcPort),
       // The default transport, written out: the floor below uses the same.
       QDRANT_TRANSPORT: 'grpc',
+      // Compiled workers run with production's V8 options, as deployed.
+      ...(fromSource ? {} : { NODE_OPTIONS: WORKER_NODE_OPTIONS }),
       QDRANT_COLLECTION_NAME: collection,
       OPENAI_API_KEY: 'sk-bench-migrate',
       OPENAI_BASE_URL: `${o.url}/v1`,

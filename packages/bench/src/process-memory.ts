@@ -17,3 +17,6 @@ export function processMemory(pid: number): ProcessMemory {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return { rssMb: field(status, 'VmRSS'), peakRssMb: field(status, 'VmHWM') };
 }
+
+/** The V8 options a production worker runs with (docker-compose.yml, `pnpm --filter @catalog-indexer/worker start:prod`). */
+export const WORKER_NODE_OPTIONS = '--max-semi-space-size=4';

@@ -20,14 +20,13 @@ import { OpenAIEmulator, QdrantEmulator } from '@catalog-indexer/emulators';
 import { createRedisConnection, JobProducer } from '@catalog-indexer/queue';
 import { createTestDatabase, deleteRedisPrefix, uniqueName, uniqueQueuePrefix, waitFor, type TestDatabase } from '@catalog-indexer/testing';
 import { readIntegerFlags } from './bench-options';
+import { WORKER_NODE_OPTIONS } from './process-memory';
 import { buildSpiderCatalog, findRepositoryRoot, loadSpider, pickDatabases } from './spider-catalog';
 
 const progress = (message: string): void => {
   process.stderr.write(`[bench:rss] ${message}\n`);
 };
 
-/** The V8 options a production worker runs with (docker-compose.yml, `pnpm --filter @catalog-indexer/worker start:prod`). */
-const WORKER_NODE_OPTIONS = '--max-semi-space-size=4';
 /** Targets: RSS of an idle worker, and the peak of the worker that runs a reindex of about 6,000 chunks. */
 const IDLE_LIMIT_MB = 110;
 const PEAK_LIMIT_MB = 200;

@@ -60,8 +60,6 @@ export const notFound: RequestHandler = (req, _res, next) => {
 interface BodyParserError {
   type?: string;
   status?: number;
-  /** `http-errors` (which Express and body-parser raise) sets it on client errors. */
-  expose?: boolean;
   message: string;
 }
 
@@ -106,9 +104,9 @@ function toAppError(error: unknown): AppError {
     if (parserError.type === 'charset.unsupported' || parserError.type === 'encoding.unsupported') {
       return new AppError('unsupported_media_type', `${parserError.message}: send JSON in UTF-8, uncompressed, gzip, deflate or br`);
     }
-    // Only Express's and body-parser's own client errors: a dependency's error carries a status too (the
-    // vector store's 404 for a collection being recreated is a 503 below, not the client's not_found).
-    const code = parserError.expose === true && typeof parserError.status === 'number' ? CLIENT_ERROR_CODES[parserError.status] : undefined;
+    // A dependency's error carries a status too: the vector store's 404 for a collection being recreated
+    // is the 503 below, not the client's not_found.
+    const code = typeof parserError.status === 'number' && !isDependencyUnavailable(error) ? CLIENT_ERROR_CODES[parserError.status] : undefined;
     if (code) return new AppError(code, parserError.message);
   }
   if (isDependencyUnavailable(error)) {

@@ -26,7 +26,8 @@ import { buildSpiderCatalog, findRepositoryRoot, loadSpider, pickDatabases, type
 import { round } from './stats';
 
 const API_KEY = 'sk-bench-reindex';
-const MODEL = 'text-embedding-3-small';
+/** The model of the run: the large one where the small one's 1,536 dimensions are too few. */
+const modelFor = (dimensions: number): string => (dimensions > 1_536 ? 'text-embedding-3-large' : 'text-embedding-3-small');
 /** Longest a run may take before the benchmark gives up on it. */
 const RUN_TIMEOUT_MS = 15 * 60_000;
 
@@ -100,7 +101,7 @@ async function measure(shared: Shared, plan: RunPlan, cleanup: Cleanup): Promise
     QDRANT_COLLECTION_NAME: collection,
     OPENAI_API_KEY: API_KEY,
     OPENAI_BASE_URL: `${shared.openaiUrl}/v1`,
-    EMBEDDING_MODEL: MODEL,
+    EMBEDDING_MODEL: modelFor(options.dimensions),
     EMBEDDING_DIMENSIONS: String(options.dimensions),
     EMBEDDING_TPM: String(plan.tpmLimit),
     RECONCILE_INTERVAL_MS: '0',

@@ -115,11 +115,12 @@ async function main(): Promise<void> {
     const client = new Client({ connectionString: db.url });
     await client.connect();
     const floorStart = performance.now();
-    let after: string | null = null;
+    // The generated ids are random uuids: none is the nil uuid the walk starts after.
+    let after = '00000000-0000-0000-0000-000000000000';
     for (;;) {
       const page: { rows: { id: string; catalog_id: string; v: Buffer }[] } = await client.query(
-        `SELECT id::text AS id, catalog_id::text AS catalog_id, vector_send(embedding) AS v FROM dq_embeddings_pgvector
-          WHERE ($1::uuid IS NULL OR id > $1::uuid) ORDER BY id LIMIT $2`,
+        `SELECT id::text AS id, catalog_id::text AS catalog_id, vector_send(embedding) AS v FROM dq_embeddings_pgvector AS legacy
+          WHERE legacy.id > $1::uuid ORDER BY legacy.id LIMIT $2`,
         [after, PAGE],
       );
       if (page.rows.length === 0) break;

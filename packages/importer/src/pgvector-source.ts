@@ -158,14 +158,14 @@ export class LegacySource {
   async page(layout: LegacyLayout, afterId: string | null, limit: number, options: { withVectors?: boolean } = {}): Promise<LegacyRow[]> {
     const hasColumn = layout.has;
     const col = escapeIdentifier(layout.column);
+    const page = keyset(afterId, limit);
     const rows = await this.query<{ id: string; content: string; kind: string | null; catalog_id: string | null; metadata: unknown; v: string | null }>(
       `SELECT id::text AS id, content, ${hasColumn.kind ? 'kind::text' : 'NULL'} AS kind,
               ${hasColumn.catalog_id ? 'catalog_id::text' : 'NULL'} AS catalog_id,
               ${hasColumn.metadata ? 'metadata' : 'NULL'} AS metadata,
               ${options.withVectors === false ? 'NULL' : `encode(vector_send(${col}), 'hex')`} AS v
-         FROM ${quoteName(layout.table)}
-        WHERE ($1::uuid IS NULL OR id > $1::uuid) ORDER BY id LIMIT $2`,
-      [afterId, limit],
+         FROM ${quoteName(layout.table)} AS legacy ${page.clause}`,
+      page.params,
     );
     return rows.map((r) => ({
       id: r.id,
@@ -253,9 +253,10 @@ export class LegacySource {
 
   /** Ids of the table after `afterId`, in order (a rollback walks every row). */
   async ids(table: string, afterId: string | null, limit: number): Promise<string[]> {
+    const page = keyset(afterId, limit);
     const rows = await this.query<{ id: string }>(
-      `SELECT id::text AS id FROM ${quoteName(table)} WHERE ($1::uuid IS NULL OR id > $1::uuid) ORDER BY id LIMIT $2`,
-      [afterId, limit],
+      `SELECT id::text AS id FROM ${quoteName(table)} AS legacy ${page.clause}`,
+      page.params,
     );
     return rows.map((r) => r.id);
   }
@@ -336,4 +337,16 @@ function safeJson(text: string): unknown {
   } catch {
     return null;
   }
+}
+
+/**
+ * The keyset clause of a page of `legacy` rows after `afterId` in uuid order, as the primary key's index walks
+ * them, and its parameters. The column is qualified: a bare `ORDER BY id` would sort by the `id::text` output
+ * column, which the index cannot give, so every page would read (and encode the vector of) every row left. No
+ * `$1 IS NULL OR` either, which keeps a prepared statement's generic plan off the index.
+ */
+function keyset(afterId: string | null, limit: number): { clause: string; params: unknown[] } {
+  return afterId === null
+    ? { clause: 'ORDER BY legacy.id LIMIT $1', params: [limit] }
+    : { clause: 'WHERE legacy.id > $1::uuid ORDER BY legacy.id LIMIT $2', params: [afterId, limit] };
 }

@@ -346,7 +346,10 @@ function safeJson(text: string): unknown {
  * `$1 IS NULL OR` either, which keeps a prepared statement's generic plan off the index.
  */
 function keyset(afterId: string | null, limit: number): { clause: string; params: unknown[] } {
+  // The first page starts at the nil uuid, the lowest: ids that are not uuids fail here as on later pages.
   return afterId === null
-    ? { clause: 'ORDER BY legacy.id LIMIT $1', params: [limit] }
+    ? { clause: 'WHERE legacy.id >= $1::uuid ORDER BY legacy.id LIMIT $2', params: [NIL_UUID, limit] }
     : { clause: 'WHERE legacy.id > $1::uuid ORDER BY legacy.id LIMIT $2', params: [afterId, limit] };
 }
+
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';

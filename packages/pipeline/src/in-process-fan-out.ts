@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ReindexOrchestrator, type ReindexOrchestratorOptions, type ReindexPort, type RunProgress } from './reindex-orchestrator';
+import { ReindexOrchestrator, type ReindexOrchestratorOptions, type ReindexPort, type ReindexState, type ReindexStep, type RunProgress } from './reindex-orchestrator';
 import { type ReindexResult, type ReindexService, type RunContext } from './reindex.service';
 
 export interface ReindexOptions {
@@ -26,6 +26,8 @@ export class InProcessFanOut implements ReindexPort {
   private batches: { run: RunContext; batch: number }[] = [];
   private embedded = 0;
   private toEmbed = 0;
+  /** The run's state as the orchestrator last saved it (null once the run was lost). */
+  state: ReindexState | null = null;
 
   constructor(
     private readonly orchestrator: ReindexOrchestrator,
@@ -33,7 +35,8 @@ export class InProcessFanOut implements ReindexPort {
     private readonly options: Pick<ReindexOptions, 'signal' | 'onProgress'> = {},
   ) {}
 
-  saveState(): Promise<void> {
+  saveState(state: ReindexState | null): Promise<void> {
+    this.state = state;
     return Promise.resolve();
   }
 
@@ -121,7 +124,13 @@ export async function reindexInProcess(
     force: options.force ?? false,
     signal: options.signal,
   };
-  const step = await orchestrator.step(attempt, port);
+  let step: ReindexStep = await orchestrator.step(attempt, port);
+  // A run that plans again after a delay (its batches failed for good) keeps its lease and goes on here.
+  while (step.kind === 'wait' && port.state) {
+    const { ms } = step;
+    await new Promise((r) => setTimeout(r, ms));
+    step = await orchestrator.step({ ...attempt, state: port.state }, port);
+  }
   if (step.kind === 'done') return step.result;
   throw new Error(`catalog ${catalogId} is being written by another run`);
 }

@@ -1,7 +1,7 @@
 import { chunkCatalog } from '@catalog-indexer/catalog';
 import { shopCatalog } from '@catalog-indexer/catalog/testing';
 import { PipelineHarness } from '../test/pipeline.harness';
-import { ReindexOrchestrator, type ReindexPort, type ReindexState, type RunProgress } from './reindex-orchestrator';
+import { MAX_PLANS, ReindexOrchestrator, replanDelayMs, type ReindexPort, type ReindexState, type RunProgress } from './reindex-orchestrator';
 import { type RunContext } from './reindex.service';
 
 /** A queue as the orchestrator sees it, recording what it is asked; children are left to the test. */
@@ -104,6 +104,8 @@ describe(ReindexOrchestrator.name, () => {
     port.children = 'done';
     port.onAddBatches = async () => {
       port.onAddBatches = undefined;
+      // The batches are embedded; then another writer takes the catalog before the run activates them.
+      for (const { run, batch } of port.batches) await orchestrator.batch(run, batch);
       await h.leases.release({ catalogId: id, fence: port.state!.fence });
       await h.leases.acquire(id, 'other-writer', 60_000);
     };
@@ -132,6 +134,48 @@ describe(ReindexOrchestrator.name, () => {
     expect(await h.runs.get(saved.runId)).toMatchObject({ status: 'failed', error: 'database went away' });
     expect(await h.leases.get(id)).toMatchObject({ holder: 'job-1:released', expired: true });
     expect(port.finished).toBe(1);
+  });
+
+  it('plans again after a growing delay, holding the lease, when batches failed for good, then completes', async () => {
+    const id = await h.createCatalog();
+    const port = new RecordingPort();
+    expect(await orchestrator.step(attempt(id), port)).toEqual({ kind: 'suspended' });
+    // No batch of the first plan embedded anything (the API refused them): the run waits before planning again.
+    const first = await orchestrator.step(attempt(id, port.state), port);
+    expect(first.kind).toBe('wait');
+    expect((first as { ms: number }).ms).toBeGreaterThanOrEqual(500);
+    expect((first as { ms: number }).ms).toBeLessThanOrEqual(1_500);
+    expect(port.state).toMatchObject({ step: 'plan', plans: 1, failedPlans: 1, reason: `${port.batches.length} batches not embedded` });
+    expect(await h.leases.get(id)).toMatchObject({ holder: 'job-1', fence: port.state!.fence, expired: false });
+
+    expect(await orchestrator.step(attempt(id, port.state), port)).toEqual({ kind: 'suspended' });
+    expect(port.state).toMatchObject({ step: 'activate', plans: 2, failedPlans: 1 });
+    const second = await orchestrator.step(attempt(id, port.state), port);
+    expect((second as { ms: number }).ms).toBeGreaterThanOrEqual(1_000);
+    expect((second as { ms: number }).ms).toBeLessThanOrEqual(3_000);
+    expect(port.state).toMatchObject({ step: 'plan', plans: 2, failedPlans: 2 });
+
+    expect(await orchestrator.step(attempt(id, port.state), port)).toEqual({ kind: 'suspended' });
+    for (const { run, batch } of port.batches.filter((b) => b.plan === 3)) await orchestrator.batch(run, batch);
+    const done = await orchestrator.step(attempt(id, port.state), port);
+    expect(done).toMatchObject({ kind: 'done', result: { status: 'completed', embedded: chunks.length } });
+    expect(await h.pointIds(id)).toEqual(await h.rowIds(id));
+    expect([1, 2, 3, 5, 6, 7].map(replanDelayMs)).toEqual([1_000, 2_000, 4_000, 16_000, 30_000, 30_000]);
+  });
+
+  it('gives the retry of an attempt that ran out of plans a budget of its own', async () => {
+    const id = await h.createCatalog();
+    const port = new RecordingPort();
+    port.last = false;
+    expect(await orchestrator.step(attempt(id), port)).toEqual({ kind: 'suspended' });
+    const exhausted = { ...port.state!, step: 'plan' as const, plans: MAX_PLANS };
+    await expect(orchestrator.step(attempt(id, exhausted), port)).rejects.toThrow(`(gave up after ${MAX_PLANS} plans)`);
+    expect(port.state).toMatchObject({ plans: MAX_PLANS, budgetFrom: MAX_PLANS });
+    expect(await h.leases.get(id)).toMatchObject({ holder: 'job-1', expired: false });
+    expect(await orchestrator.step(attempt(id, port.state), port)).toEqual({ kind: 'suspended' });
+    expect(port.state).toMatchObject({ step: 'activate', plans: MAX_PLANS + 1 });
+    for (const { run, batch } of port.batches.filter((b) => b.plan === MAX_PLANS + 1)) await orchestrator.batch(run, batch);
+    expect(await orchestrator.step(attempt(id, port.state), port)).toMatchObject({ kind: 'done', result: { status: 'completed' } });
   });
 
   it('ends at its next step a run whose catalog was deleted, removing the index and releasing the lease', async () => {

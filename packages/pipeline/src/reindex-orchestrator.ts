@@ -12,13 +12,29 @@ export const reindexStateSchema = z.object({
   version: z.number().int().optional(),
   /** How many plans this run made (each plan's batch jobs have ids of their own). */
   plans: z.number().int().nonnegative().default(0),
+  /** `plans` when the current attempt's budget of {@link MAX_PLANS} began (a retry gets a budget of its own). */
+  budgetFrom: z.number().int().nonnegative().default(0),
+  /** Plans in a row made again because batches failed for good: the next waits longer (see {@link replanDelayMs}). */
+  failedPlans: z.number().int().nonnegative().default(0),
   /** Why the run last had to plan again. */
   reason: z.string().optional(),
 });
 export type ReindexState = z.output<typeof reindexStateSchema>;
 
-/** Plans a run makes before it gives up: the first and twenty more (the catalog kept changing, or batches kept failing). */
+/**
+ * Plans an attempt of a run makes before it gives up: the first and twenty more (the catalog kept changing,
+ * or batches kept failing). The job's retry, after its backoff, starts a budget of its own.
+ */
 export const MAX_PLANS = 21;
+
+/**
+ * How long a run waits before planning again after batches failed for good: 1 s, doubling with each such
+ * plan in a row, at most 30 s. The API refused those batches (a rate limit a request exceeds on its own, an
+ * outage of the account): planning again at once would spend the run's plans in the seconds the refusal lasts.
+ */
+export function replanDelayMs(failedPlans: number): number {
+  return Math.min(30_000, 1_000 * 2 ** Math.max(0, failedPlans - 1));
+}
 
 /** How long a reindex waits before looking again whether a switch of embedding space is over. */
 export const SWITCH_WAIT_MS = 5_000;
@@ -70,7 +86,10 @@ export interface ReindexAttempt {
 
 /** How an attempt ended. */
 export type ReindexStep =
-  /** Try again in `ms`: another writer holds the catalog, the run was lost while it waited, or the space is switching. */
+  /**
+   * Try again in `ms`: another writer holds the catalog, the run was lost while it waited, the space is
+   * switching, or batches failed for good and the run plans again after a delay.
+   */
   | { kind: 'wait'; ms: number }
   /** Waiting for the run's batches; the job is resumed when they are done. */
   | { kind: 'suspended' }
@@ -95,7 +114,8 @@ export interface ReindexOrchestratorOptions {
  * - plan: write the planned rows, fan out one batch job per batch and wait for them (the lease stays held
  *   while the parent waits: its batches keep it alive);
  * - activate: once every batch is done, activate in one fenced transaction; plan again when the catalog
- *   changed meanwhile or a batch failed for good, at most {@link MAX_PLANS} plans in all.
+ *   changed meanwhile, or after {@link replanDelayMs} when a batch failed for good; at most {@link MAX_PLANS}
+ *   plans an attempt.
  *
  * A retried or resumed attempt takes up the run at its step with the same run and fence, or, when another
  * writer took the catalog meanwhile, abandons it and starts over. A run that loses its lease while it works
@@ -122,7 +142,7 @@ export class ReindexOrchestrator {
           await port.finish();
           return { kind: 'done', result: skipped('catalog not found') };
         }
-        const state: ReindexState = { runId: opened.run.runId, fence: held.fence.fence, step: 'plan', plans: 0 };
+        const state: ReindexState = { runId: opened.run.runId, fence: held.fence.fence, step: 'plan', plans: 0, budgetFrom: 0, failedPlans: 0 };
         await port.saveState(state, force);
         return this.conduct({ ...opened.run, force }, state, held, port, attempt.signal);
       });
@@ -164,7 +184,7 @@ export class ReindexOrchestrator {
         signal?.throwIfAborted();
         held.signal.throwIfAborted();
         if (state.step === 'plan') {
-          if (state.plans >= MAX_PLANS) {
+          if (state.plans - state.budgetFrom >= MAX_PLANS) {
             throw new Error(`catalog ${run.catalogId} kept changing during its reindex: ${state.reason ?? 'batches kept failing'} (gave up after ${state.plans} plans)`);
           }
           await port.report({ phase: 'planning' });
@@ -187,9 +207,13 @@ export class ReindexOrchestrator {
         await port.report({ phase: 'activating' });
         const outcome = await service.activate(run, state.version ?? -1);
         if (outcome.kind === 'replan') {
-          state = { ...state, step: 'plan', reason: outcome.reason };
+          const failedPlans = outcome.cause === 'batches' ? state.failedPlans + 1 : 0;
+          state = { ...state, step: 'plan', reason: outcome.reason, failedPlans };
           await port.saveState(state, run.force);
-          continue;
+          if (failedPlans === 0) continue;
+          // The job comes back after the delay and plans then; the run keeps its lease meanwhile.
+          held.keep();
+          return { kind: 'wait', ms: jitter(replanDelayMs(failedPlans)) };
         }
         await port.finish();
         await port.report({ phase: 'done', result: outcome.result });
@@ -206,7 +230,8 @@ export class ReindexOrchestrator {
         await service.fail(run, error);
         await port.finish();
       } else {
-        // The retry takes the run up again with the same fence.
+        // The retry takes the run up again with the same fence, with a budget of plans of its own.
+        if (state.plans - state.budgetFrom >= MAX_PLANS) await port.saveState({ ...state, budgetFrom: state.plans }, run.force);
         held.keep();
       }
       throw error;

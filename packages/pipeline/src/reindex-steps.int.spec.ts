@@ -68,7 +68,7 @@ describe(`${ReindexService.name} step by step`, () => {
       const plan = await h.reindex.plan(run);
       expect(plan).toEqual({ kind: 'planned', version: 1, chunks: chunks.length, skipped: 0, reused: 0, toEmbed: chunks.length, batches: [0, 1, 2, 3, 4] });
       expect(await h.reindex.remainingBatches(run.runId)).toEqual([0, 1, 2, 3, 4]);
-      expect(await h.reindex.activate(run, 1)).toEqual({ kind: 'replan', reason: '5 batches not embedded' });
+      expect(await h.reindex.activate(run, 1)).toEqual({ kind: 'replan', cause: 'batches', reason: '5 batches not embedded' });
 
       const first = await h.reindex.embedBatch(run, 2);
       expect(first).toEqual({ status: 'embedded', embedded: 16, tokens: h.embedder.tokens, tokensBilled: h.embedder.tokens });

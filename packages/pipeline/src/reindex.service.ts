@@ -52,7 +52,8 @@ export type PlanOutcome =
   | { kind: 'planned'; version: number; chunks: number; skipped: number; reused: number; toEmbed: number; batches: number[] };
 
 export type ActivateOutcome =
-  | { kind: 'replan'; reason: string }
+  /** `batches`: some batches failed for good (the API refused them); `changed`: the catalog was replaced. */
+  | { kind: 'replan'; cause: 'batches' | 'changed'; reason: string }
   | { kind: 'abandoned'; reason: string; result: ReindexResult }
   | { kind: 'completed'; result: ReindexResult };
 
@@ -343,7 +344,7 @@ export class ReindexService {
     const catalog = await catalogs.get(run.catalogId);
     if (!catalog) return this.endDeleted(run);
     const remaining = await embeddings.unembeddedBatches(run.runId);
-    if (remaining.length > 0) return { kind: 'replan', reason: `${remaining.length} batches not embedded` };
+    if (remaining.length > 0) return { kind: 'replan', cause: 'batches', reason: `${remaining.length} batches not embedded` };
 
     const wanted = this.readings.chunks(catalog, await catalogs.rejectedKeys(run.catalogId)).map((c) => c.key);
     const outcome = await this.deps.leases.fenced(this.fence(run), async (m) => {
@@ -357,7 +358,7 @@ export class ReindexService {
     if (outcome.kind === 'deleted') return this.endDeleted(run);
     const counts = await runs.get(run.runId);
     const base = { runId: run.runId, chunks: wanted.length, embedded: counts?.embedded ?? 0, tokens: counts?.tokens ?? 0, tokensBilled: counts?.tokensBilled ?? 0 };
-    if (outcome.kind === 'changed') return { kind: 'replan', reason: `catalog replaced: version ${version} → ${outcome.version}` };
+    if (outcome.kind === 'changed') return { kind: 'replan', cause: 'changed', reason: `catalog replaced: version ${version} → ${outcome.version}` };
     const drained = await this.sync.drainOutbox(run.catalogId);
     const check = await this.sync.removeOrphanPoints(run.catalogId);
     if (check.missingPoints > 0) {

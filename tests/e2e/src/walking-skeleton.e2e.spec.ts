@@ -162,12 +162,21 @@ describe('walking skeleton', () => {
 
   it("shows the runs' tokens and job outcomes on /metrics of api, worker and query", async () => {
     const { catalogs } = await fetch(`${api}/v1/catalogs`).then((r) => r.json() as Promise<{ catalogs: { id: string }[] }>);
-    const { runs } = await fetch(`${api}/v1/catalogs/${catalogs[0]!.id}/runs`).then((r) => r.json() as Promise<{ runs: { tokens: number }[] }>);
+    const { runs } = await fetch(`${api}/v1/catalogs/${catalogs[0]!.id}/runs`).then((r) => r.json() as Promise<{ runs: { status: string; tokens: number }[] }>);
     const tokens = runs.reduce((sum, r) => sum + r.tokens, 0);
     expect(tokens).toBeGreaterThan(0);
-    const [apiText, workerText, queryText] = await Promise.all([api, workerMetrics, query].map((base) => fetch(`${base}/metrics`).then((r) => r.text())));
-    expect(workerText).toContain(`cidx_index_run_tokens_total ${tokens}`);
-    expect(workerText).toContain(`cidx_jobs_total{name="reindex",outcome="completed"} ${runs.length}`);
+    const completed = runs.filter((r) => r.status === 'completed').length;
+    // The worker counts a job in its 'completed' listener, which BullMQ calls after the job's state is
+    // stored: the job may read as completed a moment before the counter moves.
+    const expected = [`cidx_index_run_tokens_total ${tokens}`, `cidx_jobs_total{name="reindex",outcome="completed"} ${completed}`];
+    let workerText = '';
+    await waitFor(`worker metrics with ${expected.join(' and ')}`, async () => {
+      workerText = await fetch(`${workerMetrics}/metrics`).then((r) => r.text());
+      return expected.every((line) => workerText.includes(line));
+    }, { timeoutMs: 10_000 }).catch((error: Error) => {
+      throw new Error(`${error.message}\nruns: ${JSON.stringify(runs)}\n${workerText.split('\n').filter((l) => /cidx_(jobs_total|index_run_tokens)/.test(l)).join('\n')}`);
+    });
+    const [apiText, queryText] = await Promise.all([api, query].map((base) => fetch(`${base}/metrics`).then((r) => r.text())));
     expect(apiText).toMatch(/cidx_queue_jobs\{queue="catalog-jobs",state="completed"\} [1-9]/);
     expect(apiText).toMatch(/cidx_http_request_duration_seconds_count\{service="api",method="POST",route="\/v1\/catalogs\/:id\/reindex",status="202"\} [1-9]/);
     expect(queryText).toMatch(/cidx_http_request_duration_seconds_count\{service="query",method="POST",route="\/v1\/search",status="200"\} [1-9]/);

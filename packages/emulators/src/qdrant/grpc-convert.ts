@@ -86,9 +86,10 @@ export function payloadMessage(payload: Json | null | undefined): Record<string,
   return out;
 }
 
-/** One vector of a write as REST carries it: a dense list or a sparse `{indices, values}`. */
-function vectorJson(vector: Vector): unknown {
-  const v = vector.vector;
+type VectorVariant = Exclude<Vector['vector'] | VectorInput['variant'], { case: 'id' } | { case: undefined }>;
+
+/** A vector given inline, in a write or a query, as REST carries it: a dense list or a sparse `{indices, values}`. */
+function inlineVectorJson(v: VectorVariant): unknown {
   switch (v.case) {
     case 'dense':
       return v.value.data;
@@ -100,10 +101,15 @@ function vectorJson(vector: Vector): unknown {
     case 'image':
     case 'object':
       throw QdrantError.unsupported('Inference');
-    case undefined:
-      // The deprecated flat form: `data`, with `indices` for a sparse vector.
-      return vector.indices ? { indices: vector.indices.data, values: vector.data } : vector.data;
   }
+}
+
+/** One vector of a write as REST carries it. */
+function vectorJson(vector: Vector): unknown {
+  const v = vector.vector;
+  // The deprecated flat form: `data`, with `indices` for a sparse vector.
+  if (v.case === undefined) return vector.indices ? { indices: vector.indices.data, values: vector.data } : vector.data;
+  return inlineVectorJson(v);
 }
 
 /** A point of an upsert as REST carries it. */
@@ -197,22 +203,9 @@ export function filterJson(filter: Filter | undefined): Json | undefined {
 
 function vectorInputJson(input: VectorInput): unknown {
   const v = input.variant;
-  switch (v.case) {
-    case 'id':
-      return idJson(v.value);
-    case 'dense':
-      return v.value.data;
-    case 'sparse':
-      return { indices: v.value.indices, values: v.value.values };
-    case 'multiDense':
-      throw QdrantError.unsupported('Multivectors');
-    case 'document':
-    case 'image':
-    case 'object':
-      throw QdrantError.unsupported('Inference');
-    case undefined:
-      throw QdrantError.format('query: missing vector');
-  }
+  if (v.case === 'id') return idJson(v.value);
+  if (v.case === undefined) throw QdrantError.format('query: missing vector');
+  return inlineVectorJson(v);
 }
 
 function queryJson(query: Query | undefined): unknown {

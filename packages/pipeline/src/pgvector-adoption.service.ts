@@ -287,7 +287,7 @@ export class PgvectorAdoptionService {
       const { kind, metadata } = adoptedChunk(r);
       const row: AdoptedRow = { id: r.id, catalogId: r.catalogId, kind, content: r.content, metadata, contentHash: contentHash(r.content, identity), model: run.model, dimensions: layout.dimensions };
       rows.push(row);
-      return chunkPoint(r.catalogId, { ...row, chunkKey: `pgvector:${r.id}` }, row.contentHash, Array.from(r.vector), undefined);
+      return chunkPoint(r.catalogId, { ...row, chunkKey: `pgvector:${r.id}` }, row.contentHash, r.vector, undefined);
     });
     await this.deps.store.upsert(points);
     return { rows, fences };

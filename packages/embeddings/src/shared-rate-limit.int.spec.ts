@@ -92,8 +92,10 @@ describe('a rate limit shared by several embedders through Redis', () => {
     expect(ra.vectors).toHaveLength(mine.length);
     expect(rb.vectors).toHaveLength(theirs.length);
     expect(ra.tokens + rb.tokens).toBe(total);
-    // Honoured: the API refused (almost) nothing.
-    expect(emulator.stats.rateLimited).toBeLessThanOrEqual(1);
+    // Honoured: the API refused (almost) nothing. The run crosses two window boundaries, and at each the
+    // limiter's window and the API's may disagree by the time a request takes to arrive: one 429 at most
+    // at each (a limiter that did not share the budget would see dozens).
+    expect(emulator.stats.rateLimited).toBeLessThanOrEqual(2);
     expect(emulator.stats.tokens).toBe(total);
     // Honoured: the third window is reached. Not timid: the whole limit is used at once, as the API allows,
     // and the run ends within the third window.

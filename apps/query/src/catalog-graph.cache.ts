@@ -20,6 +20,9 @@ export class CatalogGraphCache {
     private readonly capacity = 32,
   ) {}
 
+  /** Builds in progress by catalog and stamp: concurrent requests after a change share one build. */
+  private readonly building = new Map<string, Promise<CatalogGraph | null>>();
+
   /** The current graph of a catalog, or `null` if the catalog does not exist. */
   async get(catalogId: string): Promise<CatalogGraph | null> {
     const state = await this.catalogs.state(catalogId);
@@ -35,9 +38,19 @@ export class CatalogGraphCache {
       this.entries.set(catalogId, cached);
       return cached.graph;
     }
+    const key = `${catalogId}\n${stamp}`;
+    let build = this.building.get(key);
+    if (!build) {
+      build = this.build(catalogId, stamp, state.rejectedKeys).finally(() => this.building.delete(key));
+      this.building.set(key, build);
+    }
+    return build;
+  }
+
+  private async build(catalogId: string, stamp: string, rejectedKeys: readonly string[]): Promise<CatalogGraph | null> {
     const row = await this.catalogs.get(catalogId);
     if (!row) return null;
-    const graph = new CatalogGraph(parseCatalog(row.document), new Set(state.rejectedKeys));
+    const graph = new CatalogGraph(parseCatalog(row.document), new Set(rejectedKeys));
     this.entries.delete(catalogId);
     this.entries.set(catalogId, { stamp, graph });
     while (this.entries.size > this.capacity) {

@@ -144,12 +144,16 @@ async function main(): Promise<void> {
     const start = performance.now();
     const job = await producer.queue.add('pgvector-adoption', jobCatalog['pgvector-adoption'].payload.parse({}), { ...jobCatalog['pgvector-adoption'].options, jobId: `pgvector-adoption-${uniqueName('bench')}` });
     let peak = 0;
+    /** When the job's progress first showed each phase (copying, verifying), polled every 200 ms. */
+    const phaseStarts: Record<string, number> = {};
     let result: { migrated?: number; tokens?: number; verified?: { ok: boolean } } | undefined;
     await waitFor(
       'the adoption to end',
       async () => {
         for (const w of workers) peak = Math.max(peak, processMemory(w.child.pid!).peakRssMb);
         const state = await producer.queue.getJobState(job.id!);
+        const phase = ((await producer.queue.getJob(job.id!))?.progress as { phase?: string } | undefined)?.phase;
+        if (phase && !(phase in phaseStarts)) phaseStarts[phase] = performance.now();
         if (state === 'failed') throw new Error(`adoption failed: ${(await producer.queue.getJob(job.id!))?.failedReason ?? ''}`);
         if (state === 'completed') result = (await producer.queue.getJob(job.id!))?.returnvalue as typeof result;
         return state === 'completed';
@@ -168,6 +172,7 @@ async function main(): Promise<void> {
         vectorsPerSecond: Math.round(rows / seconds),
         tokens: result.tokens ?? 0,
         verified: result.verified?.ok ?? false,
+        phasesSeconds: phasesFrom(start, phaseStarts, performance.now()),
         workerPeakRssMb: peak,
         floorVectorsPerSecond: Math.round(rows / floorSeconds),
         loadAverage: { start: Math.round(loadAtStart * 100) / 100, end: Math.round((loadavg()[0] ?? 0) * 100) / 100 },
@@ -182,3 +187,13 @@ main().catch((error: unknown) => {
   process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });
+
+/** Seconds from the job's start to its first progress, then of each phase in the order they came. */
+function phasesFrom(start: number, starts: Record<string, number>, end: number): Record<string, number> {
+  const ordered = Object.entries(starts).sort((a, b) => a[1] - b[1]);
+  const out: Record<string, number> = { beforeFirstProgress: Math.round(((ordered[0]?.[1] ?? end) - start) / 10) / 100 };
+  ordered.forEach(([phase, at], i) => {
+    out[phase] = Math.round(((ordered[i + 1]?.[1] ?? end) - at) / 10) / 100;
+  });
+  return out;
+}

@@ -179,22 +179,25 @@ export class LegacySource {
 
   /** Rows per catalog that the adoption copies: a vector of the layout's size and a catalog. */
   async migratableCounts(layout: LegacyLayout): Promise<Map<string, number>> {
-    const col = escapeIdentifier(layout.column);
     const rows = await this.query<{ c: string; n: number }>(
       `SELECT catalog_id::text AS c, count(*)::int AS n FROM ${quoteName(layout.table)}
-        WHERE ${col} IS NOT NULL AND catalog_id IS NOT NULL AND vector_dims(${col}) = $1 GROUP BY 1`,
-      [layout.dimensions],
+        WHERE catalog_id IS NOT NULL AND ${ofLayoutSize(layout)} GROUP BY 1`,
     );
     return new Map(rows.map((r) => [r.c, r.n]));
   }
 
-  /** A random sample of migratable rows (id, catalog and vector). */
+  /**
+   * A random sample of migratable rows (id, catalog and vector). The sample is drawn on the ids, and only the
+   * vectors drawn are read (a sort by `random()` would otherwise read and encode every row's vector).
+   */
   async sample(layout: LegacyLayout, size: number): Promise<{ id: string; catalogId: string; vector: Float32Array }[]> {
     const col = escapeIdentifier(layout.column);
+    const table = quoteName(layout.table);
     const rows = await this.query<{ id: string; c: string; v: Buffer }>(
-      `SELECT id::text AS id, catalog_id::text AS c, vector_send(${col}) AS v FROM ${quoteName(layout.table)}
-        WHERE ${col} IS NOT NULL AND catalog_id IS NOT NULL AND vector_dims(${col}) = $1 ORDER BY random() LIMIT $2`,
-      [layout.dimensions, size],
+      `SELECT legacy.id::text AS id, legacy.catalog_id::text AS c, vector_send(legacy.${col}) AS v
+         FROM (SELECT id FROM ${table} WHERE catalog_id IS NOT NULL AND ${ofLayoutSize(layout)} ORDER BY random() LIMIT $1) AS drawn
+         JOIN ${table} AS legacy ON legacy.id = drawn.id`,
+      [size],
     );
     return rows.map((r) => ({ id: r.id, catalogId: r.c, vector: decodeVector(r.v) }));
   }
@@ -204,9 +207,9 @@ export class LegacySource {
     const col = escapeIdentifier(layout.column);
     const rows = await this.query<{ id: string }>(
       `SELECT id::text AS id FROM ${quoteName(layout.table)}
-        WHERE catalog_id = $2::uuid AND ${col} IS NOT NULL AND vector_dims(${col}) = $3
-        ORDER BY ${col} <=> $1::vector LIMIT $4`,
-      [toSql(vector), catalogId, layout.dimensions, k],
+        WHERE catalog_id = $2::uuid AND ${ofLayoutSize(layout)}
+        ORDER BY ${col} <=> $1::vector LIMIT $3`,
+      [toSql(vector), catalogId, k],
     );
     return rows.map((r) => r.id);
   }
@@ -321,6 +324,17 @@ const LITTLE_ENDIAN = endianness() === 'LE';
 /** pgvector's text form `[1,2,3]`; a float32 printed by JavaScript reads back as the same float32. */
 export function toSql(vector: ArrayLike<number>): string {
   return `[${Array.from(vector).join(',')}]`;
+}
+
+/**
+ * The condition that a row holds a vector of the layout's size. A typed column (`vector(3072)`) holds no
+ * other size, so `IS NOT NULL` says it without reading the vectors (`vector_dims` reads each one whole).
+ */
+function ofLayoutSize(layout: LegacyLayout): string {
+  const col = escapeIdentifier(layout.column);
+  if (layout.typed) return `${col} IS NOT NULL`;
+  // A size read from the catalog (an integer), written as a literal.
+  return `${col} IS NOT NULL AND vector_dims(${col}) = ${Math.trunc(layout.dimensions)}`;
 }
 
 /** `schema.table` or `table`, each part quoted. */

@@ -344,11 +344,18 @@ export class PgvectorAdoptionService {
     }
     let recall = 0;
     const queries = sample.slice(0, NEIGHBOUR_SAMPLE);
-    for (const q of queries) {
-      const exact = await db.exactNeighbours(layout, q.catalogId, q.vector, 10);
-      const found = new Set(await this.deps.store.nearestDense(q.catalogId, Array.from(q.vector), 10));
-      recall += exact.length === 0 ? 1 : exact.filter((id) => found.has(id)).length / exact.length;
-    }
+    // Each exact search scans its catalog's vectors in Postgres: two at a time, one for each connection of
+    // the source's pool.
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < queries.length) {
+        const q = queries[next++]!;
+        const [exact, nearest] = await Promise.all([db.exactNeighbours(layout, q.catalogId, q.vector, 10), this.deps.store.nearestDense(q.catalogId, Array.from(q.vector), 10)]);
+        const found = new Set(nearest);
+        recall += exact.length === 0 ? 1 : exact.filter((id) => found.has(id)).length / exact.length;
+      }
+    };
+    await Promise.all([lane(), lane()]);
     const recallAt10 = queries.length > 0 ? recall / queries.length : 1;
     return {
       ok: countMismatches.length === 0 && minCosine >= MIN_COSINE && recallAt10 >= MIN_RECALL,

@@ -1,8 +1,8 @@
 /**
  * `pnpm test:mutation`: StrykerJS over the reindex pipeline and the repositories it writes through, run by
  * their integration specs (real Postgres, the Qdrant emulator in process). Not part of `pnpm test` or CI:
- * it takes about half an hour on two cores. Mutants inside logger calls are ignored (see
- * scripts/stryker-log-ignorer.mjs). The report lands in reports/mutation/.
+ * a full run takes about two hours on two cores (1,908 mutants; see the README). Mutants inside logger
+ * calls are ignored (see scripts/stryker-log-ignorer.mjs). The report lands in reports/mutation/.
  */
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {

@@ -152,10 +152,11 @@ async function main(): Promise<void> {
       async () => {
         for (const w of workers) peak = Math.max(peak, processMemory(w.child.pid!).peakRssMb);
         const state = await producer.queue.getJobState(job.id!);
-        const phase = ((await producer.queue.getJob(job.id!))?.progress as { phase?: string } | undefined)?.phase;
+        const current = await producer.queue.getJob(job.id!);
+        const phase = (current?.progress as { phase?: string } | undefined)?.phase;
         if (phase && !(phase in phaseStarts)) phaseStarts[phase] = performance.now();
-        if (state === 'failed') throw new Error(`adoption failed: ${(await producer.queue.getJob(job.id!))?.failedReason ?? ''}`);
-        if (state === 'completed') result = (await producer.queue.getJob(job.id!))?.returnvalue as typeof result;
+        if (state === 'failed') throw new Error(`adoption failed: ${current?.failedReason ?? ''}`);
+        if (state === 'completed') result = current?.returnvalue as typeof result;
         return state === 'completed';
       },
       { timeoutMs: 30 * 60_000, intervalMs: 200 },

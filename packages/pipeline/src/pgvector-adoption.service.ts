@@ -20,6 +20,7 @@ import {
 import { LeaseSection } from './lease-section';
 import { chunkPoint } from './chunk-point';
 import { adoptedChunk, adoptedDocument } from './legacy-chunk';
+import { runBounded } from './in-process-fan-out';
 
 export interface PgvectorAdoptionDeps {
   adoptions: PgvectorAdoptionRepository;
@@ -346,16 +347,11 @@ export class PgvectorAdoptionService {
     const queries = sample.slice(0, NEIGHBOUR_SAMPLE);
     // Each exact search scans its catalog's vectors in Postgres: two at a time, one for each connection of
     // the source's pool.
-    let next = 0;
-    const lane = async (): Promise<void> => {
-      while (next < queries.length) {
-        const q = queries[next++]!;
-        const [exact, nearest] = await Promise.all([db.exactNeighbours(layout, q.catalogId, q.vector, 10), this.deps.store.nearestDense(q.catalogId, Array.from(q.vector), 10)]);
-        const found = new Set(nearest);
-        recall += exact.length === 0 ? 1 : exact.filter((id) => found.has(id)).length / exact.length;
-      }
-    };
-    await Promise.all([lane(), lane()]);
+    await runBounded(queries, 2, async (q) => {
+      const [exact, nearest] = await Promise.all([db.exactNeighbours(layout, q.catalogId, q.vector, 10), this.deps.store.nearestDense(q.catalogId, Array.from(q.vector), 10)]);
+      const found = new Set(nearest);
+      recall += exact.length === 0 ? 1 : exact.filter((id) => found.has(id)).length / exact.length;
+    });
     const recallAt10 = queries.length > 0 ? recall / queries.length : 1;
     return {
       ok: countMismatches.length === 0 && minCosine >= MIN_COSINE && recallAt10 >= MIN_RECALL,

@@ -1,7 +1,7 @@
 /**
  * `pnpm test:mutation`: StrykerJS over the reindex pipeline and the repositories it writes through, run by
  * their integration specs (real Postgres, the Qdrant emulator in process). Not part of `pnpm test` or CI:
- * a full run takes about two hours on two cores (1,908 mutants; see the README). Mutants inside logger
+ * see the README for how long a run takes and what it scored. Mutants inside logger
  * calls are ignored (see scripts/stryker-log-ignorer.mjs). The report lands in reports/mutation/.
  */
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
@@ -34,6 +34,10 @@ export default {
   incremental: true,
   incrementalFile: 'reports/mutation/stryker-incremental.json',
   timeoutMS: 5_000,
+  // Static mutants (module-level code: schemas, constants) run against every spec, not only the specs that
+  // cover them: about 590 of the 1,992 mutants but most of the run's time. They are left out of the run and
+  // the score (Stryker reports them as ignored).
+  ignoreStatic: true,
   reporters: ['clear-text', 'progress', 'html', 'json'],
   htmlReporter: { fileName: 'reports/mutation/index.html' },
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },

@@ -3,7 +3,7 @@ import { type Logger } from '@catalog-indexer/logger';
 import { embeddingRateLimited, embeddingRequests, embeddingRetries, embeddingTokens } from '@catalog-indexer/metrics';
 import { OPENAI_LIMITS, packBatches, type BatchLimits, type PreparedInput } from './batching';
 import { type DenseVector, type Embedder, type EmbeddingResult, type EmbeddingStats } from './embedder';
-import { decodeBase64Vectors } from './vector-decoding';
+import { decodeBase64Vectors, readEmbeddingsAnswer, type EmbeddingsAnswer } from './vector-decoding';
 import { EmbeddingRequestError } from './embedding.error';
 import { setTimeout as delay } from 'node:timers/promises';
 import { truncateToTokens } from '@catalog-indexer/text';
@@ -153,7 +153,7 @@ export class OpenAIEmbedder implements Embedder {
       if (response.data.length !== batch.length) {
         throw new EmbeddingRequestError(`the embeddings API returned ${response.data.length} vectors for ${batch.length} inputs`);
       }
-      const decoded = this.decode(response.data.map((item) => item.embedding as unknown));
+      const decoded = this.decode(response.data.map((item) => item.embedding));
       response.data.forEach((item, j) => {
         const input = batch[item.index];
         if (!input) throw new EmbeddingRequestError(`the embeddings API returned an unknown index ${item.index}`);
@@ -174,6 +174,7 @@ export class OpenAIEmbedder implements Embedder {
         `the embeddings API returned vectors of ${found} dimensions, expected ${this.dimensions}: ` +
           'check EMBEDDING_DIMENSIONS, or set EMBEDDING_ENCODING=float for servers that ignore encoding_format',
       );
+    if (embeddings.every((e): e is Float32Array => e instanceof Float32Array && e.length === this.dimensions)) return embeddings;
     if (embeddings.every((e): e is string => typeof e === 'string')) {
       const decoded = decodeBase64Vectors(embeddings, this.dimensions);
       if (!Array.isArray(decoded)) throw mismatch(decoded.mismatch);
@@ -187,7 +188,7 @@ export class OpenAIEmbedder implements Embedder {
   }
 
   /** Sends one request until it succeeds, waiting out 429s and retrying transient failures. */
-  private async request(input: string[], tokens: number, stats: EmbeddingStats, signal?: AbortSignal): Promise<OpenAI.CreateEmbeddingResponse> {
+  private async request(input: string[], tokens: number, stats: EmbeddingStats, signal?: AbortSignal): Promise<EmbeddingsAnswer> {
     let attempt = 0;
     let failures = 0;
     let rateLimited = 0;
@@ -200,18 +201,20 @@ export class OpenAIEmbedder implements Embedder {
       if (grant) count('waitedMs', grant.waitedMs);
       count('requests');
       try {
-        const response = await this.client.embeddings.create(
+        const call = this.client.embeddings.create(
           {
             model: this.model,
             input,
-            // Given explicitly, the SDK hands back base64 as the raw strings, which `decode` turns into
-            // Float32Arrays without the array of numbers the SDK's own decoding builds.
+            // Given explicitly: the SDK's own decoding of base64 into arrays of numbers is never involved.
             encoding_format: this.encoding,
             ...(this.sendDimensions ? { dimensions: this.dimensions } : {}),
           },
           // The SDK does not retry here (maxRetries 0), so it would always say 0.
           { signal, headers: { 'X-Stainless-Retry-Count': String(attempt) } },
         );
+        // base64 is read from the answer's bytes (see readEmbeddingsAnswer), not from the SDK's parsed text.
+        const response: EmbeddingsAnswer =
+          this.encoding === 'base64' ? readEmbeddingsAnswer(Buffer.from(await (await call.asResponse()).arrayBuffer()), this.dimensions) : await call;
         embeddingRequests.inc({ model: this.model, outcome: 'ok' });
         return response;
       } catch (error) {

@@ -1,4 +1,4 @@
-import { decodeBase64Vectors, toNumberArray } from './vector-decoding';
+import { decodeBase64Vectors, readEmbeddingsAnswer, toNumberArray } from './vector-decoding';
 
 const encode = (values: number[]): string => Buffer.from(new Float32Array(values).buffer).toString('base64');
 
@@ -33,5 +33,53 @@ describe(toNumberArray.name, () => {
     const list = [1, 2];
     expect(toNumberArray(list)).toBe(list);
     expect(toNumberArray(new Float32Array([0.5, 1.5]))).toEqual([0.5, 1.5]);
+  });
+});
+
+describe(readEmbeddingsAnswer.name, () => {
+  const answer = (embeddings: unknown[], indent?: number): Buffer =>
+    Buffer.from(
+      JSON.stringify(
+        {
+          object: 'list',
+          data: embeddings.map((embedding, index) => ({ object: 'embedding', index, embedding })),
+          model: 'text-embedding-3-large',
+          usage: { prompt_tokens: 7, total_tokens: 7 },
+        },
+        null,
+        indent,
+      ),
+    );
+
+  it('decodes the base64 embeddings of the body into Float32Arrays and reads the rest of the document', () => {
+    for (const indent of [undefined, 2]) {
+      const read = readEmbeddingsAnswer(answer([encode([1, 2, 3]), encode([-0.5, 0.25, 8])], indent), 3);
+      expect(read.usage).toEqual({ prompt_tokens: 7, total_tokens: 7 });
+      expect(read.data.map((d) => d.index)).toEqual([0, 1]);
+      expect(read.data.map((d) => d.embedding)).toEqual([new Float32Array([1, 2, 3]), new Float32Array([-0.5, 0.25, 8])]);
+    }
+  });
+
+  it('keeps each embedding with its own item when the server orders the keys otherwise', () => {
+    const body = Buffer.from(
+      `{"data":[{"embedding":"${encode([5, 6])}","index":1,"object":"embedding"},{"index":0,"embedding":"${encode([7, 8])}"}],"usage":{"total_tokens":3}}`,
+    );
+    const read = readEmbeddingsAnswer(body, 2);
+    expect(read.data).toEqual([
+      { embedding: new Float32Array([5, 6]), index: 1, object: 'embedding' },
+      { index: 0, embedding: new Float32Array([7, 8]) },
+    ]);
+  });
+
+  it('hands back lists of numbers, escaped text and vectors of another size as the server sent them', () => {
+    expect(readEmbeddingsAnswer(answer([[0.5, 1], [2, 3]]), 2).data.map((d) => d.embedding)).toEqual([[0.5, 1], [2, 3]]);
+    const escaped = encode([1, 2]).replace(/\//g, '\\/');
+    const slashes = Buffer.from(`{"data":[{"index":0,"embedding":"${escaped}\\/AAAA"}]}`);
+    expect(readEmbeddingsAnswer(slashes, 2).data[0]!.embedding).toBe(`${encode([1, 2])}/AAAA`);
+    expect(readEmbeddingsAnswer(answer([encode([1, 2, 3])]), 2).data[0]!.embedding).toBe(encode([1, 2, 3]));
+  });
+
+  it('rejects a body that is not JSON', () => {
+    expect(() => readEmbeddingsAnswer(Buffer.from('{"data":[{"embedding":"AAAA"'), 1)).toThrow(SyntaxError);
   });
 });

@@ -91,6 +91,8 @@ const OPEN_METHODS = new Set(['/qdrant.Qdrant/HealthCheck']);
 export class QdrantGrpcServer {
   private server: http2.Http2Server | undefined;
   private readonly sessions = new Set<http2.ServerHttp2Session>();
+  /** The calls waiting for their turn on the engine (see {@link inTurn}). */
+  private turns: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: QdrantGrpcServerOptions) {}
 
@@ -213,11 +215,24 @@ export class QdrantGrpcServer {
       if (given !== apiKey) throw new ConnectError('Invalid API key or JWT', Code.PermissionDenied);
     }
     try {
-      return answer();
+      return await this.inTurn(answer);
     } catch (error) {
       if (error instanceof QdrantError) throw connectError(error);
       this.options.logger?.error({ err: error, method }, 'qdrant emulator failed (gRPC)');
       throw new ConnectError(`Service internal error: ${(error as Error).message}`, Code.Internal);
     }
+  }
+
+  /**
+   * Computes one call at a time, each in an event-loop turn of its own, so that each answer leaves as soon as
+   * it is computed. Without it, the calls that one read of the HTTP/2 connection brings (sixteen clients'
+   * queries at once) were all computed before any answer was flushed, and came back to the client together:
+   * Qdrant, on its own cores, answers each when it is done, and so does this emulator's REST side, which
+   * reads each request from its own connection.
+   */
+  private inTurn<T>(work: () => T): Promise<T> {
+    const turn = this.turns.then(() => new Promise<void>((resolve) => setImmediate(resolve))).then(work);
+    this.turns = turn.catch(() => undefined);
+    return turn;
   }
 }

@@ -123,9 +123,10 @@ describe(OpenAIEmulator.name, () => {
       expect((await embed({ model: 'text-embedding-3-small', input })).status).toBe(200);
       return performance.now() - started;
     };
-    // 1 token: 50 + 1 ms; 300 tokens: 50 + 300 ms.
-    const small = await timed('orders');
-    const large = await timed(' orders'.repeat(300));
+    // 1 token: 50 + 1 ms; 300 tokens: 50 + 300 ms. The fastest of three of each: a busy machine only adds.
+    const fastest = async (input: string): Promise<number> => Math.min(await timed(input), await timed(input), await timed(input));
+    const small = await fastest('orders');
+    const large = await fastest(' orders'.repeat(300));
     expect(small).toBeGreaterThanOrEqual(45);
     expect(large).toBeGreaterThanOrEqual(340);
     // The difference is the per-token part (299 ms), whatever the machine adds to both.

@@ -27,9 +27,11 @@ export default {
   // (Stryker restores them when it ends) rather than in a sandbox copy the symlinks would bypass.
   inPlace: true,
   coverageAnalysis: 'perTest',
-  // Stryker gives half the slots to TypeScript checkers (idle once they have checked every mutant): four
-  // slots make two jest runners, which is what two cores sustain.
-  concurrency: 4,
+  // Stryker gives half the slots to TypeScript checkers and, once they have checked every mutant, hands their
+  // slots to more jest runners: two slots make one checker and one runner, then two runners, which is what
+  // two cores sustain. With four, the four runners of the run's second half overloaded the machine, and a
+  // mutant whose tests merely ran slow (a survivor among them) counted as timed out.
+  concurrency: 2,
   // Reruns only test mutants whose code or covering tests changed since the last report.
   incremental: true,
   incrementalFile: 'reports/mutation/stryker-incremental.json',

@@ -53,4 +53,10 @@ describe('benchmark options', () => {
     expect(() => parseReindexBenchOptions(['--transport', 'http'], {})).toThrow(/--transport must be rest or grpc, got "http"/);
     expect(() => parseReindexBenchOptions(['--transport'], {})).toThrow(/--transport must be rest or grpc/);
   });
+
+  it('bench:reindex runs the production build unless told to run the sources', () => {
+    expect(parseReindexBenchOptions([], {}).build).toBe('production');
+    expect(parseReindexBenchOptions(['--source', '--copies', '1'], {})).toMatchObject({ build: 'source', copies: 1 });
+    expect(parseReindexBenchOptions([], { BENCH_SOURCE: '1' }).build).toBe('source');
+  });
 });

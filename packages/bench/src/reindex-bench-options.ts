@@ -28,6 +28,12 @@ export interface ReindexBenchOptions {
   tpmRun: number;
   /** `QDRANT_TRANSPORT` of the workers: how points reach Qdrant (the product's default, gRPC, unless given). */
   transport: 'rest' | 'grpc';
+  /**
+   * What the worker processes run: `production`, the build a deployment runs (`apps/worker/dist`, with its
+   * V8 options), or `source` (`--source`: the TypeScript sources through tsx, which also compiles every module
+   * the first job loads, inside the measured run).
+   */
+  build: 'production' | 'source';
 }
 
 const FLAGS = {
@@ -48,9 +54,10 @@ const FLAGS = {
 /** Reads the options from argv (first) and the environment; an invalid value is an error naming the flag. */
 export function parseReindexBenchOptions(argv: string[], env: NodeJS.ProcessEnv): ReindexBenchOptions {
   const { transport, rest } = readTransport(argv, env);
-  const v = readIntegerFlags(rest, env, FLAGS);
+  const v = readIntegerFlags(rest, env, FLAGS, ['source']);
   return {
     transport,
+    build: v.source || env.BENCH_SOURCE === '1' ? 'source' : 'production',
     copies: v.copies,
     dimensions: v.dims > 0 ? v.dims : v.dimensions,
     workers: v.workers,
@@ -85,6 +92,6 @@ export function readTransport(argv: readonly string[], env: NodeJS.ProcessEnv): 
 }
 
 export const REINDEX_USAGE =
-  'usage: pnpm bench:reindex [--transport rest|grpc] [--dims N] [--copies N] [--workers N] [--concurrency N] [--batch-inputs N]\n' +
+  'usage: pnpm bench:reindex [--source] [--transport rest|grpc] [--dims N] [--copies N] [--workers N] [--concurrency N] [--batch-inputs N]\n' +
   '       [--latency-ms N] [--latency-per-1k-tokens-ms N] [--latency-bound-tpm N] [--tpm N] [--tpm-run 0|1]\n' +
   '       (or BENCH_COPIES, BENCH_WORKERS, …). Prints one JSON line per run to stdout; progress goes to stderr.';

@@ -4,14 +4,15 @@
  * Real Postgres (a fresh database, dropped at the end) and Redis (a fresh queue prefix per run, removed
  * after it), the in-process Qdrant emulator, and the in-process OpenAI emulator with a latency like the
  * API's (a fixed part plus a part per token) and a tokens-per-minute limit. Workers are `apps/worker` as
- * separate processes, all with the same settings. Prints one JSON line per run to stdout; progress goes to
+ * separate processes, all with the same settings, from the production build (`--source`: from sources). Prints one JSON line per run to stdout; progress goes to
  * stderr. Run: `pnpm bench:reindex [--copies N] [--workers N] …` (see `--help`).
  */
+import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { chunkCatalog, flattenItems, type Catalog } from '@catalog-indexer/catalog';
 import { loadConfig } from '@catalog-indexer/config';
 import { CatalogRepository, EmbeddingRepository, openDataSource, type DataSource } from '@catalog-indexer/db';
-import { spawnApp, type AppProcess } from '@catalog-indexer/devstack';
+import { compiledEntry, spawnApp, type AppProcess } from '@catalog-indexer/devstack';
 import { OpenAIEmulator, QdrantEmulator } from '@catalog-indexer/emulators';
 import { createLogger } from '@catalog-indexer/logger';
 import { JobProducer, createRedisConnection } from '@catalog-indexer/queue';
@@ -20,7 +21,7 @@ import { createTestDatabase, deleteRedisPrefix, uniqueName, waitFor, type TestDa
 import { QdrantStore } from '@catalog-indexer/vector-store';
 import { Cleanup, progress } from './bench-cleanup';
 import { processCpuMs } from './process-cpu';
-import { processMemory } from './process-memory';
+import { WORKER_NODE_OPTIONS, processMemory } from './process-memory';
 import { REINDEX_USAGE, parseReindexBenchOptions, type ReindexBenchOptions } from './reindex-bench-options';
 import { buildSpiderCatalog, findRepositoryRoot, loadSpider, pickDatabases, type SpiderDatabase } from './spider-catalog';
 import { round } from './stats';
@@ -57,8 +58,8 @@ function replicatedCatalog(databases: SpiderDatabase[], copies: number): Catalog
 }
 
 /** Starts one worker process and resolves once it has said it is ready, with its idle memory. */
-async function startWorker(env: Record<string, string>, label: string): Promise<AppProcess> {
-  const worker = spawnApp('worker', env, { label });
+async function startWorker(env: Record<string, string>, label: string, build: ReindexBenchOptions['build']): Promise<AppProcess> {
+  const worker = spawnApp('worker', build === 'production' ? { NODE_OPTIONS: WORKER_NODE_OPTIONS, ...env } : env, { label, compiled: build === 'production' });
   await waitFor(`${label} to be ready`, () => worker.output().includes('worker ready') || worker.child.exitCode !== null, {
     timeoutMs: 120_000,
     intervalMs: 100,
@@ -109,7 +110,7 @@ async function measure(shared: Shared, plan: RunPlan, cleanup: Cleanup): Promise
   progress(`${plan.bound}-bound run, ${plan.workers} worker(s), TPM limit ${plan.tpmLimit}: starting workers`);
   const workers: AppProcess[] = [];
   cleanup.add(`workers of ${name}`, () => Promise.all(workers.map((w) => w.stop(5_000))));
-  for (let i = 0; i < plan.workers; i++) workers.push(await startWorker(env, `worker-${i + 1}`));
+  for (let i = 0; i < plan.workers; i++) workers.push(await startWorker(env, `worker-${i + 1}`, options.build));
   await new Promise((r) => setTimeout(r, 1_000));
   const idle = workers.map((w) => processMemory(w.child.pid!).rssMb);
 
@@ -161,6 +162,7 @@ async function measure(shared: Shared, plan: RunPlan, cleanup: Cleanup): Promise
   const embeddingSeconds = Math.max(0.001, ((stats.lastSucceededAt ?? startedAt) - (stats.firstRequestAt ?? startedAt)) / 1000);
   return {
     bound: plan.bound,
+    build: options.build,
     transport: options.transport,
     dims: options.dimensions,
     workers: plan.workers,
@@ -205,6 +207,9 @@ function pick(env: NodeJS.ProcessEnv, keys: string[]): Record<string, string> {
 }
 
 async function main(options: ReindexBenchOptions, cleanup: Cleanup): Promise<boolean> {
+  if (options.build === 'production' && !existsSync(compiledEntry('worker'))) {
+    throw new Error(`${compiledEntry('worker')} is missing: run pnpm --filter @catalog-indexer/worker build first, or pass --source`);
+  }
   const root = findRepositoryRoot(__dirname);
   const spider = loadSpider(root);
   const catalog = replicatedCatalog(pickDatabases(spider, 1_000), options.copies);

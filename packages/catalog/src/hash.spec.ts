@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { contentHash } from './hash';
+import { contentHash, sha256Hex } from './hash';
 
 describe(contentHash.name, () => {
   const openai = { provider: 'openai', model: 'text-embedding-3-large', dimensions: 3072 };
@@ -43,3 +43,12 @@ describe(contentHash.name, () => {
   });
 });
 
+
+describe(sha256Hex.name, () => {
+  it('is the hex SHA-256 of the text as UTF-8, as a Hash object computes it', () => {
+    expect(sha256Hex('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    for (const text of ['', 'Tábla „ügyfél” ✓ 表 😀', 'x'.repeat(10_000)]) {
+      expect(sha256Hex(text)).toBe(createHash('sha256').update(text, 'utf8').digest('hex'));
+    }
+  });
+});

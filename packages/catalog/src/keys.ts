@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from './hash';
 
 /**
  * Stable keys of catalog items. Users reject and restore items by key, and the chunker derives chunk keys
@@ -62,7 +62,7 @@ export function documentKey(title: string): string {
  * `question + "\n" + sql`. Hashing keeps keys short while editing either text makes a new item.
  */
 export function exampleKey(question: string, sql: string): string {
-  const digest = createHash('sha256').update(`${question}\n${sql}`, 'utf8').digest('hex');
+  const digest = sha256Hex(`${question}\n${sql}`);
   return `${EXAMPLE_PREFIX}${digest.slice(0, 16)}`;
 }
 

@@ -1,5 +1,8 @@
-import { QdrantClient } from '@qdrant/js-client-grpc';
-import { denseMessage, filterMessage, idText, offsetOf, payloadMessage, payloadOf, pointId, vectorsJson } from './grpc-messages';
+import { create } from '@bufbuild/protobuf';
+import { WireType } from '@bufbuild/protobuf/wire';
+import { QdrantClient, UpsertPointsSchema } from '@qdrant/js-client-grpc';
+import { denseMessage, filterMessage, idText, offsetOf, payloadOf, pointId, vectorsJson } from './grpc-messages';
+import { encodePoints } from './point-wire';
 import {
   type DenseVector,
   type HybridRequest,
@@ -12,6 +15,9 @@ import {
 } from './points-transport';
 import { VECTOR_NAMES } from './qdrant.types';
 
+/** `UpsertPoints.points` (points.proto). */
+const UPSERT_POINTS_FIELD = 3;
+
 export interface GrpcPointsTransportOptions {
   /** Qdrant's gRPC endpoint, `http://host:6334` (`https` for TLS). */
   url: string;
@@ -21,8 +27,9 @@ export interface GrpcPointsTransportOptions {
 }
 
 /**
- * Qdrant's points over gRPC (`@qdrant/js-client-grpc`, the official client: HTTP/2, protobuf): dense
- * vectors go into the messages as float32 bytes ({@link denseMessage}), `wait` on every write. Requests are
+ * Qdrant's points over gRPC (`@qdrant/js-client-grpc`, the official client: HTTP/2, protobuf): upserted
+ * points are written straight to protobuf's wire format ({@link encodePoints}), query vectors go into the
+ * messages as float32 bytes ({@link denseMessage}), `wait` on every write. Requests are
  * not compressed: float vectors hardly shrink, and compressing them costs CPU on both sides.
  */
 export class GrpcPointsTransport implements PointsTransport {
@@ -48,25 +55,11 @@ export class GrpcPointsTransport implements PointsTransport {
   }
 
   async upsert(collection: string, points: readonly PointToWrite[]): Promise<void> {
-    await this.points.upsert({
-      collectionName: collection,
-      wait: true,
-      points: points.map((p) => ({
-        id: pointId(p.id),
-        payload: payloadMessage(p.payload),
-        vectors: {
-          vectorsOptions: {
-            case: 'vectors',
-            value: {
-              vectors: {
-                [VECTOR_NAMES.dense]: { vector: { case: 'dense', value: denseMessage(p.dense) } },
-                [VECTOR_NAMES.sparse]: { vector: { case: 'sparse', value: { indices: p.sparse.indices, values: p.sparse.values } } },
-              },
-            },
-          },
-        },
-      })),
-    });
+    // The points ride as the request's field 3, written straight to the wire ({@link encodePoints}); the
+    // client sends the message's unknown fields as they are, and Qdrant reads them as its `points`.
+    const request = create(UpsertPointsSchema, { collectionName: collection, wait: true });
+    request.$unknown = encodePoints(points).map((data) => ({ no: UPSERT_POINTS_FIELD, wireType: WireType.LengthDelimited, data }));
+    await this.points.upsert(request);
   }
 
   async deleteIds(collection: string, ids: readonly string[]): Promise<void> {

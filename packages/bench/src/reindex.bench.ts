@@ -59,7 +59,9 @@ function replicatedCatalog(databases: SpiderDatabase[], copies: number): Catalog
 
 /** Starts one worker process and resolves once it has said it is ready, with its idle memory. */
 async function startWorker(env: Record<string, string>, label: string, build: ReindexBenchOptions['build']): Promise<AppProcess> {
-  const worker = spawnApp('worker', build === 'production' ? { NODE_OPTIONS: WORKER_NODE_OPTIONS, ...env } : env, { label, compiled: build === 'production' });
+  // The production build runs with the worker's V8 options, as compose runs it (and any the caller set).
+  const nodeOptions = [WORKER_NODE_OPTIONS, process.env.NODE_OPTIONS ?? ''].join(' ').trim();
+  const worker = spawnApp('worker', build === 'production' ? { NODE_OPTIONS: nodeOptions, ...env } : env, { label, compiled: build === 'production' });
   await waitFor(`${label} to be ready`, () => worker.output().includes('worker ready') || worker.child.exitCode !== null, {
     timeoutMs: 120_000,
     intervalMs: 100,

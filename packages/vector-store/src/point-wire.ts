@@ -206,60 +206,121 @@ function writeFields(w: WireWriter, field: number, fields: Record<string, unknow
   }
 }
 
-function writeVectorEntry(w: WireWriter, name: string, kind: 101 | 102, write: () => void): void {
-  w.tag(1, LEN);
-  const entry = w.begin();
-  w.string(1, name);
-  w.tag(2, LEN);
-  const vector = w.begin();
-  w.tag(kind, LEN);
-  const body = w.begin();
-  write();
-  w.end(body);
-  w.end(vector);
-  w.end(entry);
+/** Bytes of `value` as a varint. */
+function varintSize(value: number): number {
+  let size = 1;
+  for (let rest = value; rest > 0x7f; rest = Math.floor(rest / 0x80)) size++;
+  return size;
 }
 
-function writePoint(w: WireWriter, point: PointToWrite): void {
-  // id
-  w.tag(1, LEN);
-  const id = w.begin();
-  const key = String(point.id);
-  if (/^\d+$/.test(key)) {
-    w.tag(1, VARINT);
-    w.varint64(BigInt(key));
-  } else {
-    w.string(2, key);
-  }
-  w.end(id);
-  writeFields(w, 3, point.payload);
-  // vectors: the named dense and sparse vectors
-  w.tag(4, LEN);
-  const vectors = w.begin();
-  w.tag(2, LEN);
-  const named = w.begin();
-  writeVectorEntry(w, VECTOR_NAMES.dense, 101, () => w.floats(1, point.dense));
-  writeVectorEntry(w, VECTOR_NAMES.sparse, 102, () => {
-    w.floats(1, point.sparse.values);
-    w.uint32s(2, point.sparse.indices);
-  });
-  w.end(named);
-  w.end(vectors);
+/** Bytes of a length-delimited field of `body` bytes with a one-byte tag (field numbers up to 15). */
+function fieldSize(body: number): number {
+  return 1 + varintSize(body) + body;
+}
+
+/** Bytes of a `Vector` whose oneof (field 101 or 102: a two-byte tag) holds `body` bytes. */
+function vectorSize(body: number): number {
+  return 2 + varintSize(body) + body;
+}
+
+/** Bytes of a `NamedVectors` map entry: the name (field 1) and a `Vector` of `vector` bytes (field 2). */
+function entrySize(name: string, vector: number): number {
+  return fieldSize(Buffer.byteLength(name)) + fieldSize(vector);
 }
 
 /**
+ * Writes the point's `vectors` (field 4) with every length computed first: the dense vector, most of a point's
+ * bytes, is copied once and never moved to make room for a length.
+ */
+function writeVectors(w: WireWriter, point: PointToWrite, sizes: VectorSizes): void {
+  w.tag(4, LEN);
+  w.varint(sizes.vectors);
+  w.tag(2, LEN);
+  w.varint(sizes.named);
+  w.tag(1, LEN);
+  w.varint(sizes.denseEntry);
+  w.string(1, VECTOR_NAMES.dense);
+  w.tag(2, LEN);
+  w.varint(sizes.denseVector);
+  w.tag(101, LEN);
+  w.varint(sizes.denseBody);
+  w.floats(1, point.dense);
+  w.tag(1, LEN);
+  w.varint(sizes.sparseEntry);
+  w.string(1, VECTOR_NAMES.sparse);
+  w.tag(2, LEN);
+  w.varint(sizes.sparseVector);
+  w.tag(102, LEN);
+  w.varint(sizes.sparseBody);
+  w.floats(1, point.sparse.values);
+  w.uint32s(2, point.sparse.indices);
+}
+
+interface VectorSizes {
+  vectors: number;
+  named: number;
+  denseEntry: number;
+  denseVector: number;
+  denseBody: number;
+  sparseEntry: number;
+  sparseVector: number;
+  sparseBody: number;
+  /** The whole `vectors` field, tag and length included. */
+  field: number;
+}
+
+function vectorSizes(point: PointToWrite): VectorSizes {
+  const { dense, sparse } = point;
+  const denseBody = dense.length > 0 ? fieldSize(dense.length * 4) : 0;
+  let indexBytes = 0;
+  for (const index of sparse.indices) indexBytes += varintSize(index >>> 0);
+  const sparseBody = (sparse.values.length > 0 ? fieldSize(sparse.values.length * 4) : 0) + (sparse.indices.length > 0 ? fieldSize(indexBytes) : 0);
+  const denseVector = vectorSize(denseBody);
+  const sparseVector = vectorSize(sparseBody);
+  const denseEntry = entrySize(VECTOR_NAMES.dense, denseVector);
+  const sparseEntry = entrySize(VECTOR_NAMES.sparse, sparseVector);
+  const named = fieldSize(denseEntry) + fieldSize(sparseEntry);
+  const vectors = fieldSize(named);
+  return { vectors, named, denseEntry, denseVector, denseBody, sparseEntry, sparseVector, sparseBody, field: fieldSize(vectors) };
+}
+
+/** The point's id (field 1) and payload (field 3), written to `w` from its start. */
+function writeHead(w: WireWriter, point: PointToWrite): void {
+  w.pos = 0;
+  w.tag(1, LEN);
+  const id = w.begin();
+  if (/^\d+$/.test(point.id)) {
+    w.tag(1, VARINT);
+    w.varint64(BigInt(point.id));
+  } else {
+    w.string(2, point.id);
+  }
+  w.end(id);
+  writeFields(w, 3, point.payload);
+}
+
+/** Where a point's id and payload are written before they are copied to the point's own buffer (reused). */
+let head: WireWriter | undefined;
+
+/**
  * Each point as the bytes of one `PointStruct` element of a repeated field: its length, then its body (what a
- * message's unknown field holds after the tag).
+ * message's unknown field holds after the tag), each in a buffer of its own.
  */
 export function encodePoints(points: readonly PointToWrite[]): Uint8Array[] {
+  head ??= new WireWriter(4_096);
+  const h = head;
   return points.map((point) => {
-    // A buffer per point, with room for its vectors and a typical payload: a few kilobytes each (12 KB at
-    // 3,072 dimensions), which the allocator recycles, where one buffer of all the points (megabytes) would be
-    // fresh memory, paid page by page, on every request.
-    const w = new WireWriter(512 + point.dense.length * 4 + point.sparse.indices.length * 9);
-    const start = w.begin();
-    writePoint(w, point);
-    w.end(start);
-    return w.buf.subarray(0, w.pos);
+    writeHead(h, point);
+    const sizes = vectorSizes(point);
+    const body = h.pos + sizes.field;
+    const size = varintSize(body) + body;
+    // A few bytes to spare: the writer's checks ask for room for the longest varint before writing one.
+    const w = new WireWriter(size + 16);
+    w.varint(body);
+    w.buf.set(h.buf.subarray(0, h.pos), w.pos);
+    w.pos += h.pos;
+    writeVectors(w, point, sizes);
+    if (w.pos !== size) throw new Error(`point ${point.id}: wrote ${w.pos} bytes, computed ${size}`);
+    return w.buf.subarray(0, size);
   });
 }

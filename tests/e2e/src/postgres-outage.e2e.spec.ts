@@ -86,11 +86,11 @@ describe('a Postgres outage during a reindex', () => {
     db = await openDataSource({ url: postgres.url, poolSize: 2, applicationName: 'outage-test', migrate: false });
     note('Postgres started again');
     // A reconcile asked for at once finds the run's lease expired (its renewals failed throughout).
-    await waitFor('the api to accept a reconcile', async () => (await stack.call('POST', `/v1/catalogs/${id}/reconcile`)).status === 202, {
-      timeoutMs: 60_000,
-      intervalMs: 200,
-    }).catch(fail);
-    note('reconcile asked for');
+    const reconcileJobId = await waitFor('the api to accept a reconcile', async () => {
+      const asked = await stack.call('POST', `/v1/catalogs/${id}/reconcile`);
+      return asked.status === 202 ? String(asked.json.jobId) : undefined;
+    }, { timeoutMs: 60_000, intervalMs: 200 }).catch(fail);
+    note(`reconcile asked for: ${reconcileJobId}`);
 
     const job = await waitFor('the reindex job to finish', async () => {
       const view = await stack.call('GET', `/v1/jobs/${jobId}`);
@@ -98,15 +98,30 @@ describe('a Postgres outage during a reindex', () => {
       return state === 'completed' || state === 'failed' ? view.json : undefined;
     }, { timeoutMs: 240_000, intervalMs: 500 }).catch(fail);
     note(`reindex job ${String(job.state)}: ${JSON.stringify(job.result ?? job.failedReason)}`);
+    // The reconcile waits while the run holds the catalog and may start once it is released: the stores are
+    // checked when it has ended too.
+    const reconciled = await waitFor('the reconcile job to finish', async () => {
+      const view = await stack.call('GET', `/v1/jobs/${reconcileJobId}`);
+      const state = view.json.state;
+      return state === 'completed' || state === 'failed' ? view.json : undefined;
+    }, { timeoutMs: 120_000, intervalMs: 500 }).catch(fail);
+    note(`reconcile job ${String(reconciled.state)}: ${JSON.stringify(reconciled.result ?? reconciled.failedReason)}`);
     try {
       expect(before).toBeLessThan(chunks);
       expect(job).toMatchObject({ state: 'completed', result: { status: 'completed' } });
+      expect(reconciled).toMatchObject({ state: 'completed' });
 
       // No run was abandoned or failed: the one reindex run went through the outage and completed.
-      const runs = await query<{ mode: string; status: string; embedded: number; tokens: string; tokens_billed: string }>(
-        `SELECT mode, status, embedded, tokens, tokens_billed FROM index_runs WHERE catalog_id = $1`,
-        [id],
-      );
+      // Read once no run is running: the periodic reconcile (every 4 s here) may have just begun one.
+      const readRuns = () =>
+        query<{ mode: string; status: string; embedded: number; tokens: string; tokens_billed: string }>(
+          `SELECT mode, status, embedded, tokens, tokens_billed FROM index_runs WHERE catalog_id = $1`,
+          [id],
+        );
+      const runs = await waitFor('no run of the catalog to be running', async () => {
+        const all = await readRuns();
+        return all.some((r) => r.status === 'running') ? undefined : all;
+      }, { timeoutMs: 60_000, intervalMs: 200 });
       const reindexRuns = runs.filter((r) => r.mode === 'reindex');
       expect(runs.filter((r) => r.status === 'abandoned' || r.status === 'failed' || r.status === 'running')).toEqual([]);
       expect(reindexRuns.map((r) => r.status)).toEqual(['completed']);

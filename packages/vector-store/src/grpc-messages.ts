@@ -6,7 +6,6 @@ import {
   toSparseVector,
   type DenseVector as DenseVectorMessage,
   type FilterSchema,
-  type ValueSchema,
   type PointId,
   type Value,
   type VectorOutput,
@@ -97,40 +96,6 @@ export function filterMessage(filter: PointsFilter): MessageInitShape<typeof Fil
       },
     })),
   };
-}
-
-type ValueInit = MessageInitShape<typeof ValueSchema>;
-
-/** A JSON value as Qdrant's `Value`: whole numbers as integers (as Qdrant reads JSON), others as doubles. */
-export function valueMessage(value: unknown): ValueInit {
-  if (value === null || value === undefined) return { kind: { case: 'nullValue', value: 0 } };
-  switch (typeof value) {
-    case 'string':
-      return { kind: { case: 'stringValue', value } };
-    case 'boolean':
-      return { kind: { case: 'boolValue', value } };
-    case 'number':
-      return Number.isSafeInteger(value) ? { kind: { case: 'integerValue', value: BigInt(value) } } : { kind: { case: 'doubleValue', value } };
-    case 'bigint':
-      return { kind: { case: 'integerValue', value } };
-    case 'object':
-      if (Array.isArray(value)) return { kind: { case: 'listValue', value: { values: value.map((v) => valueMessage(v)) } } };
-      return { kind: { case: 'structValue', value: { fields: payloadMessage(value as Record<string, unknown>) } } };
-    case 'undefined':
-    case 'function':
-    case 'symbol':
-      break;
-  }
-  throw new TypeError(`a payload cannot hold a ${typeof value}`);
-}
-
-/** A payload as Qdrant's map of `Value`s. */
-export function payloadMessage(payload: Record<string, unknown>): Record<string, ValueInit> {
-  const fields: Record<string, ValueInit> = {};
-  for (const key of Object.keys(payload)) {
-    if (payload[key] !== undefined) fields[key] = valueMessage(payload[key]);
-  }
-  return fields;
 }
 
 /** Qdrant's `Value` as JSON. */

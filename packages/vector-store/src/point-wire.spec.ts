@@ -1,10 +1,47 @@
-import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { create, fromBinary, toBinary, type MessageInitShape } from '@bufbuild/protobuf';
 import { WireType } from '@bufbuild/protobuf/wire';
-import { UpsertPointsSchema } from '@qdrant/js-client-grpc';
-import { payloadMessage, pointId } from './grpc-messages';
+import { UpsertPointsSchema, type ValueSchema } from '@qdrant/js-client-grpc';
+import { pointId } from './grpc-messages';
 import { encodePoints } from './point-wire';
 import { type PointToWrite } from './points-transport';
 import { VECTOR_NAMES } from './qdrant.types';
+
+type ValueInit = MessageInitShape<typeof ValueSchema>;
+
+/**
+ * The reference: a JSON value as Qdrant's `Value` init object, as the transport built it before it wrote the
+ * wire format itself (whole numbers as integers, as Qdrant reads JSON; others as doubles).
+ */
+function valueMessage(value: unknown): ValueInit {
+  if (value === null || value === undefined) return { kind: { case: 'nullValue', value: 0 } };
+  switch (typeof value) {
+    case 'string':
+      return { kind: { case: 'stringValue', value } };
+    case 'boolean':
+      return { kind: { case: 'boolValue', value } };
+    case 'number':
+      return Number.isSafeInteger(value) ? { kind: { case: 'integerValue', value: BigInt(value) } } : { kind: { case: 'doubleValue', value } };
+    case 'bigint':
+      return { kind: { case: 'integerValue', value } };
+    case 'object':
+      if (Array.isArray(value)) return { kind: { case: 'listValue', value: { values: value.map((v) => valueMessage(v)) } } };
+      return { kind: { case: 'structValue', value: { fields: payloadMessage(value as Record<string, unknown>) } } };
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      break;
+  }
+  throw new TypeError(`a payload cannot hold a ${typeof value}`);
+}
+
+/** A payload as Qdrant's map of `Value`s. */
+function payloadMessage(payload: Record<string, unknown>): Record<string, ValueInit> {
+  const fields: Record<string, ValueInit> = {};
+  for (const key of Object.keys(payload)) {
+    if (payload[key] !== undefined) fields[key] = valueMessage(payload[key]);
+  }
+  return fields;
+}
 
 /** The upsert request as the client's reflective path encodes it, from init objects and plain float lists. */
 function reflective(points: readonly PointToWrite[]): Uint8Array {

@@ -5,10 +5,11 @@ import { type PointToWrite } from './points-transport';
  * Qdrant's `PointStruct` messages (points.proto of the official client) written straight to protobuf's wire
  * format, for the upsert over gRPC. The client's reflective path builds a message object per point, per
  * payload field and per vector, then walks them again to encode; at a few thousand points a run that is most
- * of the CPU the gRPC upsert costs. This writes the same bytes directly, each length computed before it is written (the same field
- * order, canonical varints and map entries as `toBinary`: a spec checks byte for byte), with the payload's
- * JSON values as `Value`s by the rules the REST side follows: whole numbers as integers (as Qdrant reads
- * JSON), others as doubles, objects as structs, arrays as lists, null as `null_value`.
+ * of the CPU the gRPC upsert costs. This writes the same bytes directly, each length computed before it is
+ * written (the same field order, canonical varints and map entries as `toBinary`: a spec checks byte for
+ * byte), with the payload's JSON values as `Value`s by the rules the REST side follows: whole numbers as
+ * integers (as Qdrant reads JSON), others as doubles, objects as structs, arrays as lists, null as
+ * `null_value`.
  *
  * Field numbers (points.proto, json_with_int.proto):
  * - PointStruct: id 1 (PointId: num 1 uint64 | uuid 2 string), payload 3 (map<string, Value>), vectors 4

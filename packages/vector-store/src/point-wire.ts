@@ -126,8 +126,7 @@ class WireWriter {
       this.buf[start] = length;
       return;
     }
-    let size = 1;
-    for (let rest = length; rest > 0x7f; rest = Math.floor(rest / 0x80)) size++;
+    const size = varintSize(length);
     this.ensure(size - 1);
     this.buf.copyWithin(start + size, start + 1, this.pos);
     const end = this.pos + size - 1;
@@ -238,23 +237,25 @@ function writeVectors(w: WireWriter, point: PointToWrite, sizes: VectorSizes): v
   w.varint(sizes.vectors);
   w.tag(2, LEN);
   w.varint(sizes.named);
-  w.tag(1, LEN);
-  w.varint(sizes.denseEntry);
-  w.string(1, VECTOR_NAMES.dense);
-  w.tag(2, LEN);
-  w.varint(sizes.denseVector);
-  w.tag(101, LEN);
-  w.varint(sizes.denseBody);
+  writeEntryHead(w, VECTOR_NAMES.dense, 101, sizes.denseEntry, sizes.denseVector, sizes.denseBody);
   w.floats(1, point.dense);
-  w.tag(1, LEN);
-  w.varint(sizes.sparseEntry);
-  w.string(1, VECTOR_NAMES.sparse);
-  w.tag(2, LEN);
-  w.varint(sizes.sparseVector);
-  w.tag(102, LEN);
-  w.varint(sizes.sparseBody);
+  writeEntryHead(w, VECTOR_NAMES.sparse, 102, sizes.sparseEntry, sizes.sparseVector, sizes.sparseBody);
   w.floats(1, point.sparse.values);
   w.uint32s(2, point.sparse.indices);
+}
+
+/**
+ * The head of a `NamedVectors` map entry, up to its vector's body: the entry (field 1), its name (key, field
+ * 1), its `Vector` (value, field 2) and the `Vector`'s oneof field `kind` (101 dense, 102 sparse).
+ */
+function writeEntryHead(w: WireWriter, name: string, kind: 101 | 102, entry: number, vector: number, body: number): void {
+  w.tag(1, LEN);
+  w.varint(entry);
+  w.string(1, name);
+  w.tag(2, LEN);
+  w.varint(vector);
+  w.tag(kind, LEN);
+  w.varint(body);
 }
 
 interface VectorSizes {

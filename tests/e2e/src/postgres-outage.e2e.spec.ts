@@ -92,19 +92,18 @@ describe('a Postgres outage during a reindex', () => {
     }, { timeoutMs: 60_000, intervalMs: 200 }).catch(fail);
     note(`reconcile asked for: ${reconcileJobId}`);
 
-    const job = await waitFor('the reindex job to finish', async () => {
-      const view = await stack.call('GET', `/v1/jobs/${jobId}`);
-      const state = view.json.state;
-      return state === 'completed' || state === 'failed' ? view.json : undefined;
-    }, { timeoutMs: 240_000, intervalMs: 500 }).catch(fail);
+    // A job's view once it has ended (completed or failed).
+    const ended = (what: string, job: string, timeoutMs: number) =>
+      waitFor(`the ${what} job to finish`, async () => {
+        const view = await stack.call('GET', `/v1/jobs/${job}`);
+        const state = view.json.state;
+        return state === 'completed' || state === 'failed' ? view.json : undefined;
+      }, { timeoutMs, intervalMs: 500 }).catch(fail);
+    const job = await ended('reindex', jobId, 240_000);
     note(`reindex job ${String(job.state)}: ${JSON.stringify(job.result ?? job.failedReason)}`);
     // The reconcile waits while the run holds the catalog and may start once it is released: the stores are
     // checked when it has ended too.
-    const reconciled = await waitFor('the reconcile job to finish', async () => {
-      const view = await stack.call('GET', `/v1/jobs/${reconcileJobId}`);
-      const state = view.json.state;
-      return state === 'completed' || state === 'failed' ? view.json : undefined;
-    }, { timeoutMs: 120_000, intervalMs: 500 }).catch(fail);
+    const reconciled = await ended('reconcile', reconcileJobId, 120_000);
     note(`reconcile job ${String(reconciled.state)}: ${JSON.stringify(reconciled.result ?? reconciled.failedReason)}`);
     try {
       expect(before).toBeLessThan(chunks);

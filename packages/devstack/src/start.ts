@@ -51,6 +51,8 @@ async function main(): Promise<void> {
     spawnApp('query', childEnv, { echo: echo('query') }),
   ];
   let stopping = false;
+  // The first process that ended on its own: a request to it then fails with a bare "fetch failed".
+  let ended: { name: string; code: number | string | null } | undefined;
   const stopAll = async (code: number) => {
     if (stopping) return;
     stopping = true;
@@ -61,6 +63,7 @@ async function main(): Promise<void> {
   for (const app of apps) {
     void app.exited.then((code) => {
       if (!stopping) {
+        ended = { name: app.name, code };
         log.error({ app: app.name, code }, 'a process ended; stopping the others');
         void stopAll(1);
       }
@@ -89,7 +92,9 @@ async function main(): Promise<void> {
     search = (await searched.json()) as typeof search;
   } catch (error) {
     // Stop the apps too: they would otherwise outlive this process.
-    log.fatal({ err: error }, `start failed: ${error instanceof Error ? error.message : String(error)}`);
+    const message = error instanceof Error ? error.message : String(error);
+    const reason = ended ? `the ${ended.name} process ended (${String(ended.code)}): see its lines above (then: ${message})` : message;
+    log.fatal({ err: error }, `start failed: ${reason}`);
     return stopAll(1);
   }
   const curlAuth = key ? ` -H 'authorization: Bearer <one of API_KEYS>'` : '';

@@ -54,9 +54,14 @@ describe('pnpm start when an enqueue fails', () => {
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
 
-    expect(code).toBe(1);
-    expect(fatalLogMessage(output)).toMatch(/^start failed: enqueuing the demo reindex failed: 5\d\d /);
-    expect(output).not.toContain('/v1/jobs/undefined');
+    try {
+      expect(code).toBe(1);
+      expect(fatalLogMessage(output)).toMatch(/^start failed: enqueuing the demo reindex failed: 5\d\d /);
+      expect(output).not.toContain('/v1/jobs/undefined');
+    } catch (error) {
+      // What start and its processes printed says why it stopped otherwise.
+      throw new Error(`${(error as Error).message}\n--- pnpm start printed ---\n${output.slice(-12_000)}`);
+    }
     // The api and query ports are free again: start took its processes down with it.
     for (const port of [apiPort, queryPort]) {
       await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();

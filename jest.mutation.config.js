@@ -13,7 +13,11 @@ module.exports = {
   testEnvironment: 'node',
   moduleFileExtensions: integration.moduleFileExtensions,
   modulePathIgnorePatterns: integration.modulePathIgnorePatterns,
-  testTimeout: base.testTimeout,
+  // A mutant that makes a test hang (a lease never freed, a retry loop without its deadline) fails the test
+  // here rather than waiting for Stryker's own timeout, which is computed from every covering test and costs
+  // a restart of the runner: about a minute each for the lease code that every spec covers. The longest test
+  // takes about 5 s on a loaded machine; Stryker counts both kinds of hang as detected.
+  testTimeout: 15_000,
   testMatch: [
     '<rootDir>/packages/pipeline/src/**/*.spec.ts',
     '<rootDir>/packages/db/src/repositories/*.int.spec.ts',

@@ -169,13 +169,51 @@ describe(ReindexOrchestrator.name, () => {
     port.last = false;
     expect(await orchestrator.step(attempt(id), port)).toEqual({ kind: 'suspended' });
     const exhausted = { ...port.state!, step: 'plan' as const, plans: MAX_PLANS };
-    await expect(orchestrator.step(attempt(id, exhausted), port)).rejects.toThrow(`(gave up after ${MAX_PLANS} plans)`);
+    await expect(orchestrator.step(attempt(id, exhausted), port)).rejects.toThrow(
+      `catalog ${id} kept changing during its reindex: batches kept failing (gave up after ${MAX_PLANS} plans)`,
+    );
     expect(port.state).toMatchObject({ plans: MAX_PLANS, budgetFrom: MAX_PLANS });
     expect(await h.leases.get(id)).toMatchObject({ holder: 'job-1', expired: false });
     expect(await orchestrator.step(attempt(id, port.state), port)).toEqual({ kind: 'suspended' });
     expect(port.state).toMatchObject({ step: 'activate', plans: MAX_PLANS + 1 });
     for (const { run, batch } of port.batches.filter((b) => b.plan === MAX_PLANS + 1)) await orchestrator.batch(run, batch);
+    // A failure inside the new budget keeps it: the next retry still counts from where this one began.
+    h.catalogs.afterRejectedKeys = () => Promise.reject(new Error('database went away'));
+    await expect(orchestrator.step(attempt(id, port.state), port)).rejects.toThrow('database went away');
+    expect(port.state).toMatchObject({ step: 'activate', plans: MAX_PLANS + 1, budgetFrom: MAX_PLANS });
+    h.catalogs.afterRejectedKeys = undefined;
     expect(await orchestrator.step(attempt(id, port.state), port)).toMatchObject({ kind: 'done', result: { status: 'completed' } });
+  });
+
+  it('completes at once, fanning out nothing, when the plan has nothing to embed', async () => {
+    const id = await h.createCatalog();
+    expect((await h.run(id)).status).toBe('completed');
+    const port = new RecordingPort();
+    expect(await orchestrator.step(attempt(id), port)).toMatchObject({ kind: 'done', result: { status: 'completed', skipped: chunks.length, embedded: 0 } });
+    expect(port.batches).toEqual([]);
+    expect(port.progress).toEqual(['planning', 'planned', 'activating', 'done']);
+  });
+
+  it('has a batch wait while another execution holds its rows, and ends it as fenced once the run lost its lease', async () => {
+    const id = await h.createCatalog();
+    const port = new RecordingPort();
+    expect(await orchestrator.step(attempt(id), port)).toEqual({ kind: 'suspended' });
+    const [first, second] = port.batches;
+    const other = h.db.dataSource.createQueryRunner();
+    await other.connect();
+    await other.startTransaction();
+    try {
+      await other.query(`SELECT id FROM dq_embeddings WHERE index_run_id = $1 AND batch = $2 FOR UPDATE`, [first!.run.runId, first!.batch]);
+      expect(await orchestrator.batch(first!.run, first!.batch)).toEqual({ kind: 'wait', ms: 2_000 });
+    } finally {
+      await other.rollbackTransaction();
+      await other.release();
+    }
+    await h.leases.release({ catalogId: id, fence: port.state!.fence });
+    await h.leases.acquire(id, 'other-writer', 60_000);
+    expect(await orchestrator.batch(second!.run, second!.batch)).toEqual({ kind: 'done', result: { status: 'fenced', embedded: 0, tokens: 0 } });
+    expect(h.embedder.calls).toBe(0);
+    await h.leases.release((await h.leases.get(id))!);
   });
 
   it('ends at its next step a run whose catalog was deleted, removing the index and releasing the lease', async () => {

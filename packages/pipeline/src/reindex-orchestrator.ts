@@ -1,4 +1,5 @@
 import { FencedError } from '@catalog-indexer/db';
+import { REPLAN_BACKOFF, backoffDelay } from '@catalog-indexer/retry';
 import { z } from 'zod';
 import { type HeldLease } from './lease-section';
 import { type BatchResult, type PlanOutcome, type ReindexResult, type ReindexService, type RunContext } from './reindex.service';
@@ -33,7 +34,7 @@ export const MAX_PLANS = 21;
  * outage of the account): planning again at once would spend the run's plans in the seconds the refusal lasts.
  */
 export function replanDelayMs(failedPlans: number): number {
-  return Math.min(30_000, 1_000 * 2 ** Math.max(0, failedPlans - 1));
+  return backoffDelay(REPLAN_BACKOFF, failedPlans);
 }
 
 /** How long a reindex waits before looking again whether a switch of embedding space is over. */

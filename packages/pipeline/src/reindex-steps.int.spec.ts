@@ -182,6 +182,74 @@ describe(`${ReindexService.name} step by step`, () => {
     });
   });
 
+  describe('what each step reports', () => {
+    it('plans nothing to embed for an unchanged catalog, every chunk skipped, and records what activation did', async () => {
+      const id = await h.createCatalog();
+      const first = await h.run(id);
+      expect((await h.runs.get(first.runId!))?.details).toEqual({ activated: chunks.length, pointsDeleted: 0, orphanPoints: 0, missingPoints: 0 });
+      const { run } = await begin(id);
+      expect(await h.reindex.plan(run)).toEqual({ kind: 'planned', version: 1, chunks: chunks.length, skipped: chunks.length, reused: 0, toEmbed: 0, batches: [] });
+      await h.release(run);
+    });
+
+    it('marks the running run of a holder that stopped as superseded when another writer opens one', async () => {
+      const id = await h.createCatalog();
+      const { run: lost } = await begin(id, 'stopped-holder');
+      await h.db.dataSource.query(`UPDATE catalog_leases SET expires_at = now() - interval '1 second' WHERE catalog_id = $1`, [id]);
+      const { run } = await begin(id, 'next-holder');
+      expect(await h.runs.get(lost.runId)).toMatchObject({ status: 'abandoned', error: 'superseded: its holder stopped and another writer took the catalog' });
+      expect((await h.runs.get(run.runId))?.status).toBe('running');
+      await h.release(run);
+    });
+
+    it('answers busy for a batch another execution holds, without paying for it, and embeds it once it is free', async () => {
+      const id = await h.createCatalog();
+      const { run } = await begin(id);
+      await h.reindex.plan(run);
+      const other = h.db.dataSource.createQueryRunner();
+      await other.connect();
+      await other.startTransaction();
+      try {
+        await other.query(`SELECT id FROM dq_embeddings WHERE index_run_id = $1 AND batch = 0 FOR UPDATE`, [run.runId]);
+        expect(await h.reindex.embedBatch(run, 0)).toEqual({ status: 'busy', embedded: 0, tokens: 0 });
+        expect(h.embedder.calls).toBe(0);
+      } finally {
+        await other.rollbackTransaction();
+        await other.release();
+      }
+      expect((await h.reindex.embedBatch(run, 0)).status).toBe('embedded');
+      await h.release(run);
+    });
+
+    it('plans again, activating nothing, when the catalog was replaced after its batches were embedded', async () => {
+      const id = await h.createCatalog();
+      const { run } = await begin(id);
+      const plan = await h.reindex.plan(run);
+      if (plan.kind !== 'planned') throw new Error(plan.kind);
+      for (const batch of plan.batches) await h.reindex.embedBatch(run, batch);
+      await h.catalogs.replace(id, toNew(editedShop('Replaced once its batches were embedded.')));
+      expect(await h.reindex.activate(run, 1)).toEqual({ kind: 'replan', cause: 'changed', reason: 'catalog replaced: version 1 → 2' });
+      expect(await h.rowIds(id)).toEqual([]);
+      await h.release(run);
+    });
+
+    it('abandons the run of a catalog deleted before activation, with what it had paid for', async () => {
+      const id = await h.createCatalog();
+      const { run } = await begin(id);
+      await h.reindex.plan(run);
+      const embedded = await h.reindex.embedBatch(run, 0);
+      await h.catalogs.delete(id);
+      expect(await h.reindex.activate(run, 1)).toEqual({
+        kind: 'abandoned',
+        reason: 'catalog deleted',
+        result: expect.objectContaining({ status: 'abandoned', reason: 'catalog deleted', embedded: embedded.embedded, tokens: embedded.tokens, tokensBilled: h.embedder.tokens }),
+      });
+      expect(h.embedder.tokens).toBeGreaterThan(0);
+      expect(await h.pointIds(id)).toEqual([]);
+      await h.release(run);
+    });
+  });
+
   describe('batches sized to the workers', () => {
     const planned = async (service: ReindexService) => {
       const id = await h.createCatalog();

@@ -13,7 +13,8 @@ import {
 } from '@catalog-indexer/db';
 import { countTokens, spreadBatches, type Embedder } from '@catalog-indexer/embeddings';
 import { type Logger } from '@catalog-indexer/logger';
-import { type QdrantStore, type VectorPoint } from '@catalog-indexer/vector-store';
+import { STORE_OUTAGE_BACKOFF, backoffDelay } from '@catalog-indexer/retry';
+import { isPermanentStoreError, type QdrantStore, type VectorPoint } from '@catalog-indexer/vector-store';
 import { type HolderLiveness } from './catalog-lease';
 import { CatalogReadings } from './catalog-readings';
 import { chunkPoint } from './chunk-point';
@@ -318,7 +319,7 @@ export class ReindexService {
         return;
       } catch (error) {
         if (Date.now() >= deadline || signal?.aborted || isPermanentStoreError(error)) throw error;
-        const delay = Math.min(15_000, 500 * 2 ** (attempt - 1));
+        const delay = backoffDelay(STORE_OUTAGE_BACKOFF, attempt);
         this.deps.logger.warn({ attempt, delay, err: error }, 'point upsert failed; keeping the vectors and trying again');
         await new Promise((r) => setTimeout(r, delay));
       }
@@ -446,10 +447,4 @@ export class ReindexService {
       batch: batches[i] ?? 0,
     }));
   }
-}
-
-/** A 4xx of Qdrant other than 429: a retry cannot fix it (a wrong vector size, a malformed request). */
-function isPermanentStoreError(error: unknown): boolean {
-  const status = (error as { status?: unknown }).status;
-  return typeof status === 'number' && status >= 400 && status < 500 && status !== 429 && status !== 404;
 }

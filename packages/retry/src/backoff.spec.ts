@@ -4,6 +4,8 @@ import {
   JOB_BACKOFF,
   QDRANT_BACKOFF,
   REDIS_ERROR_BACKOFF,
+  REPLAN_BACKOFF,
+  STORE_OUTAGE_BACKOFF,
   backoffDelay,
   type BackoffRule,
 } from './backoff';
@@ -81,5 +83,14 @@ describe('the rules of the product', () => {
     expect(delays(QDRANT_BACKOFF, 7, middle)).toEqual([200, 400, 800, 1_600, 3_200, 5_000, 5_000]);
     expect(backoffDelay(QDRANT_BACKOFF, 1, low)).toBe(150);
     expect(backoffDelay(QDRANT_BACKOFF, 10, high)).toBe(6_250);
+  });
+
+  it('waits out a vector store outage from 0.5 s doubling to 15 s, without jitter', () => {
+    expect(delays(STORE_OUTAGE_BACKOFF, 7, high)).toEqual([500, 1_000, 2_000, 4_000, 8_000, 15_000, 15_000]);
+    expect(backoffDelay(STORE_OUTAGE_BACKOFF, 2, low)).toBe(1_000);
+  });
+
+  it('plans a run again after failed batches from 1 s doubling to 30 s', () => {
+    expect(delays(REPLAN_BACKOFF, 7, middle)).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000]);
   });
 });

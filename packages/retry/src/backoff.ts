@@ -49,3 +49,15 @@ export const EMBEDDINGS_RATE_LIMIT_BACKOFF: BackoffRule = { initialMs: 1_000, ma
 
 /** A Qdrant call that failed for a reason another attempt may get past: 0.2 s doubling up to 5 s, ±25 %. */
 export const QDRANT_BACKOFF: BackoffRule = { initialMs: 200, maxMs: 5_000, jitter: [0.75, 1.25] };
+
+/**
+ * Points written to a vector store that is down: 0.5 s doubling up to 15 s, no jitter (one writer per
+ * catalog holds its lease). The vectors are kept in memory meanwhile, so an outage does not cost their tokens again.
+ */
+export const STORE_OUTAGE_BACKOFF: BackoffRule = { initialMs: 500, maxMs: 15_000 };
+
+/**
+ * A reindex run planning again after batches failed for good: 1 s doubling with each such plan in a row, up
+ * to 30 s (the caller adds its jitter).
+ */
+export const REPLAN_BACKOFF: BackoffRule = { initialMs: 1_000, maxMs: 30_000 };

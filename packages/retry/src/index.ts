@@ -6,5 +6,7 @@ export {
   EMBEDDINGS_BACKOFF,
   EMBEDDINGS_RATE_LIMIT_BACKOFF,
   QDRANT_BACKOFF,
+  STORE_OUTAGE_BACKOFF,
+  REPLAN_BACKOFF,
 } from './backoff';
 export { isRetryableStatus } from './retryable';

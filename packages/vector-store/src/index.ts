@@ -19,5 +19,5 @@ export {
   type QdrantCallObserver,
   VECTOR_NAMES,
 } from './qdrant.types';
-export { VectorStoreError } from './vector-store.error';
+export { VectorStoreError, isPermanentStoreError } from './vector-store.error';
 export { createQdrantStore, createQdrantReader } from './create-store';

@@ -96,6 +96,10 @@ describe(ReindexOrchestrator.name, () => {
     expect(await h.runs.get(saved.runId)).toMatchObject({ status: 'abandoned', error: 'its lease was taken over while it waited' });
     expect(await h.leases.get(id)).toMatchObject({ holder: 'other-writer', expired: false });
     await h.leases.release((await h.leases.get(id))!);
+    // The job, its state cleared, starts a new run once the catalog is free.
+    expect(await orchestrator.step(attempt(id, port.state), port)).toEqual({ kind: 'suspended' });
+    expect(port.state).toMatchObject({ step: 'activate', plans: 1 });
+    expect(port.state!.runId).not.toBe(saved.runId);
   });
 
   it('abandons a run that loses its lease while it works and asks for a follow-up', async () => {

@@ -203,16 +203,9 @@ describe(ReindexOrchestrator.name, () => {
     const port = new RecordingPort();
     expect(await orchestrator.step(attempt(id), port)).toEqual({ kind: 'suspended' });
     const [first, second] = port.batches;
-    const other = h.db.dataSource.createQueryRunner();
-    await other.connect();
-    await other.startTransaction();
-    try {
-      await other.query(`SELECT id FROM dq_embeddings WHERE index_run_id = $1 AND batch = $2 FOR UPDATE`, [first!.run.runId, first!.batch]);
+    await h.whileBatchHeld(first!.run.runId, first!.batch, async () => {
       expect(await orchestrator.batch(first!.run, first!.batch)).toEqual({ kind: 'wait', ms: 2_000 });
-    } finally {
-      await other.rollbackTransaction();
-      await other.release();
-    }
+    });
     await h.leases.release({ catalogId: id, fence: port.state!.fence });
     await h.leases.acquire(id, 'other-writer', 60_000);
     expect(await orchestrator.batch(second!.run, second!.batch)).toEqual({ kind: 'done', result: { status: 'fenced', embedded: 0, tokens: 0 } });

@@ -206,17 +206,10 @@ describe(`${ReindexService.name} step by step`, () => {
       const id = await h.createCatalog();
       const { run } = await begin(id);
       await h.reindex.plan(run);
-      const other = h.db.dataSource.createQueryRunner();
-      await other.connect();
-      await other.startTransaction();
-      try {
-        await other.query(`SELECT id FROM dq_embeddings WHERE index_run_id = $1 AND batch = 0 FOR UPDATE`, [run.runId]);
+      await h.whileBatchHeld(run.runId, 0, async () => {
         expect(await h.reindex.embedBatch(run, 0)).toEqual({ status: 'busy', embedded: 0, tokens: 0 });
         expect(h.embedder.calls).toBe(0);
-      } finally {
-        await other.rollbackTransaction();
-        await other.release();
-      }
+      });
       expect((await h.reindex.embedBatch(run, 0)).status).toBe('embedded');
       await h.release(run);
     });

@@ -148,6 +148,23 @@ export class PipelineHarness {
     return opened;
   }
 
+  /**
+   * Runs `work` while another transaction holds the rows of one batch of a run (`FOR UPDATE`), as a second
+   * execution of the same batch job would; the rows are free again when it returns.
+   */
+  async whileBatchHeld<T>(runId: string, batch: number, work: () => Promise<T>): Promise<T> {
+    const other = this.db.dataSource.createQueryRunner();
+    await other.connect();
+    await other.startTransaction();
+    try {
+      await other.query(`SELECT id FROM dq_embeddings WHERE index_run_id = $1 AND batch = $2 FOR UPDATE`, [runId, batch]);
+      return await work();
+    } finally {
+      await other.rollbackTransaction();
+      await other.release();
+    }
+  }
+
   release(run: Pick<RunContext, 'catalogId' | 'fence'>): Promise<void> {
     return this.leases.release({ catalogId: run.catalogId, fence: run.fence });
   }

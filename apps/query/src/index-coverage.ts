@@ -1,5 +1,5 @@
 import { type EmbeddingRepository } from '@catalog-indexer/db';
-import { type VectorReader } from '@catalog-indexer/vector-store';
+import { VectorStoreError, type VectorReader } from '@catalog-indexer/vector-store';
 
 /** A catalog whose points are fewer than its current rows: the vector store lost them and a rebuild is filling it. */
 export class IndexRebuildingError extends Error {
@@ -66,6 +66,9 @@ export class IndexCoverage {
     if (rows === 0) return;
     // A collection that is missing holds nothing (the reader never recreates it; the workers do).
     const points = await this.store.count(catalogId).catch(async (error: unknown) => {
+      // A 404 is the collection missing when counted; asking again whether it exists could already find the
+      // one the workers are recreating, and turn the rebuild into a bare 503.
+      if (error instanceof VectorStoreError && error.status === 404) return 0;
       if (await this.store.collectionExists()) throw error;
       return 0;
     });

@@ -324,33 +324,41 @@ describe('ReindexService on an adopted catalog', () => {
   const rows: LegacyTestRow[] = [
     ...legacyRows({ rows: 5, dims: DIMS, catalogs: [catalogId], seed: 5 }).map((r, i) => ({ ...r, content: same[i]?.content ?? r.content })),
   ];
+  let qdrantUrl: string;
   let install: Install;
 
   beforeAll(async () => {
-    const { url } = await qdrant.start(0);
-    install = await new Install(url, rows).start();
+    qdrantUrl = (await qdrant.start(0)).url;
+    install = await new Install(qdrantUrl, rows).start();
   });
   afterAll(async () => {
     await install.db.drop();
     await qdrant.stop();
   });
 
-  it('leaves an adopted catalog alone until its document is stored, then reuses the vectors of equal text and retires the rest', async () => {
-    await install.service.adopt({}, 'adopt');
+  /** A reindex service over the install's stores, counting the texts it embeds. */
+  const reindexOf = (on: Install) => {
     const embedder = new LocalEmbedder(DIMS);
-    let embedded = 0;
-    const counting = { provider: 'openai' as const, model: 'text-embedding-3-large', dimensions: DIMS, embed: (texts: string[]) => ((embedded += texts.length), embedder.embed(texts)) };
-    const catalogs = new CatalogRepository(install.db.dataSource);
+    const counted = { texts: 0 };
+    const counting = { provider: 'openai' as const, model: 'text-embedding-3-large', dimensions: DIMS, embed: (texts: string[]) => ((counted.texts += texts.length), embedder.embed(texts)) };
+    const catalogs = new CatalogRepository(on.db.dataSource);
     const reindex = new ReindexService({
       catalogs,
-      embeddings: new EmbeddingRepository(install.db.dataSource),
-      runs: new IndexRunRepository(install.db.dataSource),
-      leases: install.leases,
-      deletions: new PointDeletionRepository(install.db.dataSource),
-      store: install.store,
+      embeddings: new EmbeddingRepository(on.db.dataSource),
+      runs: new IndexRunRepository(on.db.dataSource),
+      leases: on.leases,
+      deletions: new PointDeletionRepository(on.db.dataSource),
+      store: on.store,
       embedder: counting,
       logger: createLogger({ level: 'silent' }),
     });
+    return { reindex, catalogs, counted };
+  };
+  const activeRows = (on: Install) => on.query<{ id: string; chunk_key: string }>(`SELECT id, chunk_key FROM dq_embeddings WHERE status = 'active'`);
+
+  it('leaves an adopted catalog alone until its document is stored, then reuses the vectors of equal text and retires the rest', async () => {
+    await install.service.adopt({}, 'adopt');
+    const { reindex, catalogs, counted } = reindexOf(install);
     expect(await reindexInProcess(reindex, catalogId)).toMatchObject({ status: 'skipped', embedded: 0 });
     expect(await install.pointIds()).toHaveLength(5);
 
@@ -358,8 +366,8 @@ describe('ReindexService on an adopted catalog', () => {
     const result = await reindexInProcess(reindex, catalogId);
 
     expect(result).toMatchObject({ status: 'completed', chunks: chunks.length, embedded: chunks.length - 3, deleted: 2 });
-    expect(embedded).toBe(chunks.length - 3);
-    const active = await install.query<{ id: string; chunk_key: string }>(`SELECT id, chunk_key FROM dq_embeddings WHERE status = 'active'`);
+    expect(counted.texts).toBe(chunks.length - 3);
+    const active = await activeRows(install);
     expect(active).toHaveLength(chunks.length);
     const byKey = new Map(active.map((r) => [r.chunk_key, r.id]));
     for (let i = 0; i < 3; i++) expect(byKey.get(same[i]!.key)).toBe(rows[i]!.id);
@@ -367,5 +375,43 @@ describe('ReindexService on an adopted catalog', () => {
     const vectors = await install.store.denseVectors([rows[0]!.id]);
     expect(cosineSimilarity(vectors.get(rows[0]!.id)!, rows[0]!.vector!)).toBeGreaterThanOrEqual(0.9999);
     expect(await install.pointIds()).toEqual(active.map((r) => r.id).sort());
+  });
+
+  /** `work` on a fresh install of the same legacy rows, adopted. */
+  const adoptedInstall = async (work: (on: Install) => Promise<void>) => {
+    const on = await new Install(qdrantUrl, rows).start();
+    try {
+      await on.service.adopt({}, 'adopt');
+      await work(on);
+    } finally {
+      await on.db.drop();
+    }
+  };
+
+  it('embeds again the text of an adopted row whose point was lost', async () => {
+    await adoptedInstall(async (on) => {
+      // The point of the third row of equal text is gone (a Qdrant restored from an older snapshot).
+      await on.store.deleteIds([rows[2]!.id]);
+      const { reindex, catalogs, counted } = reindexOf(on);
+      await catalogs.replace(catalogId, toNew(shopCatalog));
+      expect(await reindexInProcess(reindex, catalogId)).toMatchObject({ status: 'completed', chunks: chunks.length, embedded: chunks.length - 2, deleted: 3 });
+      expect(counted.texts).toBe(chunks.length - 2);
+      const byKey = new Map((await activeRows(on)).map((r) => [r.chunk_key, r.id]));
+      expect(byKey.get(same[0]!.key)).toBe(rows[0]!.id);
+      expect(byKey.get(same[2]!.key)).not.toBe(rows[2]!.id);
+      expect(await on.pointIds()).toEqual([...byKey.values()].sort());
+    });
+  });
+
+  it('takes over no adopted row in a forced run: every chunk is embedded and every adopted row retired', async () => {
+    await adoptedInstall(async (on) => {
+      const { reindex, catalogs, counted } = reindexOf(on);
+      await catalogs.replace(catalogId, toNew(shopCatalog));
+      expect(await reindexInProcess(reindex, catalogId, { force: true })).toMatchObject({ status: 'completed', embedded: chunks.length, deleted: 5 });
+      expect(counted.texts).toBe(chunks.length);
+      const active = await activeRows(on);
+      expect(active.map((r) => r.id).filter((id) => rows.some((r) => r.id === id))).toEqual([]);
+      expect(await on.pointIds()).toEqual(active.map((r) => r.id).sort());
+    });
   });
 });

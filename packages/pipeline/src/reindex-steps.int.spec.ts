@@ -1,9 +1,10 @@
-import { querySparseVector } from '@catalog-indexer/text';
+import { documentSparseVector, querySparseVector } from '@catalog-indexer/text';
 import { randomUUID } from 'node:crypto';
-import { chunkCatalog } from '@catalog-indexer/catalog';
+import { catalogVocabulary, chunkCatalog, type Catalog } from '@catalog-indexer/catalog';
 import { shopCatalog } from '@catalog-indexer/catalog/testing';
 import { FencedError } from '@catalog-indexer/db';
 import { countTokens, toNumberArray } from '@catalog-indexer/embeddings';
+import { VECTOR_NAMES } from '@catalog-indexer/vector-store';
 import { type ReindexProgress } from './in-process-fan-out';
 import { ReindexService } from './reindex.service';
 import { PipelineHarness, editedShop, toNew } from '../test/pipeline.harness';
@@ -240,6 +241,121 @@ describe(`${ReindexService.name} step by step`, () => {
       expect(h.embedder.tokens).toBeGreaterThan(0);
       expect(await h.pointIds(id)).toEqual([]);
       await h.release(run);
+    });
+  });
+
+  describe('what each batch writes', () => {
+    /** A catalog whose table name is two of its column names written together. */
+    const zoo = (extra?: string): Catalog => ({
+      name: 'zoo',
+      schemas: [
+        {
+          name: 'wild',
+          tables: [
+            {
+              name: 'zebrastripes',
+              type: 'table',
+              columns: [
+                { name: 'zebra', type: 'text' },
+                { name: 'stripes', type: 'int' },
+                ...(extra ? [{ name: extra, type: 'text' }] : []),
+              ],
+            },
+          ],
+        },
+      ],
+    });
+
+    /** The terms (sparse indices) of each point, with those its row's text gives with and without `vocabulary`. */
+    const terms = (v: unknown) => [...(v as { indices: number[] }).indices].sort((a, b) => a - b);
+    const sparseVectors = async (catalogId: string, vocabulary: ReadonlySet<string>) => {
+      const rows = await h.db.dataSource.query<{ id: string; content: string }[]>(`SELECT id, content FROM dq_embeddings WHERE catalog_id = $1 AND status = 'active'`, [catalogId]);
+      const content = new Map(rows.map((r) => [r.id, r.content]));
+      const stored = new Map<string, unknown>();
+      for await (const page of h.store.scrollPoints()) for (const p of page) if (content.has(p.id)) stored.set(p.id, terms((p.vector as Record<string, unknown>)[VECTOR_NAMES.sparse]));
+      expect(stored.size).toBe(rows.length);
+      return { stored, wanted: new Map(rows.map((r) => [r.id, terms(documentSparseVector(r.content, vocabulary))])), unsplit: new Map(rows.map((r) => [r.id, terms(documentSparseVector(r.content))])) };
+    };
+
+    it("splits compound names against the words of the batch's own catalog and version", async () => {
+      // Another catalog's batches ran first in this process.
+      await h.run(await h.createCatalog());
+      const id = await h.createCatalog(zoo());
+      await h.run(id);
+      const first = await sparseVectors(id, catalogVocabulary(zoo()));
+      expect(first.stored).toEqual(first.wanted);
+      // The vocabulary matters here: without it the table's name would not yield its parts.
+      expect(first.wanted).not.toEqual(first.unsplit);
+
+      // A new version brings a word that splits another name of the catalog.
+      const next = zoo('zebrahabitat');
+      next.schemas[0]!.tables[0]!.columns.push({ name: 'habitat', type: 'text' });
+      await h.catalogs.replace(id, toNew(next));
+      await h.run(id, { force: true });
+      const second = await sparseVectors(id, catalogVocabulary(next));
+      expect(second.stored).toEqual(second.wanted);
+      expect(second.wanted).not.toEqual((await sparseVectors(id, catalogVocabulary(zoo()))).wanted);
+    });
+
+    it("reads the catalog's document once for all the batches of a version", async () => {
+      const fresh = new ReindexService({ ...h.deps(), batchMaxInputs: 16 });
+      const id = await h.createCatalog();
+      const { run } = await begin(id);
+      const plan = await fresh.plan(run);
+      if (plan.kind !== 'planned') throw new Error(plan.kind);
+      const reads = jest.spyOn(h.catalogs, 'get');
+      try {
+        for (const batch of plan.batches) expect((await fresh.embedBatch(run, batch)).status).toBe('embedded');
+        expect(plan.batches.length).toBeGreaterThan(1);
+        expect(reads.mock.calls).toEqual([[id]]);
+      } finally {
+        reads.mockRestore();
+      }
+      await h.release(run);
+    });
+
+    it('removes the points it wrote when the lease was taken while they were being written', async () => {
+      const id = await h.createCatalog();
+      const { run } = await begin(id, 'slow-writer');
+      await h.reindex.plan(run);
+      const upsert = h.store.upsert.bind(h.store);
+      const written: string[] = [];
+      const spy = jest.spyOn(h.store, 'upsert').mockImplementationOnce(async (points) => {
+        await upsert(points);
+        written.push(...points.map((p) => p.id));
+        await h.db.dataSource.query(`UPDATE catalog_leases SET expires_at = now() - interval '1 second' WHERE catalog_id = $1`, [id]);
+        expect(await h.leases.acquire(id, 'next-writer', 60_000)).not.toBeNull();
+      });
+      try {
+        await expect(h.reindex.embedBatch(run, 0)).rejects.toBeInstanceOf(FencedError);
+      } finally {
+        spy.mockRestore();
+      }
+      expect(written).toHaveLength(16);
+      expect(await h.pointIds(id)).toEqual([]);
+      expect(await h.reindex.remainingBatches(run.runId)).toEqual([0, 1, 2, 3, 4]);
+    });
+
+    it('waits out a Qdrant outage with the default patience, keeping the vectors it paid for', async () => {
+      const id = await h.createCatalog();
+      // The store's own two attempts fail, and the first of the next two: the batch tries again after a backoff.
+      h.qdrant.injectFault({ method: 'PUT', path: '/points$', status: 503, message: 'restarting', times: 3 });
+      expect(await h.run(id)).toMatchObject({ status: 'completed', embedded: chunks.length });
+      expect(h.embedder.texts).toBe(chunks.length);
+      expect(await h.pointIds(id)).toEqual(await h.rowIds(id));
+    });
+
+    it('asks Qdrant for no vectors when the catalog has no adopted row to take over', async () => {
+      const id = await h.createCatalog();
+      const denseVectors = jest.spyOn(h.store, 'denseVectors');
+      try {
+        const { run } = await begin(id);
+        expect(await h.reindex.plan(run)).toMatchObject({ kind: 'planned', toEmbed: chunks.length });
+        await h.release(run);
+        expect(denseVectors).not.toHaveBeenCalled();
+      } finally {
+        denseVectors.mockRestore();
+      }
     });
   });
 

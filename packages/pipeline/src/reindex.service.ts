@@ -220,7 +220,8 @@ export class ReindexService {
       await embeddings.insertPending(rows, m, { embedded: false });
     });
     await this.deps.runs.setVersion(run.runId, catalog.version);
-    const batches = [...new Set(rows.map((r) => r.batch ?? 0))].sort((a, b) => a - b);
+    // Batches are contiguous runs of rows numbered in order (see `spreadBatches`): their numbers come sorted.
+    const batches = [...new Set(rows.map((r) => r.batch ?? 0))];
     this.deps.logger.info(
       { catalogId: run.catalogId, runId: run.runId, version: catalog.version, chunks: chunks.length, skipped, reused: adopt.length, dropped: drop.length, toEmbed: toEmbed.length, batches: batches.length },
       'reindex planned',

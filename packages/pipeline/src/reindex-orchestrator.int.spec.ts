@@ -92,6 +92,7 @@ describe(ReindexOrchestrator.name, () => {
     await h.leases.acquire(id, 'other-writer', 60_000);
     const step = await orchestrator.step(attempt(id, saved), port);
     expect(step).toMatchObject({ kind: 'wait' });
+    expect((step as { ms: number }).ms).toBeLessThanOrEqual(1_500);
     expect(port.state).toBeNull();
     expect(await h.runs.get(saved.runId)).toMatchObject({ status: 'abandoned', error: 'its lease was taken over while it waited' });
     expect(await h.leases.get(id)).toMatchObject({ holder: 'other-writer', expired: false });
@@ -245,6 +246,9 @@ describe(ReindexOrchestrator.name, () => {
     const switching = new ReindexOrchestrator(h.reindex, { spaces: { switching: () => Promise.resolve(true) } });
     const step = await switching.step(attempt(id), port);
     expect(step.kind).toBe('wait');
+    // The reindex looks again in about 5 s, jittered by half either way.
+    expect((step as { ms: number }).ms).toBeGreaterThanOrEqual(2_500);
+    expect((step as { ms: number }).ms).toBeLessThanOrEqual(7_500);
     expect(await switching.batch({ catalogId: id, runId: '00000000-0000-4000-8000-000000000000', fence: 1 }, 0)).toEqual({ kind: 'wait', ms: 5_000 });
     expect(await h.leases.get(id)).toBeNull();
     expect(port.states).toEqual([]);

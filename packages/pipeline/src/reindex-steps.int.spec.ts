@@ -455,6 +455,32 @@ describe(`${ReindexService.name} step by step`, () => {
       await h.release(second.run);
     });
 
+    it('waits for a batch another execution holds, and embeds it once after it was freed', async () => {
+      const id = await h.createCatalog();
+      let holding: Promise<void> | undefined;
+      let released = false;
+      const freedAtCall: boolean[] = [];
+      h.embedder.during = async () => {
+        freedAtCall.push(released);
+        if (holding) return;
+        // While batch 0 is embedded, another execution takes batch 1's rows for a second.
+        const runId = (await h.runs.list(id))[0]!.id;
+        let held!: () => void;
+        const isHeld = new Promise<void>((r) => (held = r));
+        holding = h.whileBatchHeld(runId, 1, async () => {
+          held();
+          await new Promise((r) => setTimeout(r, 1_000));
+          released = true;
+        });
+        await isHeld;
+      };
+      expect(await h.run(id)).toMatchObject({ status: 'completed', embedded: chunks.length });
+      await holding;
+      // One request per batch: batch 1 was not paid for while it was held, and was embedded after.
+      expect(freedAtCall).toEqual([false, true, true, true, true]);
+      expect(await h.pointIds(id)).toEqual(await h.rowIds(id));
+    });
+
     it('plans again when the catalog is replaced after activation read it but before it locked it', async () => {
       const id = await h.createCatalog();
       let armed = false;

@@ -128,6 +128,9 @@ describe(ReindexService.name, () => {
     await catalogs.replace(id, toNew(edited));
     const result = await reindexInProcess(service, id);
     expect(result).toMatchObject({ embedded: changed.length, deleted: changed.length });
+    // The run's record keeps the same counts.
+    const unchanged = chunkCatalog(edited).length - changed.length;
+    expect(await runs.get(result.runId!)).toMatchObject({ status: 'completed', embedded: changed.length, skipped: unchanged, deleted: changed.length });
     expect(embedder.texts).toBe(changed.length);
     expect(await pointIds(id)).toEqual(await rowIds(id));
   });

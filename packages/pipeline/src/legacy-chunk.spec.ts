@@ -34,6 +34,59 @@ describe(adoptedChunk.name, () => {
   });
 });
 
+describe(`${adoptedChunk.name}, row by row`, () => {
+  const chunk = (kind: string | null, content: string, metadata: unknown = {}) => adoptedChunk({ kind, content, metadata });
+
+  it('adds only the keys a row gives it, and keeps a blank kind out of legacyKind', () => {
+    expect(chunk('  ', 'Free text')).toStrictEqual({ kind: 'document', metadata: { title: 'Free text', text: 'Free text' } });
+    // A column name without a table names no column of the catalog.
+    expect(chunk(null, 'total', { column: 'total' })).toStrictEqual({ kind: 'document', metadata: { column: 'total', title: 'total', text: 'total' } });
+    expect(chunk('column', 'orders', { table: 'orders' })).toStrictEqual({
+      kind: 'document',
+      metadata: { table: 'orders', schema: 'public', legacyKind: 'column', title: 'orders', text: 'orders' },
+    });
+  });
+
+  it('infers a column, a table or a document from the names of a row of unknown kind', () => {
+    expect(chunk('misc', 'orders.total', { schema_name: 'sales', table: 'orders', column_name: 'total', column_type: 'int' })).toStrictEqual({
+      kind: 'column',
+      metadata: { schema_name: 'sales', table: 'orders', column_name: 'total', column_type: 'int', schema: 'sales', column: 'total', type: 'int', legacyKind: 'misc' },
+    });
+    expect(chunk(null, 'orders', { table_schema: 'sales', table_name: 'orders' }).metadata).toMatchObject({ schema: 'sales', table: 'orders' });
+    expect(chunk(null, 'Just words').kind).toBe('document');
+  });
+
+  it('reads an example from the usual question keys, or from content of the shape Question / SQL', () => {
+    for (const key of ['question', 'nl', 'natural_language', 'prompt']) {
+      expect(chunk('qa', 'whatever', { [key]: 'How many?', sql_query: 'SELECT 1' }).metadata).toMatchObject({ question: 'How many?', sql: 'SELECT 1' });
+    }
+    expect(chunk(null, '  q :  How many orders?  \n  Answer:  SELECT count(*) FROM orders  ')).toStrictEqual({
+      kind: 'example',
+      metadata: { question: 'How many orders?', sql: 'SELECT count(*) FROM orders' },
+    });
+    // The question is the content when only the SQL sits in the metadata, but not when the content is the SQL.
+    expect(chunk(null, '  Top customers  ', { query: 'SELECT 1' }).metadata).toMatchObject({ question: 'Top customers', sql: 'SELECT 1' });
+    expect(chunk(null, 'SELECT 1 FROM t', { sql: 'SELECT 1 FROM t' }).kind).toBe('document');
+    expect(chunk(null, '   ', { sql: 'SELECT 1' }).kind).toBe('document');
+  });
+
+  it('titles a document from its metadata, a leading "Document:" line, or its first line, on one bounded line', () => {
+    expect(chunk('doc', 'Body', { heading: 'Refunds' }).metadata).toMatchObject({ title: 'Refunds', text: 'Body' });
+    expect(chunk('doc', 'Document: Refunds\nHow refunds count.').metadata).toMatchObject({ title: 'Refunds', text: 'How refunds count.' });
+    // "Document:" only counts on the first line, and a heading without a body keeps the whole content.
+    expect(chunk('doc', 'Intro\nDocument: Refunds\nbody').metadata).toMatchObject({ title: 'Intro', text: 'Intro\nDocument: Refunds\nbody' });
+    expect(chunk('doc', 'Document: Refunds\n  ').metadata).toMatchObject({ title: 'Refunds', text: 'Document: Refunds\n  ' });
+    expect(chunk('doc', '\n\n  First line  \nrest').metadata).toMatchObject({ title: 'First line' });
+    expect(chunk('doc', '   ').metadata).toMatchObject({ title: 'Document' });
+    expect(chunk('doc', 'x', { title: 'Tab\tand\u0007bell\nlines' }).metadata).toMatchObject({ title: 'Tab and bell lines' });
+    const long = chunk('doc', 'x', { title: `${'a'.repeat(150)} ${'b'.repeat(100)}` }).metadata.title as string;
+    expect(long).toBe(`${'a'.repeat(150)} ${'b'.repeat(48)}…`);
+    expect(long).toHaveLength(200);
+    const fits = 'c'.repeat(200);
+    expect(chunk('doc', 'x', { title: fits }).metadata.title).toBe(fits);
+  });
+});
+
 describe(adoptedDocument.name, () => {
   it('makes a valid catalog of the tables and columns the rows name, types and descriptions where known', () => {
     const document = adoptedDocument('pgvector 1234', 'Adopted', [

@@ -98,11 +98,12 @@ class Install {
 describe(PgvectorAdoptionService.name, () => {
   const qdrant = new QdrantEmulator();
   const catalogs = [randomUUID(), randomUUID()];
+  let qdrantUrl: string;
   let install: Install;
 
   beforeAll(async () => {
-    const { url } = await qdrant.start(0);
-    install = await new Install(url, legacyRows({ rows: 40, dims: DIMS, catalogs, awkward: true })).start();
+    qdrantUrl = (await qdrant.start(0)).url;
+    install = await new Install(qdrantUrl, legacyRows({ rows: 40, dims: DIMS, catalogs, awkward: true })).start();
   });
   afterAll(async () => {
     await install.db.drop();
@@ -222,6 +223,29 @@ describe(PgvectorAdoptionService.name, () => {
     await install.leases.release(fence!);
     expect(await adoption).toMatchObject({ migrated: 1, unchanged: 41 });
     install.rows.push(...extra);
+  });
+
+  it('does not verify a copy whose points were lost or changed in Qdrant, and keeps the legacy column', async () => {
+    const other = await new Install(qdrantUrl, legacyRows({ rows: 12, dims: DIMS, catalogs: [randomUUID()], seed: 9 })).start();
+    try {
+      expect((await other.service.adopt({}, 'adopt')).verified).toMatchObject({ ok: true, countMismatches: [] });
+      const [lost, changed] = other.migratable();
+      await other.store.deleteIds([lost!.id]);
+      // Another vector under the same id and payload: the copy no longer matches its source.
+      for await (const page of other.store.scrollPoints()) {
+        const point = page.find((p) => p.id === changed!.id);
+        if (point) await other.store.upsert([{ id: point.id, vector: changed!.vector!.map((x) => -x), sparse: { indices: [], values: [] }, payload: point.payload }]);
+      }
+      const failed = other.service.adopt({ dropLegacy: true }, 'drop');
+      await expect(failed).rejects.toMatchObject({ code: 'adoption_not_verified' });
+      const verified = (await other.query<{ verified: { ok: boolean; minCosine: number; countMismatches: { points: number; legacy: number }[] } }>(`SELECT verified FROM pgvector_adoptions`))[0]!.verified;
+      expect(verified.ok).toBe(false);
+      expect(verified.minCosine).toBeLessThan(0);
+      expect(verified.countMismatches).toEqual([expect.objectContaining({ legacy: other.migratable().length, points: other.migratable().length - 1 })]);
+      expect(await other.query(`SELECT column_name FROM information_schema.columns WHERE table_name = 'dq_embeddings_pgvector' AND column_name = 'embedding'`)).toHaveLength(1);
+    } finally {
+      await other.db.drop();
+    }
   });
 
   it('drops the legacy column and the extension once verified, keeping the text, and rolls the vectors back', async () => {

@@ -168,19 +168,24 @@ describe('worker lifecycle', () => {
     workers.push(waiting);
     await waitFor('the worker to be ready', () => waiting.output().includes('worker ready'), { timeoutMs: 60_000 });
     const { catalogId } = await startReindex();
-    // Slots for every batch of the plan, so those handed back find a free one at once.
-    const other = spawnApp('worker', { ...limited, WORKER_CONCURRENCY: '64' }, { label: 'worker-other' });
-    workers.push(other);
-    await waitFor('the other worker to be ready', () => other.output().includes('worker ready'), { timeoutMs: 60_000 });
     const heldBy = async (pid: number | undefined) =>
       (await producer.queue.getJobs(['active'])).filter((j) => j.name === 'embed-batch' && j.processedBy?.endsWith(`:${pid}`) && (j.data as { catalogId: string }).catalogId === catalogId);
     // The first worker holds batches that wait for the limiter (six requests went out; the rest wait a minute).
     await waitFor('the limit to be used up', () => billed.length >= 6, { timeoutMs: 60_000, intervalMs: 100 });
-    const held = await waitFor('the first worker to hold batches', async () => {
-      const jobs = await heldBy(waiting.child.pid);
-      // Its slots hold batches waiting for the limiter (the other worker may hold the rest of the plan).
-      return jobs.length >= 1 ? jobs : undefined;
-    }, { timeoutMs: 60_000, intervalMs: 100 });
+    const holding = () =>
+      waitFor('the first worker to hold batches', async () => {
+        const jobs = await heldBy(waiting.child.pid);
+        // Its slots hold batches waiting for the limiter.
+        return jobs.length >= 1 ? jobs : undefined;
+      }, { timeoutMs: 60_000, intervalMs: 100 });
+    await holding();
+    // Started once the first worker holds batches, so that it does not take them all first. Slots for every
+    // batch of the plan, so those handed back find a free one at once.
+    const other = spawnApp('worker', { ...limited, WORKER_CONCURRENCY: '64' }, { label: 'worker-other' });
+    workers.push(other);
+    await waitFor('the other worker to be ready', () => other.output().includes('worker ready'), { timeoutMs: 60_000 });
+    // What it holds now (one of the batches it held may have had its turn meanwhile).
+    const held = await holding();
     const requestsBefore = billed.length;
     const termAt = Date.now();
     waiting.child.kill('SIGTERM');

@@ -25,7 +25,7 @@ import {
   type LegacyTestRow,
   type TestDatabase,
 } from '@catalog-indexer/testing';
-import { QdrantStore } from '@catalog-indexer/vector-store';
+import { QdrantStore, type VectorPoint } from '@catalog-indexer/vector-store';
 import { type ServedSpace } from '@catalog-indexer/importer';
 import { PgvectorAdoptionService } from './pgvector-adoption.service';
 import { reindexInProcess } from './in-process-fan-out';
@@ -234,7 +234,7 @@ describe(PgvectorAdoptionService.name, () => {
       // Another vector under the same id and payload: the copy no longer matches its source.
       for await (const page of other.store.scrollPoints()) {
         const point = page.find((p) => p.id === changed!.id);
-        if (point) await other.store.upsert([{ id: point.id, vector: changed!.vector!.map((x) => -x), sparse: { indices: [], values: [] }, payload: point.payload }]);
+        if (point) await other.store.upsert([{ id: point.id, vector: changed!.vector!.map((x) => -x), sparse: { indices: [], values: [] }, payload: point.payload as VectorPoint['payload'] }]);
       }
       const failed = other.service.adopt({ dropLegacy: true }, 'drop');
       await expect(failed).rejects.toMatchObject({ code: 'adoption_not_verified' });

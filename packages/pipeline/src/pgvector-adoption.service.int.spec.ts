@@ -95,6 +95,16 @@ class Install {
   }
 }
 
+/** `work` on a fresh install of `rows` (its own database and collection), dropped afterwards. */
+async function withInstall(qdrantUrl: string, rows: LegacyTestRow[], work: (on: Install) => Promise<void>): Promise<void> {
+  const on = await new Install(qdrantUrl, rows).start();
+  try {
+    await work(on);
+  } finally {
+    await on.db.drop();
+  }
+}
+
 describe(PgvectorAdoptionService.name, () => {
   const qdrant = new QdrantEmulator();
   const catalogs = [randomUUID(), randomUUID()];
@@ -226,8 +236,7 @@ describe(PgvectorAdoptionService.name, () => {
   });
 
   it('does not verify a copy whose points were lost or changed in Qdrant, and keeps the legacy column', async () => {
-    const other = await new Install(qdrantUrl, legacyRows({ rows: 12, dims: DIMS, catalogs: [randomUUID()], seed: 9 })).start();
-    try {
+    await withInstall(qdrantUrl, legacyRows({ rows: 12, dims: DIMS, catalogs: [randomUUID()], seed: 9 }), async (other) => {
       expect((await other.service.adopt({}, 'adopt')).verified).toMatchObject({ ok: true, countMismatches: [] });
       const [lost, changed] = other.migratable();
       await other.store.deleteIds([lost!.id]);
@@ -243,9 +252,7 @@ describe(PgvectorAdoptionService.name, () => {
       expect(verified.minCosine).toBeLessThan(0);
       expect(verified.countMismatches).toEqual([expect.objectContaining({ legacy: other.migratable().length, points: other.migratable().length - 1 })]);
       expect(await other.query(`SELECT column_name FROM information_schema.columns WHERE table_name = 'dq_embeddings_pgvector' AND column_name = 'embedding'`)).toHaveLength(1);
-    } finally {
-      await other.db.drop();
-    }
+    });
   });
 
   it('drops the legacy column and the extension once verified, keeping the text, and rolls the vectors back', async () => {
@@ -402,15 +409,11 @@ describe('ReindexService on an adopted catalog', () => {
   });
 
   /** `work` on a fresh install of the same legacy rows, adopted. */
-  const adoptedInstall = async (work: (on: Install) => Promise<void>) => {
-    const on = await new Install(qdrantUrl, rows).start();
-    try {
+  const adoptedInstall = (work: (on: Install) => Promise<void>) =>
+    withInstall(qdrantUrl, rows, async (on) => {
       await on.service.adopt({}, 'adopt');
       await work(on);
-    } finally {
-      await on.db.drop();
-    }
-  };
+    });
 
   it('embeds again the text of an adopted row whose point was lost', async () => {
     await adoptedInstall(async (on) => {

@@ -110,7 +110,7 @@ describe(`${ReindexService.name} step by step`, () => {
       const { run } = await begin(id, 'slow-holder');
       await h.reindex.plan(run);
       h.embedder.during = async () => {
-        await h.db.dataSource.query(`UPDATE catalog_leases SET expires_at = now() - interval '1 second' WHERE catalog_id = $1`, [id]);
+        await h.expireLease(id);
         expect(await h.leases.acquire(id, 'new-holder', 60_000)).not.toBeNull();
       };
       await expect(h.reindex.embedBatch(run, 0)).rejects.toBeInstanceOf(FencedError);
@@ -196,7 +196,7 @@ describe(`${ReindexService.name} step by step`, () => {
     it('marks the running run of a holder that stopped as superseded when another writer opens one', async () => {
       const id = await h.createCatalog();
       const { run: lost } = await begin(id, 'stopped-holder');
-      await h.db.dataSource.query(`UPDATE catalog_leases SET expires_at = now() - interval '1 second' WHERE catalog_id = $1`, [id]);
+      await h.expireLease(id);
       const { run } = await begin(id, 'next-holder');
       expect(await h.runs.get(lost.runId)).toMatchObject({ status: 'abandoned', error: 'superseded: its holder stopped and another writer took the catalog' });
       expect((await h.runs.get(run.runId))?.status).toBe('running');
@@ -323,7 +323,7 @@ describe(`${ReindexService.name} step by step`, () => {
       const spy = jest.spyOn(h.store, 'upsert').mockImplementationOnce(async (points) => {
         await upsert(points);
         written.push(...points.map((p) => p.id));
-        await h.db.dataSource.query(`UPDATE catalog_leases SET expires_at = now() - interval '1 second' WHERE catalog_id = $1`, [id]);
+        await h.expireLease(id);
         expect(await h.leases.acquire(id, 'next-writer', 60_000)).not.toBeNull();
       });
       try {

@@ -165,6 +165,11 @@ export class PipelineHarness {
     }
   }
 
+  /** Ends the catalog's lease now, as if its holder had stopped renewing it: the next writer may take it. */
+  async expireLease(catalogId: string): Promise<void> {
+    await this.db.dataSource.query(`UPDATE catalog_leases SET expires_at = now() - interval '1 second' WHERE catalog_id = $1`, [catalogId]);
+  }
+
   release(run: Pick<RunContext, 'catalogId' | 'fence'>): Promise<void> {
     return this.leases.release({ catalogId: run.catalogId, fence: run.fence });
   }

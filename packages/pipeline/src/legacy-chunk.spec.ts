@@ -1,5 +1,5 @@
-import { parseCatalog } from '@catalog-indexer/catalog';
-import { adoptedChunk, adoptedDocument } from './legacy-chunk';
+import { parseCatalog, type CatalogInput } from '@catalog-indexer/catalog';
+import { adoptedChunk, adoptedDocument, type NamedItem } from './legacy-chunk';
 
 describe(adoptedChunk.name, () => {
   it('maps legacy kinds to the chunker’s and keeps the original as legacyKind', () => {
@@ -112,5 +112,92 @@ describe(adoptedDocument.name, () => {
         ],
       },
     ]);
+  });
+});
+
+describe(`${adoptedDocument.name}, within the upload format's limits`, () => {
+  const item = (table: string, column: string | null, extra: Partial<NamedItem> = {}): NamedItem => ({
+    kind: column === null ? 'table' : 'column',
+    schema: 'public',
+    table,
+    column,
+    type: null,
+    description: null,
+    ...extra,
+  });
+  const tablesOf = (document: CatalogInput) => document.schemas.flatMap((s) => s.tables);
+
+  it('keeps names of 1 to 128 characters without NUL, and types of at most 256 characters, trimmed', () => {
+    const document = adoptedDocument('n', 'd', [
+      item('t'.repeat(128), 'c'.repeat(128), { type: ' integer ' }),
+      item('t'.repeat(128), 'c'.repeat(129)),
+      item('t'.repeat(128), 'nul\u0000'),
+      item('t'.repeat(128), ''),
+      item('t'.repeat(128), 'wide', { type: 'x'.repeat(256) }),
+      item('t'.repeat(128), 'wider', { type: 'x'.repeat(257) }),
+      item('t'.repeat(128), 'blank', { type: '   ' }),
+      item('t'.repeat(129), 'c'),
+      item('', 'c'),
+      { ...item('t', 'c'), schema: 's'.repeat(129) },
+      { ...item('t', 'c'), schema: 'bad\u0000' },
+    ]);
+    expect(parseCatalog(document).schemas).toEqual([
+      {
+        name: 'public',
+        tables: [
+          {
+            name: 't'.repeat(128),
+            type: 'table',
+            columns: [
+              { name: 'c'.repeat(128), type: 'integer' },
+              { name: 'wide', type: 'x'.repeat(256) },
+              { name: 'wider', type: 'unknown' },
+              { name: 'blank', type: 'unknown' },
+            ],
+          },
+        ],
+      },
+    ]);
+  });
+
+  it('describes a table from its first table row only, and a column from the first row that describes it', () => {
+    const long = 'd'.repeat(4_001);
+    const [orders] = tablesOf(
+      adoptedDocument('n', 'd', [
+        item('orders', null, { kind: 'document', description: 'not a table row' }),
+        item('orders', null, { description: long }),
+        item('orders', null, { description: 'second' }),
+        item('orders', 'id', { type: 'integer' }),
+        item('orders', 'id', { type: 'bigint', description: 'Key' }),
+        item('orders', 'id', { description: 'Other' }),
+      ]),
+    );
+    expect(orders).toEqual({ name: 'orders', type: 'table', description: 'd'.repeat(4_000), columns: [{ name: 'id', type: 'integer', description: 'Key' }] });
+  });
+
+  it('stops adding tables at 10,000 and columns at 2,000 per table, and still fills the ones it has', () => {
+    const items = Array.from({ length: 10_001 }, (_, i) => item(`t${i}`, null));
+    items.push(item('t10000', 'late'), item('t0', 'kept', { description: 'after the limit' }));
+    const tables = tablesOf(adoptedDocument('n', 'd', items));
+    expect(tables).toHaveLength(10_000);
+    expect(tables.find((t) => t.name === 't10000')).toBeUndefined();
+    expect(tables[0]!.columns).toEqual([{ name: 'kept', type: 'unknown', description: 'after the limit' }]);
+
+    const wide = Array.from({ length: 2_001 }, (_, i) => item('wide', `c${i}`));
+    wide.push(item('wide', 'c0', { type: 'text' }), item('narrow', 'c'));
+    const [w, narrow] = tablesOf(adoptedDocument('n', 'd', wide));
+    expect(w!.columns).toHaveLength(2_000);
+    expect(w!.columns[0]).toEqual({ name: 'c0', type: 'text' });
+    expect(w!.columns.at(-1)!.name).toBe('c1999');
+    expect(narrow!.columns).toEqual([{ name: 'c', type: 'unknown' }]);
+  });
+
+  it('stops adding columns at 200,000 over the catalog', () => {
+    const items: NamedItem[] = [];
+    for (let t = 0; t < 101; t++) for (let c = 0; c < 2_000; c++) items.push(item(`t${t}`, `c${c}`));
+    const tables = tablesOf(adoptedDocument('n', 'd', items));
+    expect(tables.reduce((n, t) => n + t.columns.length, 0)).toBe(200_000);
+    expect(tables).toHaveLength(101);
+    expect(tables[100]!.columns).toEqual([]);
   });
 });

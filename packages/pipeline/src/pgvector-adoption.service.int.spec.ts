@@ -255,6 +255,68 @@ describe(PgvectorAdoptionService.name, () => {
     });
   });
 
+  it('fails the verification on any one of its measures: adopted rows, points, vectors or neighbours', async () => {
+    const catalogId = randomUUID();
+    await withInstall(qdrantUrl, legacyRows({ rows: 12, dims: DIMS, catalogs: [catalogId], seed: 11 }), async (other) => {
+      const verify = async () => (await other.service.adopt({}, 'verify')).verified!;
+      const clean = { ok: true, catalogs: 1, countMismatches: [], vectorsSampled: 12, minCosine: 1, neighbourQueries: 12, recallAt10: 1 };
+      expect(await verify()).toEqual(clean);
+      const [row, lost] = other.migratable();
+      const points = new Map<string, VectorPoint['payload']>();
+      for await (const page of other.store.scrollPoints()) for (const p of page) points.set(p.id, p.payload as VectorPoint['payload']);
+      const write = (id: string, vector: ArrayLike<number>) => other.store.upsert([{ id, vector: Array.from(vector), sparse: { indices: [], values: [] }, payload: points.get(row!.id)! }]);
+
+      // A vector a little off its source (cosine about 0.9998): only the cosine fails.
+      const norm = Math.hypot(...row!.vector!);
+      const nudged = Array.from(row!.vector!);
+      nudged[0]! += 0.02 * norm;
+      await write(row!.id, nudged);
+      const offVector = await verify();
+      expect(offVector).toMatchObject({ ...clean, ok: false, minCosine: expect.any(Number) });
+      expect(offVector.minCosine).toBeLessThan(0.9999);
+      expect(offVector.minCosine).toBeGreaterThan(0.999);
+      await write(row!.id, row!.vector!);
+      expect(await verify()).toEqual(clean);
+
+      // Qdrant answers other points nearest (a copy of every vector under another id): only the recall fails.
+      const copies = other.migratable().map((r) => ({ id: randomUUID(), vector: Array.from(r.vector!), sparse: { indices: [], values: [] }, payload: points.get(r.id)! }));
+      await other.store.upsert(copies);
+      const offNeighbours = await verify();
+      expect(offNeighbours).toMatchObject({ ...clean, ok: false, recallAt10: expect.any(Number) });
+      expect(offNeighbours.recallAt10).toBeLessThan(0.95);
+      expect(offNeighbours.recallAt10).toBeGreaterThan(0.3);
+      await other.store.deleteIds(copies.map((c) => c.id));
+      expect(await verify()).toEqual(clean);
+
+      // A product row not active (pending): only the rows are counted short.
+      await other.query(`UPDATE dq_embeddings SET status = 'pending' WHERE id = $1`, [row!.id]);
+      expect(await verify()).toEqual({ ...clean, ok: false, countMismatches: [{ catalogId, legacy: 12, rows: 11, points: 12 }] });
+      await other.query(`UPDATE dq_embeddings SET status = 'active' WHERE id = $1`, [row!.id]);
+
+      // A point lost: its vector counts as dissimilar, and the points are counted short.
+      await other.store.deleteIds([lost!.id]);
+      const offPoint = await verify();
+      expect(offPoint).toMatchObject({ ok: false, countMismatches: [{ catalogId, legacy: 12, rows: 12, points: 11 }], minCosine: 0 });
+    });
+  });
+
+  it('resumes with the counts of the rows before its checkpoint, skipped rows included', async () => {
+    const rows = legacyRows({ rows: 16, dims: DIMS, catalogs: [randomUUID()], seed: 12, awkward: true });
+    // The three rows that are not adopted come first in id order, before the stop.
+    rows.slice(-3).forEach((r, i) => (r.id = `00000000-0000-4000-8000-00000000000${i}`));
+    await withInstall(qdrantUrl, rows, async (other) => {
+      await expect(
+        other.service.adopt({}, 'first', () => {
+          throw new Error('stopped');
+        }),
+      ).rejects.toThrow('stopped');
+      const [checkpoint] = await other.query<{ counts: unknown }>(`SELECT counts FROM pgvector_adoptions`);
+      expect(checkpoint!.counts).toEqual({ rows: 7, migrated: 5, unchanged: 0, skipped: { noVector: 1, noCatalog: 1, wrongSize: 0 } });
+      const result = await other.service.adopt({}, 'second');
+      expect(result).toMatchObject({ rows: 19, migrated: 17, unchanged: 0, skipped: { noVector: 1, noCatalog: 1, wrongSize: 0 }, verified: { ok: true } });
+    });
+  });
+
   it('drops the legacy column and the extension once verified, keeping the text, and rolls the vectors back', async () => {
     const result = await install.service.adopt({ dropLegacy: true }, 'drop');
     expect(result.dropped).toEqual({ column: 'embedding', extensionDropped: true });
@@ -304,6 +366,32 @@ describe('PgvectorAdoptionService with a separate source', () => {
     expect(result).toMatchObject({ rows: 15, migrated: 12, skipped: { noVector: 0, noCatalog: 0, wrongSize: 3 }, dimensions: DIMS, verified: { ok: true } });
     expect(result.source).not.toContain('postgres@');
     expect(await install.pointIds()).toHaveLength(12);
+  });
+
+  it('rolls the vectors back into the separate source, refusing a host it may not name', async () => {
+    const client = new Client({ connectionString: source.url });
+    await client.connect();
+    try {
+      await client.query(`UPDATE embeddings_v1 SET embedding = NULL`);
+      // The table of a separate source is dq_embeddings unless named.
+      await expect(install.service.rollback({ targetUrl: source.url })).rejects.toMatchObject({ code: 'source_table_not_found' });
+      await expect(install.service.rollback({ targetUrl: 'postgres://u:secret@192.0.2.7:5432/x', table: 'embeddings_v1' })).rejects.toMatchObject({
+        code: 'source_not_allowed',
+        message: expect.not.stringContaining('secret'),
+      });
+      const pages: number[] = [];
+      const result = await install.service.rollback({ targetUrl: source.url, table: 'embeddings_v1' }, (p) => void pages.push(p.rows));
+      expect(result).toMatchObject({ table: 'embeddings_v1', rows: 15, restored: 12, missing: 3, dimensions: DIMS, tokens: 0 });
+      expect(pages).toEqual([7, 14, 15]);
+      const { rows: restored } = await client.query<{ id: string; embedding: string | null }>(`SELECT id, embedding::text FROM embeddings_v1`);
+      const byId = new Map(restored.map((r) => [r.id, r.embedding]));
+      for (const row of rows) {
+        if (row.vector!.length === DIMS) expect(cosineSimilarity(JSON.parse(byId.get(row.id)!) as number[], row.vector!)).toBeGreaterThanOrEqual(0.9999);
+        else expect(byId.get(row.id)).toBeNull();
+      }
+    } finally {
+      await client.end();
+    }
   });
 
   it('answers a missing table, a table without vectors, a refused user and an unreachable host clearly', async () => {

@@ -241,4 +241,14 @@ describe(EmbeddingRepository.name, () => {
     expect(await embeddings.counts(randomUUID())).toEqual({ active: 0, pending: 0 });
     expect((await embeddings.catalogsWithRows()).find((c) => c.catalogId === catalogId)).toEqual({ catalogId, active: 2, pending: 1 });
   });
+
+  it('counts the active rows over every catalog, pending ones left out', async () => {
+    const before = await embeddings.countAllActive();
+    const [first, second] = [await newCatalog(), await newCatalog()];
+    await active(first, 'a');
+    await active(second, 'a');
+    await active(second, 'b');
+    await embeddings.insertPending([row(first, 'p')]);
+    expect(await embeddings.countAllActive()).toBe(before + 3);
+  });
 });

@@ -1,9 +1,7 @@
-import { CatalogRepository, EmbeddingRepository, IndexRunRepository, LeaseRepository, PointDeletionRepository, openDataSource, type DataSource } from '@catalog-indexer/db';
 import { LOCAL_MODEL, LocalEmbedder } from '@catalog-indexer/embeddings';
-import { QdrantEmulator } from '@catalog-indexer/emulators';
-import { createLogger } from '@catalog-indexer/logger';
-import { createTestDatabase, uniqueName, type TestDatabase } from '@catalog-indexer/testing';
+import { uniqueName } from '@catalog-indexer/testing';
 import { QdrantStore } from '@catalog-indexer/vector-store';
+import { PipelineHarness } from '../test/pipeline.harness';
 import { SpaceSwitchService } from './space-switch.service';
 
 const DIMS = 16;
@@ -14,33 +12,19 @@ const DIMS = 16;
  * The switch itself, with queries answered throughout, is proven in `apps/query/src/space-switch.int.spec.ts`.
  */
 describe(SpaceSwitchService.name, () => {
-  const qdrant = new QdrantEmulator();
+  const h = new PipelineHarness();
   let url: string;
-  let db: TestDatabase<DataSource>;
 
   beforeAll(async () => {
-    url = (await qdrant.start(0)).url;
-    db = await createTestDatabase((dbUrl) => openDataSource({ url: dbUrl, poolSize: 2, applicationName: 'test', migrate: true }));
+    await h.start();
+    url = h.qdrantUrl;
   });
-  afterAll(async () => {
-    await qdrant.stop();
-    await db.drop();
-  });
+  afterAll(() => h.stop());
 
   /** A switch to the local embedder's space at `DIMS`, over the collection `alias` names. */
   const switchTo = (alias: string) => {
     const store = new QdrantStore({ url, collection: alias, dimensions: DIMS, model: LOCAL_MODEL, provider: 'local' });
-    const service = new SpaceSwitchService({
-      catalogs: new CatalogRepository(db.dataSource),
-      embeddings: new EmbeddingRepository(db.dataSource),
-      runs: new IndexRunRepository(db.dataSource),
-      leases: new LeaseRepository(db.dataSource),
-      deletions: new PointDeletionRepository(db.dataSource),
-      logger: createLogger({ level: 'silent' }),
-      store,
-      embedder: new LocalEmbedder(DIMS),
-    });
-    return { store, service };
+    return { store, service: new SpaceSwitchService({ ...h.deps(), store, embedder: new LocalEmbedder(DIMS) }) };
   };
   /** Makes `alias` serve a new collection of the given space. */
   const serve = async (alias: string, space: { dimensions: number; model: string; provider: string }) => {

@@ -96,6 +96,8 @@ export class PipelineHarness {
   readonly embedder = new ProbeEmbedder();
   readonly qdrant = new QdrantEmulator();
   db!: TestDatabase<DataSource>;
+  /** The emulator's REST address, for stores of other collections or settings. */
+  qdrantUrl!: string;
   store!: QdrantStore;
   catalogs!: HookedCatalogRepository;
   embeddings!: EmbeddingRepository;
@@ -109,6 +111,7 @@ export class PipelineHarness {
   async start(options: Partial<Pick<PipelineDeps, 'leaseTtlMs' | 'batchMaxInputs' | 'batchMaxTokens' | 'inlineConcurrency'>> = {}): Promise<void> {
     this.db = await createTestDatabase((url) => openDataSource({ url, poolSize: 6, applicationName: 'test', migrate: true }));
     const { url } = await this.qdrant.start(0);
+    this.qdrantUrl = url;
     this.store = new QdrantStore({ url, collection: uniqueName('pipeline'), dimensions: this.embedder.dimensions, writeAttempts: 2 });
     await this.store.ensureCollection();
     this.catalogs = new HookedCatalogRepository(this.db.dataSource);

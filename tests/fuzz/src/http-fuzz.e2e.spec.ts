@@ -87,7 +87,10 @@ type Mutation = { kind: 'set' | 'delete' | 'add'; at: number; key: string; value
 
 function mutate(template: unknown, mutations: Mutation[]): unknown {
   let body = structuredClone(template);
-  for (const m of mutations) {
+  for (const generated of mutations) {
+    // A copy of the generated value: fast-check hands out one instance of a constant (the `{}` of
+    // `anyValue`) to every draw, and adding that object to itself would make the body cyclic.
+    const m = { ...generated, value: structuredClone(generated.value) };
     const paths = pathsOf(body);
     const path = paths[m.at % paths.length] ?? [];
     if (path.length === 0) {

@@ -59,4 +59,11 @@ describe('benchmark options', () => {
     expect(parseReindexBenchOptions(['--source', '--copies', '1'], {})).toMatchObject({ build: 'source', copies: 1 });
     expect(parseReindexBenchOptions([], { BENCH_SOURCE: '1' }).build).toBe('source');
   });
+
+  it('bench:reindex profiles its workers into the directory --cpu-prof names, and only when asked', () => {
+    expect(parseReindexBenchOptions([], {}).cpuProfileDir).toBeNull();
+    expect(parseReindexBenchOptions(['--cpu-prof', '/tmp/p', '--copies', '2'], {})).toMatchObject({ cpuProfileDir: '/tmp/p', copies: 2 });
+    expect(parseReindexBenchOptions(['--transport=rest', '--cpu-prof=/tmp/q'], {})).toMatchObject({ cpuProfileDir: '/tmp/q', transport: 'rest' });
+    expect(() => parseReindexBenchOptions(['--cpu-prof'], {})).toThrow(/--cpu-prof needs a directory/);
+  });
 });

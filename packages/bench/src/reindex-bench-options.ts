@@ -34,6 +34,8 @@ export interface ReindexBenchOptions {
    * the first job loads, inside the measured run).
    */
   build: 'production' | 'source';
+  /** `--cpu-prof DIR`: each worker process writes a V8 CPU profile (`node --cpu-prof`) into DIR as it exits. */
+  cpuProfileDir: string | null;
 }
 
 const FLAGS = {
@@ -53,10 +55,13 @@ const FLAGS = {
 
 /** Reads the options from argv (first) and the environment; an invalid value is an error naming the flag. */
 export function parseReindexBenchOptions(argv: string[], env: NodeJS.ProcessEnv): ReindexBenchOptions {
-  const { transport, rest } = readTransport(argv, env);
+  const { transport, rest: afterTransport } = readTransport(argv, env);
+  const { value: cpuProfileDir, rest } = takeStringFlag(afterTransport, 'cpu-prof');
+  if (cpuProfileDir === '') throw new Error('--cpu-prof needs a directory');
   const v = readIntegerFlags(rest, env, FLAGS, ['source']);
   return {
     transport,
+    cpuProfileDir: cpuProfileDir ?? null,
     build: v.source || env.BENCH_SOURCE === '1' ? 'source' : 'production',
     copies: v.copies,
     dimensions: v.dims > 0 ? v.dims : v.dimensions,
@@ -76,22 +81,31 @@ export function parseReindexBenchOptions(argv: string[], env: NodeJS.ProcessEnv)
  * `parseArgs`; the other arguments are left for the integer flags. Shared with `bench:query`.
  */
 export function readTransport(argv: readonly string[], env: NodeJS.ProcessEnv): { transport: 'rest' | 'grpc'; rest: string[] } {
-  const { tokens } = parseArgs({ args: [...argv], strict: false, allowPositionals: true, tokens: true, options: { transport: { type: 'string' } } });
+  const { value, rest } = takeStringFlag(argv, 'transport');
+  // A `--transport` with no value is an error below, not the default.
+  const transport = value ?? env.BENCH_TRANSPORT ?? 'grpc';
+  if (transport !== 'rest' && transport !== 'grpc') throw new Error(`--transport must be rest or grpc, got "${transport}"`);
+  return { transport, rest };
+}
+
+/**
+ * The value of `--name V` (or `--name=V`; the last one given wins, `''` when it has none), taken off argv
+ * with `node:util` `parseArgs`; the other arguments are returned as they were.
+ */
+function takeStringFlag(argv: readonly string[], name: string): { value: string | undefined; rest: string[] } {
+  const { tokens } = parseArgs({ args: [...argv], strict: false, allowPositionals: true, tokens: true, options: { [name]: { type: 'string' } } });
   const taken = new Set<number>();
-  let given: string | undefined;
+  let value: string | undefined;
   for (const token of tokens) {
-    if (token.kind !== 'option' || token.name !== 'transport') continue;
+    if (token.kind !== 'option' || token.name !== name) continue;
     taken.add(token.index);
     if (!token.inlineValue && token.value !== undefined) taken.add(token.index + 1);
-    // A `--transport` with no value is an error below, not the default.
-    given = token.value ?? '';
+    value = token.value ?? '';
   }
-  const transport = given ?? env.BENCH_TRANSPORT ?? 'grpc';
-  if (transport !== 'rest' && transport !== 'grpc') throw new Error(`--transport must be rest or grpc, got "${transport}"`);
-  return { transport, rest: argv.filter((_, i) => !taken.has(i)) };
+  return { value, rest: argv.filter((_, i) => !taken.has(i)) };
 }
 
 export const REINDEX_USAGE =
-  'usage: pnpm bench:reindex [--source] [--transport rest|grpc] [--dims N] [--copies N] [--workers N] [--concurrency N] [--batch-inputs N]\n' +
+  'usage: pnpm bench:reindex [--source] [--transport rest|grpc] [--cpu-prof DIR] [--dims N] [--copies N] [--workers N] [--concurrency N] [--batch-inputs N]\n' +
   '       [--latency-ms N] [--latency-per-1k-tokens-ms N] [--latency-bound-tpm N] [--tpm N] [--tpm-run 0|1]\n' +
   '       (or BENCH_COPIES, BENCH_WORKERS, …). Prints one JSON line per run to stdout; progress goes to stderr.';

@@ -58,10 +58,11 @@ function replicatedCatalog(databases: SpiderDatabase[], copies: number): Catalog
 }
 
 /** Starts one worker process and resolves once it has said it is ready, with its idle memory. */
-async function startWorker(env: Record<string, string>, label: string, build: ReindexBenchOptions['build']): Promise<AppProcess> {
+async function startWorker(env: Record<string, string>, label: string, { build, cpuProfileDir }: Pick<ReindexBenchOptions, 'build' | 'cpuProfileDir'>): Promise<AppProcess> {
   // The production build runs with the worker's V8 options, as compose runs it (and any the caller set).
   const nodeOptions = [WORKER_NODE_OPTIONS, process.env.NODE_OPTIONS ?? ''].join(' ').trim();
-  const worker = spawnApp('worker', build === 'production' ? { NODE_OPTIONS: nodeOptions, ...env } : env, { label, compiled: build === 'production' });
+  const nodeArgs = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [];
+  const worker = spawnApp('worker', build === 'production' ? { NODE_OPTIONS: nodeOptions, ...env } : env, { label, compiled: build === 'production', nodeArgs });
   await waitFor(`${label} to be ready`, () => worker.output().includes('worker ready') || worker.child.exitCode !== null, {
     timeoutMs: 120_000,
     intervalMs: 100,
@@ -112,7 +113,7 @@ async function measure(shared: Shared, plan: RunPlan, cleanup: Cleanup): Promise
   progress(`${plan.bound}-bound run, ${plan.workers} worker(s), TPM limit ${plan.tpmLimit}: starting workers`);
   const workers: AppProcess[] = [];
   cleanup.add(`workers of ${name}`, () => Promise.all(workers.map((w) => w.stop(5_000))));
-  for (let i = 0; i < plan.workers; i++) workers.push(await startWorker(env, `worker-${i + 1}`, options.build));
+  for (let i = 0; i < plan.workers; i++) workers.push(await startWorker(env, `worker-${i + 1}`, options));
   await new Promise((r) => setTimeout(r, 1_000));
   const idle = workers.map((w) => processMemory(w.child.pid!).rssMb);
 

@@ -30,11 +30,13 @@ export function compiledEntry(app: AppName): string {
 export function spawnApp(
   app: AppName,
   env: Record<string, string>,
-  options: { label?: string; echo?: (line: string) => void; compiled?: boolean } = {},
+  options: { label?: string; echo?: (line: string) => void; compiled?: boolean; nodeArgs?: readonly string[] } = {},
 ): AppProcess {
-  const args = options.compiled
-    ? [compiledEntry(app)]
-    : ['--import', 'tsx', path.join(REPO_ROOT, 'apps', app, 'src', 'main.ts')];
+  // `nodeArgs` go to Node itself, before the entry (for example `--cpu-prof`, which NODE_OPTIONS refuses).
+  const args = [
+    ...(options.nodeArgs ?? []),
+    ...(options.compiled ? [compiledEntry(app)] : ['--import', 'tsx', path.join(REPO_ROOT, 'apps', app, 'src', 'main.ts')]),
+  ];
   const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },

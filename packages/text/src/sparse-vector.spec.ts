@@ -19,6 +19,19 @@ describe(documentSparseVector.name, () => {
     expect(at(twice, 'singer')).toBeLessThan(2 * at(once, 'singer'));
   });
 
+  it('is BM25 of the terms analyzeText finds: each distinct term once, weighed by its count and the text length', () => {
+    const { k1, b, averageLength } = BM25;
+    const texts = ['Table sales.orders: paid orders. Columns: order_id number primary key, customer_id number, total number.', 'orders orders ORDERS order Orders_2019 Umsätze 売上 ﬁle', '', '...', 'the of and'];
+    for (const text of texts) {
+      const terms = analyzeText(text);
+      const counts = new Map<number, number>();
+      for (const term of terms) counts.set(termIndex(term), (counts.get(termIndex(term)) ?? 0) + 1);
+      const norm = k1 * (1 - b + (b * terms.length) / averageLength);
+      const indices = [...counts.keys()].sort((x, y) => x - y);
+      expect(documentSparseVector(text)).toEqual({ indices, values: indices.map((i) => (counts.get(i)! * (k1 + 1)) / (counts.get(i)! + norm)) });
+    }
+  });
+
   it('discounts the terms of long chunks', () => {
     const short = documentSparseVector('singer stadium');
     const long = documentSparseVector(`singer ${'stadium '.repeat(60)}`);

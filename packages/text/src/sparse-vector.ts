@@ -1,4 +1,4 @@
-import { analyzeText } from './text-analyzer';
+import { analysedRuns, analyzeText } from './text-analyzer';
 
 /** A sparse vector as Qdrant takes it: unique `indices` (uint32) with their `values`. */
 export interface SparseVector {
@@ -61,12 +61,28 @@ function toSparse(weights: Map<number, number>): SparseVector {
  * (BM25 without its IDF, which Qdrant adds). `vocabulary` enables compound splitting (see `analyzeText`).
  */
 export function documentSparseVector(text: string, vocabulary?: ReadonlySet<string>): SparseVector {
-  const terms = analyzeText(text, vocabulary);
+  // The text's term indices in one typed array, sorted: equal indices are then neighbours, and each run of
+  // them is one term with its frequency. No map and no flat list of the terms themselves.
+  const runs = analysedRuns(text, vocabulary);
+  let length = 0;
+  for (const analysed of runs) length += analysed.length;
+  const all = new Uint32Array(length);
+  let n = 0;
+  for (const analysed of runs) for (const term of analysed) all[n++] = termIndex(term);
+  all.sort();
   const { k1, b, averageLength } = BM25;
-  const norm = k1 * (1 - b + (b * terms.length) / averageLength);
-  const weights = new Map<number, number>();
-  for (const [index, tf] of countByIndex(terms)) weights.set(index, (tf * (k1 + 1)) / (tf + norm));
-  return toSparse(weights);
+  const norm = k1 * (1 - b + (b * length) / averageLength);
+  const indices: number[] = [];
+  const values: number[] = [];
+  for (let i = 0; i < length; ) {
+    const index = all[i]!;
+    let tf = 1;
+    while (i + tf < length && all[i + tf] === index) tf++;
+    indices.push(index);
+    values.push((tf * (k1 + 1)) / (tf + norm));
+    i += tf;
+  }
+  return { indices, values };
 }
 
 /** The sparse vector of a question: weight 1 per distinct term (BM25 counts a query term once). */

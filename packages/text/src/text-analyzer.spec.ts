@@ -75,3 +75,35 @@ describe(stem.name, () => {
   });
 });
 
+
+/** Seeded texts of ASCII and other characters: identifiers, punctuation, and text NFKC changes. */
+function randomTexts(seed: number, count: number): string[] {
+  let state = seed >>> 0;
+  const next = (): number => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+  const pieces = ['High', 'schooler', 'country', 'Language', 'ID', 'HTTPServer', '_', ' ', ' ', '.', ':', '(', ')', '\n', '2019', 'x', 'the', 'of', 'Umsätze', '売上', 'ﬁle', 'Ａbc', '²', 'naïve', 'e\u0301', '→', '-', 'sales', 'Orders', 'customerId'];
+  return Array.from({ length: count }, () => Array.from({ length: 1 + Math.floor(next() * 24) }, () => pieces[Math.floor(next() * pieces.length)]!).join(''));
+}
+
+describe(`${analyzeText.name} against its rules`, () => {
+  it('gives the terms of splitWords, stop words dropped, compounds split, stems taken, for ASCII text and any other (seed 20261205)', () => {
+    const vocabulary = buildVocabulary(['high schooler', 'country language', 'sales orders']);
+    const texts = randomTexts(20261205, 2_000);
+    expect(texts.filter((t) => !/[\u0080-\uffff]/.test(t)).length).toBeGreaterThan(100);
+    expect(texts.filter((t) => /[\u0080-\uffff]/.test(t)).length).toBeGreaterThan(100);
+    for (const text of texts) {
+      const expected: string[] = [];
+      for (const word of splitWords(text)) {
+        if (!isStopWord(word)) expected.push(stem(word));
+        for (const part of splitCompound(word, vocabulary) ?? []) if (!isStopWord(part)) expected.push(stem(part));
+      }
+      expect({ text, terms: analyzeText(text, vocabulary) }).toEqual({ text, terms: expected });
+      expect({ text, terms: analyzeText(text) }).toEqual({ text, terms: splitWords(text).filter((w) => !isStopWord(w)).map(stem) });
+    }
+  });
+});

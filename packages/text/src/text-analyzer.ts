@@ -92,18 +92,58 @@ export function isStopWord(word: string): boolean {
  */
 export function analyzeText(text: string, vocabulary?: ReadonlySet<string>): string[] {
   const terms: string[] = [];
+  for (const analysed of analysedRuns(text, vocabulary)) for (const term of analysed) terms.push(term);
+  return terms;
+}
+
+/**
+ * The terms of each run of letters and digits of `text`, in order (what {@link analyzeText} flattens). The
+ * arrays are shared with the analysis cache: a caller reads them and never changes them.
+ */
+export function analysedRuns(text: string, vocabulary: ReadonlySet<string> | undefined): (readonly string[])[] {
   const known = analysesFor(vocabulary);
-  for (const match of text.normalize('NFKC').matchAll(WORD)) {
-    const run = match[0];
+  const runs = wordRuns(text);
+  const out = new Array<readonly string[]>(runs.length);
+  for (let i = 0; i < runs.length; i++) {
+    const run = runs[i]!;
     let analysed = known.get(run);
     if (analysed === undefined) {
       analysed = analyseRun(run, vocabulary);
       if (known.size >= ANALYSIS_CACHE_SIZE) known.clear();
       known.set(run, analysed);
     }
-    for (const term of analysed) terms.push(term);
+    out[i] = analysed;
   }
-  return terms;
+  return out;
+}
+
+/** Any character outside ASCII. */
+const NON_ASCII = /[\u0080-\uffff]/;
+
+/**
+ * The runs of letters and digits of `text` after NFKC normalisation (rule 1). Most catalog text is ASCII,
+ * which NFKC leaves as it is and whose letters and digits are `A-Z`, `a-z` and `0-9`: such a text is scanned
+ * by character code, without a match object per word. Other text goes through the Unicode pattern.
+ */
+function wordRuns(text: string): string[] {
+  const runs: string[] = [];
+  if (NON_ASCII.test(text)) {
+    for (const match of text.normalize('NFKC').matchAll(WORD)) runs.push(match[0]);
+    return runs;
+  }
+  let start = -1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const alphanumeric = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57);
+    if (alphanumeric) {
+      if (start < 0) start = i;
+    } else if (start >= 0) {
+      runs.push(text.slice(start, i));
+      start = -1;
+    }
+  }
+  if (start >= 0) runs.push(text.slice(start));
+  return runs;
 }
 
 /** The terms of one run of letters and digits (rules 2-6). */

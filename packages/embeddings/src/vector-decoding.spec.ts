@@ -79,6 +79,17 @@ describe(readEmbeddingsAnswer.name, () => {
     expect(readEmbeddingsAnswer(answer([encode([1, 2, 3])]), 2).data[0]!.embedding).toBe(encode([1, 2, 3]));
   });
 
+  it('counts the padding of a base64 embedding when it checks the size', () => {
+    // One float is 4 bytes, 8 characters ending in "=="; two are 8 bytes, 12 characters ending in "=".
+    expect(encode([1])).toMatch(/==$/);
+    expect(encode([1, 2])).toMatch(/[^=]=$/);
+    expect(readEmbeddingsAnswer(answer([encode([1]), encode([-2])]), 1).data.map((d) => d.embedding)).toEqual([new Float32Array([1]), new Float32Array([-2])]);
+    expect(readEmbeddingsAnswer(answer([encode([1, 2]), encode([3, 4])]), 2).data.map((d) => d.embedding)).toEqual([new Float32Array([1, 2]), new Float32Array([3, 4])]);
+    expect(readEmbeddingsAnswer(answer([encode([1, 2]), encode([3])]), 2).data.map((d) => d.embedding)).toEqual([encode([1, 2]), encode([3])]);
+    expect(readEmbeddingsAnswer(answer([encode([1, 2])]), 1).data[0]!.embedding).toBe(encode([1, 2]));
+    expect(readEmbeddingsAnswer(answer([encode([1])]), 2).data[0]!.embedding).toBe(encode([1]));
+  });
+
   it('rejects a body that is not JSON', () => {
     expect(() => readEmbeddingsAnswer(Buffer.from('{"data":[{"embedding":"AAAA"'), 1)).toThrow(SyntaxError);
   });

@@ -53,7 +53,7 @@ const EQUALS = 0x3d;
 
 /**
  * Reads an embeddings answer from its bytes. Each base64 embedding is decoded from the body straight into
- * one `Float32Array` slab ({@link decodeBase64Vectors}), and only the rest of the document (indexes, model,
+ * one `Float32Array` slab ({@link decodeBase64Spans}), and only the rest of the document (indexes, model,
  * usage: a few hundred bytes) goes through `JSON.parse`: the body is never decoded as one UTF-8 string and
  * parsed whole (at 3,072 dimensions an answer of 512 vectors is about 8 MB of base64). A body it does not
  * recognize (embeddings as lists of numbers, an escape inside an embedding, vectors of another size) is

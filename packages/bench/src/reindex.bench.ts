@@ -23,7 +23,7 @@ import { Cleanup, progress } from './bench-cleanup';
 import { processCpuMs } from './process-cpu';
 import { WORKER_NODE_OPTIONS, processMemory } from './process-memory';
 import { REINDEX_USAGE, parseReindexBenchOptions, type ReindexBenchOptions } from './reindex-bench-options';
-import { buildSpiderCatalog, findRepositoryRoot, loadSpider, pickDatabases, type SpiderDatabase } from './spider-catalog';
+import { findRepositoryRoot, loadSpider, pickDatabases, replicatedCatalog } from './spider-catalog';
 import { round } from './stats';
 
 const API_KEY = 'sk-bench-reindex';
@@ -49,12 +49,6 @@ interface Shared {
   catalog: Catalog;
   chunks: number;
   tokens: number;
-}
-
-/** Spider's union catalog, `copies` times over: each copy's databases renamed `<db>_c<k>`, so every chunk differs. */
-function replicatedCatalog(databases: SpiderDatabase[], copies: number): Catalog {
-  const copied = Array.from({ length: copies }, (_, k) => databases.map((db) => ({ ...db, db_id: `${db.db_id}_c${k + 1}` }))).flat();
-  return buildSpiderCatalog(copied, `spider_x${copies}`).catalog;
 }
 
 /** Starts one worker process and resolves once it has said it is ready, with its idle memory. */

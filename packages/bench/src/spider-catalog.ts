@@ -217,3 +217,9 @@ export function editColumnDescriptions(catalog: Catalog, fraction: number): { ed
   }
   return { edited, columnsEdited };
 }
+
+/** Spider's union catalog, `copies` times over: each copy's databases renamed `<db>_c<k>`, so every chunk differs. */
+export function replicatedCatalog(databases: SpiderDatabase[], copies: number): Catalog {
+  const copied = Array.from({ length: copies }, (_, k) => databases.map((db) => ({ ...db, db_id: `${db.db_id}_c${k + 1}` }))).flat();
+  return buildSpiderCatalog(copied, `spider_x${copies}`).catalog;
+}

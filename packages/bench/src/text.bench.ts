@@ -14,7 +14,7 @@ import os from 'node:os';
 import { catalogVocabulary, chunkCatalog } from '@catalog-indexer/catalog';
 import { countTokens, documentSparseVector } from '@catalog-indexer/text';
 import { readIntegerFlags } from './bench-options';
-import { buildSpiderCatalog, findRepositoryRoot, loadSpider } from './spider-catalog';
+import { findRepositoryRoot, loadSpider, pickDatabases, replicatedCatalog } from './spider-catalog';
 
 const FLAGS = {
   copies: { env: 'BENCH_COPIES', fallback: 4, min: 1 },
@@ -30,9 +30,7 @@ const cpuMs = (): number => {
 
 /** The chunk texts and vocabulary a worker has for the replicated catalog. */
 function chunkTexts(copies: number): { texts: string[]; vocabulary: ReadonlySet<string> } {
-  const data = loadSpider(findRepositoryRoot(process.cwd()));
-  const copied = Array.from({ length: copies }, (_, k) => data.databases.map((db) => ({ ...db, db_id: `${db.db_id}_c${k + 1}` }))).flat();
-  const { catalog } = buildSpiderCatalog(copied, `spider_x${copies}`);
+  const catalog = replicatedCatalog(pickDatabases(loadSpider(findRepositoryRoot(process.cwd())), 1_000), copies);
   return { texts: chunkCatalog(catalog).map((c) => c.content), vocabulary: catalogVocabulary(catalog) };
 }
 

@@ -1,4 +1,4 @@
-import { analysedRuns, analyzeText } from './text-analyzer';
+import { analysedRuns } from './text-analyzer';
 
 /** A sparse vector as Qdrant takes it: unique `indices` (uint32) with their `values`. */
 export interface SparseVector {
@@ -33,25 +33,29 @@ export function termIndex(term: string): number {
   return hash >>> 0;
 }
 
-/** Counts terms by index; two terms whose hashes collide share one entry. */
-function countByIndex(terms: readonly string[]): Map<number, number> {
-  const counts = new Map<number, number>();
-  for (const term of terms) {
-    const index = termIndex(term);
-    counts.set(index, (counts.get(index) ?? 0) + 1);
-  }
-  return counts;
-}
-
-function toSparse(weights: Map<number, number>): SparseVector {
-  // Indices are uint32: a typed array sorts them numerically without calling a comparator per pair.
-  const sorted = Uint32Array.from(weights.keys()).sort();
-  const indices = new Array<number>(sorted.length);
-  const values = new Array<number>(sorted.length);
-  for (let i = 0; i < sorted.length; i++) {
-    const index = sorted[i]!;
-    indices[i] = index;
-    values[i] = weights.get(index) ?? 0;
+/**
+ * The sparse vector of `text`'s terms, each distinct term index weighed by `weight(tf, length)` (its count
+ * and the text's count of terms); two terms whose hashes collide share one entry. The indices go into one
+ * typed array and are sorted (numerically, with no comparator call per pair): equal indices are then
+ * neighbours, and each run of them is one term with its frequency. No map and no flat list of the terms.
+ */
+function sparseVector(text: string, vocabulary: ReadonlySet<string> | undefined, weight: (tf: number, length: number) => number): SparseVector {
+  const runs = analysedRuns(text, vocabulary);
+  let length = 0;
+  for (const analysed of runs) length += analysed.length;
+  const all = new Uint32Array(length);
+  let n = 0;
+  for (const analysed of runs) for (const term of analysed) all[n++] = termIndex(term);
+  all.sort();
+  const indices: number[] = [];
+  const values: number[] = [];
+  for (let i = 0; i < length; ) {
+    const index = all[i]!;
+    let tf = 1;
+    while (i + tf < length && all[i + tf] === index) tf++;
+    indices.push(index);
+    values.push(weight(tf, length));
+    i += tf;
   }
   return { indices, values };
 }
@@ -61,33 +65,11 @@ function toSparse(weights: Map<number, number>): SparseVector {
  * (BM25 without its IDF, which Qdrant adds). `vocabulary` enables compound splitting (see `analyzeText`).
  */
 export function documentSparseVector(text: string, vocabulary?: ReadonlySet<string>): SparseVector {
-  // The text's term indices in one typed array, sorted: equal indices are then neighbours, and each run of
-  // them is one term with its frequency. No map and no flat list of the terms themselves.
-  const runs = analysedRuns(text, vocabulary);
-  let length = 0;
-  for (const analysed of runs) length += analysed.length;
-  const all = new Uint32Array(length);
-  let n = 0;
-  for (const analysed of runs) for (const term of analysed) all[n++] = termIndex(term);
-  all.sort();
   const { k1, b, averageLength } = BM25;
-  const norm = k1 * (1 - b + (b * length) / averageLength);
-  const indices: number[] = [];
-  const values: number[] = [];
-  for (let i = 0; i < length; ) {
-    const index = all[i]!;
-    let tf = 1;
-    while (i + tf < length && all[i + tf] === index) tf++;
-    indices.push(index);
-    values.push((tf * (k1 + 1)) / (tf + norm));
-    i += tf;
-  }
-  return { indices, values };
+  return sparseVector(text, vocabulary, (tf, length) => (tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * length) / averageLength)));
 }
 
 /** The sparse vector of a question: weight 1 per distinct term (BM25 counts a query term once). */
 export function querySparseVector(text: string, vocabulary?: ReadonlySet<string>): SparseVector {
-  const weights = new Map<number, number>();
-  for (const index of countByIndex(analyzeText(text, vocabulary)).keys()) weights.set(index, 1);
-  return toSparse(weights);
+  return sparseVector(text, vocabulary, () => 1);
 }

@@ -34,12 +34,13 @@ export function termIndex(term: string): number {
 }
 
 /**
- * The sparse vector of `text`'s terms, each distinct term index weighed by `weight(tf, length)` (its count
- * and the text's count of terms); two terms whose hashes collide share one entry. The indices go into one
- * typed array and are sorted (numerically, with no comparator call per pair): equal indices are then
- * neighbours, and each run of them is one term with its frequency. No map and no flat list of the terms.
+ * The sparse vector of `text`'s terms, each distinct term index weighed by `weightFor(length)(tf)`: the
+ * factory is called once per text with its count of terms, the weight once per term with its count. Two terms
+ * whose hashes collide share one entry. The indices go into one typed array and are sorted (numerically, with
+ * no comparator call per pair): equal indices are then neighbours, and each run of them is one term with its
+ * frequency. No map and no flat list of the terms.
  */
-function sparseVector(text: string, vocabulary: ReadonlySet<string> | undefined, weight: (tf: number, length: number) => number): SparseVector {
+function sparseVector(text: string, vocabulary: ReadonlySet<string> | undefined, weightFor: (length: number) => (tf: number) => number): SparseVector {
   const runs = analysedRuns(text, vocabulary);
   let length = 0;
   for (const analysed of runs) length += analysed.length;
@@ -47,6 +48,7 @@ function sparseVector(text: string, vocabulary: ReadonlySet<string> | undefined,
   let n = 0;
   for (const analysed of runs) for (const term of analysed) all[n++] = termIndex(term);
   all.sort();
+  const weight = weightFor(length);
   const indices: number[] = [];
   const values: number[] = [];
   for (let i = 0; i < length; ) {
@@ -54,7 +56,7 @@ function sparseVector(text: string, vocabulary: ReadonlySet<string> | undefined,
     let tf = 1;
     while (i + tf < length && all[i + tf] === index) tf++;
     indices.push(index);
-    values.push(weight(tf, length));
+    values.push(weight(tf));
     i += tf;
   }
   return { indices, values };
@@ -66,10 +68,13 @@ function sparseVector(text: string, vocabulary: ReadonlySet<string> | undefined,
  */
 export function documentSparseVector(text: string, vocabulary?: ReadonlySet<string>): SparseVector {
   const { k1, b, averageLength } = BM25;
-  return sparseVector(text, vocabulary, (tf, length) => (tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * length) / averageLength)));
+  return sparseVector(text, vocabulary, (length) => {
+    const norm = k1 * (1 - b + (b * length) / averageLength);
+    return (tf) => (tf * (k1 + 1)) / (tf + norm);
+  });
 }
 
 /** The sparse vector of a question: weight 1 per distinct term (BM25 counts a query term once). */
 export function querySparseVector(text: string, vocabulary?: ReadonlySet<string>): SparseVector {
-  return sparseVector(text, vocabulary, () => 1);
+  return sparseVector(text, vocabulary, () => () => 1);
 }

@@ -7,6 +7,9 @@ import { Redis } from 'ioredis';
 
 jest.setTimeout(300_000);
 
+/** How long the nested run may take before it is killed and its output reported (under the test's timeout). */
+const NESTED_RUN_DEADLINE_MS = 270_000;
+
 /** The suites that run a second time, against the cluster: every queue test and the walking skeleton. */
 const SUITES = ['packages/queue/src', 'tests/e2e/src/walking-skeleton.e2e.spec.ts'];
 
@@ -17,14 +20,20 @@ interface JestSummary {
   testResults: { name: string; status: string; message: string }[];
 }
 
-/** Runs Jest on `SUITES` in a child process (one file at a time) with `env` added; resolves with its JSON summary. */
+/**
+ * Runs Jest on `SUITES` in a child process (one file at a time) with `env` added, writing its JSON summary to
+ * `outputFile`; resolves with its exit code and the tail of its output. A run still going at the deadline is
+ * killed with the processes it started, and reported with that tail (the suites it finished), not left to the
+ * test's timeout.
+ */
 function runSuites(env: Record<string, string>, outputFile: string): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const jest = path.join(REPO_ROOT, 'node_modules', 'jest', 'bin', 'jest.js');
     const child = spawn(
       process.execPath,
       [jest, '--ci', '--runInBand', '--selectProjects', 'integration', '--json', `--outputFile=${outputFile}`, ...SUITES],
-      { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+      // Its own process group, so the deadline can kill the apps it spawned as well.
+      { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
     );
     let output = '';
     const keep = (d: Buffer) => {
@@ -32,7 +41,14 @@ function runSuites(env: Record<string, string>, outputFile: string): Promise<{ c
     };
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
-    child.once('exit', (code) => resolve({ code, output }));
+    const deadline = setTimeout(() => {
+      process.kill(-child.pid!, 'SIGKILL');
+      reject(new Error(`the nested run was still going after ${NESTED_RUN_DEADLINE_MS / 1000} s; its output:\n${output.slice(-6_000)}`));
+    }, NESTED_RUN_DEADLINE_MS);
+    child.once('exit', (code) => {
+      clearTimeout(deadline);
+      resolve({ code, output });
+    });
   });
 }
 

@@ -1,36 +1,18 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { QdrantClient } from '@qdrant/js-client-grpc';
-import { waitFor } from '@catalog-indexer/testing';
+import { freePort, spawnGroup, waitFor, type ProcessGroup } from '@catalog-indexer/testing';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** `pnpm emulators …` from the repository root, as a person at a terminal would run it. */
-function run(args: string[]): { child: ChildProcess; output: () => string; stop: () => Promise<void> } {
-  const child = spawn('pnpm', ['-s', 'emulators', ...args], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+function run(args: string[]): { group: ProcessGroup; stop: () => Promise<void> } {
+  const group = spawnGroup('pnpm', ['-s', 'emulators', ...args], { cwd: ROOT });
   return {
-    child,
-    output: () => out,
+    group,
     stop: async () => {
       // pnpm runs the CLI as a child of its own: signal the whole group this test started.
-      if (child.exitCode === null && child.pid) process.kill(-child.pid, 'SIGTERM');
-      await exited;
+      group.signal('SIGTERM');
+      await group.exited;
     },
   };
 }
@@ -56,8 +38,8 @@ describe('pnpm emulators', () => {
       expect(root).toMatchObject({ title: expect.stringMatching(/qdrant/i) as unknown, version: '1.19.0' });
       const grpc = new QdrantClient({ url: `http://127.0.0.1:${grpcPort}`, checkCompatibility: false });
       expect(await grpc.api('service').healthCheck({})).toMatchObject({ version: '1.19.0' });
-      expect(cli.output()).toContain(`127.0.0.1:${port}`);
-      expect(cli.output()).not.toContain('OpenAI emulator listening');
+      expect(cli.group.output()).toContain(`127.0.0.1:${port}`);
+      expect(cli.group.output()).not.toContain('OpenAI emulator listening');
     } finally {
       await cli.stop();
     }
@@ -73,7 +55,7 @@ describe('pnpm emulators', () => {
         { timeoutMs: 30_000, intervalMs: 200 },
       );
       expect(body).toMatchObject({ object: 'list', data: [{ index: 0 }] });
-      expect(cli.output()).not.toContain('Qdrant emulator listening');
+      expect(cli.group.output()).not.toContain('Qdrant emulator listening');
     } finally {
       await cli.stop();
     }
@@ -81,8 +63,8 @@ describe('pnpm emulators', () => {
 
   it('refuses an unknown emulator with the usage and exit code 1', async () => {
     const cli = run(['redis']);
-    const code = await new Promise<number | null>((resolve) => cli.child.once('exit', (c) => resolve(c)));
+    const code = await cli.group.exited;
     expect(code).not.toBe(0);
-    expect(cli.output()).toMatch(/emulators failed to start: unknown emulator \\?"redis\\?"; usage: /);
+    expect(cli.group.output()).toMatch(/emulators failed to start: unknown emulator \\?"redis\\?"; usage: /);
   });
 });

@@ -17,3 +17,4 @@ export {
 export { startEmulatorProcess, type EmulatorProcess } from './emulator-process';
 export { startPostgresServer, type PostgresServerProcess } from './postgres-server';
 export { qdrantEnv, e2eQdrantTransport, type QdrantTransport } from './qdrant-env';
+export { spawnGroup, runGroup, type ProcessGroup, type ProcessGroupOptions } from './process-group';

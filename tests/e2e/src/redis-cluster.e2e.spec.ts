@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fatalLogMessage, REPO_ROOT, spawnApp, type AppName } from '@catalog-indexer/devstack';
-import { startRedisCluster, type RedisClusterProcess, type RedisServerProcess } from '@catalog-indexer/testing';
+import { runGroup, startRedisCluster, type RedisClusterProcess, type RedisServerProcess } from '@catalog-indexer/testing';
 import { Redis } from 'ioredis';
 
 jest.setTimeout(300_000);
@@ -26,30 +25,17 @@ interface JestSummary {
  * killed with the processes it started, and reported with that tail (the suites it finished), not left to the
  * test's timeout.
  */
-function runSuites(env: Record<string, string>, outputFile: string): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const jest = path.join(REPO_ROOT, 'node_modules', 'jest', 'bin', 'jest.js');
-    const child = spawn(
-      process.execPath,
-      [jest, '--ci', '--runInBand', '--selectProjects', 'integration', '--json', `--outputFile=${outputFile}`, ...SUITES],
-      // Its own process group, so the deadline can kill the apps it spawned as well.
-      { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
-    );
-    let output = '';
-    const keep = (d: Buffer) => {
-      output = (output + d.toString()).slice(-20_000);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    const deadline = setTimeout(() => {
-      process.kill(-child.pid!, 'SIGKILL');
-      reject(new Error(`the nested run was still going after ${NESTED_RUN_DEADLINE_MS / 1000} s; its output:\n${output.slice(-6_000)}`));
-    }, NESTED_RUN_DEADLINE_MS);
-    child.once('exit', (code) => {
-      clearTimeout(deadline);
-      resolve({ code, output });
-    });
-  });
+async function runSuites(env: Record<string, string>, outputFile: string): Promise<{ code: number | null; output: string }> {
+  const jest = path.join(REPO_ROOT, 'node_modules', 'jest', 'bin', 'jest.js');
+  const { code, output, timedOut } = await runGroup(
+    process.execPath,
+    [jest, '--ci', '--runInBand', '--selectProjects', 'integration', '--json', `--outputFile=${outputFile}`, ...SUITES],
+    { cwd: REPO_ROOT, env: { ...process.env, ...env }, tailChars: 20_000, deadlineMs: NESTED_RUN_DEADLINE_MS },
+  );
+  if (timedOut) {
+    throw new Error(`the nested run was still going after ${NESTED_RUN_DEADLINE_MS / 1000} s; its output:\n${output.slice(-6_000)}`);
+  }
+  return { code, output };
 }
 
 async function evalshaCalls(node: RedisServerProcess): Promise<number> {

@@ -4,10 +4,11 @@
  * needs a python3 with pytest, requests and jsonschema; when no python3 on this machine has them, Debian's
  * packages are installed with apt-get (the package index is refreshed only if the first attempt fails).
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { runGroup } from '@catalog-indexer/testing';
 import { repositoryRoot } from '../spec/shared-specs';
 import { QdrantEmulator } from './qdrant-emulator';
 
@@ -57,29 +58,12 @@ async function suitePythonDir(): Promise<string> {
  * Runs `run URL` in its own process group and resolves with its exit code and combined output; past
  * {@link SUITE_TIMEOUT_MS} the whole group (the script, pytest) is killed.
  */
-function runSuite(script: string, url: string, pythonDir: string): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(script, [url], {
-      env: { ...process.env, PATH: `${pythonDir}:${process.env.PATH ?? ''}` },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    let output = '';
-    const timer = setTimeout(() => {
-      output += `\nkilled after ${SUITE_TIMEOUT_MS} ms`;
-      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-    }, SUITE_TIMEOUT_MS);
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
+async function runSuite(script: string, url: string, pythonDir: string): Promise<{ code: number | null; output: string }> {
+  const { code, output, timedOut } = await runGroup(script, [url], {
+    env: { ...process.env, PATH: `${pythonDir}:${process.env.PATH ?? ''}` },
+    deadlineMs: SUITE_TIMEOUT_MS,
   });
+  return { code, output: timedOut ? `${output}\nkilled after ${SUITE_TIMEOUT_MS} ms` : output };
 }
 
 describe("Qdrant's REST test suite against the emulator", () => {

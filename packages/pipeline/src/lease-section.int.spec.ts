@@ -88,6 +88,31 @@ describe(LeaseSection.name, () => {
     expect(await leases.get(id)).toMatchObject({ holder: 'parent', expired: false });
   });
 
+  it('aborts the work it sustains with a FencedError once the lease is taken over', async () => {
+    const id = randomUUID();
+    const fence = (await leases.acquire(id, 'parent', 240))!;
+    const reason = await section.sustain(fence, async (signal) => {
+      await leases.release(fence);
+      await leases.acquire(id, 'other', 60_000);
+      await sleep(300);
+      return signal.reason as unknown;
+    });
+    expect(reason).toBeInstanceOf(FencedError);
+    expect(reason).toMatchObject({ message: expect.stringContaining(id) as unknown });
+  });
+
+  it('waits for a held catalog at most the time given, then fails naming it, and releases what it took', async () => {
+    const held = randomUUID();
+    const free = randomUUID();
+    await leases.acquire(held, 'other', 60_000);
+    const attempt = section.withLeasesOf('adoption', 300, async (leaseOf) => {
+      await leaseOf(free);
+      return leaseOf(held);
+    });
+    await expect(attempt).rejects.toThrow(`catalog ${held} stayed held by another writer for 300 ms`);
+    expect(await leases.get(free)).toMatchObject({ holder: 'adoption:released', expired: true });
+  });
+
   it('takes over an expired lease only once its holder is gone, and a released one at once', async () => {
     const id = randomUUID();
     const alive = new Set(['job-1']);

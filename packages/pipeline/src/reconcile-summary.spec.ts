@@ -20,9 +20,15 @@ describe(summarizeDrifts.name, () => {
       drift('repaired', { orphanPoints: 5, outboxDeleted: 1 }),
       drift('busy'),
       drift('deleted', { rows: 2, points: 3, orphanPoints: 3 }),
+      drift('deleted', { rows: 1 }),
       drift('deleted'),
     ]);
-    expect(summary).toEqual({ catalogs: 5, busy: 1, deletedCatalogs: 1, orphanPoints: 10, missingPoints: 1, strayPending: 3, outboxDeleted: 5 });
+    expect(summary).toEqual({ catalogs: 6, busy: 1, deletedCatalogs: 2, orphanPoints: 10, missingPoints: 1, strayPending: 3, outboxDeleted: 5 });
+  });
+
+  it('counts as deleted only deleted catalogs, not live ones with rows and points', () => {
+    const summary = summarizeDrifts([drift('repaired', { rows: 4, points: 4 }), drift('busy', { rows: 1, points: 1 }), drift('deleted', { points: 1 })]);
+    expect(summary.deletedCatalogs).toBe(1);
   });
 
   it('reports nothing for no catalogs', () => {

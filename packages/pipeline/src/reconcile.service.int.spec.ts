@@ -151,10 +151,21 @@ describe(ReconcileService.name, () => {
     expect((await h.runs.get(run.id))?.status).toBe('running');
     expect(drifts.find((d) => d.catalogId === id)).toMatchObject({ status: 'busy', needsReindex: false });
     expect(await h.leases.get(id)).toMatchObject({ holder: 'job-late', fence: fence!.fence });
-    // Once its job is over, the run is an orphan.
+    // Once its job is over, the run is an orphan, closed as such before its catalog is looked at.
     alive.clear();
     await reconcile.reconcileAll('reconciler');
-    expect(await h.runs.get(run.id)).toMatchObject({ status: 'abandoned' });
+    expect(await h.runs.get(run.id)).toMatchObject({ status: 'abandoned', error: 'its holder stopped and its lease expired' });
+    // Each catalog is reconciled under a lease of its own name.
+    expect(await h.leases.get(id)).toMatchObject({ holder: `reconciler:${id}:released` });
+  });
+
+  it('closes, before reconciling a catalog, a run still marked running that holds no lease', async () => {
+    const id = await indexed();
+    const stray = await h.runs.start(id, 'reindex', 'job-gone', 1);
+    const drift = await h.reconcile.reconcileCatalog(id, 'reconciler');
+    expect(drift).toMatchObject({ status: 'repaired', needsReindex: false });
+    expect(await h.runs.get(stray.id)).toMatchObject({ status: 'abandoned', error: 'superseded: its holder stopped' });
+    expect(await h.runs.countRunning()).toBe(0);
   });
 
   it('retries a point delete that failed during a reindex, and empties the outbox once Qdrant confirms', async () => {

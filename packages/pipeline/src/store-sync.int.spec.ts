@@ -49,6 +49,16 @@ describe(StoreSync.name, () => {
       expect(await h.deletions.pendingCount()).toBe(0);
       expect(await h.pointIds(id)).toEqual([]);
     });
+
+    it('stops at the first page with a failed delete and leaves the rest to the next sweep', async () => {
+      const id = await h.createCatalog();
+      for (let i = 0; i < 3; i++) await h.deletions.record(id, [await h.strayPoint(id)]);
+      // A 400 is not retried: the first delete fails for good.
+      h.qdrant.injectFault({ method: 'POST', path: '/points/delete$', status: 400, message: 'refused', times: 1 });
+      expect(await sync.drainOutbox(undefined, 2)).toEqual({ deleted: 1, failed: 1 });
+      expect(await h.deletions.pendingCount(id)).toBe(2);
+      expect(await h.pointIds(id)).toHaveLength(2);
+    });
   });
 
   describe('removeOrphanPoints', () => {

@@ -41,6 +41,10 @@ describe(IndexRunRepository.name, () => {
     await runs.fail(b.id, 'late');
     expect(await runs.get(b.id)).toMatchObject({ status: 'abandoned', error: 'catalog deleted' });
     expect((await runs.get(b.id))?.finishedAt).toBeInstanceOf(Date);
+    // A reason is cut to 4,000 characters, as an error is.
+    const c = await runs.start(catalogId, 'reindex', null, 1);
+    await runs.abandon(c.id, 'y'.repeat(5000));
+    expect((await runs.get(c.id))?.error).toBe('y'.repeat(4000));
   });
 
   it('abandons the catalog\'s other running runs and keeps the given one', async () => {

@@ -103,6 +103,25 @@ describe(CatalogLease.name, () => {
     expect(lost).toBe(0);
   });
 
+  it('does not call back for a renewal that was in flight when it was stopped and found the lease taken', async () => {
+    const gated = new GatedRenewals(db.dataSource);
+    const slow = new CatalogLease(gated, 150, createLogger({ level: 'silent' }));
+    const id = randomUUID();
+    const fence = (await slow.acquire(id, 'a'))!;
+    let lost = 0;
+    const stop = slow.keepAlive(fence, () => lost++);
+    while (gated.pending.length < 1) await sleep(10);
+    stop();
+    // The holder let go and another writer took the catalog; then the renewal sent before the stop lands.
+    await leases.release(fence);
+    await leases.acquire(id, 'b', 60_000);
+    gated.pending.splice(0).forEach((go) => go());
+    while (gated.renewed < 1) await sleep(10);
+    await sleep(50);
+    expect(lost).toBe(0);
+    expect(await leases.get(id)).toMatchObject({ holder: 'b', expired: false });
+  });
+
   it('frees the catalog at release even when a renewal is still in flight', async () => {
     const slow = new CatalogLease(new SlowRenewals(db.dataSource), 150, createLogger({ level: 'silent' }));
     const id = randomUUID();

@@ -88,6 +88,15 @@ describe(LeaseSection.name, () => {
     expect(await leases.get(id)).toMatchObject({ holder: 'parent', expired: false });
   });
 
+  it('stops renewing a lease it sustained once the work ends, leaving it to its holder', async () => {
+    const id = randomUUID();
+    const fence = (await leases.acquire(id, 'parent', 240))!;
+    expect(await section.sustain(fence, () => Promise.resolve('done'))).toBe('done');
+    // Renewed every 80 ms while sustained; with nobody renewing it, the lease runs out after 240 ms.
+    await sleep(600);
+    expect(await leases.get(id)).toMatchObject({ holder: 'parent', expired: true });
+  });
+
   it('aborts the work it sustains with a FencedError once the lease is taken over', async () => {
     const id = randomUUID();
     const fence = (await leases.acquire(id, 'parent', 240))!;

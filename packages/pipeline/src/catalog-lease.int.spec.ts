@@ -64,6 +64,18 @@ describe(CatalogLease.name, () => {
   });
   afterAll(() => db.drop());
 
+  /** A lease whose renewals wait for the test's word ({@link GatedRenewals}). */
+  function gatedLease(ttlMs = 150): { gated: GatedRenewals; slow: CatalogLease } {
+    const gated = new GatedRenewals(db.dataSource);
+    return { gated, slow: new CatalogLease(gated, ttlMs, createLogger({ level: 'silent' })) };
+  }
+
+  /** Another writer, `b`, takes the catalog behind the holder's renewals: its lease released, then taken afresh. */
+  async function takeOver(fence: Fence): Promise<void> {
+    await leases.release(fence);
+    await leases.acquire(fence.catalogId, 'b', 60_000);
+  }
+
   it('keeps a lease alive past its time to live until stopped, then lets it expire', async () => {
     const id = randomUUID();
     const fence = (await lease.acquire(id, 'a'))!;
@@ -104,8 +116,7 @@ describe(CatalogLease.name, () => {
   });
 
   it('does not call back for a renewal that was in flight when it was stopped and found the lease taken', async () => {
-    const gated = new GatedRenewals(db.dataSource);
-    const slow = new CatalogLease(gated, 150, createLogger({ level: 'silent' }));
+    const { gated, slow } = gatedLease();
     const id = randomUUID();
     const fence = (await slow.acquire(id, 'a'))!;
     let lost = 0;
@@ -113,8 +124,7 @@ describe(CatalogLease.name, () => {
     while (gated.pending.length < 1) await sleep(10);
     stop();
     // The holder let go and another writer took the catalog; then the renewal sent before the stop lands.
-    await leases.release(fence);
-    await leases.acquire(id, 'b', 60_000);
+    await takeOver(fence);
     gated.pending.splice(0).forEach((go) => go());
     while (gated.renewed < 1) await sleep(10);
     await sleep(50);
@@ -137,8 +147,7 @@ describe(CatalogLease.name, () => {
   });
 
   it('renews every third of its time to live', async () => {
-    const counting = new GatedRenewals(db.dataSource);
-    const slow = new CatalogLease(counting, 600, createLogger({ level: 'silent' }));
+    const { gated: counting, slow } = gatedLease(600);
     const fence = (await slow.acquire(randomUUID(), 'a'))!;
     const stop = slow.keepAlive(fence);
     const letThrough = setInterval(() => counting.pending.splice(0).forEach((go) => go()), 10);
@@ -152,8 +161,7 @@ describe(CatalogLease.name, () => {
   });
 
   it('at release, waits for the last renewal in flight, not for one that landed before it', async () => {
-    const gated = new GatedRenewals(db.dataSource);
-    const slow = new CatalogLease(gated, 150, createLogger({ level: 'silent' }));
+    const { gated, slow } = gatedLease();
     const id = randomUUID();
     const fence = (await slow.acquire(id, 'a'))!;
     const stop = slow.keepAlive(fence);
@@ -173,8 +181,7 @@ describe(CatalogLease.name, () => {
   });
 
   it("does not wait at release for a renewal of another catalog's lease", async () => {
-    const gated = new GatedRenewals(db.dataSource);
-    const slow = new CatalogLease(gated, 150, createLogger({ level: 'silent' }));
+    const { gated, slow } = gatedLease();
     const held = (await slow.acquire(randomUUID(), 'a'))!;
     const other = (await slow.acquire(randomUUID(), 'a'))!;
     const stop = slow.keepAlive(held);
@@ -186,15 +193,13 @@ describe(CatalogLease.name, () => {
   });
 
   it('tells its holder once when renewals in flight together find the lease taken over', async () => {
-    const gated = new GatedRenewals(db.dataSource);
-    const slow = new CatalogLease(gated, 150, createLogger({ level: 'silent' }));
+    const { gated, slow } = gatedLease();
     const id = randomUUID();
     const fence = (await slow.acquire(id, 'a'))!;
     let lost = 0;
     const stop = slow.keepAlive(fence, () => lost++);
     while (gated.pending.length < 2) await sleep(10);
-    await leases.release(fence);
-    await leases.acquire(id, 'b', 60_000);
+    await takeOver(fence);
     gated.pending.splice(0).forEach((go) => go());
     await sleep(100);
     gated.pending.splice(0).forEach((go) => go());

@@ -3,6 +3,7 @@ import { type Logger } from '@catalog-indexer/logger';
 import { embeddingRateLimited, embeddingRequests, embeddingRetries, embeddingTokens } from '@catalog-indexer/metrics';
 import { OPENAI_LIMITS, packBatches, type BatchLimits, type PreparedInput } from './batching';
 import { type DenseVector, type Embedder, type EmbeddingResult, type EmbeddingStats } from './embedder';
+import { readBody } from './answer-body';
 import { decodeBase64Vectors, readEmbeddingsAnswer, type EmbeddingsAnswer } from './vector-decoding';
 import { EmbeddingRequestError } from './embedding.error';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -214,7 +215,7 @@ export class OpenAIEmbedder implements Embedder {
         );
         // base64 is read from the answer's bytes (see readEmbeddingsAnswer), not from the SDK's parsed text.
         const response: EmbeddingsAnswer =
-          this.encoding === 'base64' ? readEmbeddingsAnswer(Buffer.from(await (await call.asResponse()).arrayBuffer()), this.dimensions) : await call;
+          this.encoding === 'base64' ? await readBody(await call.asResponse(), (body) => readEmbeddingsAnswer(body, this.dimensions)) : await call;
         embeddingRequests.inc({ model: this.model, outcome: 'ok' });
         return response;
       } catch (error) {

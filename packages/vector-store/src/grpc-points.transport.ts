@@ -1,8 +1,6 @@
-import { create } from '@bufbuild/protobuf';
-import { WireType } from '@bufbuild/protobuf/wire';
-import { QdrantClient, UpsertPointsSchema } from '@qdrant/js-client-grpc';
+import { QdrantClient } from '@qdrant/js-client-grpc';
 import { denseMessage, filterMessage, idText, offsetOf, payloadOf, pointId, vectorsJson } from './grpc-messages';
-import { encodePoints } from './point-wire';
+import { GrpcUpsert } from './grpc-upsert';
 import {
   type DenseVector,
   type HybridRequest,
@@ -15,9 +13,6 @@ import {
 } from './points-transport';
 import { VECTOR_NAMES } from './qdrant.types';
 
-/** `UpsertPoints.points` (points.proto). */
-const UPSERT_POINTS_FIELD = 3;
-
 export interface GrpcPointsTransportOptions {
   /** Qdrant's gRPC endpoint, `http://host:6334` (`https` for TLS). */
   url: string;
@@ -27,23 +22,20 @@ export interface GrpcPointsTransportOptions {
 }
 
 /**
- * Qdrant's points over gRPC (`@qdrant/js-client-grpc`, the official client: HTTP/2, protobuf): upserted
- * points are written straight to protobuf's wire format ({@link encodePoints}), query vectors go into the
- * messages as float32 bytes ({@link denseMessage}), `wait` on every write. Requests are
+ * Qdrant's points over gRPC (`@qdrant/js-client-grpc`, the official client: HTTP/2, protobuf): an upsert's
+ * request is written straight to protobuf's wire format and sent as it is ({@link GrpcUpsert}), query
+ * vectors go into the messages as float32 bytes ({@link denseMessage}), `wait` on every write. Requests are
  * not compressed: float vectors hardly shrink, and compressing them costs CPU on both sides.
  */
 export class GrpcPointsTransport implements PointsTransport {
   readonly name = 'grpc';
   private readonly client: QdrantClient;
+  private readonly upserts: GrpcUpsert;
 
   constructor(options: GrpcPointsTransportOptions) {
-    this.client = new QdrantClient({
-      url: options.url,
-      apiKey: options.apiKey,
-      timeout: options.timeoutMs ?? 30_000,
-      checkCompatibility: false,
-      compression: false,
-    });
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    this.client = new QdrantClient({ url: options.url, apiKey: options.apiKey, timeout: timeoutMs, checkCompatibility: false, compression: false });
+    this.upserts = new GrpcUpsert({ url: options.url, apiKey: options.apiKey, timeoutMs });
   }
 
   private get points() {
@@ -55,11 +47,7 @@ export class GrpcPointsTransport implements PointsTransport {
   }
 
   async upsert(collection: string, points: readonly PointToWrite[]): Promise<void> {
-    // The points ride as the request's field 3, written straight to the wire ({@link encodePoints}); the
-    // client sends the message's unknown fields as they are, and Qdrant reads them as its `points`.
-    const request = create(UpsertPointsSchema, { collectionName: collection, wait: true });
-    request.$unknown = encodePoints(points).map((data) => ({ no: UPSERT_POINTS_FIELD, wireType: WireType.LengthDelimited, data }));
-    await this.points.upsert(request);
+    await this.upserts.send(collection, points);
   }
 
   async deleteIds(collection: string, ids: readonly string[]): Promise<void> {

@@ -1,8 +1,7 @@
 import { create, fromBinary, toBinary, type MessageInitShape } from '@bufbuild/protobuf';
-import { WireType } from '@bufbuild/protobuf/wire';
 import { UpsertPointsSchema, type ValueSchema } from '@qdrant/js-client-grpc';
 import { pointId } from './grpc-messages';
-import { encodePoints } from './point-wire';
+import { encodeUpsertFrame } from './point-wire';
 import { type PointToWrite } from './points-transport';
 import { VECTOR_NAMES } from './qdrant.types';
 
@@ -44,11 +43,11 @@ function payloadMessage(payload: Record<string, unknown>): Record<string, ValueI
 }
 
 /** The upsert request as the client's reflective path encodes it, from init objects and plain float lists. */
-function reflective(points: readonly PointToWrite[]): Uint8Array {
+function reflective(points: readonly PointToWrite[], collection = 'c'): Uint8Array {
   return toBinary(
     UpsertPointsSchema,
     create(UpsertPointsSchema, {
-      collectionName: 'c',
+      collectionName: collection,
       wait: true,
       points: points.map((p) => ({
         id: pointId(p.id),
@@ -69,11 +68,18 @@ function reflective(points: readonly PointToWrite[]): Uint8Array {
   );
 }
 
-/** The same request with the points written by {@link encodePoints}, as the transport sends it. */
-function direct(points: readonly PointToWrite[]): Uint8Array {
-  const message = create(UpsertPointsSchema, { collectionName: 'c', wait: true });
-  message.$unknown = encodePoints(points).map((data) => ({ no: 3, wireType: WireType.LengthDelimited, data }));
-  return toBinary(UpsertPointsSchema, message);
+/**
+ * The same request written by {@link encodeUpsertFrame}, as the transport sends it: the message out of its
+ * gRPC frame, whose head must say "not compressed" and the message's length. The frame's buffer is released
+ * at once, so each call writes into the buffer the previous one used.
+ */
+function direct(points: readonly PointToWrite[], collection = 'c'): Uint8Array {
+  const frame = encodeUpsertFrame(collection, points);
+  const bytes = Buffer.from(frame.bytes);
+  frame.release();
+  expect(bytes[0]).toBe(0);
+  expect(bytes.readUInt32BE(1)).toBe(bytes.length - 5);
+  return bytes.subarray(5);
 }
 
 function seeded(seed: number): () => number {
@@ -95,7 +101,7 @@ function payload(extra: Record<string, unknown>): PointToWrite['payload'] {
   return { catalog_id: UUID, kind: 'table', chunk_key: 'sales.orders', content_hash: 'ab'.repeat(32), ...extra };
 }
 
-describe(encodePoints.name, () => {
+describe(encodeUpsertFrame.name, () => {
   it('writes the bytes the reflective encoding writes, for every kind of payload value', () => {
     const random = seeded(7);
     const points: PointToWrite[] = [
@@ -153,9 +159,40 @@ describe(encodePoints.name, () => {
     expect(dense?.case === 'dense' ? Float32Array.from(dense.value.data) : null).toEqual(points[0]!.dense);
   });
 
+  it('writes each request whole into a reused buffer: a smaller one after a larger, a request not yet released apart', () => {
+    const random = seeded(13);
+    const make = (count: number, dims: number): PointToWrite[] =>
+      Array.from({ length: count }, (_, i) => ({
+        id: String(i + 1),
+        dense: vector(random, dims),
+        sparse: { indices: [i], values: [1] },
+        payload: payload({ n: i }),
+      }));
+    const large = make(30, 3072);
+    const small = make(2, 4);
+    const collection = 'catalog_chunks_é';
+    expect(Buffer.from(direct(large, collection)).equals(Buffer.from(reflective(large, collection)))).toBe(true);
+    expect(Buffer.from(direct(small, collection)).equals(Buffer.from(reflective(small, collection)))).toBe(true);
+    // Two requests in flight at once are written into two buffers: the first keeps its bytes.
+    const first = encodeUpsertFrame('a', small);
+    const kept = Buffer.from(first.bytes);
+    const second = encodeUpsertFrame('b', large);
+    expect(Buffer.from(first.bytes).equals(kept)).toBe(true);
+    expect(Buffer.from(second.bytes.subarray(5)).equals(Buffer.from(reflective(large, 'b')))).toBe(true);
+    // Released twice, a buffer is still handed to one request only.
+    first.release();
+    first.release();
+    const third = encodeUpsertFrame('c', small);
+    const fourth = encodeUpsertFrame('d', small);
+    expect(third.bytes.buffer).toBe(first.bytes.buffer);
+    expect(fourth.bytes.buffer).not.toBe(third.bytes.buffer);
+    expect(Buffer.from(third.bytes.subarray(5)).equals(Buffer.from(reflective(small, 'c')))).toBe(true);
+    for (const frame of [second, third, fourth]) frame.release();
+  });
+
   it('refuses a payload value JSON has no form for, as the reflective path does', () => {
     const point = { id: UUID, dense: [1], sparse: { indices: [], values: [] }, payload: payload({ f: () => 1 }) };
-    expect(() => encodePoints([point])).toThrow(new TypeError('a payload cannot hold a function'));
+    expect(() => encodeUpsertFrame('c', [point])).toThrow(new TypeError('a payload cannot hold a function'));
     expect(() => payloadMessage(point.payload)).toThrow(new TypeError('a payload cannot hold a function'));
   });
 });

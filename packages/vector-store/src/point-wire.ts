@@ -301,28 +301,63 @@ function writeHead(w: WireWriter, point: PointToWrite): void {
   writeFields(w, 3, point.payload);
 }
 
-/** Where a point's id and payload are written before they are copied to the point's own buffer (reused). */
+/** Where a point's id and payload are written before they are copied into the request (reused). */
 let head: WireWriter | undefined;
 
+/** Writers of requests answered already, kept for the next ones: as many as requests in flight at once. */
+const idleWriters: WireWriter[] = [];
+const MAX_IDLE_WRITERS = 4;
+
+/** A gRPC frame of a request, in a buffer that `release` hands back for the next request to be written into. */
+export interface UpsertFrame {
+  readonly bytes: Uint8Array;
+  /** Call once the request has been answered, never while its bytes may still be sent. */
+  release(): void;
+}
+
 /**
- * Each point as the bytes of one `PointStruct` element of a repeated field: its length, then its body (what a
- * message's unknown field holds after the tag), each in a buffer of its own.
+ * One upsert request as the bytes of its gRPC frame: the envelope's head (no compression, the message's
+ * length) and the `UpsertPoints` message (collection_name 1, wait 2, then each point as a `points` field 3),
+ * written into one buffer reused from request to request.
+ *
+ * Encoded by the client, a request of 128 points at 3,072 dimensions (1.6 MB) is written three times:
+ * protobuf's writer grows its buffer by doubling and copies it once more at the end, and connect copies it
+ * into its envelope. Every copy is a new buffer, and V8 counts each one against its old generation until a
+ * full collection frees it. Written here, a worker upserting at full speed allocates nothing large for it.
  */
-export function encodePoints(points: readonly PointToWrite[]): Uint8Array[] {
+export function encodeUpsertFrame(collection: string, points: readonly PointToWrite[]): UpsertFrame {
   head ??= new WireWriter(4_096);
   const h = head;
-  return points.map((point) => {
+  const w = idleWriters.pop() ?? new WireWriter(64 * 1024);
+  w.pos = 0;
+  // The envelope's head: the flags byte, then the message's length, filled in at the end.
+  w.ensure(5);
+  w.buf[0] = 0;
+  w.pos = 5;
+  w.string(1, collection);
+  w.tag(2, VARINT);
+  w.varint(1);
+  for (const point of points) {
     writeHead(h, point);
     const sizes = vectorSizes(point);
     const body = h.pos + sizes.field;
-    const size = varintSize(body) + body;
-    // A few bytes to spare: the writer's checks ask for room for the longest varint before writing one.
-    const w = new WireWriter(size + 16);
+    w.tag(3, LEN);
     w.varint(body);
+    w.ensure(body);
+    const start = w.pos;
     w.buf.set(h.buf.subarray(0, h.pos), w.pos);
     w.pos += h.pos;
     writeVectors(w, point, sizes);
-    if (w.pos !== size) throw new Error(`point ${point.id}: wrote ${w.pos} bytes, computed ${size}`);
-    return w.buf.subarray(0, size);
-  });
+    if (w.pos - start !== body) throw new Error(`point ${point.id}: wrote ${w.pos - start} bytes, computed ${body}`);
+  }
+  w.buf.writeUInt32BE(w.pos - 5, 1);
+  let released = false;
+  return {
+    bytes: w.buf.subarray(0, w.pos),
+    release: () => {
+      if (released) return;
+      released = true;
+      if (idleWriters.length < MAX_IDLE_WRITERS) idleWriters.push(w);
+    },
+  };
 }

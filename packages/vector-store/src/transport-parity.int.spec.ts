@@ -197,6 +197,9 @@ async function run(store: QdrantStore, missing: QdrantReader, steps: Step[], poi
   return outcomes;
 }
 
+/** The path of an upsert on each transport, for the emulators' faults. */
+const upsertPath = { rest: '/collections/[^/]+/points$', grpc: '/qdrant.Points/Upsert' } as const;
+
 describe('the points transports (REST and gRPC)', () => {
   const restEmulator = new QdrantEmulator();
   const grpcEmulator = new QdrantEmulator();
@@ -300,10 +303,19 @@ describe('the points transports (REST and gRPC)', () => {
         await keyed.upsert(batch);
         const count = await keyed.count(batch[0]!.payload.catalog_id);
         const wrongKey = await new QdrantReader({ ...base, apiKey: 'nope' }).count('x').catch((error: VectorStoreError) => error.status);
-        outcomes[transport] = { count, wrongKey };
+        // The upsert goes its own way over gRPC (its request written ahead): the key rides with it too.
+        const upsertWrongKey = await new QdrantStore({ ...base, apiKey: 'nope' }).upsert(batch).then(
+          () => 'written',
+          (error: VectorStoreError) => error.status,
+        );
+        const upsertNoKey = await new QdrantStore(base).upsert(batch).then(
+          () => 'written',
+          (error: VectorStoreError) => error.status,
+        );
+        outcomes[transport] = { count, wrongKey, upsertWrongKey, upsertNoKey };
       }
       expect(outcomes.grpc).toEqual(outcomes.rest);
-      expect(outcomes.rest).toMatchObject({ wrongKey: 403 });
+      expect(outcomes.rest).toMatchObject({ wrongKey: 403, upsertWrongKey: 403, upsertNoKey: 401 });
     } finally {
       await locked.stop();
     }
@@ -317,16 +329,32 @@ describe('the points transports (REST and gRPC)', () => {
     ] as const) {
       const e = transport === 'rest' ? rest : grpc;
       const reader = new QdrantReader({ url: e.url, grpcUrl: e.grpcUrl, transport, collection: 'parity', dimensions: DIMENSIONS, timeoutMs: 200 });
+      // Only this test's faults (the one before leaves a refusal armed).
+      emulator.resetFaults();
       emulator.injectFault({ path, delayMs: 1_000, times: 1 });
-      statuses[transport] = await reader.count('cat-a').then(
+      const count = await reader.count('cat-a').then(
         () => 'answered',
         (error: VectorStoreError) => ({ name: error.name, status: error.status }),
       );
+      // An upsert that gets no answer: timed out on every attempt, then failed with no status.
+      const writer = new QdrantStore({ url: e.url, grpcUrl: e.grpcUrl, transport, collection: 'timeouts', dimensions: DIMENSIONS, timeoutMs: 200, writeAttempts: 2 });
+      await writer.ensureCollection();
+      emulator.injectFault({ path: upsertPath[transport], delayMs: 1_000, times: 2 });
+      const started = Date.now();
+      const upsert = await writer.upsert([...plan(SEED).points.values()].slice(0, 2)).then(
+        () => 'answered',
+        (error: VectorStoreError) => ({ name: error.name, status: error.status, message: error.message }),
+      );
+      statuses[transport] = { count, upsert, waitedLessThanTheAnswers: Date.now() - started < 2 * 1_000 };
     }
     // Let the emulators finish the delayed calls before they stop.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(statuses.grpc).toEqual(statuses.rest);
-    expect(statuses.rest).toEqual({ name: 'VectorStoreError', status: undefined });
+    expect(statuses.rest).toEqual({
+      count: { name: 'VectorStoreError', status: undefined },
+      upsert: { name: 'VectorStoreError', status: undefined, message: 'qdrant upsert points failed: AbortError: This operation was aborted' },
+      waitedLessThanTheAnswers: true,
+    });
   });
 
   it('speaks TLS on the gRPC port when the URL is https, and plain HTTP/2 when it is http', async () => {
@@ -351,13 +379,17 @@ describe('the points transports (REST and gRPC)', () => {
           timeoutMs: 2_000,
         });
         await expect(reader.count('cat-a')).rejects.toBeInstanceOf(VectorStoreError);
+        // The upsert's own connection speaks the same.
+        const writer = new QdrantStore({ url: rest.url, grpcUrl: `${scheme}://127.0.0.1:${port}`, transport: 'grpc', collection: 'parity', dimensions: DIMENSIONS, timeoutMs: 2_000, writeAttempts: 1 });
+        await expect(writer.upsert([...plan(SEED).points.values()].slice(0, 1))).rejects.toBeInstanceOf(VectorStoreError);
       }
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
     // A TLS handshake record (0x16, version 3.x), then the HTTP/2 connection preface in the clear.
-    expect([firstBytes[0]?.[0], firstBytes[0]?.[1]]).toEqual([0x16, 0x03]);
-    expect(firstBytes[1]?.toString('latin1').startsWith('PRI * HTTP/2.0')).toBe(true);
+    expect(firstBytes).toHaveLength(4);
+    for (const tls of firstBytes.slice(0, 2)) expect([tls[0], tls[1]]).toEqual([0x16, 0x03]);
+    for (const clear of firstBytes.slice(2)) expect(clear.toString('latin1').startsWith('PRI * HTTP/2.0')).toBe(true);
   });
 
   it('is not ready over gRPC while Qdrant answers on REST but not on its gRPC port', async () => {

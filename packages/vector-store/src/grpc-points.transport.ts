@@ -30,12 +30,13 @@ export interface GrpcPointsTransportOptions {
 export class GrpcPointsTransport implements PointsTransport {
   readonly name = 'grpc';
   private readonly client: QdrantClient;
-  private readonly upserts: GrpcUpsert;
+  private readonly options: GrpcPointsTransportOptions & { timeoutMs: number };
+  /** Made on the first upsert: a reader (the api, the query service) never opens its connection. */
+  private upserts: GrpcUpsert | undefined;
 
   constructor(options: GrpcPointsTransportOptions) {
-    const timeoutMs = options.timeoutMs ?? 30_000;
-    this.client = new QdrantClient({ url: options.url, apiKey: options.apiKey, timeout: timeoutMs, checkCompatibility: false, compression: false });
-    this.upserts = new GrpcUpsert({ url: options.url, apiKey: options.apiKey, timeoutMs });
+    this.options = { ...options, timeoutMs: options.timeoutMs ?? 30_000 };
+    this.client = new QdrantClient({ url: options.url, apiKey: options.apiKey, timeout: this.options.timeoutMs, checkCompatibility: false, compression: false });
   }
 
   private get points() {
@@ -47,6 +48,7 @@ export class GrpcPointsTransport implements PointsTransport {
   }
 
   async upsert(collection: string, points: readonly PointToWrite[]): Promise<void> {
+    this.upserts ??= new GrpcUpsert(this.options);
     await this.upserts.send(collection, points);
   }
 

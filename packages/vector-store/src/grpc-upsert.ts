@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { type DescMethodUnary, type DescService } from '@bufbuild/protobuf';
+import { type DescMethodUnary, type DescService, type MessageShape } from '@bufbuild/protobuf';
 import { Code, ConnectError, createContextValues, type Interceptor } from '@connectrpc/connect';
 import {
   createAsyncIterable,
@@ -135,7 +135,7 @@ export class GrpcUpsert {
           transformDecompressEnvelope(compression ?? null, limits.readMaxBytes),
           transformParseEnvelope(output),
           async (messages) => {
-            let only: (typeof messages extends AsyncIterable<infer M> ? M : never) | undefined;
+            let only: MessageShape<typeof PointsOperationResponseSchema> | undefined;
             for await (const m of messages) {
               if (only !== undefined) throw new ConnectError('protocol error: received extra output message for unary method', Code.Unimplemented);
               only = m;

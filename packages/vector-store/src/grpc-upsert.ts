@@ -23,20 +23,22 @@ import { type PointToWrite } from './points-transport';
 type UpsertMethod = DescMethodUnary<typeof UpsertPointsSchema, typeof PointsOperationResponseSchema>;
 
 /**
- * `qdrant.Points/Upsert` as the official client publishes it. Its package exports only its entry point, so
- * the generated file beside it is loaded by path (the module the client itself loads).
+ * A module of the official client's own files. Its package exports only its entry point, so a file beside it
+ * is loaded by path (the module the client itself loads).
  */
-function upsertMethod(): UpsertMethod {
+function clientModule<T>(...parts: string[]): T {
   const load = createRequire(__filename);
-  const file = path.join(path.dirname(load.resolve('@qdrant/js-client-grpc')), 'proto', 'points_service_pb.js');
-  return (load(file) as { Points: DescService & { method: { upsert: UpsertMethod } } }).Points.method.upsert;
+  return load(path.join(path.dirname(load.resolve('@qdrant/js-client-grpc')), ...parts)) as T;
+}
+
+/** `qdrant.Points/Upsert` as the official client publishes it. */
+function upsertMethod(): UpsertMethod {
+  return clientModule<{ Points: DescService & { method: { upsert: UpsertMethod } } }>('proto', 'points_service_pb.js').Points.method.upsert;
 }
 
 /** The version the official client names in its `user-agent`. */
 function clientVersion(): string {
-  const load = createRequire(__filename);
-  const file = path.join(path.dirname(load.resolve('@qdrant/js-client-grpc')), 'client-version.js');
-  const version = (load(file) as { PACKAGE_VERSION?: unknown }).PACKAGE_VERSION;
+  const version = clientModule<{ PACKAGE_VERSION?: unknown }>('client-version.js').PACKAGE_VERSION;
   return typeof version === 'string' ? version : 'unknown';
 }
 

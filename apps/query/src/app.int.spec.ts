@@ -69,13 +69,13 @@ describe('query app', () => {
   const search = async (body: Record<string, unknown>): Promise<SearchResponse> =>
     (await request(app).post('/v1/search').send(body).expect(200)).body as SearchResponse;
   const questionVector = async (): Promise<number[]> => toNumberArray((await embedder.embed([QUESTION])).vectors[0]!);
-  /** A Qdrant point of the shop catalog with no row in Postgres, as close to the question as can be. */
-  const ghostPoint = async () => ({
+  /** A Qdrant point of a catalog (the shop's by default) with no row in Postgres, as close to the question as can be. */
+  const ghostPoint = async (catalogId = shopId) => ({
     id: randomUUID(),
     vector: await questionVector(),
     sparse: documentSparseVector(QUESTION),
     payload: {
-      catalog_id: shopId,
+      catalog_id: catalogId,
       kind: 'table',
       schema: 'sales',
       table: 'orders',
@@ -452,25 +452,46 @@ describe('query app', () => {
       expect((ready.body as { problems: { collection: string } }).problems.collection).toMatch(/^index ".+" is missing from the vector store$/);
     });
 
-    it('answers /readyz with 503 naming the rebuilding index, and searches of the affected catalog with 503 index_rebuilding, until its points are back', async () => {
+    /** A catalog like the shop's, indexed, an app that watches the coverage, and the loss of the catalog's points. */
+    const coveredCatalog = async (name: string) => {
       const copy = structuredClone<Catalog>(shopCatalog);
-      copy.name = 'shop-lost';
-      const { id: lostId } = await catalogs.create(toNew(copy));
-      await reindexInProcess(reindex, lostId);
+      copy.name = name;
+      const { id } = await catalogs.create(toNew(copy));
+      await reindexInProcess(reindex, id);
       const embeddings = new EmbeddingRepository(db.dataSource);
       const coverage = new IndexCoverage(store, embeddings, 0);
       const searchService = new SearchService(embedder, store, embeddings, FUSION, coverage);
       const context = new ContextService(searchService, new CatalogGraphCache(catalogs), FUSION.candidates);
       const covered = createApp({ logger, dataSource: db.dataSource, store, search: searchService, context, coverage });
+      /** The vector store loses the catalog's points, as when Qdrant comes back without them. */
+      const lose = async () => {
+        const lostIds = [...(await rowsOf(id)).keys()];
+        await store.deleteIds(lostIds);
+        return lostIds;
+      };
+      return { id, covered, embeddings, lose };
+    };
+    const lostCatalog = async (name: string) => {
+      const { id, covered, lose } = await coveredCatalog(name);
+      return { id, covered, lostIds: await lose() };
+    };
+    const answers = async (covered: Express, catalogId: string) => {
+      const ready = await request(covered).get('/readyz');
+      const found = await request(covered).post('/v1/search').send({ catalogId, query: QUESTION, limit: 3 });
+      const body = found.body as { results?: unknown[]; error?: { code: string; details: unknown } };
+      return { ready: ready.status, search: found.status, code: body.error?.code, details: body.error?.details, results: body.results?.length };
+    };
+
+    it('answers /readyz with 503 naming the rebuilding index, and searches of the affected catalog with 503 index_rebuilding, until its points are back', async () => {
+      const { id: lostId, covered, embeddings, lose } = await coveredCatalog('shop-lost');
       expect((await request(covered).get('/readyz').expect(200)).body).toMatchObject({ checks: { index: true }, problems: {} });
 
-      // The vector store loses the catalog's points, as when Qdrant comes back without them.
-      const lostIds = [...(await rowsOf(lostId)).keys()];
-      await store.deleteIds(lostIds);
+      const lostIds = await lose();
       const notReady = await request(covered).get('/readyz').expect(503);
       expect(notReady.body).toMatchObject({ status: 'not ready', checks: { index: false } });
+      const { active } = await embeddings.servingCounts();
       expect((notReady.body as { problems: { index: string } }).problems.index).toBe(
-        `index "${store.collection}" is rebuilding: the vector store holds ${(await store.countAll())!} points for ${await embeddings.countAllActive()} current chunks`,
+        `index "${store.collection}" is rebuilding: the vector store serves ${active - lostIds.length} of ${active} current chunks`,
       );
       for (const [path, body] of [['/v1/search', { catalogId: lostId, query: QUESTION }], ['/v1/context', { catalogId: lostId, question: QUESTION }]] as const) {
         const answer = await request(covered).post(path).send(body).expect(503);
@@ -484,6 +505,36 @@ describe('query app', () => {
       await reindexInProcess(reindex, lostId);
       expect((await request(covered).get('/readyz').expect(200)).body).toMatchObject({ checks: { index: true } });
       expect((await request(covered).post('/v1/search').send({ catalogId: lostId, query: QUESTION, limit: 3 }).expect(200)).body).toMatchObject({ results: [{}, {}, {}] });
+    });
+
+    it('answers 503 while the rebuild has written its points but not activated its rows, never an empty 200', async () => {
+      const { id, covered, lostIds } = await lostCatalog('shop-rebuilt');
+      const seen: unknown[] = [];
+      await reindexInProcess(reindex, id, {
+        onProgress: async (progress) => {
+          if (progress.phase !== 'activating') return;
+          // Every point of the rebuild is written: as many as the points lost, none of them of an active row.
+          seen.push({ points: await store.count(id), ...(await answers(covered, id)) });
+        },
+      });
+      expect(seen).toEqual([
+        { points: lostIds.length, ready: 503, search: 503, code: 'index_rebuilding', details: { catalogId: id, points: 0, rows: lostIds.length }, results: undefined },
+      ]);
+      expect(await answers(covered, id)).toMatchObject({ ready: 200, search: 200, results: 3 });
+    });
+
+    it('answers 503 while points without a visible row stand in the lost ones\' number (a batch written, its rows not marked embedded yet)', async () => {
+      const { id, covered, lostIds } = await lostCatalog('shop-marked');
+      const ghosts = await Promise.all(lostIds.map(() => ghostPoint(id)));
+      await store.upsert(ghosts);
+      // The counts alone cannot tell: as many points as active rows, and no embedded pending row.
+      expect(await store.count(id)).toBe(lostIds.length);
+      expect(await new EmbeddingRepository(db.dataSource).servingCounts(id)).toEqual({ active: lostIds.length, embeddedPending: 0 });
+      expect(await answers(covered, id)).toEqual({ ready: 503, search: 503, code: 'index_rebuilding', details: { catalogId: id, points: 0, rows: lostIds.length }, results: undefined });
+
+      await store.deleteIds(ghosts.map((g) => g.id));
+      await reindexInProcess(reindex, id);
+      expect(await answers(covered, id)).toMatchObject({ ready: 200, search: 200, results: 3 });
     });
 
     it('answers a search that finds the collection gone with 503: index_rebuilding for a catalog with rows, never 404', async () => {

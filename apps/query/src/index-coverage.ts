@@ -1,4 +1,4 @@
-import { type EmbeddingRepository } from '@catalog-indexer/db';
+import { measureServing, type EmbeddingRepository } from '@catalog-indexer/db';
 import { VectorStoreError, type VectorReader } from '@catalog-indexer/vector-store';
 
 /** A catalog whose points are fewer than its current rows: the vector store lost them and a rebuild is filling it. */
@@ -19,16 +19,19 @@ export class IndexRebuildingError extends Error {
 /** What the served collection holds against what Postgres says it must hold. */
 interface Measure {
   at: number;
-  /** Points of the served collection, `null` when it is missing. */
-  points: number | null;
+  /** Whether the served collection exists. */
+  exists: boolean;
+  /** Active rows whose points the vector store holds (see `servedRows`). */
+  served: number;
   rows: number;
 }
 
 /**
  * Tells whether the vector store holds the index Postgres describes. Points are written before their rows
- * become active and deleted after their rows go, so a collection never holds fewer points than there are
- * active rows, unless Qdrant lost them (restarted empty, a collection dropped): then the index is being
- * rebuilt, and answers say so instead of returning nothing.
+ * become active and deleted after their rows go, so every active row has its point, unless Qdrant lost them
+ * (restarted empty, a collection dropped): then the index is being rebuilt, and answers say so instead of
+ * returning nothing, until the rebuilt rows are active (see `measureServing`: the points the rebuild writes
+ * before then are not taken for the lost ones).
  */
 export class IndexCoverage {
   private last?: Measure;
@@ -44,8 +47,8 @@ export class IndexCoverage {
   /** Readiness: `true`, or a sentence naming the index that is missing or rebuilding. */
   async probe(): Promise<true | string> {
     const m = await this.measure();
-    if (m.points === null) return `index "${this.store.collection}" is missing from the vector store: it is being recreated and rebuilt`;
-    if (m.points < m.rows) return `index "${this.store.collection}" is rebuilding: the vector store holds ${m.points} points for ${m.rows} current chunks`;
+    if (!m.exists) return `index "${this.store.collection}" is missing from the vector store: it is being recreated and rebuilt`;
+    if (m.served < m.rows) return `index "${this.store.collection}" is rebuilding: the vector store serves ${m.served} of ${m.rows} current chunks`;
     return true;
   }
 
@@ -57,25 +60,31 @@ export class IndexCoverage {
   async guard(catalogId: string): Promise<void> {
     const last = this.last;
     if (!last || Date.now() - last.at > this.maxAgeMs) this.measure().catch(() => undefined);
-    if (last && (last.points === null || last.points < last.rows)) await this.assertServing(catalogId);
+    if (last && last.served < last.rows) await this.assertServing(catalogId);
   }
 
-  /** Throws {@link IndexRebuildingError} when the catalog has fewer points than current rows (checked now). */
+  /** Throws {@link IndexRebuildingError} when points of the catalog's current rows are missing (checked now). */
   async assertServing(catalogId: string): Promise<void> {
-    const rows = await this.embeddings.countActive(catalogId);
-    if (rows === 0) return;
-    // A collection that is missing holds nothing (the reader never recreates it; the workers do).
-    const points = await this.store.count(catalogId).catch(async (error: unknown) => {
-      // A 404 is the collection missing when counted; asking again whether it exists could already find the
-      // one the workers are recreating, and turn the rebuild into a bare 503.
-      if (error instanceof VectorStoreError && error.status === 404) return 0;
-      if (await this.store.collectionExists()) throw error;
-      return 0;
-    });
-    if (points < rows) {
+    const { rows, served } = await measureServing(this.embeddings, {
+      // A collection that is missing holds nothing (the reader never recreates it; the workers do).
+      countPoints: () =>
+        this.store.count(catalogId).catch(async (error: unknown) => {
+          // A 404 is the collection missing when counted; asking again whether it exists could already find
+          // the one the workers are recreating, and turn the rebuild into a bare 503.
+          if (error instanceof VectorStoreError && error.status === 404) return 0;
+          if (await this.store.collectionExists()) throw error;
+          return 0;
+        }),
+      existingIds: (ids) =>
+        this.store.existingIds(ids).catch((error: unknown) => {
+          if (error instanceof VectorStoreError && error.status === 404) return new Set<string>();
+          throw error;
+        }),
+    }, catalogId);
+    if (served < rows) {
       throw new IndexRebuildingError(
-        `the index of catalog ${catalogId} is being rebuilt after the vector store lost its points (${points} of ${rows} chunks back so far); retry in a few seconds`,
-        { catalogId, points, rows },
+        `the index of catalog ${catalogId} is being rebuilt after the vector store lost its points (${served} of ${rows} chunks back so far); retry in a few seconds`,
+        { catalogId, points: served, rows },
       );
     }
   }
@@ -83,8 +92,16 @@ export class IndexCoverage {
   /** Measures now; concurrent callers share one measure. */
   private measure(): Promise<Measure> {
     this.measuring ??= (async () => {
-      const [rows, points] = await Promise.all([this.embeddings.countAllActive(), this.store.countAll()]);
-      this.last = { at: Date.now(), points, rows };
+      let exists = true;
+      const { rows, served } = await measureServing(this.embeddings, {
+        countPoints: async () => {
+          const points = await this.store.countAll();
+          exists = points !== null;
+          return points;
+        },
+        existingIds: (ids) => this.store.existingIds(ids),
+      });
+      this.last = { at: Date.now(), exists, served, rows };
       return this.last;
     })().finally(() => {
       this.measuring = undefined;

@@ -1,4 +1,4 @@
-import { type EmbeddingRepository } from '@catalog-indexer/db';
+import { measureServing, type EmbeddingRepository } from '@catalog-indexer/db';
 import { type Logger } from '@catalog-indexer/logger';
 import { type JobProducer } from '@catalog-indexer/queue';
 import { type QdrantStore } from '@catalog-indexer/vector-store';
@@ -16,8 +16,8 @@ export interface IndexWatchDeps {
 
 /**
  * Notices at once when the vector store lost the index (Qdrant back empty, the collection dropped): the
- * served collection missing, or holding fewer points than there are active rows (points are written before
- * their rows become active and deleted after their rows go, so that never happens otherwise). It then asks
+ * served collection missing, or points of active rows missing (see `measureServing`: points are written
+ * before their rows become active and deleted after their rows go, so that never happens otherwise). It then asks
  * for a reconcile, which recreates the collection and reindexes every catalog that lost points, instead of
  * leaving the index empty until the next scheduled reconcile. Returns a function that stops watching.
  */
@@ -27,8 +27,12 @@ export function watchIndex(deps: IndexWatchDeps): () => void {
   let askedAt = 0;
   let busy = false;
   const check = async () => {
-    const [points, rows] = await Promise.all([deps.store.countAll(), deps.embeddings.countAllActive()]);
-    if (points !== null && points >= rows) {
+    let points: number | null = null;
+    const { rows, served } = await measureServing(deps.embeddings, {
+      countPoints: async () => (points = await deps.store.countAll()),
+      existingIds: (ids) => deps.store.existingIds(ids),
+    });
+    if (points !== null && served >= rows) {
       askedAt = 0;
       return;
     }
@@ -36,7 +40,7 @@ export function watchIndex(deps: IndexWatchDeps): () => void {
     askedAt = Date.now();
     const job = await deps.producer.enqueue('reconcile', {});
     deps.logger.warn(
-      { collection: deps.store.collection, points, rows, jobId: job.jobId },
+      { collection: deps.store.collection, points, served, rows, jobId: job.jobId },
       points === null ? 'the index collection is missing from the vector store: reconcile asked for to rebuild it' : 'the vector store lost points of the index: reconcile asked for to rebuild them',
     );
   };

@@ -122,6 +122,16 @@ export class GrpcPointsTransport implements PointsTransport {
     return found;
   }
 
+  async existingIds(collection: string, ids: readonly string[]): Promise<string[]> {
+    const response = await this.points.get({
+      collectionName: collection,
+      ids: ids.map(pointId),
+      withPayload: { selectorOptions: { case: 'enable', value: false } },
+      withVectors: { selectorOptions: { case: 'enable', value: false } },
+    });
+    return response.result.map((p) => idText(p.id));
+  }
+
   async count(collection: string, filter?: PointsFilter): Promise<number> {
     const response = await this.points.count({ collectionName: collection, ...(filter ? { filter: filterMessage(filter) } : {}), exact: true });
     return Number(response.result?.count ?? 0n);

@@ -74,6 +74,8 @@ export interface PointsTransport {
   nearestDense(collection: string, vector: DenseVector, using: string, filter: PointsFilter, limit: number): Promise<string[]>;
   /** The named dense vector `using` of the points among `ids` that exist. */
   denseVectors(collection: string, ids: readonly string[], using: string): Promise<{ id: string; vector: number[] }[]>;
+  /** Which of `ids` exist (nothing else is read). */
+  existingIds(collection: string, ids: readonly string[]): Promise<string[]>;
   count(collection: string, filter?: PointsFilter): Promise<number>;
   scroll(collection: string, request: ScrollRequest): Promise<{ points: ScrolledPoint[]; next: string | number | undefined }>;
 }

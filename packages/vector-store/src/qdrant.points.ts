@@ -136,6 +136,16 @@ export class QdrantPoints {
     return found;
   }
 
+  /** Which of `ids` have a point. */
+  async existingIds(ids: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (let i = 0; i < ids.length; i += 256) {
+      const batch = ids.slice(i, i + 256);
+      for (const id of await this.call('retrieve points', (t) => t.existingIds(this.collection, batch))) found.add(id);
+    }
+    return found;
+  }
+
   /** The ids of the `limit` points of a catalog nearest to `vector` by the dense vector alone, best first. */
   async nearestDense(catalogId: string, vector: Float32Array | number[], limit: number): Promise<string[]> {
     return this.call('query points', (t) => t.nearestDense(this.collection, vector, VECTOR_NAMES.dense, ofCatalog(catalogId), limit));

@@ -62,4 +62,8 @@ export class QdrantReader implements VectorReader {
   count(catalogId: string): Promise<number> {
     return this.#points.count(catalogId);
   }
+
+  existingIds(ids: readonly string[]): Promise<Set<string>> {
+    return this.#points.existingIds(ids);
+  }
 }

@@ -136,6 +136,11 @@ export class QdrantStore implements VectorReader {
     return this.points.count(catalogId);
   }
 
+  /** See {@link QdrantPoints.existingIds}. */
+  existingIds(ids: readonly string[]): Promise<Set<string>> {
+    return this.points.existingIds(ids);
+  }
+
   listIds(catalogId: string): Promise<string[]> {
     return this.points.listIds(catalogId);
   }

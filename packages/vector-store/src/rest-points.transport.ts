@@ -73,6 +73,11 @@ export class RestPointsTransport implements PointsTransport {
     return found;
   }
 
+  async existingIds(collection: string, ids: readonly string[]): Promise<string[]> {
+    const points = await this.client.retrieve(collection, { ids: [...ids], with_payload: false, with_vector: false });
+    return points.map((p) => String(p.id));
+  }
+
   async count(collection: string, filter?: PointsFilter): Promise<number> {
     const result = await this.client.count(collection, { ...(filter ? { filter: restFilter(filter) } : {}), exact: true });
     return result.count;

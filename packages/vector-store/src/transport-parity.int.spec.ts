@@ -114,6 +114,7 @@ function plan(seed: number): { steps: Step[]; points: Map<string, VectorPoint> }
   }
   // Every seed ends with the reads that each must cover at least once.
   steps.push({ op: 'count', args: pick(CATALOGS) }, { op: 'catalogIds' }, { op: 'scroll', args: 7 });
+  steps.push({ op: 'existingIds', args: [...some(ids).slice(0, 6), ids[0]!, uuid()] });
   return { steps, points };
 }
 
@@ -173,6 +174,9 @@ async function run(store: QdrantStore, missing: QdrantReader, steps: Step[], poi
       case 'denseVectors':
         await attempt(step.op, async () => [...(await store.denseVectors(step.args as string[]))].map(([id, v]) => [id, v.map(f32)]));
         break;
+      case 'existingIds':
+        await attempt(step.op, async () => [...(await store.existingIds(step.args as string[]))].sort());
+        break;
       case 'catalogIds':
         await attempt(step.op, async () => [...(await store.catalogIds())].sort());
         break;
@@ -191,6 +195,7 @@ async function run(store: QdrantStore, missing: QdrantReader, steps: Step[], poi
   const wrong = { ...points.values().next().value!, vector: [1, 2, 3] };
   await attempt('upsert wrong size', () => store.upsert([wrong]));
   await attempt('count missing', () => missing.count('cat-a'));
+  await attempt('existingIds missing', () => missing.existingIds([[...points.keys()][0]!]));
   await attempt('search missing', () =>
     missing.search({ dense: new Array<number>(DIMENSIONS).fill(0.5), sparse: { indices: [1], values: [1] } }, { catalogId: 'cat-a', limit: 3, fusion: { denseWeight: 1, sparseWeight: 1, k: 2, prefetchLimit: 5 } }),
   );
@@ -254,8 +259,13 @@ describe('the points transports (REST and gRPC)', () => {
     const ops = new Set(overRest.filter((o) => o.ok !== undefined).map((o) => o.op));
     expect({ context, ops: [...ops].sort() }).toEqual({ context, ops: expect.arrayContaining(['count', 'scroll', 'search', 'upsert', 'catalogIds']) });
     expect(overRest.filter((o) => o.op === 'search').some((o) => Array.isArray(o.ok) && o.ok.length > 0)).toBe(true);
-    expect(overRest.slice(-3).map((o) => o.error?.status)).toEqual([400, 404, 404]);
-    expect(overRest.at(-3)?.error?.message).toContain('Vector dimension error: expected dim: 24, got 3');
+    expect(overRest.slice(-4).map((o) => o.error?.status)).toEqual([400, 404, 404, 404]);
+    // The last step asks for ids of which the first written may be gone and the last was never written.
+    const asked = steps.at(-1)!.args as string[];
+    const existing = overRest.find((o) => o.op === 'existingIds')!.ok as string[];
+    expect(existing).not.toContain(asked.at(-1));
+    expect(existing).toEqual([...new Set(asked.filter((id) => existing.includes(id)))].sort());
+    expect(overRest.at(-4)?.error?.message).toContain('Vector dimension error: expected dim: 24, got 3');
 
     // The gRPC store's points went over gRPC: its emulator saw no REST request on points.
     expect(grpcRestCalls.filter((e) => e.path.includes('/points')).map((e) => e.path)).toEqual([]);

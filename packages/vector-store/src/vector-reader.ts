@@ -17,6 +17,8 @@ export interface VectorReader {
   ping(): Promise<boolean>;
   search(query: HybridQuery, options: SearchOptions): Promise<SearchHit[]>;
   count(catalogId: string): Promise<number>;
+  /** Which of `ids` have a point in the served collection. */
+  existingIds(ids: readonly string[]): Promise<Set<string>>;
   /** Points of the served collection over all catalogs; `null` when it is missing. */
   countAll(): Promise<number | null>;
 }

@@ -242,13 +242,40 @@ describe(EmbeddingRepository.name, () => {
     expect((await embeddings.catalogsWithRows()).find((c) => c.catalogId === catalogId)).toEqual({ catalogId, active: 2, pending: 1 });
   });
 
-  it('counts the active rows over every catalog, pending ones left out', async () => {
-    const before = await embeddings.countAllActive();
+  it('counts the rows the vector store must serve, and the embedded pending rows whose points it may hold besides, of a catalog or of all', async () => {
+    const before = await embeddings.servingCounts();
     const [first, second] = [await newCatalog(), await newCatalog()];
     await active(first, 'a');
     await active(second, 'a');
     await active(second, 'b');
-    await embeddings.insertPending([row(first, 'p')]);
-    expect(await embeddings.countAllActive()).toBe(before + 3);
+    await embeddings.insertPending([row(first, 'p')], undefined, { embedded: false });
+    await embeddings.insertPending([row(second, 'q')], undefined, { embedded: true });
+    await embeddings.insertPending([row(second, 'r')], undefined, { embedded: true });
+    expect(await embeddings.servingCounts()).toEqual({ active: before.active + 3, embeddedPending: before.embeddedPending + 2 });
+    expect(await embeddings.servingCounts(first)).toEqual({ active: 1, embeddedPending: 0 });
+    expect(await embeddings.servingCounts(second)).toEqual({ active: 2, embeddedPending: 2 });
+    expect(await embeddings.servingCounts(randomUUID())).toEqual({ active: 0, embeddedPending: 0 });
+  });
+
+  it('samples the ids of active rows only, of a catalog or of any, at most as many as asked', async () => {
+    const catalogId = await newCatalog();
+    const rows = [await active(catalogId, 'a'), await active(catalogId, 'b'), await active(catalogId, 'c')];
+    await embeddings.insertPending([row(catalogId, 'p')], undefined, { embedded: true });
+    expect((await embeddings.someActiveIds(10, catalogId)).sort()).toEqual([...rows].sort());
+    const two = await embeddings.someActiveIds(2, catalogId);
+    expect(two).toHaveLength(2);
+    expect(rows).toEqual(expect.arrayContaining(two));
+    expect(await embeddings.someActiveIds(5, randomUUID())).toEqual([]);
+    expect(await embeddings.someActiveIds(1)).toHaveLength(1);
+  });
+
+  it('samples a few active rows of every catalog when no catalog is named', async () => {
+    const [first, second] = [await newCatalog(), await newCatalog()];
+    const firstRows = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((k) => active(first, k)));
+    const secondRows = [await active(second, 'a')];
+    const sample = await embeddings.someActiveIds(100_000, undefined, 2);
+    expect(sample.filter((id) => firstRows.includes(id))).toHaveLength(2);
+    expect(sample.filter((id) => secondRows.includes(id))).toEqual(secondRows);
+    expect(await embeddings.someActiveIds(3, undefined, 2)).toHaveLength(3);
   });
 });

@@ -284,10 +284,37 @@ export class EmbeddingRepository {
     return new Map(rows.map((r) => [r.id, r]));
   }
 
-  /** Active rows over every catalog: what the vector store must hold at least. */
-  async countAllActive(): Promise<number> {
-    const rows: { active: string }[] = await this.dataSource.query(`SELECT count(*) AS active FROM dq_embeddings WHERE status = 'active'`);
-    return Number(rows[0]?.active ?? 0);
+  /**
+   * What the vector store must hold, and what else it may hold, of one catalog or of every catalog: the
+   * active rows (each must have its point) and the embedded pending rows (their points are written, their
+   * rows not visible yet). See `servedRows`.
+   */
+  async servingCounts(catalogId?: string): Promise<{ active: number; embeddedPending: number }> {
+    const where = catalogId === undefined ? '' : 'AND catalog_id = $1';
+    const rows: { active: string; embedded: string }[] = await this.dataSource.query(
+      `SELECT (SELECT count(*) FROM dq_embeddings WHERE status = 'active' ${where}) AS active,
+              (SELECT count(*) FROM dq_embeddings WHERE status = 'pending' AND embedded_at IS NOT NULL ${where}) AS embedded`,
+      catalogId === undefined ? [] : [catalogId],
+    );
+    return { active: Number(rows[0]?.active ?? 0), embeddedPending: Number(rows[0]?.embedded ?? 0) };
+  }
+
+  /**
+   * The ids of at most `limit` active rows: of one catalog, or of every catalog that exists, a few of each
+   * (`perCatalog`), so that a loss confined to one catalog shows in the sample too. A sample whose points are
+   * looked up (see `measureServing`).
+   */
+  async someActiveIds(limit: number, catalogId?: string, perCatalog = 4): Promise<string[]> {
+    const rows: { id: string }[] =
+      catalogId === undefined
+        ? await this.dataSource.query(
+            `SELECT e.id FROM catalogs c
+               CROSS JOIN LATERAL (SELECT id FROM dq_embeddings WHERE catalog_id = c.id AND status = 'active' LIMIT $2) e
+              LIMIT $1`,
+            [limit, perCatalog],
+          )
+        : await this.dataSource.query(`SELECT id FROM dq_embeddings WHERE status = 'active' AND catalog_id = $2 LIMIT $1`, [limit, catalogId]);
+    return rows.map((r) => r.id);
   }
 
   async countActive(catalogId: string): Promise<number> {

@@ -14,6 +14,7 @@ import { InitialSchema1732521600000 } from './migrations/1732521600000-initial-s
 import { RunsLeasesOutbox1764115200000 } from './migrations/1764115200000-runs-leases-outbox';
 import { QuotesInChunkMetadata1764892800000 } from './migrations/1764892800000-quotes-in-chunk-metadata';
 import { RunsTokensBilled1796342400000 } from './migrations/1796342400000-runs-tokens-billed';
+import { EmbeddingTokens1796515200000 } from './migrations/1796515200000-embedding-tokens';
 
 export const ENTITIES = [CatalogEntity, CatalogItemEntity, EmbeddingEntity, IndexRunEntity];
 export const MIGRATIONS = [
@@ -23,6 +24,7 @@ export const MIGRATIONS = [
   AdoptedCatalogs1764288000000,
   QuotesInChunkMetadata1764892800000,
   RunsTokensBilled1796342400000,
+  EmbeddingTokens1796515200000,
 ];
 
 /** Arbitrary constant: the advisory lock that lets one of many starting processes run the migrations. */

@@ -46,6 +46,9 @@ export function identityName(identity: { provider: string; model: string; dimens
 
 /** Turns texts into vectors of a fixed size. Implementations: {@link OpenAIEmbedder}, {@link LocalEmbedder}. */
 export interface Embedder extends EmbedderIdentity {
-  /** Embeds every text, batching and retrying as the implementation needs. */
-  embed(texts: string[], signal?: AbortSignal): Promise<EmbeddingResult>;
+  /**
+   * Embeds every text, batching and retrying as the implementation needs. `tokens`, when given, holds each
+   * text's token count as `countTokens` gives it (null where unknown): the counts given are not taken again.
+   */
+  embed(texts: string[], signal?: AbortSignal, tokens?: readonly (number | null)[]): Promise<EmbeddingResult>;
 }

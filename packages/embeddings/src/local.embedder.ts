@@ -18,10 +18,10 @@ export class LocalEmbedder implements Embedder {
     if (!Number.isInteger(dimensions) || dimensions <= 0) throw new RangeError(`dimensions must be a positive integer, got ${dimensions}`);
   }
 
-  embed(texts: string[]): Promise<EmbeddingResult> {
+  embed(texts: string[], _signal?: AbortSignal, counts?: readonly (number | null)[]): Promise<EmbeddingResult> {
     let tokens = 0;
-    const vectors = texts.map((text) => {
-      tokens += countTokens(text);
+    const vectors = texts.map((text, i) => {
+      tokens += counts?.[i] ?? countTokens(text);
       return hashingVector(text, this.dimensions);
     });
     return Promise.resolve({ vectors, tokens });

@@ -96,6 +96,30 @@ describe(OpenAIEmbedder.name, () => {
     expect(result.tokens).toBe(emulator.stats.tokens);
   });
 
+  it('packs requests by the token counts it is handed, and counts a text itself where none is given or the count is over an input\'s limit', async () => {
+    const texts = columnTexts(12);
+    const counts = texts.map((t) => countTokens(t));
+    const limits = { batchMaxInputs: 100, batchMaxTokens: 60 };
+    const packed = async (given?: readonly (number | null)[]) => {
+      exchanges = [];
+      const result = await embedder(limits).embed(texts, undefined, given);
+      expect(result.vectors.map((v) => Array.from(v))).toEqual(texts.map(expectedVector));
+      return bodies().map((b) => b.input.length);
+    };
+    const counted = await packed();
+    expect(counted.length).toBeGreaterThan(1);
+    // The true counts, handed over: the same requests as when counted here.
+    expect(await packed(counts)).toEqual(counted);
+    // Counts are trusted as given (the plan took them with the same tokenizer): one token each fits one request.
+    expect(await packed(texts.map(() => 1))).toEqual([texts.length]);
+    // Where a count is missing, the text is counted; a count over an input's limit is not taken either.
+    expect(await packed(texts.map((_, i) => (i % 2 === 0 ? 1 : null)))).not.toEqual([texts.length]);
+    const long = 'customer order revenue '.repeat(100);
+    exchanges = [];
+    await embedder(limits).embed([long], undefined, [10_000]);
+    expect(countTokens(bodies()[0]!.input[0]!)).toBeLessThanOrEqual(limits.batchMaxTokens);
+  });
+
   it('cuts an input longer than the request budget so that no request exceeds it', async () => {
     const long = 'customer order revenue '.repeat(100);
     const result = await embedder({ batchMaxTokens: 50 }).embed([long, 'short text']);

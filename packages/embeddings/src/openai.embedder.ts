@@ -127,8 +127,11 @@ export class OpenAIEmbedder implements Embedder {
     return { ...this.totals };
   }
 
-  async embed(texts: string[], signal?: AbortSignal): Promise<EmbeddingResult> {
+  async embed(texts: string[], signal?: AbortSignal, tokens?: readonly (number | null)[]): Promise<EmbeddingResult> {
     const prepared: PreparedInput[] = texts.map((raw, index) => {
+      // A count the caller kept (a planned row's) stands for the text's when the text fits one input as it is.
+      const known = tokens?.[index];
+      if (known != null && known <= this.limits.maxTokensPerInput && raw.trim() !== '') return { index, text: raw, tokens: known };
       // The API rejects empty strings; a single space embeds as "nothing" and keeps positions aligned.
       const text = raw.trim() === '' ? ' ' : raw;
       const cut = truncateToTokens(text, this.limits.maxTokensPerInput);

@@ -80,6 +80,20 @@ describe(`${ReindexService.name} step by step`, () => {
       await h.release(run);
     });
 
+    it('keeps each planned row\'s token count, and hands the counts to the embedder with the batch\'s texts', async () => {
+      const id = await h.createCatalog();
+      const { run } = await begin(id);
+      await h.reindex.plan(run);
+      const planned = await h.embeddings.batchToEmbed(run.runId, 1);
+      expect(planned.length).toBeGreaterThan(0);
+      for (const row of planned) expect(row.tokens).toBe(countTokens(row.content));
+
+      const done = await h.reindex.embedBatch(run, 1);
+      expect(new Map(planned.map((r) => [r.content, h.embedder.counts.get(r.content)]))).toEqual(new Map(planned.map((r) => [r.content, r.tokens])));
+      expect(done.tokens).toBe(planned.reduce((s, r) => s + r.tokens!, 0));
+      await h.release(run);
+    });
+
     it('writes each point with the payload queries filter on', async () => {
       const id = await h.createCatalog();
       await h.run(id);

@@ -105,8 +105,9 @@ export interface PipelineDeps {
  *    provider, model and size) and whose point exists; reuse embedded `pending` rows of earlier attempts with the same hash
  *    (checkpoints: their tokens are not paid again; an abandoned run's stay for the next run, and a forced run
  *    reuses those of its own job); write the rest as planned `pending` rows in numbered
- *    batches. Unembedded leftovers of earlier attempts are dropped and planned again.
- * 3. **embed a batch** (any process, concurrently): embed the batch's rows, upsert their points
+ *    batches, each with its text's token count. Unembedded leftovers of earlier attempts are dropped and planned again.
+ * 3. **embed a batch** (any process, concurrently): embed the batch's rows (with the counts the plan kept, so the
+ *    process need not count them again), upsert their points
  *    (`wait=true`), mark the rows embedded.
  * 4. **activate** (once every batch is done): in one fenced transaction, holding the catalog row, check that
  *    the catalog still exists and is the version planned: then make the run's rows `active` and remove the
@@ -269,7 +270,12 @@ export class ReindexService {
       if (!vocabulary) return { status: 'catalog-deleted' as const, embedded: 0, tokens: 0 };
       // Cheap check before paying for tokens: a holder that lost the lease stops here.
       await this.lease.assertHeld(fence);
-      const { vectors, tokens } = await embedder.embed(rows.map((r) => r.content), signal);
+      // The counts the plan took travel with the rows: this process need not count the texts again.
+      const { vectors, tokens } = await embedder.embed(
+        rows.map((r) => r.content),
+        signal,
+        rows.map((r) => r.tokens),
+      );
       // Paid now, whatever becomes of this attempt: the run's billed tokens count retries and lost work too.
       await this.deps.runs.add(run.runId, { tokensBilled: tokens });
       const points: VectorPoint[] = rows.map((row, j) => chunkPoint(run.catalogId, row, row.contentHash, vectors[j], vocabulary));
@@ -427,9 +433,9 @@ export class ReindexService {
    * batch jobs busy (see `spreadBatches`).
    */
   private batchRows(run: RunContext, toEmbed: { chunk: Chunk; hash: string }[], slots: number): NewEmbedding[] {
-    const tokens = toEmbed.map(({ chunk }) => Math.min(countTokens(chunk.content), 8191));
+    const tokens = toEmbed.map(({ chunk }) => countTokens(chunk.content));
     const batches = spreadBatches(
-      tokens,
+      tokens.map((n) => Math.min(n, 8191)),
       { maxInputs: this.batchMaxInputs, maxTokensPerRequest: this.batchMaxTokens },
       { slots, maxBatches: this.deps.maxBatches },
     );
@@ -446,6 +452,7 @@ export class ReindexService {
       dimensions: this.deps.embedder.dimensions,
       indexRunId: run.runId,
       batch: batches[i] ?? 0,
+      tokens: tokens[i]!,
     }));
   }
 }

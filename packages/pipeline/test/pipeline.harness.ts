@@ -30,16 +30,19 @@ export class ProbeEmbedder implements Embedder {
   calls = 0;
   texts = 0;
   tokens = 0;
+  /** The token counts handed over with the texts, by text (null where none was). */
+  readonly counts = new Map<string, number | null>();
   failOnCall: number | undefined;
   /** Runs while a request is in flight (after the texts are sent, before the vectors come back). */
   during: ((texts: string[]) => Promise<void>) | undefined;
 
-  async embed(texts: string[]): Promise<EmbeddingResult> {
+  async embed(texts: string[], signal?: AbortSignal, counts?: readonly (number | null)[]): Promise<EmbeddingResult> {
     this.calls++;
     if (this.failOnCall === this.calls) throw new Error('embeddings API down');
     this.texts += texts.length;
+    texts.forEach((t, i) => this.counts.set(t, counts?.[i] ?? null));
     await this.during?.(texts);
-    const result = await this.inner.embed(texts);
+    const result = await this.inner.embed(texts, signal, counts);
     this.tokens += result.tokens;
     return result;
   }
@@ -48,6 +51,7 @@ export class ProbeEmbedder implements Embedder {
     this.calls = 0;
     this.texts = 0;
     this.tokens = 0;
+    this.counts.clear();
     this.failOnCall = undefined;
     this.during = undefined;
   }

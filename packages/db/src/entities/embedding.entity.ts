@@ -26,6 +26,8 @@ export interface EmbeddingRow {
   embeddedAt: Date | null;
   /** The batch job of the run that embeds this row (pending rows only). */
   batch: number | null;
+  /** The text's token count, taken when planned; null for rows written before it was kept. */
+  tokens: number | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -49,6 +51,7 @@ export const EmbeddingEntity = new EntitySchema<EmbeddingRow>({
     indexRunId: { name: 'index_run_id', type: 'uuid', nullable: true },
     embeddedAt: { name: 'embedded_at', type: 'timestamptz', nullable: true },
     batch: { type: 'integer', nullable: true },
+    tokens: { type: 'integer', nullable: true },
     createdAt: { name: 'created_at', type: 'timestamptz', createDate: true },
     updatedAt: { name: 'updated_at', type: 'timestamptz', updateDate: true },
   },

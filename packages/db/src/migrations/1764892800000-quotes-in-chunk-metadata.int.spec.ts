@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { createTestDatabase, type TestDatabase } from '@catalog-indexer/testing';
 import { MIGRATIONS, openDataSource, runMigrations } from '../data-source';
-import { EmbeddingRepository, type NewEmbedding } from '../repositories/embedding.repository';
+import { type NewEmbedding } from '../repositories/embedding.repository';
 import { QuotesInChunkMetadata1764892800000 } from './1764892800000-quotes-in-chunk-metadata';
 
 const catalogId = randomUUID();
@@ -42,7 +42,14 @@ describe(QuotesInChunkMetadata1764892800000.name, () => {
       const dataSource = new DataSource({ type: 'postgres', url, migrations: before, migrationsTableName: 'migrations', extra: { max: 2 } });
       await dataSource.initialize();
       await runMigrations(dataSource);
-      await new EmbeddingRepository(dataSource).insertPending(Object.values(legacy));
+      // Written as rows were then (the repository of today writes columns added since).
+      for (const r of Object.values(legacy)) {
+        await dataSource.query(
+          `INSERT INTO dq_embeddings (id, catalog_id, kind, chunk_key, item_key, content, metadata, qdrant_point_id, content_hash, model, dimensions, status, embedded_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $1, $8, $9, $10, 'pending', now())`,
+          [r.id, r.catalogId, r.kind, r.chunkKey, r.itemKey, r.content, r.metadata, r.contentHash, r.model, r.dimensions],
+        );
+      }
       await dataSource.destroy();
       return openDataSource({ url, poolSize: 2, applicationName: 'test', migrate: true });
     });

@@ -71,13 +71,15 @@ describe(EmbeddingRepository.name, () => {
   it('plans pending rows without a point, and marks them embedded batch by batch', async () => {
     const catalogId = await newCatalog();
     const run = await runs.start(catalogId, 'reindex', null, 1);
-    const rows = [row(catalogId, 'b', { indexRunId: run.id, batch: 0 }), row(catalogId, 'a', { indexRunId: run.id, batch: 0 }), row(catalogId, 'c', { indexRunId: run.id, batch: 1 })];
+    const rows = [row(catalogId, 'b', { indexRunId: run.id, batch: 0 }), row(catalogId, 'a', { indexRunId: run.id, batch: 0, tokens: 7 }), row(catalogId, 'c', { indexRunId: run.id, batch: 1 })];
     await db.dataSource.transaction((m) => embeddings.insertPending(rows, m));
 
     expect(await embeddings.unembeddedBatches(run.id)).toEqual([0, 1]);
     const batch0 = await embeddings.batchToEmbed(run.id, 0);
     expect(batch0.map((r) => r.chunkKey)).toEqual(['a', 'b']);
-    expect(batch0[0]).toEqual({ id: rows[1]!.id, kind: 'table', chunkKey: 'a', content: 'content of a', metadata: { table: 'a' }, contentHash: 'hash-a' });
+    expect(batch0[0]).toEqual({ id: rows[1]!.id, kind: 'table', chunkKey: 'a', content: 'content of a', metadata: { table: 'a' }, contentHash: 'hash-a', tokens: 7 });
+    // A row planned without its count is counted when embedded.
+    expect(batch0[1]).toMatchObject({ chunkKey: 'b', tokens: null });
     expect((await embeddings.pendingChunks(catalogId)).every((p) => !p.embedded && p.indexRunId === run.id)).toBe(true);
     expect(await embeddings.hydrate(rows.map((r) => r.id))).toEqual(new Map());
 

@@ -9,12 +9,14 @@ export type IndexedChunk = Pick<EmbeddingRow, 'id' | 'chunkKey' | 'contentHash'>
 /** A pending row: planned (not `embedded`) or a checkpoint (embedded, its point written). */
 export type PendingChunk = IndexedChunk & { embedded: boolean; indexRunId: string | null };
 
-export type NewEmbedding = Omit<EmbeddingRow, 'status' | 'createdAt' | 'updatedAt' | 'qdrantPointId' | 'embeddedAt' | 'batch'> & {
+export type NewEmbedding = Omit<EmbeddingRow, 'status' | 'createdAt' | 'updatedAt' | 'qdrantPointId' | 'embeddedAt' | 'batch' | 'tokens'> & {
   batch?: number | null;
+  /** The text's token count when known (a planned row's, counted for its batch). */
+  tokens?: number | null;
 };
 
-/** A planned row as a batch job reads it to embed and upsert. */
-export type RowToEmbed = Pick<EmbeddingRow, 'id' | 'kind' | 'chunkKey' | 'content' | 'metadata' | 'contentHash'>;
+/** A planned row as a batch job reads it to embed and upsert, with its token count when the plan kept it. */
+export type RowToEmbed = Pick<EmbeddingRow, 'id' | 'kind' | 'chunkKey' | 'content' | 'metadata' | 'contentHash' | 'tokens'>;
 
 /** A visible chunk as the query service returns it. */
 export type HydratedEmbedding = Pick<EmbeddingRow, 'id' | 'catalogId' | 'kind' | 'chunkKey' | 'itemKey' | 'content' | 'metadata'>;
@@ -96,18 +98,19 @@ export class EmbeddingRepository {
       dimensions: r.dimensions,
       index_run_id: r.indexRunId,
       batch: r.batch ?? null,
+      tokens: r.tokens ?? null,
     }));
     const embedded = options.embedded ?? m === undefined;
     await insertAsJsonBatches(json, INSERT_BATCH, (batch) =>
       runner.query(
         `INSERT INTO dq_embeddings (id, catalog_id, kind, chunk_key, item_key, content, metadata, qdrant_point_id,
-                                    content_hash, model, dimensions, status, index_run_id, batch, embedded_at)
+                                    content_hash, model, dimensions, status, index_run_id, batch, tokens, embedded_at)
          SELECT x.id, x.catalog_id, x.kind, x.chunk_key, x.item_key, x.content, x.metadata, x.id,
-                x.content_hash, x.model, x.dimensions, 'pending', x.index_run_id, x.batch,
+                x.content_hash, x.model, x.dimensions, 'pending', x.index_run_id, x.batch, x.tokens,
                 CASE WHEN $2 THEN now() END
            FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, catalog_id uuid, kind text, chunk_key text,
                 item_key text, content text, metadata jsonb, content_hash text, model text, dimensions int,
-                index_run_id uuid, batch int)`,
+                index_run_id uuid, batch int, tokens int)`,
         [batch, embedded],
       ),
     );
@@ -137,7 +140,7 @@ export class EmbeddingRepository {
   ): Promise<{ claimed: true; value: T } | { claimed: false; remaining: number }> {
     return this.dataSource.transaction(async (m) => {
       const rows: RowToEmbed[] = await m.query(
-        `SELECT id, kind, chunk_key AS "chunkKey", content, metadata, content_hash AS "contentHash"
+        `SELECT id, kind, chunk_key AS "chunkKey", content, metadata, content_hash AS "contentHash", tokens
            FROM dq_embeddings
           WHERE index_run_id = $1 AND batch = $2 AND status = 'pending' AND embedded_at IS NULL
           ORDER BY chunk_key
@@ -157,7 +160,7 @@ export class EmbeddingRepository {
   /** The rows of one batch of a run that still have no point (read only; a batch job uses {@link claimBatch}). */
   async batchToEmbed(runId: string, batch: number): Promise<RowToEmbed[]> {
     return this.dataSource.query(
-      `SELECT id, kind, chunk_key AS "chunkKey", content, metadata, content_hash AS "contentHash"
+      `SELECT id, kind, chunk_key AS "chunkKey", content, metadata, content_hash AS "contentHash", tokens
          FROM dq_embeddings
         WHERE index_run_id = $1 AND batch = $2 AND status = 'pending' AND embedded_at IS NULL
         ORDER BY chunk_key`,

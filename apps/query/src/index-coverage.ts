@@ -1,7 +1,7 @@
-import { measureServing, type EmbeddingRepository } from '@catalog-indexer/db';
+import { measureServing, type EmbeddingRepository, type ServedPoints } from '@catalog-indexer/db';
 import { VectorStoreError, type VectorReader } from '@catalog-indexer/vector-store';
 
-/** A catalog whose points are fewer than its current rows: the vector store lost them and a rebuild is filling it. */
+/** A catalog whose current rows lack their points: the vector store lost them and a rebuild is filling it. */
 export class IndexRebuildingError extends Error {
   readonly code = 'index_rebuilding';
   /** Shown to the client as it is (see the HTTP error mapping). */
@@ -65,8 +65,8 @@ export class IndexCoverage {
 
   /** Throws {@link IndexRebuildingError} when points of the catalog's current rows are missing (checked now). */
   async assertServing(catalogId: string): Promise<void> {
-    const { rows, served } = await measureServing(this.embeddings, {
-      // A collection that is missing holds nothing (the reader never recreates it; the workers do).
+    // A collection that is missing holds nothing (the reader never recreates it; the workers do).
+    const catalogPoints: ServedPoints = {
       countPoints: () =>
         this.store.count(catalogId).catch(async (error: unknown) => {
           // A 404 is the collection missing when counted; asking again whether it exists could already find
@@ -80,7 +80,8 @@ export class IndexCoverage {
           if (error instanceof VectorStoreError && error.status === 404) return new Set<string>();
           throw error;
         }),
-    }, catalogId);
+    };
+    const { rows, served } = await measureServing(this.embeddings, catalogPoints, catalogId);
     if (served < rows) {
       throw new IndexRebuildingError(
         `the index of catalog ${catalogId} is being rebuilt after the vector store lost its points (${served} of ${rows} chunks back so far); retry in a few seconds`,

@@ -29,7 +29,10 @@ async function runSuites(env: Record<string, string>, outputFile: string): Promi
   const jest = path.join(REPO_ROOT, 'node_modules', 'jest', 'bin', 'jest.js');
   const { code, output, timedOut } = await runGroup(
     process.execPath,
-    [jest, '--ci', '--runInBand', '--selectProjects', 'integration', '--json', `--outputFile=${outputFile}`, ...SUITES],
+    // `--forceExit`: the result is read from the JSON summary once every suite has run. In band there is no
+    // worker for Jest to force out (as the main run does), so a client a suite's teardown leaves reconnecting
+    // to the cluster kept the run alive after all its tests had passed, until the deadline.
+    [jest, '--ci', '--runInBand', '--forceExit', '--selectProjects', 'integration', '--json', `--outputFile=${outputFile}`, ...SUITES],
     { cwd: REPO_ROOT, env: { ...process.env, ...env }, tailChars: 20_000, deadlineMs: NESTED_RUN_DEADLINE_MS },
   );
   if (timedOut) {

@@ -93,16 +93,11 @@ export class IndexCoverage {
   /** Measures now; concurrent callers share one measure. */
   private measure(): Promise<Measure> {
     this.measuring ??= (async () => {
-      let exists = true;
-      const { rows, served } = await measureServing(this.embeddings, {
-        countPoints: async () => {
-          const points = await this.store.countAll();
-          exists = points !== null;
-          return points;
-        },
+      const { rows, served, points } = await measureServing(this.embeddings, {
+        countPoints: () => this.store.countAll(),
         existingIds: (ids) => this.store.existingIds(ids),
       });
-      this.last = { at: Date.now(), exists, served, rows };
+      this.last = { at: Date.now(), exists: points !== null, served, rows };
       return this.last;
     })().finally(() => {
       this.measuring = undefined;

@@ -27,9 +27,8 @@ export function watchIndex(deps: IndexWatchDeps): () => void {
   let askedAt = 0;
   let busy = false;
   const check = async () => {
-    let points: number | null = null;
-    const { rows, served } = await measureServing(deps.embeddings, {
-      countPoints: async () => (points = await deps.store.countAll()),
+    const { rows, served, points } = await measureServing(deps.embeddings, {
+      countPoints: () => deps.store.countAll(),
       existingIds: (ids) => deps.store.existingIds(ids),
     });
     if (points !== null && served >= rows) {

@@ -13,10 +13,12 @@ export interface ServedPoints {
   existingIds(ids: readonly string[]): Promise<Set<string>>;
 }
 
-/** How many active rows the vector store serves, against how many it must serve. */
+/** How many active rows the vector store serves, against how many it must serve, and the points it holds. */
 export interface Serving {
   rows: number;
   served: number;
+  /** As counted; `null` when the collection is missing. */
+  points: number | null;
 }
 
 /** Active rows whose points are looked up by id in each measure (one request to the vector store). */
@@ -46,13 +48,13 @@ export function servedRows(points: number | null, counts: ServingCounts, sample?
 export async function measureServing(embeddings: EmbeddingRepository, points: ServedPoints, catalogId?: string): Promise<Serving> {
   const [counts, held] = await Promise.all([embeddings.servingCounts(catalogId), points.countPoints()]);
   const counted = servedRows(held, counts);
-  if (held === null || counts.active === 0 || counted < counts.active) return { rows: counts.active, served: counted };
+  if (held === null || counts.active === 0 || counted < counts.active) return { rows: counts.active, served: counted, points: held };
   const ids = await embeddings.someActiveIds(SERVING_SAMPLE, catalogId);
-  if (ids.length === 0) return { rows: counts.active, served: counted };
+  if (ids.length === 0) return { rows: counts.active, served: counted, points: held };
   const found = await points.existingIds(ids);
   const missing = ids.filter((id) => !found.has(id));
   // A row replaced since it was sampled may have lost its point since, rightly: only rows still visible
   // after their point was found missing count (a row never becomes visible again once it went).
   const lost = missing.length === 0 ? 0 : (await embeddings.hydrate(missing, { textOf: [] })).size;
-  return { rows: counts.active, served: servedRows(held, counts, { rows: ids.length, found: ids.length - lost }) };
+  return { rows: counts.active, served: servedRows(held, counts, { rows: ids.length, found: ids.length - lost }), points: held };
 }

@@ -15,6 +15,7 @@ import { RunsLeasesOutbox1764115200000 } from './migrations/1764115200000-runs-l
 import { QuotesInChunkMetadata1764892800000 } from './migrations/1764892800000-quotes-in-chunk-metadata';
 import { RunsTokensBilled1796342400000 } from './migrations/1796342400000-runs-tokens-billed';
 import { EmbeddingTokens1796515200000 } from './migrations/1796515200000-embedding-tokens';
+import { RunVocabulary1796601600000 } from './migrations/1796601600000-run-vocabulary';
 
 export const ENTITIES = [CatalogEntity, CatalogItemEntity, EmbeddingEntity, IndexRunEntity];
 export const MIGRATIONS = [
@@ -25,6 +26,7 @@ export const MIGRATIONS = [
   QuotesInChunkMetadata1764892800000,
   RunsTokensBilled1796342400000,
   EmbeddingTokens1796515200000,
+  RunVocabulary1796601600000,
 ];
 
 /** Arbitrary constant: the advisory lock that lets one of many starting processes run the migrations. */

@@ -311,20 +311,96 @@ describe(`${ReindexService.name} step by step`, () => {
       expect(second.wanted).not.toEqual((await sparseVectors(id, catalogVocabulary(zoo()))).wanted);
     });
 
-    it("reads the catalog's document once for all the batches of a version", async () => {
-      const fresh = new ReindexService({ ...h.deps(), batchMaxInputs: 16 });
-      const id = await h.createCatalog();
+    /** Plans the catalog's run in one process (a service of its own), as the worker that takes the reindex job. */
+    const planElsewhere = async (id: string) => {
       const { run } = await begin(id);
-      const plan = await fresh.plan(run);
+      const plan = await new ReindexService({ ...h.deps(), batchMaxInputs: 1 }).plan(run);
       if (plan.kind !== 'planned') throw new Error(plan.kind);
-      const reads = jest.spyOn(h.catalogs, 'get');
+      expect(plan.batches.length).toBeGreaterThan(1);
+      return { run, plan };
+    };
+
+    it("records with the run the words of the version it planned, which its batches in any process split names against", async () => {
+      const id = await h.createCatalog(zoo());
+      const { run, plan } = await planElsewhere(id);
+      expect(new Set((await h.runs.vocabulary(run.runId))?.words)).toEqual(catalogVocabulary(zoo()));
+      // Words recorded otherwise show that the batches take the run's, not the catalog's.
+      await h.runs.setPlanned(run.runId, 1, []);
+      const documents = jest.spyOn(h.catalogs, 'get');
       try {
-        for (const batch of plan.batches) expect((await fresh.embedBatch(run, batch)).status).toBe('embedded');
-        expect(plan.batches.length).toBeGreaterThan(1);
-        expect(reads.mock.calls).toEqual([[id]]);
+        const batches = new ReindexService({ ...h.deps(), batchMaxInputs: 1 });
+        for (const batch of plan.batches) expect((await batches.embedBatch(run, batch)).status).toBe('embedded');
+        expect(documents).not.toHaveBeenCalled();
+      } finally {
+        documents.mockRestore();
+      }
+      expect((await h.reindex.activate(run, 1)).kind).toBe('completed');
+      const vectors = await sparseVectors(id, new Set());
+      expect(vectors.stored).toEqual(vectors.unsplit);
+      expect(vectors.stored).not.toEqual((await sparseVectors(id, catalogVocabulary(zoo()))).wanted);
+      expect((await h.runs.vocabulary(run.runId))?.words).toBeNull();
+      await h.release(run);
+    });
+
+    it('reads the words once in a process however many of its batches run at once, and not at all in the process that planned', async () => {
+      const id = await h.createCatalog(zoo());
+      const { run } = await begin(id);
+      const planner = new ReindexService({ ...h.deps(), batchMaxInputs: 1 });
+      const plan = await planner.plan(run);
+      if (plan.kind !== 'planned') throw new Error(plan.kind);
+      const [first, ...rest] = plan.batches;
+      const reads = jest.spyOn(h.runs, 'vocabulary');
+      try {
+        expect((await planner.embedBatch(run, first!)).status).toBe('embedded');
+        expect(reads).not.toHaveBeenCalled();
+        const other = new ReindexService({ ...h.deps(), batchMaxInputs: 1 });
+        expect((await Promise.all(rest.map((b) => other.embedBatch(run, b)))).map((r) => r.status)).toEqual(rest.map(() => 'embedded'));
+        expect(rest.length).toBeGreaterThan(1);
+        expect(reads.mock.calls).toEqual([[run.runId]]);
       } finally {
         reads.mockRestore();
       }
+      expect((await h.reindex.activate(run, 1)).kind).toBe('completed');
+      const vectors = await sparseVectors(id, catalogVocabulary(zoo()));
+      expect(vectors.stored).toEqual(vectors.wanted);
+      await h.release(run);
+    });
+
+    it('takes the words of the version planned again when the catalog changed during the run', async () => {
+      const id = await h.createCatalog(zoo());
+      const { run, plan } = await planElsewhere(id);
+      const batches = new ReindexService({ ...h.deps(), batchMaxInputs: 1 });
+      expect((await batches.embedBatch(run, plan.batches[0]!)).status).toBe('embedded');
+      const next = zoo('zebrahabitat');
+      next.schemas[0]!.tables[0]!.columns.push({ name: 'habitat', type: 'text' });
+      await h.catalogs.replace(id, toNew(next));
+      expect((await h.reindex.activate(run, 1)).kind).toBe('replan');
+      const again = await new ReindexService({ ...h.deps(), batchMaxInputs: 1 }).plan(run);
+      if (again.kind !== 'planned') throw new Error(again.kind);
+      for (const batch of again.batches) expect((await batches.embedBatch(run, batch)).status).toBe('embedded');
+      expect((await h.reindex.activate(run, 2)).kind).toBe('completed');
+      const vectors = await sparseVectors(id, catalogVocabulary(next));
+      expect(vectors.stored).toEqual(vectors.wanted);
+      expect(vectors.wanted).not.toEqual((await sparseVectors(id, catalogVocabulary(zoo()))).wanted);
+      await h.release(run);
+    });
+
+    it("reads the catalog's document once for all the batches of a run whose plan recorded no words", async () => {
+      const id = await h.createCatalog(zoo());
+      const { run, plan } = await planElsewhere(id);
+      // As a run planned before runs recorded their words.
+      await h.db.dataSource.query(`UPDATE index_runs SET vocabulary = NULL WHERE id = $1`, [run.runId]);
+      const documents = jest.spyOn(h.catalogs, 'get');
+      try {
+        const batches = new ReindexService({ ...h.deps(), batchMaxInputs: 1 });
+        for (const batch of plan.batches) expect((await batches.embedBatch(run, batch)).status).toBe('embedded');
+        expect(documents.mock.calls).toEqual([[id]]);
+      } finally {
+        documents.mockRestore();
+      }
+      expect((await h.reindex.activate(run, 1)).kind).toBe('completed');
+      const vectors = await sparseVectors(id, catalogVocabulary(zoo()));
+      expect(vectors.stored).toEqual(vectors.wanted);
       await h.release(run);
     });
 

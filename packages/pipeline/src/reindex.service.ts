@@ -128,7 +128,8 @@ export class ReindexService {
   private readonly batchMaxTokens: number;
   /** Parsed catalogs, their chunks and vocabularies, shared by the steps of runs in this process. */
   private readonly readings = new CatalogReadings();
-  private readonly vocabularies = new Map<string, ReadonlySet<string>>();
+  /** The words batches split compound names against, by run and planned catalog version (see {@link vocabularyOf}). */
+  private readonly vocabularies = new Map<string, Promise<ReadonlySet<string> | null>>();
 
   constructor(private readonly deps: PipelineDeps) {
     this.lease = new LeaseSection(deps);
@@ -213,14 +214,18 @@ export class ReindexService {
     const adopted = new Set(adopt);
     const drop = pending.filter((p) => !adopted.has(p.id)).map((p) => p.id);
     const rows = this.batchRows(run, toEmbed, await this.slots());
-    await this.takeOverAdopted(run, rekey);
+    // The words of this version, recorded with the run for the processes that embed its batches.
+    const vocabulary = rows.length > 0 || rekey.length > 0 ? this.readings.vocabulary(catalog) : undefined;
+    await this.takeOverAdopted(run, rekey, vocabulary);
 
     await this.deps.leases.fenced(this.fence(run), async (m) => {
       await embeddings.removeRows(m, run.catalogId, drop);
       await embeddings.adopt(m, run.catalogId, adopt, run.runId);
       await embeddings.insertPending(rows, m, { embedded: false });
     });
-    await this.deps.runs.setVersion(run.runId, catalog.version);
+    const words = rows.length > 0 ? vocabulary : undefined;
+    await this.deps.runs.setPlanned(run.runId, catalog.version, words && [...words]);
+    if (words) void this.keepVocabulary(`${run.runId}:${catalog.version}`, Promise.resolve(words));
     // Batches are contiguous runs of rows numbered in order (see `spreadBatches`): their numbers come sorted.
     const batches = [...new Set(rows.map((r) => r.batch ?? 0))];
     this.deps.logger.info(
@@ -235,10 +240,9 @@ export class ReindexService {
    * and point payload), keeping their ids and vectors: no embedding. Adopted rows no chunk takes are
    * retired by the activation, like the rows of chunks gone from a catalog.
    */
-  private async takeOverAdopted(run: RunContext, rekey: { id: string; chunk: Chunk; hash: string }[]): Promise<void> {
+  private async takeOverAdopted(run: RunContext, rekey: { id: string; chunk: Chunk; hash: string }[], vocabulary?: ReadonlySet<string>): Promise<void> {
     if (rekey.length === 0) return;
     const vectors = await this.deps.store.denseVectors(rekey.map((r) => r.id));
-    const vocabulary = (await this.vocabularyOf(run.catalogId)) ?? undefined;
     const found = rekey.filter((r) => vectors.has(r.id));
     const source = (r: (typeof rekey)[number]) => ({ id: r.id, kind: r.chunk.kind, chunkKey: r.chunk.key, content: r.chunk.content, metadata: r.chunk.metadata as Record<string, unknown> });
     await this.upsertPatiently(found.map((r) => chunkPoint(run.catalogId, source(r), r.hash, vectors.get(r.id), vocabulary)));
@@ -266,7 +270,7 @@ export class ReindexService {
     const { embeddings, embedder } = this.deps;
     const fence = this.fence(run);
     const outcome = await embeddings.claimBatch(run.runId, batch, async (rows, m) => {
-      const vocabulary = await this.vocabularyOf(run.catalogId);
+      const vocabulary = await this.vocabularyOf(run);
       if (!vocabulary) return { status: 'catalog-deleted' as const, embedded: 0, tokens: 0 };
       // Cheap check before paying for tokens: a holder that lost the lease stops here.
       await this.lease.assertHeld(fence);
@@ -299,22 +303,32 @@ export class ReindexService {
   }
 
   /**
-   * The words of the catalog's own identifiers, which the sparse vectors split compound names against;
-   * kept per catalog version, so a batch does not parse the whole catalog again. Null for a deleted catalog.
+   * The words of the catalog's own identifiers, which the sparse vectors split compound names against: those
+   * of the version the run planned, as its plan recorded them (a few kilobytes instead of the whole catalog
+   * parsed again), read once per run and version in this process however many of its batches run here. A run
+   * whose plan recorded none (planned before runs recorded them) takes them from the catalog as stored now.
+   * Null for a deleted catalog.
    */
-  private async vocabularyOf(catalogId: string): Promise<ReadonlySet<string> | null> {
-    const state = await this.deps.catalogs.state(catalogId);
-    if (!state) return null;
-    const key = `${catalogId}:${state.version}`;
-    let vocabulary = this.vocabularies.get(key);
-    if (!vocabulary) {
-      const catalog = await this.deps.catalogs.get(catalogId);
-      if (!catalog) return null;
-      vocabulary = this.readings.vocabulary(catalog);
-      this.vocabularies.set(key, vocabulary);
-      if (this.vocabularies.size > 32) this.vocabularies.delete(this.vocabularies.keys().next().value ?? key);
-    }
-    return vocabulary;
+  private async vocabularyOf(run: Pick<RunContext, 'catalogId' | 'runId'>): Promise<ReadonlySet<string> | null> {
+    const planned = await this.deps.runs.planned(run.runId, run.catalogId);
+    if (!planned.catalogExists) return null;
+    const key = `${run.runId}:${planned.version}`;
+    return this.vocabularies.get(key) ?? this.keepVocabulary(key, this.readVocabulary(run));
+  }
+
+  private async readVocabulary(run: Pick<RunContext, 'catalogId' | 'runId'>): Promise<ReadonlySet<string> | null> {
+    const recorded = await this.deps.runs.vocabulary(run.runId);
+    if (recorded?.words) return new Set(recorded.words);
+    const catalog = await this.deps.catalogs.get(run.catalogId);
+    return catalog ? this.readings.vocabulary(catalog) : null;
+  }
+
+  /** Keeps the words (being read, or read) of the last few runs; a read that fails is not kept. */
+  private keepVocabulary(key: string, words: Promise<ReadonlySet<string> | null>): Promise<ReadonlySet<string> | null> {
+    this.vocabularies.set(key, words);
+    words.catch(() => this.vocabularies.get(key) === words && this.vocabularies.delete(key));
+    if (this.vocabularies.size > 32) this.vocabularies.delete(this.vocabularies.keys().next().value ?? key);
+    return words;
   }
 
   /** Upserts, waiting out Qdrant outages with capped backoff for up to `upsertPatienceMs`. */

@@ -26,6 +26,11 @@ export interface IndexRunRow {
   error: string | null;
   /** Mode-specific figures, e.g. the drift a reconcile found and repaired. */
   details: Record<string, unknown> | null;
+  /**
+   * The words of the catalog version a reindex run planned, kept while it runs (see
+   * `IndexRunRepository.setPlanned`); not read with the run's record.
+   */
+  vocabulary?: string[] | null;
 }
 
 export const IndexRunEntity = new EntitySchema<IndexRunRow>({
@@ -47,5 +52,6 @@ export const IndexRunEntity = new EntitySchema<IndexRunRow>({
     finishedAt: { name: 'finished_at', type: 'timestamptz', nullable: true },
     error: { type: 'text', nullable: true },
     details: { type: 'jsonb', nullable: true },
+    vocabulary: { type: 'text', array: true, nullable: true, select: false },
   },
 });

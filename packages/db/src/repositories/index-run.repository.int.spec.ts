@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '@catalog-indexer/testing';
-import { IndexRunRepository, LeaseRepository, PointDeletionRepository, openDataSource, type DataSource } from '../index';
+import { CatalogRepository, IndexRunRepository, LeaseRepository, PointDeletionRepository, openDataSource, type DataSource } from '../index';
 
 describe(IndexRunRepository.name, () => {
   let db: TestDatabase<DataSource>;
@@ -20,12 +20,52 @@ describe(IndexRunRepository.name, () => {
     expect(run).toMatchObject({ catalogId, mode: 'reindex', jobId: 'job-1', catalogVersion: 3, status: 'running', embedded: 0, tokens: 0 });
     await runs.add(run.id, { embedded: 5, tokens: 100 });
     await runs.add(run.id, { embedded: 2, skipped: 1, deleted: 4, tokens: 10 });
-    await runs.setVersion(run.id, 4);
+    await runs.setPlanned(run.id, 4);
     expect(await runs.get(run.id)).toMatchObject({ embedded: 7, skipped: 1, deleted: 4, tokens: 110, catalogVersion: 4 });
     await runs.complete(run.id, { skipped: 9 }, { orphanPoints: 2 });
     const done = await runs.get(run.id);
     expect(done).toMatchObject({ status: 'completed', embedded: 7, skipped: 9, details: { orphanPoints: 2 } });
     expect(done?.finishedAt).toBeInstanceOf(Date);
+  });
+
+  it("records the words of a run's plan while the run lasts, apart from its record", async () => {
+    const catalogs = new CatalogRepository(db.dataSource);
+    const catalogId = (await catalogs.create({ name: `c-${randomUUID()}`, description: null, document: {}, items: [] })).id;
+    const run = await runs.start(catalogId, 'reindex', 'job-1', 1);
+    expect(await runs.planned(run.id, catalogId)).toEqual({ catalogExists: true, version: 1 });
+    expect(await runs.vocabulary(run.id)).toEqual({ version: 1, words: null });
+    await runs.setPlanned(run.id, 2, ['order', 'line', 'it\'s "quoted"', 'ünïcode']);
+    expect(await runs.planned(run.id, catalogId)).toEqual({ catalogExists: true, version: 2 });
+    expect(await runs.vocabulary(run.id)).toEqual({ version: 2, words: ['order', 'line', 'it\'s "quoted"', 'ünïcode'] });
+    // Not part of the run's record (the API lists runs).
+    expect(await runs.get(run.id)).not.toHaveProperty('vocabulary');
+    expect((await runs.list(catalogId))[0]).not.toHaveProperty('vocabulary');
+    // A plan that records no words keeps those recorded.
+    await runs.setPlanned(run.id, 3);
+    expect(await runs.vocabulary(run.id)).toEqual({ version: 3, words: ['order', 'line', 'it\'s "quoted"', 'ünïcode'] });
+    await runs.setPlanned(run.id, 4, []);
+    expect(await runs.vocabulary(run.id)).toEqual({ version: 4, words: [] });
+    // No such run; a deleted catalog.
+    expect(await runs.planned(randomUUID(), catalogId)).toEqual({ catalogExists: true, version: null });
+    expect(await runs.vocabulary(randomUUID())).toBeNull();
+    await catalogs.delete(catalogId);
+    expect(await runs.planned(run.id, catalogId)).toEqual({ catalogExists: false, version: 4 });
+    await runs.abandon(run.id, 'test done');
+  });
+
+  it('forgets the words of a run when it ends, however it ends', async () => {
+    const words = ['order'];
+    const catalogId = randomUUID();
+    const [completed, failed, abandoned, other, orphan] = await Promise.all([0, 1, 2, 3].map(() => runs.start(catalogId, 'reindex', null, 1)).concat(runs.start(randomUUID(), 'reindex', null, 1)));
+    for (const run of [completed!, failed!, abandoned!, other!, orphan!]) await runs.setPlanned(run.id, 1, words);
+    await runs.complete(completed!.id, {});
+    await runs.fail(failed!.id, 'broke');
+    await runs.abandon(abandoned!.id, 'taken over');
+    expect(await runs.abandonOthers(catalogId, null, 'superseded')).toBe(1);
+    for (const run of [completed!, failed!, abandoned!, other!]) expect(await runs.vocabulary(run.id)).toEqual({ version: 1, words: null });
+    expect(await runs.vocabulary(orphan!.id)).toEqual({ version: 1, words });
+    await runs.abandonOrphaned('holder gone', []);
+    expect(await runs.vocabulary(orphan!.id)).toEqual({ version: 1, words: null });
   });
 
   it('fails or abandons only a running run', async () => {

@@ -49,28 +49,59 @@ export class IndexRunRepository {
     );
   }
 
-  /** Records the catalog version a run works on (it changes when a run follows a replaced catalog). */
-  async setVersion(id: string, catalogVersion: number): Promise<void> {
-    await this.dataSource.getRepository(IndexRunEntity).update({ id }, { catalogVersion });
+  /**
+   * Records what a run's plan read: the catalog version it works on (it changes when a run follows a replaced
+   * catalog) and, when given, the words of that version's identifiers, which the processes embedding the
+   * run's batches split compound names against (see {@link vocabulary}). The words are kept while the run
+   * lasts and cleared when it ends.
+   */
+  async setPlanned(id: string, catalogVersion: number, vocabulary?: readonly string[]): Promise<void> {
+    await this.dataSource.query(`UPDATE index_runs SET catalog_version = $2, vocabulary = COALESCE($3::text[], vocabulary) WHERE id = $1`, [
+      id,
+      catalogVersion,
+      vocabulary ?? null,
+    ]);
+  }
+
+  /**
+   * What a batch of the run checks first, in one small read: whether the run's catalog still exists, and the
+   * catalog version the run's plan recorded (null when there is no such run).
+   */
+  async planned(id: string, catalogId: string): Promise<{ catalogExists: boolean; version: number | null }> {
+    const rows: { catalogExists: boolean; version: number | null }[] = await this.dataSource.query(
+      `SELECT EXISTS (SELECT 1 FROM catalogs WHERE id = $2) AS "catalogExists",
+              (SELECT catalog_version FROM index_runs WHERE id = $1) AS version`,
+      [id, catalogId],
+    );
+    return rows[0]!;
+  }
+
+  /** The words the run's plan recorded, with the catalog version they are of; null words when it recorded none (or the run has ended). */
+  async vocabulary(id: string): Promise<{ version: number; words: string[] | null } | null> {
+    const rows: { version: number; words: string[] | null }[] = await this.dataSource.query(
+      `SELECT catalog_version AS version, vocabulary AS words FROM index_runs WHERE id = $1`,
+      [id],
+    );
+    return rows[0] ?? null;
   }
 
   async complete(id: string, counts: Partial<IndexRunCounts>, details?: Record<string, unknown>): Promise<void> {
     await this.dataSource
       .getRepository(IndexRunEntity)
-      .update({ id }, { ...counts, status: 'completed', finishedAt: new Date() });
+      .update({ id }, { ...counts, status: 'completed', finishedAt: new Date(), vocabulary: null });
     if (details) await this.dataSource.query(`UPDATE index_runs SET details = $2::jsonb WHERE id = $1`, [id, JSON.stringify(details)]);
   }
 
   async fail(id: string, error: string, counts?: Partial<IndexRunCounts>): Promise<void> {
     await this.dataSource
       .getRepository(IndexRunEntity)
-      .update({ id, status: 'running' }, { ...counts, status: 'failed', error: error.slice(0, 4000), finishedAt: new Date() });
+      .update({ id, status: 'running' }, { ...counts, status: 'failed', error: error.slice(0, 4000), finishedAt: new Date(), vocabulary: null });
   }
 
   async abandon(id: string, reason: string): Promise<void> {
     await this.dataSource
       .getRepository(IndexRunEntity)
-      .update({ id, status: 'running' }, { status: 'abandoned', error: reason.slice(0, 4000), finishedAt: new Date() });
+      .update({ id, status: 'running' }, { status: 'abandoned', error: reason.slice(0, 4000), finishedAt: new Date(), vocabulary: null });
   }
 
   /**
@@ -79,7 +110,7 @@ export class IndexRunRepository {
    */
   async abandonOthers(catalogId: string, exceptRunId: string | null, reason: string): Promise<number> {
     const result: [unknown, number] = await this.dataSource.query(
-      `UPDATE index_runs SET status = 'abandoned', error = $3, finished_at = now()
+      `UPDATE index_runs SET status = 'abandoned', error = $3, finished_at = now(), vocabulary = NULL
         WHERE catalog_id = $1 AND status = 'running' AND ($2::uuid IS NULL OR id <> $2::uuid)`,
       [catalogId, exceptRunId, reason],
     );
@@ -104,7 +135,7 @@ export class IndexRunRepository {
    */
   async abandonOrphaned(reason: string, aliveHolders: readonly string[] = []): Promise<number> {
     const result: [unknown, number] = await this.dataSource.query(
-      `UPDATE index_runs r SET status = 'abandoned', error = $1, finished_at = now()
+      `UPDATE index_runs r SET status = 'abandoned', error = $1, finished_at = now(), vocabulary = NULL
         WHERE r.status = 'running'
           AND NOT EXISTS (SELECT 1 FROM catalog_leases l
                            WHERE l.catalog_id = r.catalog_id AND (l.expires_at >= now() OR l.holder = ANY($2::text[])))`,

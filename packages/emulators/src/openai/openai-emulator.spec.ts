@@ -133,6 +133,27 @@ describe(OpenAIEmulator.name, () => {
     expect(large - small).toBeGreaterThanOrEqual(250);
   });
 
+  it('counts the time it took to make the answer as part of the latency, not on top of it', async () => {
+    // A clock that reads the whole latency gone by the time the answer is made: nothing is left to wait.
+    let reads = 0;
+    const busy = new OpenAIEmulator({ apiKey: 'sk-test-key', latencyMs: 60_000, now: () => (reads++ === 0 ? 0 : 60_000) });
+    const busyUrl = (await busy.start()).url;
+    try {
+      const started = performance.now();
+      const res = await fetch(`${busyUrl}/v1/embeddings`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer sk-test-key' },
+        body: JSON.stringify({ model: 'text-embedding-3-small', input: 'orders', encoding_format: 'float' }),
+      });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as Json).data[0].embedding).toEqual(toFloat32(hashingVector('orders', 1536)));
+      expect(performance.now() - started).toBeLessThan(5_000);
+      expect(res.headers.get('openai-processing-ms')).toBe('60000');
+    } finally {
+      await busy.stop();
+    }
+  });
+
   it('answers a rate-limited request at once, without the latency of an accepted one', async () => {
     emulator.configure({ latencyMs: 3_000, tokensPerMinute: 1 });
     const started = performance.now();

@@ -196,6 +196,15 @@ export class OpenAIEmulator extends EmulatorServer {
     this.sendError(res, new OpenAIError(500, 'The server had an error while processing your request. Sorry about that!', 'server_error'));
   }
 
+  /** The answer to an accepted request: a vector per input, in the encoding asked for. */
+  private answer(request: EmbeddingRequest): object {
+    const data = request.inputs.map((input, index) => {
+      const vector = toFloat32(hashingVector(input.text, request.dimensions));
+      return { object: 'embedding' as const, index, embedding: request.encoding === 'base64' ? encodeBase64Embedding(vector) : vector };
+    });
+    return { object: 'list', data, model: request.model.name, usage: { prompt_tokens: request.totalTokens, total_tokens: request.totalTokens } };
+  }
+
   /**
    * Refusals that cost the API nothing (auth, quota, validation, rate limits) are answered at once, as
    * OpenAI does; an accepted request (counted against the limits from its arrival) then takes the latency,
@@ -212,16 +221,12 @@ export class OpenAIEmulator extends EmulatorServer {
       if (this.settings.insufficientQuota) throw quotaError();
       const request = parseEmbeddingRequest(req.body, countTokens);
       this.enforceRateLimits(request);
-      await sleep(this.settings.latencyMs + (request.totalTokens / 1000) * this.settings.latencyPer1kTokensMs);
+      // The latency is the request's whole time at the API: the answer is made within it and held back for
+      // what remains, so that the emulator's own work (the vectors, their encoding) does not add to it.
+      const latencyMs = this.settings.latencyMs + (request.totalTokens / 1000) * this.settings.latencyPer1kTokensMs;
+      const answer = failure ? undefined : this.answer(request);
+      await sleep(Math.max(0, started + latencyMs - this.now()));
       if (failure) throw injectedError(failure);
-      const data = request.inputs.map((input, index) => {
-        const vector = toFloat32(hashingVector(input.text, request.dimensions));
-        return {
-          object: 'embedding' as const,
-          index,
-          embedding: request.encoding === 'base64' ? encodeBase64Embedding(vector) : vector,
-        };
-      });
       this.counters.succeeded += 1;
       this.counters.inputs += request.inputs.length;
       this.counters.tokens += request.totalTokens;
@@ -229,12 +234,7 @@ export class OpenAIEmulator extends EmulatorServer {
       this.commonHeaders(res);
       res.set('openai-model', request.model.name);
       res.set('openai-processing-ms', String(Math.max(0, this.now() - started)));
-      res.json({
-        object: 'list',
-        data,
-        model: request.model.name,
-        usage: { prompt_tokens: request.totalTokens, total_tokens: request.totalTokens },
-      });
+      res.json(answer);
     } catch (err) {
       if (err instanceof OpenAIError && err.code === 'rate_limit_exceeded') {
         this.counters.rateLimited += 1;

@@ -1,5 +1,7 @@
+import http2 from 'node:http2';
 import { QdrantClient } from '@qdrant/js-client-grpc';
 import { QdrantEmulator } from './qdrant-emulator';
+import { FLOW_CONTROL_WINDOW } from './qdrant-grpc.server';
 
 const DIMENSIONS = 64;
 const CALLS = 8;
@@ -12,6 +14,7 @@ const CALLS = 8;
 describe('the Qdrant emulator over gRPC', () => {
   const emulator = new QdrantEmulator();
   let client: QdrantClient;
+  let grpcUrl = '';
 
   beforeAll(async () => {
     const { url, grpcPort } = await emulator.start(0, 0);
@@ -25,6 +28,7 @@ describe('the Qdrant emulator over gRPC', () => {
     }));
     expect((await put('/collections/answers/points?wait=true', { points })).status).toBe(200);
     client = new QdrantClient({ host: '127.0.0.1', port: grpcPort, checkCompatibility: false });
+    grpcUrl = `http://127.0.0.1:${grpcPort}`;
   });
 
   afterAll(async () => {
@@ -58,6 +62,24 @@ describe('the Qdrant emulator over gRPC', () => {
       expect(computedAtArrival.filter((n) => n === CALLS).length).toBeLessThan(CALLS / 2);
     } finally {
       spy.mockRestore();
+    }
+  });
+
+  it("gives a connection and each stream Qdrant's 1 MiB flow-control windows, so a large upsert is not held back by 64 KiB", async () => {
+    expect(FLOW_CONTROL_WINDOW).toBe(1_048_576);
+    const session = http2.connect(grpcUrl);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        session.once('error', reject);
+        session.once('remoteSettings', () => resolve());
+      });
+      // The stream window comes in the server's SETTINGS; the connection's in a WINDOW_UPDATE that follows.
+      expect(session.remoteSettings.initialWindowSize).toBe(FLOW_CONTROL_WINDOW);
+      const deadline = Date.now() + 5_000;
+      while ((session.state.remoteWindowSize ?? 0) < FLOW_CONTROL_WINDOW && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      expect(session.state.remoteWindowSize).toBe(FLOW_CONTROL_WINDOW);
+    } finally {
+      session.close();
     }
   });
 });

@@ -33,10 +33,16 @@ export type PreparedVector = Float64Array;
  * to float32 again), so scoring is a dot product.
  */
 export function prepareVector(distance: Distance, vector: readonly number[]): PreparedVector {
-  const out = Float64Array.from(vector, Math.fround);
-  if (distance !== 'Cosine') return out;
+  // A plain loop: `Float64Array.from` with a mapping function goes through the iterator protocol and a call
+  // per value, ten times slower on the vectors of every upsert.
+  const out = new Float64Array(vector.length);
   let sum = 0;
-  for (let i = 0; i < out.length; i++) sum += out[i]! * out[i]!;
+  for (let i = 0; i < out.length; i++) {
+    const value = Math.fround(vector[i]!);
+    out[i] = value;
+    sum += value * value;
+  }
+  if (distance !== 'Cosine') return out;
   if (sum === 0) return out;
   const scale = 1 / Math.sqrt(sum);
   for (let i = 0; i < out.length; i++) out[i] = Math.fround(out[i]! * scale);

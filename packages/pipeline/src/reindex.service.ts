@@ -17,7 +17,7 @@ import { STORE_OUTAGE_BACKOFF, backoffDelay } from '@catalog-indexer/retry';
 import { isPermanentStoreError, type QdrantStore, type VectorPoint } from '@catalog-indexer/vector-store';
 import { type HolderLiveness } from './catalog-lease';
 import { CatalogReadings } from './catalog-readings';
-import { chunkPoint } from './chunk-point';
+import { chunkPoint, pointsWithoutVectors } from './chunk-point';
 import { forgetDeletedCatalog } from './forget-catalog';
 import { LeaseSection } from './lease-section';
 import { StoreSync } from './store-sync';
@@ -275,14 +275,19 @@ export class ReindexService {
       // Cheap check before paying for tokens: a holder that lost the lease stops here.
       await this.lease.assertHeld(fence);
       // The counts the plan took travel with the rows: this process need not count the texts again.
-      const { vectors, tokens } = await embedder.embed(
+      const embedding = embedder.embed(
         rows.map((r) => r.content),
         signal,
         rows.map((r) => r.tokens),
       );
+      // A point's sparse vector and payload need no dense vector: they are made while the request is out.
+      const made = pointsWithoutVectors(run.catalogId, rows, vocabulary);
+      made.catch(() => undefined); // awaited below, once the request is paid for
+      const { vectors, tokens } = await embedding;
       // Paid now, whatever becomes of this attempt: the run's billed tokens count retries and lost work too.
       await this.deps.runs.add(run.runId, { tokensBilled: tokens });
-      const points: VectorPoint[] = rows.map((row, j) => chunkPoint(run.catalogId, row, row.contentHash, vectors[j], vocabulary));
+      const points = await made;
+      points.forEach((point, j) => (point.vector = vectors[j] ?? []));
       // Nothing is written for a run that was stopped or lost its lease while the batch was being embedded.
       signal?.throwIfAborted();
       await this.lease.assertHeld(fence);

@@ -7,8 +7,9 @@ import path from 'node:path';
  * app declares: pnpm's layout would not resolve any other one at run time.
  */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { bundleApp } = require('../../../scripts/build-app.js') as {
+const { bundleApp, BUNDLED } = require('../../../scripts/build-app.js') as {
   bundleApp: (appDir: string, outfile: string) => Promise<{ external: string[]; missing: string[] }>;
+  BUNDLED: Set<string>;
 };
 
 const root = path.resolve(__dirname, '../../..');
@@ -34,5 +35,16 @@ describe('production bundles', () => {
     // The shop fixture's own words (packages/catalog/src/testing/shop.fixture.ts).
     expect(bundle).not.toContain('Revenue is the sum of order totals net of refunds');
     expect(bundle).not.toContain('shop.fixture');
+  });
+
+  it.each(['worker', 'query'])("%s carries the openai SDK in its bundle, loaded on its first request", async (app) => {
+    expect([...BUNDLED]).toEqual(['openai']);
+    const outfile = path.join(out, `${app}-sdk`, 'main.js');
+    const { external } = await bundleApp(path.join(root, 'apps', app), outfile);
+    expect(external).not.toContain('openai');
+    const bundle = readFileSync(outfile, 'utf8');
+    expect(bundle).toContain('node_modules/openai/client.js');
+    // Nothing requires the SDK from node_modules at run time.
+    expect(bundle).not.toMatch(/require\(["']openai["']\)/);
   });
 });

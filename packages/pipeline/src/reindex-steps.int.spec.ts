@@ -385,6 +385,27 @@ describe(`${ReindexService.name} step by step`, () => {
       await h.release(run);
     });
 
+    it('reads the words again after a read of them failed, rather than keeping the failure', async () => {
+      const id = await h.createCatalog(zoo());
+      const { run, plan } = await planElsewhere(id);
+      const [first, ...rest] = plan.batches;
+      const batches = new ReindexService({ ...h.deps(), batchMaxInputs: 1 });
+      // Postgres refuses the one read (a lost connection): the batch fails, paying nothing.
+      const reads = jest.spyOn(h.runs, 'vocabulary').mockRejectedValueOnce(new Error('Connection terminated unexpectedly'));
+      try {
+        await expect(batches.embedBatch(run, first!)).rejects.toThrow('Connection terminated unexpectedly');
+        expect(h.embedder.calls).toBe(0);
+        for (const batch of [first!, ...rest]) expect((await batches.embedBatch(run, batch)).status).toBe('embedded');
+        expect(reads).toHaveBeenCalledTimes(2);
+      } finally {
+        reads.mockRestore();
+      }
+      expect((await h.reindex.activate(run, 1)).kind).toBe('completed');
+      const vectors = await sparseVectors(id, catalogVocabulary(zoo()));
+      expect(vectors.stored).toEqual(vectors.wanted);
+      await h.release(run);
+    });
+
     it("reads the catalog's document once for all the batches of a run whose plan recorded no words", async () => {
       const id = await h.createCatalog(zoo());
       const { run, plan } = await planElsewhere(id);

@@ -214,8 +214,8 @@ export class ReindexService {
     const adopted = new Set(adopt);
     const drop = pending.filter((p) => !adopted.has(p.id)).map((p) => p.id);
     const rows = this.batchRows(run, toEmbed, await this.slots());
-    // The words of this version, recorded with the run for the processes that embed its batches.
-    const vocabulary = rows.length > 0 || rekey.length > 0 ? this.readings.vocabulary(catalog) : undefined;
+    // The words of this version (kept with the reading), recorded with the run for the processes that embed its batches.
+    const vocabulary = this.readings.vocabulary(catalog);
     await this.takeOverAdopted(run, rekey, vocabulary);
 
     await this.deps.leases.fenced(this.fence(run), async (m) => {
@@ -223,9 +223,8 @@ export class ReindexService {
       await embeddings.adopt(m, run.catalogId, adopt, run.runId);
       await embeddings.insertPending(rows, m, { embedded: false });
     });
-    const words = rows.length > 0 ? vocabulary : undefined;
-    await this.deps.runs.setPlanned(run.runId, catalog.version, words && [...words]);
-    if (words) void this.keepVocabulary(`${run.runId}:${catalog.version}`, Promise.resolve(words));
+    await this.deps.runs.setPlanned(run.runId, catalog.version, [...vocabulary]);
+    void this.keepVocabulary(`${run.runId}:${catalog.version}`, Promise.resolve(vocabulary));
     // Batches are contiguous runs of rows numbered in order (see `spreadBatches`): their numbers come sorted.
     const batches = [...new Set(rows.map((r) => r.batch ?? 0))];
     this.deps.logger.info(
@@ -240,7 +239,7 @@ export class ReindexService {
    * and point payload), keeping their ids and vectors: no embedding. Adopted rows no chunk takes are
    * retired by the activation, like the rows of chunks gone from a catalog.
    */
-  private async takeOverAdopted(run: RunContext, rekey: { id: string; chunk: Chunk; hash: string }[], vocabulary?: ReadonlySet<string>): Promise<void> {
+  private async takeOverAdopted(run: RunContext, rekey: { id: string; chunk: Chunk; hash: string }[], vocabulary: ReadonlySet<string>): Promise<void> {
     if (rekey.length === 0) return;
     const vectors = await this.deps.store.denseVectors(rekey.map((r) => r.id));
     const found = rekey.filter((r) => vectors.has(r.id));

@@ -320,6 +320,14 @@ describe(`${ReindexService.name} step by step`, () => {
       return { run, plan };
     };
 
+    /** Activates the run's first plan, and checks that every point's terms are those of its text split against `vocabulary`. */
+    const activatedSplitAgainst = async (run: Awaited<ReturnType<typeof begin>>['run'], id: string, vocabulary: ReadonlySet<string>) => {
+      expect((await h.reindex.activate(run, 1)).kind).toBe('completed');
+      const vectors = await sparseVectors(id, vocabulary);
+      expect(vectors.stored).toEqual(vectors.wanted);
+      await h.release(run);
+    };
+
     it("records with the run the words of the version it planned, which its batches in any process split names against", async () => {
       const id = await h.createCatalog(zoo());
       const { run, plan } = await planElsewhere(id);
@@ -360,10 +368,7 @@ describe(`${ReindexService.name} step by step`, () => {
       } finally {
         reads.mockRestore();
       }
-      expect((await h.reindex.activate(run, 1)).kind).toBe('completed');
-      const vectors = await sparseVectors(id, catalogVocabulary(zoo()));
-      expect(vectors.stored).toEqual(vectors.wanted);
-      await h.release(run);
+      await activatedSplitAgainst(run, id, catalogVocabulary(zoo()));
     });
 
     it('takes the words of the version planned again when the catalog changed during the run', async () => {
@@ -400,10 +405,7 @@ describe(`${ReindexService.name} step by step`, () => {
       } finally {
         reads.mockRestore();
       }
-      expect((await h.reindex.activate(run, 1)).kind).toBe('completed');
-      const vectors = await sparseVectors(id, catalogVocabulary(zoo()));
-      expect(vectors.stored).toEqual(vectors.wanted);
-      await h.release(run);
+      await activatedSplitAgainst(run, id, catalogVocabulary(zoo()));
     });
 
     it("reads the catalog's document once for all the batches of a run whose plan recorded no words", async () => {
@@ -419,10 +421,7 @@ describe(`${ReindexService.name} step by step`, () => {
       } finally {
         documents.mockRestore();
       }
-      expect((await h.reindex.activate(run, 1)).kind).toBe('completed');
-      const vectors = await sparseVectors(id, catalogVocabulary(zoo()));
-      expect(vectors.stored).toEqual(vectors.wanted);
-      await h.release(run);
+      await activatedSplitAgainst(run, id, catalogVocabulary(zoo()));
     });
 
     it('removes the points it wrote when the lease was taken while they were being written', async () => {

@@ -20,7 +20,7 @@ import { JobProducer, createRedisConnection, jobCatalog } from '@catalog-indexer
 import { createTestDatabase, deleteRedisPrefix, startEmulatorProcess, uniqueName, uniqueQueuePrefix, waitFor } from '@catalog-indexer/testing';
 import { QdrantStore } from '@catalog-indexer/vector-store';
 import { readIntegerFlags } from './bench-options';
-import { WORKER_NODE_OPTIONS, processMemory } from './process-memory';
+import { WORKER_NODE_ARGS, WORKER_NODE_OPTIONS, processMemory } from './process-memory';
 
 // The floor reads and writes pages of the adoption's size.
 const PAGE = ADOPTION_PAGE_SIZE;
@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     cleanup.push(() => Promise.all(workers.map((w) => w.stop())));
     // The first worker migrates (the legacy table is kept as dq_embeddings_pgvector), then the second starts.
     for (let i = 0; i < 2; i++) {
-      const worker = spawnApp('worker', env, { label: `worker-${i + 1}`, compiled: !fromSource });
+      const worker = spawnApp('worker', env, { label: `worker-${i + 1}`, compiled: !fromSource, nodeArgs: fromSource ? [] : WORKER_NODE_ARGS });
       workers.push(worker);
       // A worker that exits while starting fails the bench at once, with its output.
       const exited = worker.exited.then((code) => Promise.reject(new Error(`worker ${i + 1} exited (${String(code)})`)));

@@ -21,7 +21,7 @@ import { createTestDatabase, deleteRedisPrefix, uniqueName, waitFor, type TestDa
 import { QdrantStore } from '@catalog-indexer/vector-store';
 import { Cleanup, progress } from './bench-cleanup';
 import { processCpuMs } from './process-cpu';
-import { WORKER_NODE_OPTIONS, processMemory } from './process-memory';
+import { WORKER_NODE_ARGS, WORKER_NODE_OPTIONS, processMemory } from './process-memory';
 import { REINDEX_USAGE, parseReindexBenchOptions, type ReindexBenchOptions } from './reindex-bench-options';
 import { findRepositoryRoot, loadSpider, pickDatabases, replicatedCatalog } from './spider-catalog';
 import { round } from './stats';
@@ -55,7 +55,7 @@ interface Shared {
 async function startWorker(env: Record<string, string>, label: string, { build, cpuProfileDir }: Pick<ReindexBenchOptions, 'build' | 'cpuProfileDir'>): Promise<AppProcess> {
   // The production build runs with the worker's V8 options, as compose runs it (and any the caller set).
   const nodeOptions = [WORKER_NODE_OPTIONS, process.env.NODE_OPTIONS ?? ''].join(' ').trim();
-  const nodeArgs = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [];
+  const nodeArgs = [...(build === 'production' ? WORKER_NODE_ARGS : []), ...(cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [])];
   const worker = spawnApp('worker', build === 'production' ? { NODE_OPTIONS: nodeOptions, ...env } : env, { label, compiled: build === 'production', nodeArgs });
   await waitFor(`${label} to be ready`, () => worker.output().includes('worker ready') || worker.child.exitCode !== null, {
     timeoutMs: 120_000,

@@ -20,7 +20,7 @@ import { OpenAIEmulator, QdrantEmulator } from '@catalog-indexer/emulators';
 import { createRedisConnection, JobProducer } from '@catalog-indexer/queue';
 import { createTestDatabase, deleteRedisPrefix, uniqueName, uniqueQueuePrefix, waitFor, type TestDatabase } from '@catalog-indexer/testing';
 import { readIntegerFlags } from './bench-options';
-import { WORKER_NODE_OPTIONS } from './process-memory';
+import { WORKER_NODE_ARGS, WORKER_NODE_OPTIONS } from './process-memory';
 import { buildSpiderCatalog, findRepositoryRoot, loadSpider, pickDatabases } from './spider-catalog';
 
 const progress = (message: string): void => {
@@ -84,7 +84,7 @@ async function main(): Promise<void> {
       ...(fromSource ? {} : { NODE_OPTIONS: WORKER_NODE_OPTIONS }),
     };
     const procs: AppProcess[] = [];
-    for (let i = 0; i < workers; i++) procs.push(spawnApp('worker', { ...env, LOG_LEVEL: 'info' }, { label: `worker-${i + 1}`, compiled: !fromSource }));
+    for (let i = 0; i < workers; i++) procs.push(spawnApp('worker', { ...env, LOG_LEVEL: 'info' }, { label: `worker-${i + 1}`, compiled: !fromSource, nodeArgs: fromSource ? [] : WORKER_NODE_ARGS }));
     cleanup.push(() => Promise.all(procs.map((p) => p.stop())));
     for (const p of procs) await waitFor(`${p.name} to be ready`, () => p.output().includes('worker ready'), { timeoutMs: 60_000 });
     progress(`${workers} workers ready (${fromSource ? 'sources through tsx' : 'production build'}); idling ${idleMs} ms`);
@@ -127,6 +127,7 @@ async function main(): Promise<void> {
           idleMs,
           workload: { databases: report.databases, tables: report.tables, columns: report.columns, reindexMs, state: job.state, result: job.result },
           nodeOptions: fromSource ? null : WORKER_NODE_OPTIONS,
+          nodeArgs: fromSource ? null : WORKER_NODE_ARGS,
           idleLimitMb: IDLE_LIMIT_MB,
           peakLimitMb: PEAK_LIMIT_MB,
           idleUnderLimit: perWorker.every((w) => (w.idleRssMb ?? Infinity) <= IDLE_LIMIT_MB),

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { readYaml, ROOT } from './repo-files';
+import { readRepoFile, readYaml, ROOT } from './repo-files';
 
 interface Service {
   image?: string;
@@ -82,6 +82,15 @@ describe('docker-compose.yml', () => {
     expect(worker.healthcheck?.test.join(' ')).toContain('http://127.0.0.1:9464/readyz');
     // Longer than WORKER_SHUTDOWN_TIMEOUT_MS's default (30 s): the worker exits on its own before Docker's SIGKILL.
     expect(worker.stop_grace_period).toBe('35s');
+  });
+
+  it("starts workers with the V8 options of the worker's start:prod", () => {
+    const worker = service('worker');
+    const scripts = (JSON.parse(readRepoFile('apps/worker/package.json')) as { scripts: Record<string, string> }).scripts;
+    expect(scripts['start:prod']).toBe('node --max-semi-space-size=4 --no-concurrent-recompilation dist/main.js');
+    // What Node accepts in NODE_OPTIONS is set there; V8's own options go on the command line.
+    expect(worker.environment?.NODE_OPTIONS).toBe('--max-semi-space-size=4');
+    expect(worker.command).toEqual(['node', '--no-concurrent-recompilation', 'dist/main.js']);
   });
 
   it('starts Prometheus and Grafana with the files of deploy/ in the observability profile', () => {

@@ -22,7 +22,8 @@ const WORKSPACE = '@catalog-indexer/';
  * Third-party packages compiled into the bundle. The `openai` SDK is some 300 modules, loaded on an app's
  * first embeddings request (see OpenAIEmbedder): bundled, that first load takes about a third of the time
  * (no module resolution or file reads; its code is parsed with the bundle and compiled as it runs) and some
- * 9 MB less memory. Its modules still run only when first required.
+ * 9 MB less memory. Its modules still run only when first required. `stopword` is compiled in from its ES
+ * module sources (see {@link ES_SOURCES}).
  */
 const BUNDLED = new Set(['openai', 'stopword']);
 
@@ -45,7 +46,8 @@ function packageName(specifier) {
  * in a comment, an emoji in the SDK's) makes the whole script a two-byte string, twice its size in memory
  * for as long as the process runs. esbuild escapes strings and identifiers already; what it leaves is in
  * comments and regular expressions, where an escape means the same character. A character written as an
- * identity escape (`\…`) loses its backslash, as the escape already means the character itself.
+ * identity escape (`\…`) loses its backslash, as the escape already means the character itself. On a line
+ * with such a character, the source map's columns after it are off by the escape's extra length.
  */
 function escapeNonAscii(code) {
   return code.replace(/(\\*)([^\x00-\x7f])/g, (_, slashes, char) => {

@@ -87,10 +87,10 @@ describe('docker-compose.yml', () => {
   it("starts workers with the V8 options of the worker's start:prod", () => {
     const worker = service('worker');
     const scripts = (JSON.parse(readRepoFile('apps/worker/package.json')) as { scripts: Record<string, string> }).scripts;
-    expect(scripts['start:prod']).toBe('node --max-semi-space-size=4 --no-concurrent-recompilation dist/main.js');
+    expect(scripts['start:prod']).toBe('node --max-semi-space-size=4 --no-concurrent-recompilation --no-wasm-dynamic-tiering --no-wasm-tier-up dist/main.js');
     // What Node accepts in NODE_OPTIONS is set there; V8's own options go on the command line.
     expect(worker.environment?.NODE_OPTIONS).toBe('--max-semi-space-size=4');
-    expect(worker.command).toEqual(['node', '--no-concurrent-recompilation', 'dist/main.js']);
+    expect(worker.command).toEqual(['node', '--no-concurrent-recompilation', '--no-wasm-dynamic-tiering', '--no-wasm-tier-up', 'dist/main.js']);
   });
 
   it('starts Prometheus and Grafana with the files of deploy/ in the observability profile', () => {

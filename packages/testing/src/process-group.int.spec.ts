@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { runGroup, spawnGroup } from './process-group';
+import { waitFor } from './wait-for';
 
 /** Whether a process with this pid is still running (a zombie waiting to be reaped has ended). */
 function alive(pid: number): boolean {
@@ -9,6 +10,15 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Resolves once the process has ended; fails if it still runs after 5 s. A killed process closes its files
+ * (the output pipes the group's end waits for) a moment before it becomes a zombie, so right after the
+ * pipes close it can still read as running.
+ */
+async function ended(pid: number): Promise<boolean> {
+  return waitFor(`process ${pid} to end`, () => !alive(pid), { timeoutMs: 5_000, intervalMs: 20 });
 }
 
 /** The pid a shell printed with `echo $!` on the output's first line. */
@@ -23,7 +33,7 @@ describe('process groups', () => {
     const result = await runGroup('sh', ['-c', 'sleep 30 & echo $!; echo started; wait'], { deadlineMs: 500 });
     expect(result.timedOut).toBe(true);
     expect(result.output).toContain('started');
-    expect(alive(backgroundPid(result.output))).toBe(false);
+    expect(await ended(backgroundPid(result.output))).toBe(true);
   });
 
   it('returns the exit code of a command that ends in time, and kills what it left running', async () => {
@@ -31,7 +41,7 @@ describe('process groups', () => {
     const result = await runGroup('sh', ['-c', 'sleep 30 & echo $!; echo done >&2; exit 3'], { deadlineMs: 20_000 });
     expect(result).toMatchObject({ code: 3, timedOut: false });
     expect(result.output).toContain('done');
-    expect(alive(backgroundPid(result.output))).toBe(false);
+    expect(await ended(backgroundPid(result.output))).toBe(true);
   });
 
   it('keeps only the tail of the output when asked', async () => {
@@ -47,7 +57,7 @@ describe('process groups', () => {
     const pid = backgroundPid(group.output());
     group.signal('SIGTERM');
     expect(await group.exited).not.toBe(0);
-    expect(alive(pid)).toBe(false);
+    expect(await ended(pid)).toBe(true);
     // Signalling a group that has gone does nothing.
     expect(() => group.signal('SIGTERM')).not.toThrow();
   });

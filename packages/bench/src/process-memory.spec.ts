@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { REPO_ROOT } from '@catalog-indexer/devstack';
 import { WORKER_NODE_ARGS, WORKER_NODE_OPTIONS } from './process-memory';
 
-const startProd = (JSON.parse(readFileSync(path.resolve(__dirname, '../../../apps/worker/package.json'), 'utf8')) as { scripts: Record<string, string> })
+const startProd = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'apps', 'worker', 'package.json'), 'utf8')) as { scripts: Record<string, string> })
   .scripts['start:prod']!;
 
 describe('the options the benchmarks start production workers with', () => {

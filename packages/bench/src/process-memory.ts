@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { REPO_ROOT } from '@catalog-indexer/devstack';
 
 /** Resident memory of a process, from `/proc/<pid>/status` (Linux): now and its peak so far, in MB. */
 export interface ProcessMemory {
@@ -36,7 +37,7 @@ export function processMemory(pid: number): ProcessMemory {
  *   baseline compiler").
  */
 function productionWorkerOptions(): string[] {
-  const manifest = JSON.parse(readFileSync(path.resolve(__dirname, '../../../apps/worker/package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const manifest = JSON.parse(readFileSync(path.join(REPO_ROOT, 'apps', 'worker', 'package.json'), 'utf8')) as { scripts: Record<string, string> };
   const words = (manifest.scripts['start:prod'] ?? '').trim().split(/\s+/);
   if (words[0] !== 'node' || words.at(-1) !== 'dist/main.js') throw new Error(`the worker's start:prod is not "node <options> dist/main.js": ${words.join(' ')}`);
   return words.slice(1, -1);

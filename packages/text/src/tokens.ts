@@ -1,4 +1,5 @@
 import type * as Cl100k from 'gpt-tokenizer/encoding/cl100k_base';
+import { isAscii, pieceEnd } from './cl100k-pieces';
 
 let cl100k: typeof Cl100k | undefined;
 
@@ -19,9 +20,9 @@ function encoding(): typeof Cl100k {
 const AS_PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
 
 /**
- * Counts already made, by text: a run counts each chunk when it plans its batches and again when a batch
- * is embedded (and the rate limiter is asked for the batch's tokens). Bounded by texts and by characters
- * held (a few MB); emptied when full. Texts longer than {@link COUNT_CACHE_MAX_CHARS} are counted every time.
+ * Counts of other texts already made, by text (an ASCII text is counted from its pieces' counts instead,
+ * which is cheaper than finding it here). Bounded by texts and by characters held (a few MB); emptied when
+ * full. Texts longer than {@link COUNT_CACHE_MAX_CHARS} are counted every time.
  */
 const COUNT_CACHE_SIZE = 32_768;
 const COUNT_CACHE_CHARS = 6_000_000;
@@ -29,8 +30,62 @@ const COUNT_CACHE_MAX_CHARS = 2_048;
 const counts = new Map<string, number>();
 let countedChars = 0;
 
+/**
+ * Token counts of the pieces of ASCII texts: the words, numbers, punctuation and spaces of a catalog's texts
+ * repeat, so nearly every piece is found here. An open-addressing table keyed by a hash of the piece's
+ * characters, compared in place in the text: a piece that is found is neither sliced out of its text nor
+ * hashed again by a `Map`. Emptied when full.
+ */
+const PIECE_SLOTS = 1 << 17;
+const PIECE_ENTRIES = PIECE_SLOTS >> 1;
+const PIECE_MAX_CHARS = 64;
+const pieceSlots = new Int32Array(PIECE_SLOTS);
+const pieceHashes = new Int32Array(PIECE_ENTRIES);
+const pieceTokens = new Int32Array(PIECE_ENTRIES);
+const pieceTexts: string[] = [];
+
+/** The token count of `text.slice(start, end)`, one piece of cl100k's pre-tokenizer. */
+function pieceTokenCount(text: string, start: number, end: number): number {
+  let hash = 0x811c9dc5 ^ (end - start);
+  for (let i = start; i < end; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  let slot = hash & (PIECE_SLOTS - 1);
+  for (let entry = pieceSlots[slot]!; entry !== 0; entry = pieceSlots[slot]!) {
+    const known = pieceTexts[entry - 1]!;
+    if (pieceHashes[entry - 1] === hash && known.length === end - start && text.startsWith(known, start)) return pieceTokens[entry - 1]!;
+    slot = (slot + 1) & (PIECE_SLOTS - 1);
+  }
+  const piece = text.slice(start, end);
+  const count = encoding().countTokens(piece, AS_PLAIN_TEXT);
+  if (piece.length > PIECE_MAX_CHARS) return count;
+  if (pieceTexts.length >= PIECE_ENTRIES) {
+    pieceSlots.fill(0);
+    pieceTexts.length = 0;
+    return count; // the slot found above belonged to the emptied table; the next count of this piece keeps it
+  }
+  pieceTexts.push(piece);
+  pieceHashes[pieceTexts.length - 1] = hash;
+  pieceTokens[pieceTexts.length - 1] = count;
+  pieceSlots[slot] = pieceTexts.length;
+  return count;
+}
+
+/**
+ * Tokens of ASCII `text`: the sum of its pieces' counts (cl100k encodes each piece of its pre-tokenizer on
+ * its own, see `cl100k-pieces.ts`).
+ */
+function countAsciiTokens(text: string): number {
+  let total = 0;
+  for (let start = 0; start < text.length; ) {
+    const end = pieceEnd(text, start);
+    total += pieceTokenCount(text, start, end);
+    start = end;
+  }
+  return total;
+}
+
 /** Tokens of `text` as OpenAI's embedding models count them (cl100k_base). */
 export function countTokens(text: string): number {
+  if (isAscii(text)) return countAsciiTokens(text);
   if (text.length > COUNT_CACHE_MAX_CHARS) return encoding().countTokens(text, AS_PLAIN_TEXT);
   let count = counts.get(text);
   if (count === undefined) {

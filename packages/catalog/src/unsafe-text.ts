@@ -45,32 +45,52 @@ export function exceedsJsonDepth(input: unknown, maxDepth = MAX_JSON_DEPTH): boo
   return false;
 }
 
+/** Where a value sits: its key or index under its parent's place (`null` for the root). */
+interface Place {
+  parent: Place | null;
+  key: PropertyKey;
+}
+
+/** The keys and indexes from the root down to `place`. */
+function pathOf(place: Place | null): PropertyKey[] {
+  const path: PropertyKey[] = [];
+  for (let p = place; p; p = p.parent) path.push(p.key);
+  return path.reverse();
+}
+
 /**
  * Every string (value or object key) under `input` that holds a NUL character or a lone surrogate, with its
- * path, in document order. Walks any JSON value without recursion; stops after `limit` findings.
+ * path, in document order. Walks any JSON value without recursion; stops after `limit` findings. A value's
+ * path is spelled out only for a finding: the walk keeps a link to the parent's place instead.
  */
 export function findUnsafeText(input: unknown, limit = 100): UnsafeText[] {
   const found: UnsafeText[] = [];
-  // A pending visit: a value at a path, or a finding about a field name (kept in line for document order).
-  type Visit = { value: unknown; path: PropertyKey[] } | UnsafeText;
-  const stack: Visit[] = [{ value: input, path: [] }];
+  // A pending visit: a value at a place, or a finding about a field name (kept in line for document order).
+  type Visit = { value: unknown; place: Place | null } | UnsafeText;
+  const stack: Visit[] = [{ value: input, place: null }];
   for (let visit = stack.pop(); visit && found.length < limit; visit = stack.pop()) {
     if (!('value' in visit)) {
       found.push(visit);
       continue;
     }
-    const { value, path } = visit;
+    const { value, place } = visit;
     if (typeof value === 'string') {
       const message = describeUnsafeText(value);
-      if (message) found.push({ path, message });
+      if (message) found.push({ path: pathOf(place), message });
     } else if (Array.isArray(value)) {
-      for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i] as unknown, path: [...path, i] });
+      for (let i = value.length - 1; i >= 0; i--) {
+        const item = value[i] as unknown;
+        // Numbers, booleans and nulls hold no text: not worth a visit.
+        if (typeof item === 'string' || (item !== null && typeof item === 'object')) stack.push({ value: item, place: { parent: place, key: i } });
+      }
     } else if (value !== null && typeof value === 'object') {
-      const entries = Object.entries(value as Record<string, unknown>);
-      for (let i = entries.length - 1; i >= 0; i--) {
-        const [key, item] = entries[i]!;
+      const keys = Object.keys(value);
+      for (let i = keys.length - 1; i >= 0; i--) {
+        const key = keys[i]!;
+        const item = (value as Record<string, unknown>)[key];
         const message = describeUnsafeText(key);
-        stack.push(message ? { path: [...path, key], message: `the field name ${message}` } : { value: item, path: [...path, key] });
+        if (message) stack.push({ path: pathOf({ parent: place, key }), message: `the field name ${message}` });
+        else if (typeof item === 'string' || (item !== null && typeof item === 'object')) stack.push({ value: item, place: { parent: place, key } });
       }
     }
   }

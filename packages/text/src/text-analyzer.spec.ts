@@ -1,3 +1,4 @@
+import { seededRandom } from './testing/seeded-random';
 import { analyzeText, buildVocabulary, isStopWord, splitCompound, splitWords, stem } from './text-analyzer';
 
 describe(splitWords.name, () => {
@@ -78,14 +79,7 @@ describe(stem.name, () => {
 
 /** Seeded texts of ASCII and other characters: identifiers, punctuation, and text NFKC changes. */
 function randomTexts(seed: number, count: number): string[] {
-  let state = seed >>> 0;
-  const next = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
+  const next = seededRandom(seed);
   const pieces = ['High', 'schooler', 'country', 'Language', 'ID', 'HTTPServer', '_', ' ', ' ', '.', ':', '(', ')', '\n', '2019', 'x', 'the', 'of', 'Umsätze', '売上', 'ﬁle', 'Ａbc', '²', 'naïve', 'e\u0301', '→', '-', 'sales', 'Orders', 'customerId'];
   return Array.from({ length: count }, () => Array.from({ length: 1 + Math.floor(next() * 24) }, () => pieces[Math.floor(next() * pieces.length)]!).join(''));
 }
@@ -105,5 +99,17 @@ describe(`${analyzeText.name} against its rules`, () => {
       expect({ text, terms: analyzeText(text, vocabulary) }).toEqual({ text, terms: expected });
       expect({ text, terms: analyzeText(text) }).toEqual({ text, terms: splitWords(text).filter((w) => !isStopWord(w)).map(stem) });
     }
+  });
+});
+
+describe(`${buildVocabulary.name} against its rules`, () => {
+  it('holds the words of splitWords of three letters or more, letters only, stop words left out, for any text (seed 20261206)', () => {
+    const texts = randomTexts(20261206, 2_000);
+    const expected = new Set<string>();
+    for (const text of texts) {
+      for (const word of splitWords(text)) if (word.length >= 3 && !isStopWord(word) && /^\p{L}+$/u.test(word)) expected.add(word);
+    }
+    expect(expected.size).toBeGreaterThan(10);
+    expect([...buildVocabulary(texts)].sort()).toEqual([...expected].sort());
   });
 });

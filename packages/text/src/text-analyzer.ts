@@ -185,10 +185,20 @@ function analysesFor(vocabulary: ReadonlySet<string> | undefined): Map<string, r
  */
 export function buildVocabulary(texts: Iterable<string>): Set<string> {
   const vocabulary = new Set<string>();
+  // A catalog's names repeat over its tables and columns: each run of letters and digits is split once.
+  const seen = new Set<string>();
   for (const text of texts) {
-    for (const word of splitWords(text)) {
-      if (word.length >= COMPOUND_PART_MIN_LENGTH && !STOP_WORDS.has(word) && /^\p{L}+$/u.test(word)) vocabulary.add(word);
+    for (const run of wordRuns(text)) {
+      if (seen.has(run)) continue;
+      seen.add(run);
+      for (const part of run.split(IDENTIFIER_BOUNDARY)) {
+        const word = part.toLowerCase();
+        if (word.length >= COMPOUND_PART_MIN_LENGTH && !STOP_WORDS.has(word) && LETTERS.test(word)) vocabulary.add(word);
+      }
     }
   }
   return vocabulary;
 }
+
+/** Letters of any script, and nothing else. */
+const LETTERS = /^\p{L}+$/u;

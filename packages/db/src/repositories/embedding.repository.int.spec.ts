@@ -109,6 +109,44 @@ describe(EmbeddingRepository.name, () => {
     expect((await embeddings.allIds(catalogId)).sort()).toEqual(many.map((r) => r.id).sort());
   });
 
+  it('writes rows of several catalogs, runs, models and sizes in one call, each with its own columns', async () => {
+    const [first, second] = [await newCatalog(), await newCatalog()];
+    const run = await runs.start(first, 'reindex', null, 1);
+    const rows = [
+      row(first, 'a', { indexRunId: run.id, batch: 2, tokens: 5 }),
+      row(second, 'a', { model: 'other', dimensions: 8 }),
+      row(first, 'b', { indexRunId: run.id, batch: 0, metadata: { table: 'b', note: 'ünïcode 📈' }, content: 'text of b 📈' }),
+      row(first, 'c', { dimensions: 8 }),
+    ];
+    await embeddings.insertPending(rows);
+    const stored = await db.dataSource.query<Record<string, unknown>[]>(
+      `SELECT id, catalog_id, chunk_key, content, metadata, content_hash, model, dimensions, index_run_id, batch, tokens, qdrant_point_id
+         FROM dq_embeddings WHERE id = ANY($1::uuid[])`,
+      [rows.map((r) => r.id)],
+    );
+    expect(new Map(stored.map((s) => [s.id, s]))).toEqual(
+      new Map(
+        rows.map((r) => [
+          r.id,
+          {
+            id: r.id,
+            catalog_id: r.catalogId,
+            chunk_key: r.chunkKey,
+            content: r.content,
+            metadata: r.metadata,
+            content_hash: r.contentHash,
+            model: r.model,
+            dimensions: r.dimensions,
+            index_run_id: r.indexRunId,
+            batch: r.batch ?? null,
+            tokens: r.tokens ?? null,
+            qdrant_point_id: r.id,
+          },
+        ]),
+      ),
+    );
+  });
+
   it('hands checkpoints to a new run and leaves active rows alone', async () => {
     const catalogId = await newCatalog();
     const old = await runs.start(catalogId, 'reindex', null, 1);

@@ -85,35 +85,41 @@ export class EmbeddingRepository {
    */
   async insertPending(rows: NewEmbedding[], m?: EntityManager, options: { embedded?: boolean } = {}): Promise<void> {
     const runner = m ?? this.dataSource.manager;
-    const json = rows.map((r) => ({
-      id: r.id,
-      catalog_id: r.catalogId,
-      kind: r.kind,
-      chunk_key: r.chunkKey,
-      item_key: r.itemKey,
-      content: r.content,
-      metadata: r.metadata,
-      content_hash: r.contentHash,
-      model: r.model,
-      dimensions: r.dimensions,
-      index_run_id: r.indexRunId,
-      batch: r.batch ?? null,
-      tokens: r.tokens ?? null,
-    }));
     const embedded = options.embedded ?? m === undefined;
-    await insertAsJsonBatches(json, INSERT_BATCH, (batch) =>
-      runner.query(
-        `INSERT INTO dq_embeddings (id, catalog_id, kind, chunk_key, item_key, content, metadata, qdrant_point_id,
-                                    content_hash, model, dimensions, status, index_run_id, batch, tokens, embedded_at)
-         SELECT x.id, x.catalog_id, x.kind, x.chunk_key, x.item_key, x.content, x.metadata, x.id,
-                x.content_hash, x.model, x.dimensions, 'pending', x.index_run_id, x.batch, x.tokens,
-                CASE WHEN $2 THEN now() END
-           FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, catalog_id uuid, kind text, chunk_key text,
-                item_key text, content text, metadata jsonb, content_hash text, model text, dimensions int,
-                index_run_id uuid, batch int, tokens int)`,
-        [batch, embedded],
-      ),
-    );
+    // The columns a plan's rows share (catalog, model, size, run) are sent once per statement, not once per row.
+    const groups = new Map<string, NewEmbedding[]>();
+    for (const r of rows) {
+      const shared = `${r.catalogId}|${r.model}|${r.dimensions}|${r.indexRunId ?? ''}`;
+      const group = groups.get(shared);
+      if (group) group.push(r);
+      else groups.set(shared, [r]);
+    }
+    for (const group of groups.values()) {
+      const { catalogId, model, dimensions, indexRunId } = group[0]!;
+      const json = group.map((r) => ({
+        id: r.id,
+        kind: r.kind,
+        chunk_key: r.chunkKey,
+        item_key: r.itemKey,
+        content: r.content,
+        metadata: r.metadata,
+        content_hash: r.contentHash,
+        batch: r.batch ?? null,
+        tokens: r.tokens ?? null,
+      }));
+      await insertAsJsonBatches(json, INSERT_BATCH, (batch) =>
+        runner.query(
+          `INSERT INTO dq_embeddings (id, catalog_id, kind, chunk_key, item_key, content, metadata, qdrant_point_id,
+                                      content_hash, model, dimensions, status, index_run_id, batch, tokens, embedded_at)
+           SELECT x.id, $3::uuid, x.kind, x.chunk_key, x.item_key, x.content, x.metadata, x.id,
+                  x.content_hash, $4::text, $5::int, 'pending', $6::uuid, x.batch, x.tokens,
+                  CASE WHEN $2 THEN now() END
+             FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, kind text, chunk_key text, item_key text, content text,
+                  metadata jsonb, content_hash text, batch int, tokens int)`,
+          [batch, embedded, catalogId, model, dimensions, indexRunId ?? null],
+        ),
+      );
+    }
   }
 
   /** Hands checkpoints of earlier attempts to `runId`, so its activation takes them. */

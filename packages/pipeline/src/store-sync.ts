@@ -55,7 +55,8 @@ export class StoreSync {
    * Reports the active rows that have no point.
    */
   async removeOrphanPoints(catalogId: string): Promise<SyncReport> {
-    const rowIds = new Set(await this.embeddings.allIds(catalogId));
+    const rows = await this.embeddings.rowIds(catalogId);
+    const rowIds = new Set(rows.map((r) => r.id));
     const pointIds = await this.store.listIds(catalogId);
     const pointSet = new Set(pointIds);
     const orphans = pointIds.filter((id) => !rowIds.has(id));
@@ -64,7 +65,7 @@ export class StoreSync {
       this.logger.warn({ catalogId, orphans: orphans.length }, 'deleted points that no row owns');
     }
     let missingPoints = 0;
-    for (const row of await this.embeddings.activeChunks(catalogId)) if (!pointSet.has(row.id)) missingPoints++;
+    for (const row of rows) if (row.active && !pointSet.has(row.id)) missingPoints++;
     return { orphanPoints: orphans.length, missingPoints };
   }
 }

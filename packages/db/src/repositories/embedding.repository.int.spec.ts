@@ -147,6 +147,16 @@ describe(EmbeddingRepository.name, () => {
     );
   });
 
+  it('lists every row of a catalog with whether it is active, and no row of another', async () => {
+    const [catalogId, other] = [await newCatalog(), await newCatalog()];
+    const activeId = await active(catalogId, 'a');
+    const [pending, unembedded, elsewhere] = [row(catalogId, 'b'), row(catalogId, 'c', { batch: 0 }), row(other, 'a')];
+    await embeddings.insertPending([pending, elsewhere]);
+    await embeddings.insertPending([unembedded], undefined, { embedded: false });
+    const listed = await embeddings.rowIds(catalogId);
+    expect(new Map(listed.map((r) => [r.id, r.active]))).toEqual(new Map([[activeId, true], [pending.id, false], [unembedded.id, false]]));
+  });
+
   it('hands checkpoints to a new run and leaves active rows alone', async () => {
     const catalogId = await newCatalog();
     const old = await runs.start(catalogId, 'reindex', null, 1);

@@ -64,6 +64,11 @@ export class EmbeddingRepository {
     );
   }
 
+  /** Every row of the catalog, visible or not: its id, and whether it is active (one small read per row). */
+  async rowIds(catalogId: string): Promise<{ id: string; active: boolean }[]> {
+    return this.dataSource.query(`SELECT id, status = 'active' AS active FROM dq_embeddings WHERE catalog_id = $1`, [catalogId]);
+  }
+
   /** Every row id of the catalog, visible or not. */
   async allIds(catalogId: string): Promise<string[]> {
     const rows: { id: string }[] = await this.dataSource.query(`SELECT id FROM dq_embeddings WHERE catalog_id = $1`, [catalogId]);

@@ -38,6 +38,21 @@ describe('CatalogReadings', () => {
     expect(again.map((c) => c.key)).toEqual(all.map((c) => c.key));
   });
 
+  it('serves chunks already made by the stamp alone, and nothing for a version, a change or rejected keys not chunked', () => {
+    const readings = new CatalogReadings();
+    const stamp = { id: 'a', version: 1, updatedAt: new Date('2026-01-01T00:00:00Z') };
+    expect(readings.cachedChunks(stamp, none)).toBeUndefined();
+    const all = readings.chunks(stored('a'), none);
+    expect(readings.cachedChunks(stamp, new Set())).toBe(all);
+    expect(readings.cachedChunks(stamp, new Set(['sales.orders']))).toBeUndefined();
+    expect(readings.cachedChunks({ ...stamp, version: 2 }, none)).toBeUndefined();
+    expect(readings.cachedChunks({ ...stamp, updatedAt: new Date('2026-01-02T00:00:00Z') }, none)).toBeUndefined();
+    expect(readings.cachedChunks({ ...stamp, id: 'b' }, none)).toBeUndefined();
+    // A version whose vocabulary alone was read has no chunks to serve yet.
+    readings.vocabulary(stored('c'));
+    expect(readings.cachedChunks({ ...stamp, id: 'c' }, none)).toBeUndefined();
+  });
+
   it('computes the vocabulary once per stored version', () => {
     const readings = new CatalogReadings();
     const vocabulary = readings.vocabulary(stored('a'));

@@ -29,9 +29,18 @@ export class CatalogReadings {
   /** The catalog's chunks without the rejected items (see `chunkCatalog`). */
   chunks(stored: StoredCatalog, rejectedKeys: ReadonlySet<string>): Chunk[] {
     const reading = this.reading(stored);
-    const rejected = [...rejectedKeys].sort().join('\n');
+    const rejected = rejectionKey(rejectedKeys);
     if (reading.chunks?.rejected !== rejected) reading.chunks = { rejected, chunks: chunkCatalog(reading.catalog, { rejectedKeys }) };
     return reading.chunks.chunks;
+  }
+
+  /**
+   * The chunks of a version this process has already chunked under the same rejected keys, found by its
+   * stamp alone (no document needed); `undefined` when it has not.
+   */
+  cachedChunks(stamp: Omit<StoredCatalog, 'document'>, rejectedKeys: ReadonlySet<string>): Chunk[] | undefined {
+    const reading = this.readings.get(readingKey(stamp));
+    return reading?.chunks?.rejected === rejectionKey(rejectedKeys) ? reading.chunks.chunks : undefined;
   }
 
   /** The words of the catalog's names and descriptions (see `catalogVocabulary`). */
@@ -42,7 +51,7 @@ export class CatalogReadings {
   }
 
   private reading(stored: StoredCatalog): Reading {
-    const key = `${stored.id}:${stored.version}:${stored.updatedAt.getTime()}`;
+    const key = readingKey(stored);
     let reading = this.readings.get(key);
     if (reading) {
       // Most recently used last, so the oldest goes first.
@@ -54,4 +63,13 @@ export class CatalogReadings {
     while (this.readings.size > this.capacity) this.readings.delete(this.readings.keys().next().value ?? key);
     return reading;
   }
+}
+
+/** A stored version: id, version and last change. */
+function readingKey(stored: Omit<StoredCatalog, 'document'>): string {
+  return `${stored.id}:${stored.version}:${stored.updatedAt.getTime()}`;
+}
+
+function rejectionKey(rejectedKeys: ReadonlySet<string>): string {
+  return [...rejectedKeys].sort().join('\n');
 }

@@ -367,18 +367,28 @@ export class ReindexService {
   async activate(run: RunContext, version: number): Promise<ActivateOutcome> {
     const { embeddings, catalogs, runs } = this.deps;
     // A deleted catalog ends the run before anything else: planning again could never finish it.
-    const catalog = await catalogs.get(run.catalogId);
-    if (!catalog) return this.endDeleted(run);
+    const stamp = await catalogs.stamp(run.catalogId);
+    if (!stamp) return this.endDeleted(run);
     const remaining = await embeddings.unembeddedBatches(run.runId);
     if (remaining.length > 0) return { kind: 'replan', cause: 'batches', reason: `${remaining.length} batches not embedded` };
 
-    const wanted = this.readings.chunks(catalog, await catalogs.rejectedKeys(run.catalogId)).map((c) => c.key);
+    // The chunks this process made when it planned the version, else the stored document chunked again.
+    const rejected = await catalogs.rejectedKeys(run.catalogId);
+    let chunks = this.readings.cachedChunks(stamp, rejected);
+    let chunked = stamp.version;
+    if (!chunks) {
+      const stored = await catalogs.get(run.catalogId);
+      if (!stored) return this.endDeleted(run);
+      chunks = this.readings.chunks(stored, rejected);
+      chunked = stored.version;
+    }
+    const wanted = chunks.map((c) => c.key);
     const outcome = await this.deps.leases.fenced(this.fence(run), async (m) => {
       // Holding the catalog row: a PUT or DELETE waits for this transaction, or this one sees its result.
       const rows: { version: number }[] = await m.query(`SELECT version FROM catalogs WHERE id = $1 FOR SHARE`, [run.catalogId]);
       const current = rows[0];
       if (!current) return { kind: 'deleted' as const };
-      if (current.version !== version || catalog.version !== version) return { kind: 'changed' as const, version: current.version };
+      if (current.version !== version || chunked !== version) return { kind: 'changed' as const, version: current.version };
       return { kind: 'activated' as const, ...(await embeddings.activateRun(m, run.catalogId, run.runId, wanted)) };
     });
     if (outcome.kind === 'deleted') return this.endDeleted(run);

@@ -45,6 +45,16 @@ describe('db repositories', () => {
     expect([...(await catalogs.rejectedKeys(row.id))]).toEqual(['sales.orders']);
   });
 
+  it('stamps a stored document with the version and last change get reads, without the document', async () => {
+    const row = await catalogs.create(catalog('stamped'));
+    const first = await catalogs.get(row.id);
+    expect(await catalogs.stamp(row.id)).toEqual({ id: row.id, version: first!.version, updatedAt: first!.updatedAt });
+    await catalogs.replace(row.id, catalog('stamped2'));
+    const replaced = await catalogs.get(row.id);
+    expect(await catalogs.stamp(row.id)).toEqual({ id: row.id, version: 2, updatedAt: replaced!.updatedAt });
+    expect(await catalogs.stamp('00000000-0000-4000-8000-000000000000')).toBeNull();
+  });
+
   it('changes nothing when a rejected key is unknown', async () => {
     const row = await catalogs.create(catalog('unknown'));
     expect(await catalogs.updateRejections(row.id, { reject: ['sales'], restore: ['nope'] })).toEqual({ unknownKeys: ['nope'] });

@@ -69,6 +69,16 @@ export class CatalogRepository {
     return this.dataSource.getRepository(CatalogEntity).findOne({ where: { id } });
   }
 
+  /**
+   * What tells one stored document of the catalog from another (its version and last change), without the
+   * document; null when there is no such catalog.
+   */
+  async stamp(id: string): Promise<{ id: string; version: number; updatedAt: Date } | null> {
+    const rows: { version: number; updated_at: Date }[] = await this.dataSource.query(`SELECT version, updated_at FROM catalogs WHERE id = $1`, [id]);
+    const row = rows[0];
+    return row ? { id, version: row.version, updatedAt: row.updated_at } : null;
+  }
+
   /** The catalog's version, or null when there is no such catalog (one small read). */
   async version(id: string): Promise<number | null> {
     const rows: { version: number }[] = await this.dataSource.query(`SELECT version FROM catalogs WHERE id = $1`, [id]);

@@ -5,7 +5,7 @@ import {
   type CatalogSchema,
   type CatalogTable,
 } from './catalog.schema';
-import { type ColumnSet, columnKey, documentKey, exampleKey, isKeyRejected, relationshipKey, tableKey } from './keys';
+import { type ColumnSet, columnKey, documentKey, exampleKey, isKeyRejected, quoteName, relationshipKey, tableKey } from './keys';
 import { splitText } from './text-splitter';
 
 /** The kinds of chunks; schemas have none of their own, their description rides along in table chunks. */
@@ -225,19 +225,40 @@ function tableChunk(ctx: ChunkContext, schema: CatalogSchema, table: CatalogTabl
   };
 }
 
-function columnChunk(ctx: ChunkContext, schema: CatalogSchema, table: CatalogTable, column: CatalogColumn): Chunk {
-  const tKey = tableKey(schema.name, table.name);
-  const key = columnKey(schema.name, table.name, column.name);
+/** What every column chunk of one table repeats, made once per table. */
+interface TableContext {
+  schema: CatalogSchema;
+  table: CatalogTable;
+  /** The table's key, `sales.orders`. */
+  key: string;
+  /** The sentence that names the table, with its description shortened, in each of its column chunks. */
+  line: string;
+  outgoing: readonly Relationship[];
+  /** Visible foreign keys that reference the table, by referenced column, in the order of `incoming`. */
+  incomingByColumn: Map<string, Relationship[]>;
+}
+
+function tableContext(ctx: ChunkContext, schema: CatalogSchema, table: CatalogTable, key: string): TableContext {
+  const label = `${table.type === 'view' ? 'View' : 'Table'} ${key}`;
+  const line = table.description ? `${label}: ${brief(table.description, CHUNK_LIMITS.contextDescriptionChars)}` : `${label}.`;
+  const incomingByColumn = new Map<string, Relationship[]>();
+  for (const rel of ctx.incoming.get(key) ?? []) {
+    // A foreign key that names a column twice is listed once under it, as a filter over the list would.
+    for (const column of new Set(rel.to.columns)) {
+      const list = incomingByColumn.get(column);
+      if (list) list.push(rel);
+      else incomingByColumn.set(column, [rel]);
+    }
+  }
+  return { schema, table, key, line, outgoing: ctx.outgoing.get(key) ?? [], incomingByColumn };
+}
+
+function columnChunk(t: TableContext, column: CatalogColumn, key: string): Chunk {
+  const { schema, table } = t;
   const head = `Column ${key} (${columnAttributes(column)})`;
-  const parts = [column.description ? `${head}: ${sentence(column.description)}` : `${head}.`];
-  const tableLabel = `${table.type === 'view' ? 'View' : 'Table'} ${tKey}`;
-  parts.push(
-    table.description
-      ? `${tableLabel}: ${brief(table.description, CHUNK_LIMITS.contextDescriptionChars)}`
-      : `${tableLabel}.`,
-  );
+  const parts = [column.description ? `${head}: ${sentence(column.description)}` : `${head}.`, t.line];
   if (column.examples && column.examples.length > 0) parts.push(`Examples: ${column.examples.join(', ')}.`);
-  for (const rel of ctx.outgoing.get(tKey) ?? []) {
+  for (const rel of t.outgoing) {
     if (!rel.from.columns.includes(column.name)) continue;
     parts.push(
       rel.from.columns.length === 1
@@ -245,8 +266,7 @@ function columnChunk(ctx: ChunkContext, schema: CatalogSchema, table: CatalogTab
         : `Part of the foreign key ${columnsLabel(rel.from)} → ${columnsLabel(rel.to)}.`,
     );
   }
-  const incoming = (ctx.incoming.get(tKey) ?? []).filter((r) => r.to.columns.includes(column.name));
-  const referencedBy = referencedByLine(incoming);
+  const referencedBy = referencedByLine(t.incomingByColumn.get(column.name) ?? []);
   if (referencedBy) parts.push(referencedBy);
 
   return {
@@ -302,12 +322,13 @@ export function chunkCatalog(catalog: Catalog, options: ChunkOptions = {}): Chun
       const tKey = tableKey(schema.name, table.name);
       if (ctx.isHidden(tKey)) continue;
       chunks.push(tableChunk(ctx, schema, table, maxColumns));
+      const t = tableContext(ctx, schema, table, tKey);
       for (const column of table.columns) {
-        if (!ctx.isHidden(columnKey(schema.name, table.name, column.name))) {
-          chunks.push(columnChunk(ctx, schema, table, column));
-        }
+        // `columnKey`, from the table's key: `schema.table.column`, each part quoted when it must be.
+        const key = `${tKey}.${quoteName(column.name)}`;
+        if (!ctx.isHidden(key)) chunks.push(columnChunk(t, column, key));
       }
-      for (const rel of ctx.outgoing.get(tKey) ?? []) chunks.push(relationshipChunk(rel));
+      for (const rel of t.outgoing) chunks.push(relationshipChunk(rel));
     }
   }
 

@@ -39,13 +39,13 @@ let countedChars = 0;
 const PIECE_SLOTS = 1 << 17;
 const PIECE_ENTRIES = PIECE_SLOTS >> 1;
 const PIECE_MAX_CHARS = 64;
-const pieceSlots = new Int32Array(PIECE_SLOTS);
-const pieceHashes = new Int32Array(PIECE_ENTRIES);
-const pieceTokens = new Int32Array(PIECE_ENTRIES);
-const pieceTexts: string[] = [];
+/** The table, made at the first count: a process that never counts (an idle worker, the api) does not carry it. */
+let pieces: { slots: Int32Array; hashes: Int32Array; tokens: Int32Array; texts: string[] } | undefined;
 
 /** The token count of `text.slice(start, end)`, one piece of cl100k's pre-tokenizer. */
 function pieceTokenCount(text: string, start: number, end: number): number {
+  pieces ??= { slots: new Int32Array(PIECE_SLOTS), hashes: new Int32Array(PIECE_ENTRIES), tokens: new Int32Array(PIECE_ENTRIES), texts: [] };
+  const { slots: pieceSlots, hashes: pieceHashes, tokens: pieceTokens, texts: pieceTexts } = pieces;
   let hash = 0x811c9dc5 ^ (end - start);
   for (let i = start; i < end; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
   let slot = hash & (PIECE_SLOTS - 1);

@@ -1,5 +1,6 @@
 import type * as Cl100k from 'gpt-tokenizer/encoding/cl100k_base';
 import { isAscii, pieceEnd } from './cl100k-pieces';
+import { SpanTable } from './span-table';
 
 let cl100k: typeof Cl100k | undefined;
 
@@ -32,40 +33,21 @@ let countedChars = 0;
 
 /**
  * Token counts of the pieces of ASCII texts: the words, numbers, punctuation and spaces of a catalog's texts
- * repeat, so nearly every piece is found here. An open-addressing table keyed by a hash of the piece's
- * characters, compared in place in the text: a piece that is found is neither sliced out of its text nor
- * hashed again by a `Map`. Emptied when full.
+ * repeat, so nearly every piece is found here. Made at the first count, so that a process that never counts
+ * (an idle worker, the api) does not carry it.
  */
-const PIECE_SLOTS = 1 << 17;
-const PIECE_ENTRIES = PIECE_SLOTS >> 1;
+const PIECE_CACHE_SIZE = 65_536;
 const PIECE_MAX_CHARS = 64;
-/** The table, made at the first count: a process that never counts (an idle worker, the api) does not carry it. */
-let pieces: { slots: Int32Array; hashes: Int32Array; tokens: Int32Array; texts: string[] } | undefined;
+let pieceCounts: SpanTable<number> | undefined;
 
 /** The token count of `text.slice(start, end)`, one piece of cl100k's pre-tokenizer. */
 function pieceTokenCount(text: string, start: number, end: number): number {
-  pieces ??= { slots: new Int32Array(PIECE_SLOTS), hashes: new Int32Array(PIECE_ENTRIES), tokens: new Int32Array(PIECE_ENTRIES), texts: [] };
-  const { slots: pieceSlots, hashes: pieceHashes, tokens: pieceTokens, texts: pieceTexts } = pieces;
-  let hash = 0x811c9dc5 ^ (end - start);
-  for (let i = start; i < end; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
-  let slot = hash & (PIECE_SLOTS - 1);
-  for (let entry = pieceSlots[slot]!; entry !== 0; entry = pieceSlots[slot]!) {
-    const known = pieceTexts[entry - 1]!;
-    if (pieceHashes[entry - 1] === hash && known.length === end - start && text.startsWith(known, start)) return pieceTokens[entry - 1]!;
-    slot = (slot + 1) & (PIECE_SLOTS - 1);
-  }
+  pieceCounts ??= new SpanTable(PIECE_CACHE_SIZE);
+  const known = pieceCounts.get(text, start, end);
+  if (known !== undefined) return known;
   const piece = text.slice(start, end);
   const count = encoding().countTokens(piece, AS_PLAIN_TEXT);
-  if (piece.length > PIECE_MAX_CHARS) return count;
-  if (pieceTexts.length >= PIECE_ENTRIES) {
-    pieceSlots.fill(0);
-    pieceTexts.length = 0;
-    return count; // the slot found above belonged to the emptied table; the next count of this piece keeps it
-  }
-  pieceTexts.push(piece);
-  pieceHashes[pieceTexts.length - 1] = hash;
-  pieceTokens[pieceTexts.length - 1] = count;
-  pieceSlots[slot] = pieceTexts.length;
+  if (piece.length <= PIECE_MAX_CHARS) pieceCounts.add(piece, count);
   return count;
 }
 

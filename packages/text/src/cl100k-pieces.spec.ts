@@ -1,8 +1,15 @@
 import { countTokens as wholeTextCount } from 'gpt-tokenizer/encoding/cl100k_base';
 import { CL100K_TOKEN_SPLIT_REGEX } from 'gpt-tokenizer/encodingParams/constants';
-import { asciiPieces, isAscii } from './cl100k-pieces';
+import { isAscii, pieceEnd } from './cl100k-pieces';
 import { seededRandom } from './testing/seeded-random';
 import { countTokens } from './tokens';
+
+/** The pieces `pieceEnd` cuts ASCII `text` into, one after another. */
+function asciiPieces(text: string): string[] {
+  const pieces: string[] = [];
+  for (let start = 0; start < text.length; start = pieceEnd(text, start)) pieces.push(text.slice(start, pieceEnd(text, start)));
+  return pieces;
+}
 
 /** The pieces gpt-tokenizer's own pattern cuts `text` into. */
 const patternPieces = (text: string): string[] => [...text.matchAll(CL100K_TOKEN_SPLIT_REGEX)].map((m) => m[0]);
@@ -23,7 +30,7 @@ function randomAsciiTexts(seed: number, count: number): string[] {
   });
 }
 
-describe(asciiPieces.name, () => {
+describe(pieceEnd.name, () => {
   it('cuts ASCII text into the pieces of the pattern, wherever its alternatives meet (seed 20261206)', () => {
     const seed = 20261206;
     const texts = randomAsciiTexts(seed, 20_000);

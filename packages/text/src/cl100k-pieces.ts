@@ -92,14 +92,3 @@ export function pieceEnd(text: string, start: number): number {
   // 7. whitespace but its last character; 8. one whitespace character
   return end - start >= 2 ? end - 1 : start + 1;
 }
-
-/** The pieces cl100k's pre-tokenizer cuts ASCII `text` into. */
-export function asciiPieces(text: string): string[] {
-  const pieces: string[] = [];
-  for (let start = 0; start < text.length; ) {
-    const end = pieceEnd(text, start);
-    pieces.push(text.slice(start, end));
-    start = end;
-  }
-  return pieces;
-}

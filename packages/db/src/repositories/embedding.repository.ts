@@ -94,7 +94,7 @@ export class EmbeddingRepository {
     // The columns a plan's rows share (catalog, model, size, run) are sent once per statement, not once per row.
     const groups = new Map<string, NewEmbedding[]>();
     for (const r of rows) {
-      const shared = `${r.catalogId}|${r.model}|${r.dimensions}|${r.indexRunId ?? ''}`;
+      const shared = [r.catalogId, r.model, r.dimensions, r.indexRunId ?? ''].join('\u0000');
       const group = groups.get(shared);
       if (group) group.push(r);
       else groups.set(shared, [r]);

@@ -1,7 +1,7 @@
 import { countTokens as wholeTextCount } from 'gpt-tokenizer/encoding/cl100k_base';
 import { CL100K_TOKEN_SPLIT_REGEX } from 'gpt-tokenizer/encodingParams/constants';
 import { isAscii, pieceEnd } from './cl100k-pieces';
-import { seededRandom } from './testing/seeded-random';
+import { seededRandom } from '@catalog-indexer/testing';
 import { countTokens } from './tokens';
 
 /** The pieces `pieceEnd` cuts ASCII `text` into, one after another. */

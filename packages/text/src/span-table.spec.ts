@@ -1,5 +1,5 @@
 import { SpanTable } from './span-table';
-import { seededRandom } from './testing/seeded-random';
+import { seededRandom } from '@catalog-indexer/testing';
 
 describe(SpanTable.name, () => {
   it('finds a piece kept from one text inside any other text, by its characters', () => {

@@ -1,4 +1,4 @@
-import { seededRandom } from './testing/seeded-random';
+import { seededRandom } from '@catalog-indexer/testing';
 import { analyzeText, buildVocabulary, isStopWord, splitCompound, splitWords, stem } from './text-analyzer';
 
 describe(splitWords.name, () => {

@@ -69,12 +69,6 @@ export class EmbeddingRepository {
     return this.dataSource.query(`SELECT id, status = 'active' AS active FROM dq_embeddings WHERE catalog_id = $1`, [catalogId]);
   }
 
-  /** Every row id of the catalog, visible or not. */
-  async allIds(catalogId: string): Promise<string[]> {
-    const rows: { id: string }[] = await this.dataSource.query(`SELECT id FROM dq_embeddings WHERE catalog_id = $1`, [catalogId]);
-    return rows.map((r) => r.id);
-  }
-
   /** Catalog ids that have rows, with their counts by status. */
   async catalogsWithRows(): Promise<{ catalogId: string; active: number; pending: number }[]> {
     const rows: { catalog_id: string; active: string; pending: string }[] = await this.dataSource.query(

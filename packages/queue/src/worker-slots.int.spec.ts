@@ -21,6 +21,17 @@ describe(workerSlots.name, () => {
     return worker;
   };
 
+  /**
+   * True once BullMQ lists `expected` workers; otherwise throws what it lists (each connection's name, address,
+   * age and last command), which `waitFor` reports if the count never comes.
+   */
+  const listed = (expected: number) => async () => {
+    const clients = await producer.queue.getWorkers();
+    if (clients.length === expected) return true;
+    const seen = clients.map((c) => `${c.rawname} ${c.addr} age=${c.age} cmd=${c.cmd}`);
+    throw new Error(`${clients.length} listed: [${seen.join('; ')}]`);
+  };
+
   beforeAll(() => {
     producer = new JobProducer(connect('producer'), prefix);
   });
@@ -36,10 +47,10 @@ describe(workerSlots.name, () => {
     expect(await workerSlots(producer.queue, 3)).toBe(3);
     startWorker(3);
     startWorker(3);
-    await waitFor('two workers to be listed', async () => ((await producer.queue.getWorkersCount()) === 2 ? true : undefined), { timeoutMs: 20_000 });
+    await waitFor('two workers to be listed', listed(2), { timeoutMs: 20_000 });
     expect(await workerSlots(producer.queue, 3)).toBe(6);
     await workers.pop()!.close();
-    await waitFor('one worker to be listed', async () => ((await producer.queue.getWorkersCount()) === 1 ? true : undefined), { timeoutMs: 20_000 });
+    await waitFor('one worker to be listed', listed(1), { timeoutMs: 20_000 });
     expect(await workerSlots(producer.queue, 3)).toBe(3);
   });
 });

@@ -13,6 +13,8 @@
  * the test that builds every app (packages/devstack/src/build-app.spec.ts).
  */
 const fs = require('node:fs');
+const { createRequire } = require('node:module');
+const os = require('node:os');
 const path = require('node:path');
 const esbuild = require('esbuild');
 
@@ -33,6 +35,38 @@ const BUNDLED = new Set(['openai', 'stopword']);
  * (0.9 MB of an idle worker's heap), of which the sparse vectors use the English one.
  */
 const ES_SOURCES = { stopword: 'stopword/src/stopword.js' };
+
+/**
+ * The file of cl100k's rank table written beside the bundle of an app that counts tokens: the name
+ * `packages/text/src/tokens.ts` reads (`CL100K_TABLE_FILE`).
+ */
+const CL100K_TABLE_FILE = 'cl100k.bin';
+
+/**
+ * Writes cl100k's rank table into `outDir` as the text package's `Cl100kRanks.toBuffer` makes it from
+ * gpt-tokenizer's table (as the app resolves it), so that the app reads it in a few milliseconds instead of
+ * building it at its first count. The class is compiled from its source for the purpose.
+ */
+async function writeTokenTable(appDir, outDir) {
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'cl100k-'));
+  try {
+    const compiled = path.join(scratch, 'cl100k-ranks.js');
+    await esbuild.build({
+      entryPoints: [path.join(__dirname, '..', 'packages', 'text', 'src', 'cl100k-ranks.ts')],
+      outfile: compiled,
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      logLevel: 'warning',
+    });
+    const { Cl100kRanks } = require(compiled);
+    const tokens = createRequire(path.join(appDir, 'package.json'))('gpt-tokenizer/bpeRanks/cl100k_base').default;
+    fs.writeFileSync(path.join(outDir, CL100K_TABLE_FILE), Cl100kRanks.fromTokens(tokens).toBuffer());
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
 
 /** The package name of a bare import: `bullmq`, `@bull-board/api` of `@bull-board/api/bullMQAdapter`. */
 function packageName(specifier) {
@@ -92,6 +126,8 @@ async function bundleApp(appDir, outfile = path.join(appDir, 'dist', 'main.js'))
   const builtins = new Set(require('node:module').builtinModules);
   const external = [...externals].sort();
   const missing = external.filter((name) => !declared.has(name) && !builtins.has(name));
+  // The bundle counts tokens (the text package's pre-tokenizer requires gpt-tokenizer's pattern).
+  if (external.includes('gpt-tokenizer') && !missing.includes('gpt-tokenizer')) await writeTokenTable(appDir, path.dirname(outfile));
   return { name: manifest.name, outfile, external, missing };
 }
 
@@ -109,7 +145,7 @@ async function main() {
   process.stdout.write(`${name}: ${path.relative(process.cwd(), outfile)} (${Math.round(size / 1024)} kB), external: ${external.join(', ')}\n`);
 }
 
-module.exports = { bundleApp, BUNDLED, escapeNonAscii };
+module.exports = { bundleApp, BUNDLED, CL100K_TABLE_FILE, escapeNonAscii };
 
 if (require.main === module) {
   main().catch((error) => {

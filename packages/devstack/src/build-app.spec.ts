@@ -3,15 +3,17 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runInNewContext } from 'node:vm';
+import { CL100K_TABLE_FILE as TOKENS_TABLE_FILE, loadCl100kRanks } from '@catalog-indexer/text';
 
 /**
  * The production bundle of each app (scripts/build-app.js, run by the image build) requires only packages the
  * app declares: pnpm's layout would not resolve any other one at run time.
  */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { bundleApp, BUNDLED, escapeNonAscii } = require('../../../scripts/build-app.js') as {
+const { bundleApp, BUNDLED, CL100K_TABLE_FILE, escapeNonAscii } = require('../../../scripts/build-app.js') as {
   bundleApp: (appDir: string, outfile: string) => Promise<{ external: string[]; missing: string[] }>;
   BUNDLED: Set<string>;
+  CL100K_TABLE_FILE: string;
   escapeNonAscii: (code: string) => string;
 };
 
@@ -58,6 +60,16 @@ describe('production bundles', () => {
     expect(bundle.match(/[^\t\n\r\x20-\x7e]/g) ?? []).toEqual([]);
     // Escaped, the bundle still parses: an escape in the wrong place would be a syntax error here.
     expect(() => execFileSync(process.execPath, ['--check', outfile], { stdio: 'pipe' })).not.toThrow();
+  });
+
+  it.each(['api', 'worker', 'query'])("%s has cl100k's rank table beside its bundle, as the text package builds it", async (app) => {
+    const outfile = path.join(out, `${app}-cl100k`, 'main.js');
+    await bundleApp(path.join(root, 'apps', app), outfile);
+    expect(CL100K_TABLE_FILE).toBe(TOKENS_TABLE_FILE);
+    const written = readFileSync(path.join(out, `${app}-cl100k`, CL100K_TABLE_FILE));
+    // `out` holds no table of its own: this one is built from gpt-tokenizer's.
+    expect(Buffer.compare(written, loadCl100kRanks(out).toBuffer())).toBe(0);
+    expect(loadCl100kRanks(path.dirname(outfile)).size).toBe(100_256);
   });
 
   it('worker compiles in only the English stop words, from the ES module sources of stopword', async () => {

@@ -1,5 +1,6 @@
 export { hashingVector, words } from './hashing-vector';
-export { countTokens, tokenSegments, truncateToTokens } from './tokens';
+export { Cl100kRanks } from './cl100k-ranks';
+export { CL100K_TABLE_FILE, countTokens, loadCl100kRanks, tokenSegments, truncateToTokens } from './tokens';
 export {
   analyzeText,
   buildVocabulary,

@@ -1,38 +1,42 @@
-import type * as Cl100k from 'gpt-tokenizer/encoding/cl100k_base';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { CL100K_TOKEN_SPLIT_REGEX } from 'gpt-tokenizer/encodingParams/constants';
 import { isAscii, pieceEnd } from './cl100k-pieces';
+import { Cl100kRanks } from './cl100k-ranks';
 import { SpanTable } from './span-table';
 
-let cl100k: typeof Cl100k | undefined;
+/**
+ * The file a production build writes beside its bundle: cl100k's rank table as {@link Cl100kRanks.toBuffer}
+ * makes it (about 2.5 MB, read in a few milliseconds). Without it (running from sources) the table is built
+ * from gpt-tokenizer's at first use.
+ */
+export const CL100K_TABLE_FILE = 'cl100k.bin';
 
 /**
- * The cl100k_base encoding, loaded on first use: its tables take about 40 MB of memory that a process
- * which never counts tokens (an idle worker, the api) should not carry.
+ * cl100k's ranks from `dir`'s {@link CL100K_TABLE_FILE} when it has one, else built from gpt-tokenizer's
+ * table.
  */
-function encoding(): typeof Cl100k {
+export function loadCl100kRanks(dir: string): Cl100kRanks {
+  const file = path.join(dir, CL100K_TABLE_FILE);
+  if (existsSync(file)) return Cl100kRanks.fromBuffer(readFileSync(file));
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  cl100k ??= require('gpt-tokenizer/encoding/cl100k_base') as typeof Cl100k;
-  return cl100k;
+  const table = require('gpt-tokenizer/bpeRanks/cl100k_base') as { default: (string | number[])[] };
+  return Cl100kRanks.fromTokens(table.default);
+}
+
+let ranks: Cl100kRanks | undefined;
+
+/**
+ * cl100k_base's ranks, loaded on first use (beside the bundle in a production build), so that a process which
+ * never counts tokens (an idle worker, the api) does not carry them.
+ */
+function cl100k(): Cl100kRanks {
+  ranks ??= loadCl100kRanks(__dirname);
+  return ranks;
 }
 
 /**
- * Special-token strings such as `<|endoftext|>` are ordinary text in an embeddings input. gpt-tokenizer
- * throws on them by default, which would fail a whole catalog over one description that mentions one.
- */
-const AS_PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
-
-/**
- * Counts of other texts already made, by text (an ASCII text is counted from its pieces' counts instead,
- * which is cheaper than finding it here). Bounded by texts and by characters held (a few MB); emptied when
- * full. Texts longer than {@link COUNT_CACHE_MAX_CHARS} are counted every time.
- */
-const COUNT_CACHE_SIZE = 32_768;
-const COUNT_CACHE_CHARS = 6_000_000;
-const COUNT_CACHE_MAX_CHARS = 2_048;
-const counts = new Map<string, number>();
-let countedChars = 0;
-
-/**
- * Token counts of the pieces of ASCII texts: the words, numbers, punctuation and spaces of a catalog's texts
+ * Token counts of pieces of the pre-tokenizer: the words, numbers, punctuation and spaces of a catalog's texts
  * repeat, so nearly every piece is found here. Made at the first count, so that a process that never counts
  * (an idle worker, the api) does not carry it.
  */
@@ -40,46 +44,56 @@ const PIECE_CACHE_SIZE = 65_536;
 const PIECE_MAX_CHARS = 64;
 let pieceCounts: SpanTable<number> | undefined;
 
-/** The token count of `text.slice(start, end)`, one piece of cl100k's pre-tokenizer. */
-function pieceTokenCount(text: string, start: number, end: number): number {
+/** The UTF-8 bytes of the piece being counted; grown for a longer piece. */
+let pieceBytes = new Uint8Array(1024);
+const utf8 = new TextEncoder();
+
+/**
+ * The token count of `text.slice(start, end)`, one piece of cl100k's pre-tokenizer (special-token strings
+ * such as `<|endoftext|>` are ordinary text in an embeddings input).
+ */
+function pieceTokenCount(text: string, start: number, end: number, ascii: boolean): number {
   pieceCounts ??= new SpanTable(PIECE_CACHE_SIZE);
   const known = pieceCounts.get(text, start, end);
   if (known !== undefined) return known;
   const piece = text.slice(start, end);
-  const count = encoding().countTokens(piece, AS_PLAIN_TEXT);
+  let length: number;
+  if (ascii) {
+    if (pieceBytes.length < piece.length) pieceBytes = new Uint8Array(piece.length * 2);
+    for (let i = 0; i < piece.length; i++) pieceBytes[i] = piece.charCodeAt(i);
+    length = piece.length;
+  } else {
+    if (pieceBytes.length < piece.length * 3) pieceBytes = new Uint8Array(piece.length * 6);
+    length = utf8.encodeInto(piece, pieceBytes).written;
+  }
+  const count = cl100k().tokenCount(pieceBytes, length);
   if (piece.length <= PIECE_MAX_CHARS) pieceCounts.add(piece, count);
   return count;
 }
 
+/** cl100k's pre-tokenizer for any text (gpt-tokenizer's pattern), with a `lastIndex` of its own. */
+const SPLIT = new RegExp(CL100K_TOKEN_SPLIT_REGEX.source, CL100K_TOKEN_SPLIT_REGEX.flags);
+
 /**
- * Tokens of ASCII `text`: the sum of its pieces' counts (cl100k encodes each piece of its pre-tokenizer on
- * its own, see `cl100k-pieces.ts`).
+ * Tokens of `text` as OpenAI's embedding models count them (cl100k_base): the sum of its pieces' counts, as
+ * cl100k encodes each piece of its pre-tokenizer on its own. ASCII text is cut into pieces by character code
+ * (`cl100k-pieces.ts`), other text by the pre-tokenizer's pattern.
  */
-function countAsciiTokens(text: string): number {
+export function countTokens(text: string): number {
   let total = 0;
-  for (let start = 0; start < text.length; ) {
-    const end = pieceEnd(text, start);
-    total += pieceTokenCount(text, start, end);
-    start = end;
+  if (isAscii(text)) {
+    for (let start = 0; start < text.length; ) {
+      const end = pieceEnd(text, start);
+      total += pieceTokenCount(text, start, end, true);
+      start = end;
+    }
+    return total;
+  }
+  SPLIT.lastIndex = 0;
+  for (let match = SPLIT.exec(text); match !== null; match = SPLIT.exec(text)) {
+    total += pieceTokenCount(text, match.index, match.index + match[0].length, false);
   }
   return total;
-}
-
-/** Tokens of `text` as OpenAI's embedding models count them (cl100k_base). */
-export function countTokens(text: string): number {
-  if (isAscii(text)) return countAsciiTokens(text);
-  if (text.length > COUNT_CACHE_MAX_CHARS) return encoding().countTokens(text, AS_PLAIN_TEXT);
-  let count = counts.get(text);
-  if (count === undefined) {
-    count = encoding().countTokens(text, AS_PLAIN_TEXT);
-    if (counts.size >= COUNT_CACHE_SIZE || countedChars + text.length > COUNT_CACHE_CHARS) {
-      counts.clear();
-      countedChars = 0;
-    }
-    counts.set(text, count);
-    countedChars += text.length;
-  }
-  return count;
 }
 
 /**
@@ -100,7 +114,7 @@ export function truncateToTokens(text: string, maxTokens: number): { text: strin
   let hi = chars.length;
   while (hi - lo > 1) {
     const mid = Math.floor((lo + hi) / 2);
-    if (encoding().isWithinTokenLimit(chars.slice(0, mid).join(''), maxTokens, AS_PLAIN_TEXT) === false) hi = mid;
+    if (countTokens(chars.slice(0, mid).join('')) > maxTokens) hi = mid;
     else lo = mid;
   }
   const cut = chars.slice(0, lo).join('');

@@ -13,7 +13,7 @@
  * the test that builds every app (packages/devstack/src/build-app.spec.ts).
  */
 const fs = require('node:fs');
-const { createRequire } = require('node:module');
+const { builtinModules, createRequire } = require('node:module');
 const os = require('node:os');
 const path = require('node:path');
 const esbuild = require('esbuild');
@@ -123,7 +123,7 @@ async function bundleApp(appDir, outfile = path.join(appDir, 'dist', 'main.js'))
   });
   fs.writeFileSync(outfile, escapeNonAscii(fs.readFileSync(outfile, 'utf8')));
   const declared = new Set(Object.keys(manifest.dependencies ?? {}));
-  const builtins = new Set(require('node:module').builtinModules);
+  const builtins = new Set(builtinModules);
   const external = [...externals].sort();
   const missing = external.filter((name) => !declared.has(name) && !builtins.has(name));
   // The bundle counts tokens (the text package's pre-tokenizer requires gpt-tokenizer's pattern).

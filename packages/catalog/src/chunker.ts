@@ -5,7 +5,7 @@ import {
   type CatalogSchema,
   type CatalogTable,
 } from './catalog.schema';
-import { type ColumnSet, columnKey, documentKey, exampleKey, isKeyRejected, quoteName, relationshipKey, tableKey } from './keys';
+import { type ColumnSet, columnKey, columnKeyIn, documentKey, exampleKey, isKeyRejected, relationshipKey, tableKey } from './keys';
 import { splitText } from './text-splitter';
 
 /** The kinds of chunks; schemas have none of their own, their description rides along in table chunks. */
@@ -324,8 +324,7 @@ export function chunkCatalog(catalog: Catalog, options: ChunkOptions = {}): Chun
       chunks.push(tableChunk(ctx, schema, table, maxColumns));
       const t = tableContext(ctx, schema, table, tKey);
       for (const column of table.columns) {
-        // `columnKey`, from the table's key: `schema.table.column`, each part quoted when it must be.
-        const key = `${tKey}.${quoteName(column.name)}`;
+        const key = columnKeyIn(tKey, column.name);
         if (!ctx.isHidden(key)) chunks.push(columnChunk(t, column, key));
       }
       for (const rel of t.outgoing) chunks.push(relationshipChunk(rel));

@@ -43,7 +43,12 @@ export function tableKey(schema: string, table: string): string {
 
 /** Key of a column, e.g. `sales.orders.customer_id`. */
 export function columnKey(schema: string, table: string, column: string): string {
-  return `${quoteName(schema)}.${quoteName(table)}.${quoteName(column)}`;
+  return columnKeyIn(tableKey(schema, table), column);
+}
+
+/** Key of a column of the table whose key is `tableKey` (see {@link tableKey}). */
+export function columnKeyIn(tableKey: string, column: string): string {
+  return `${tableKey}.${quoteName(column)}`;
 }
 
 /** Key of a foreign key, e.g. `fk:sales.orders(customer_id)->sales.customers(id)`. */

@@ -81,8 +81,7 @@ export class CatalogRepository {
 
   /** The catalog's version, or null when there is no such catalog (one small read). */
   async version(id: string): Promise<number | null> {
-    const rows: { version: number }[] = await this.dataSource.query(`SELECT version FROM catalogs WHERE id = $1`, [id]);
-    return rows[0]?.version ?? null;
+    return (await this.stamp(id))?.version ?? null;
   }
 
   async exists(id: string): Promise<boolean> {

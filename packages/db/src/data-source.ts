@@ -16,6 +16,7 @@ import { QuotesInChunkMetadata1764892800000 } from './migrations/1764892800000-q
 import { RunsTokensBilled1796342400000 } from './migrations/1796342400000-runs-tokens-billed';
 import { EmbeddingTokens1796515200000 } from './migrations/1796515200000-embedding-tokens';
 import { RunVocabulary1796601600000 } from './migrations/1796601600000-run-vocabulary';
+import { RunRetirements1796688000000 } from './migrations/1796688000000-run-retirements';
 
 export const ENTITIES = [CatalogEntity, CatalogItemEntity, EmbeddingEntity, IndexRunEntity];
 export const MIGRATIONS = [
@@ -27,6 +28,7 @@ export const MIGRATIONS = [
   RunsTokensBilled1796342400000,
   EmbeddingTokens1796515200000,
   RunVocabulary1796601600000,
+  RunRetirements1796688000000,
 ];
 
 /** Arbitrary constant: the advisory lock that lets one of many starting processes run the migrations. */

@@ -32,7 +32,7 @@ export {
 } from './repositories/pgvector-adoption.repository';
 export { LEGACY_TABLE, isLegacyLayout } from './migrations/1732521500000-keep-pgvector-table';
 export { FencedError } from './errors/fenced.error';
-export { IndexRunRepository, type IndexRunCounts } from './repositories/index-run.repository';
+export { IndexRunRepository, type IndexRunCounts, type RunPlanRecord, type RunRetirement } from './repositories/index-run.repository';
 export { measureServing, servedRows, SERVING_SAMPLE, type ServingCounts, type ServedPoints, type Serving } from './serving';
 export { checkConnectionBudget, type ConnectionBudget } from './connection-budget';
 export type { DataSource, EntityManager } from 'typeorm';

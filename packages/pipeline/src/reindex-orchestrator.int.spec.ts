@@ -183,10 +183,10 @@ describe(ReindexOrchestrator.name, () => {
     expect(port.state).toMatchObject({ step: 'activate', plans: MAX_PLANS + 1 });
     for (const { run, batch } of port.batches.filter((b) => b.plan === MAX_PLANS + 1)) await orchestrator.batch(run, batch);
     // A failure inside the new budget keeps it: the next retry still counts from where this one began.
-    h.catalogs.afterRejectedKeys = () => Promise.reject(new Error('database went away'));
+    h.catalogs.afterStamp = () => Promise.reject(new Error('database went away'));
     await expect(orchestrator.step(attempt(id, port.state), port)).rejects.toThrow('database went away');
     expect(port.state).toMatchObject({ step: 'activate', plans: MAX_PLANS + 1, budgetFrom: MAX_PLANS });
-    h.catalogs.afterRejectedKeys = undefined;
+    h.catalogs.afterStamp = undefined;
     expect(await orchestrator.step(attempt(id, port.state), port)).toMatchObject({ kind: 'done', result: { status: 'completed' } });
   });
 

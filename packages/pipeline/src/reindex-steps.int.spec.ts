@@ -7,7 +7,7 @@ import { countTokens, toNumberArray } from '@catalog-indexer/embeddings';
 import { VECTOR_NAMES } from '@catalog-indexer/vector-store';
 import { type ReindexProgress } from './in-process-fan-out';
 import { ReindexService } from './reindex.service';
-import { PipelineHarness, editedShop, toNew } from '../test/pipeline.harness';
+import { PipelineHarness, editedShop, shopWithout, toNew } from '../test/pipeline.harness';
 
 describe(`${ReindexService.name} step by step`, () => {
   const h = new PipelineHarness();
@@ -258,6 +258,73 @@ describe(`${ReindexService.name} step by step`, () => {
     });
   });
 
+  describe('activation', () => {
+    /** The shop without its `hr` schema and with one description changed: chunks gone, one changed. */
+    const trimmedShop = () => {
+      const trimmed = shopWithout('hr');
+      trimmed.schemas[0]!.tables.find((t) => t.name === 'refunds')!.columns.find((c) => c.name === 'reason')!.description = 'Trimmed.';
+      return trimmed;
+    };
+
+    /** Indexes the shop, replaces it with the trimmed one, and plans and embeds that run in a process of its own. */
+    const embeddedElsewhere = async (id: string) => {
+      await h.run(id);
+      await h.catalogs.replace(id, toNew(trimmedShop()));
+      const { run, version } = await begin(id);
+      const planner = new ReindexService(h.deps());
+      const plan = await planner.plan(run);
+      if (plan.kind !== 'planned') throw new Error(plan.kind);
+      for (const batch of plan.batches) expect((await planner.embedBatch(run, batch)).status).toBe('embedded');
+      return { run, version };
+    };
+
+    /** Activates in a new process (one that did not plan), reporting which catalog reads it made. */
+    const activateElsewhere = async (run: Awaited<ReturnType<typeof begin>>['run'], version: number) => {
+      const documents = jest.spyOn(h.catalogs, 'get');
+      const rejections = jest.spyOn(h.catalogs, 'rejectedKeys');
+      try {
+        const outcome = await new ReindexService(h.deps()).activate(run, version);
+        return { outcome, documents: documents.mock.calls.length, rejections: rejections.mock.calls.length };
+      } finally {
+        documents.mockRestore();
+        rejections.mockRestore();
+      }
+    };
+
+    const expectTrimmedIndex = async (id: string, outcome: unknown) => {
+      const wanted = chunkCatalog(trimmedShop()).map((c) => c.key).sort();
+      expect(outcome).toMatchObject({
+        kind: 'completed',
+        result: { status: 'completed', chunks: wanted.length, embedded: 1, skipped: wanted.length - 1, deleted: chunks.length - wanted.length + 1 },
+      });
+      expect([...(await h.activeContent(id)).keys()].sort()).toEqual(wanted);
+      expect((await h.activeContent(id)).get('column:sales.refunds.reason')).toContain('Trimmed.');
+      expect(await h.pointIds(id)).toEqual(await h.rowIds(id));
+    };
+
+    it('retires the rows of chunks gone from the catalog as its plan recorded them, without reading the catalog again', async () => {
+      const id = await h.createCatalog();
+      const { run, version } = await embeddedElsewhere(id);
+      expect((await h.runs.retirement(run.runId))?.retire).toHaveLength(chunks.length - chunkCatalog(trimmedShop()).length);
+      const { outcome, documents, rejections } = await activateElsewhere(run, version);
+      expect({ documents, rejections }).toEqual({ documents: 0, rejections: 0 });
+      await expectTrimmedIndex(id, outcome);
+      expect(await h.runs.retirement(run.runId)).toBeNull();
+      await h.release(run);
+    });
+
+    it('chunks the stored catalog to tell the rows of chunks gone when the plan recorded none', async () => {
+      const id = await h.createCatalog();
+      const { run, version } = await embeddedElsewhere(id);
+      // As a run planned before plans recorded what their activation retires.
+      await h.db.dataSource.query(`UPDATE index_runs SET retire = NULL, planned_chunks = NULL WHERE id = $1`, [run.runId]);
+      const { outcome, documents, rejections } = await activateElsewhere(run, version);
+      expect({ documents, rejections }).toEqual({ documents: 1, rejections: 1 });
+      await expectTrimmedIndex(id, outcome);
+      await h.release(run);
+    });
+  });
+
   describe('what each batch writes', () => {
     /** A catalog whose table name is two of its column names written together. */
     const zoo = (extra?: string): Catalog => ({
@@ -333,7 +400,7 @@ describe(`${ReindexService.name} step by step`, () => {
       const { run, plan } = await planElsewhere(id);
       expect(new Set((await h.runs.vocabulary(run.runId))?.words)).toEqual(catalogVocabulary(zoo()));
       // Words recorded otherwise show that the batches take the run's, not the catalog's.
-      await h.runs.setPlanned(run.runId, 1, []);
+      await h.runs.setPlanned(run.runId, 1, { vocabulary: [] });
       const documents = jest.spyOn(h.catalogs, 'get');
       try {
         const batches = new ReindexService({ ...h.deps(), batchMaxInputs: 1 });
@@ -594,7 +661,7 @@ describe(`${ReindexService.name} step by step`, () => {
     it('plans again when the catalog is replaced after activation read it but before it locked it', async () => {
       const id = await h.createCatalog();
       let armed = false;
-      h.catalogs.afterRejectedKeys = async () => {
+      h.catalogs.afterStamp = async () => {
         if (!armed) return;
         armed = false;
         await h.catalogs.replace(id, toNew(editedShop('Replaced at the last moment.')));

@@ -16,7 +16,7 @@ import { type Logger } from '@catalog-indexer/logger';
 import { STORE_OUTAGE_BACKOFF, backoffDelay } from '@catalog-indexer/retry';
 import { isPermanentStoreError, type QdrantStore, type VectorPoint } from '@catalog-indexer/vector-store';
 import { type HolderLiveness } from './catalog-lease';
-import { CatalogReadings } from './catalog-readings';
+import { CatalogReadings, type StoredCatalog } from './catalog-readings';
 import { chunkPoint, pointsWithoutVectors } from './chunk-point';
 import { forgetDeletedCatalog } from './forget-catalog';
 import { LeaseSection } from './lease-section';
@@ -106,12 +106,14 @@ export interface PipelineDeps {
  *    (checkpoints: their tokens are not paid again; an abandoned run's stay for the next run, and a forced run
  *    reuses those of its own job); write the rest as planned `pending` rows in numbered
  *    batches, each with its text's token count. Unembedded leftovers of earlier attempts are dropped and planned again.
+ *    The run records the version's words (for its batches) and the active rows no chunk keeps (for its activation),
+ *    so that no other step, in whichever process, reads and chunks the catalog again.
  * 3. **embed a batch** (any process, concurrently): embed the batch's rows (with the counts the plan kept, so the
  *    process need not count them again), upsert their points
  *    (`wait=true`), mark the rows embedded.
  * 4. **activate** (once every batch is done): in one fenced transaction, holding the catalog row, check that
  *    the catalog still exists and is the version planned: then make the run's rows `active` and remove the
- *    rows they replace and those of chunks gone from the catalog, recording their points in the delete
+ *    rows they replace and those of chunks gone from the catalog (as the plan recorded them), recording their points in the delete
  *    outbox. A replaced catalog is planned again (checkpoints kept); a deleted one is abandoned and its
  *    pending rows removed.
  * 5. **verify**: delete the outbox's points, then delete any point of the catalog that no row owns.
@@ -216,14 +218,19 @@ export class ReindexService {
     const rows = this.batchRows(run, toEmbed, await this.slots());
     // The words of this version (kept with the reading), recorded with the run for the processes that embed its batches.
     const vocabulary = this.readings.vocabulary(catalog);
-    await this.takeOverAdopted(run, rekey, vocabulary);
+    const takenOver = await this.takeOverAdopted(run, rekey, vocabulary);
+    // The active rows no chunk of this version keeps (chunks gone, adopted rows no chunk took): the activation
+    // removes them with the rows this run's replace, without chunking the catalog again.
+    const keys = new Set(chunks.map((c) => c.key));
+    const retire: string[] = [];
+    for (const c of active.values()) if (!keys.has(c.chunkKey) && !takenOver.has(c.id)) retire.push(c.id);
 
     await this.deps.leases.fenced(this.fence(run), async (m) => {
       await embeddings.removeRows(m, run.catalogId, drop);
       await embeddings.adopt(m, run.catalogId, adopt, run.runId);
       await embeddings.insertPending(rows, m, { embedded: false });
     });
-    await this.deps.runs.setPlanned(run.runId, catalog.version, [...vocabulary]);
+    await this.deps.runs.setPlanned(run.runId, catalog.version, { vocabulary: [...vocabulary], retirement: { chunks: chunks.length, retire } });
     void this.keepVocabulary(`${run.runId}:${catalog.version}`, Promise.resolve(vocabulary));
     // Batches are contiguous runs of rows numbered in order (see `spreadBatches`): their numbers come sorted.
     const batches = [...new Set(rows.map((r) => r.batch ?? 0))];
@@ -239,8 +246,8 @@ export class ReindexService {
    * and point payload), keeping their ids and vectors: no embedding. Adopted rows no chunk takes are
    * retired by the activation, like the rows of chunks gone from a catalog.
    */
-  private async takeOverAdopted(run: RunContext, rekey: { id: string; chunk: Chunk; hash: string }[], vocabulary: ReadonlySet<string>): Promise<void> {
-    if (rekey.length === 0) return;
+  private async takeOverAdopted(run: RunContext, rekey: { id: string; chunk: Chunk; hash: string }[], vocabulary: ReadonlySet<string>): Promise<Set<string>> {
+    if (rekey.length === 0) return new Set();
     const vectors = await this.deps.store.denseVectors(rekey.map((r) => r.id));
     const found = rekey.filter((r) => vectors.has(r.id));
     const source = (r: (typeof rekey)[number]) => ({ id: r.id, kind: r.chunk.kind, chunkKey: r.chunk.key, content: r.chunk.content, metadata: r.chunk.metadata as Record<string, unknown> });
@@ -256,6 +263,7 @@ export class ReindexService {
         ]);
       }
     });
+    return new Set(found.map((r) => r.id));
   }
 
   /**
@@ -372,40 +380,56 @@ export class ReindexService {
     const remaining = await embeddings.unembeddedBatches(run.runId);
     if (remaining.length > 0) return { kind: 'replan', cause: 'batches', reason: `${remaining.length} batches not embedded` };
 
-    // The chunks this process made when it planned the version, else the stored document chunked again.
-    const rejected = await catalogs.rejectedKeys(run.catalogId);
-    let chunks = this.readings.cachedChunks(stamp, rejected);
-    let chunked = stamp.version;
-    if (!chunks) {
-      const stored = await catalogs.get(run.catalogId);
-      if (!stored) return this.endDeleted(run);
-      chunks = this.readings.chunks(stored, rejected);
-      chunked = stored.version;
-    }
-    const wanted = chunks.map((c) => c.key);
+    const gone = await this.goneRows(run, stamp);
+    if (!gone) return this.endDeleted(run);
     const outcome = await this.deps.leases.fenced(this.fence(run), async (m) => {
       // Holding the catalog row: a PUT or DELETE waits for this transaction, or this one sees its result.
       const rows: { version: number }[] = await m.query(`SELECT version FROM catalogs WHERE id = $1 FOR SHARE`, [run.catalogId]);
       const current = rows[0];
       if (!current) return { kind: 'deleted' as const };
-      if (current.version !== version || chunked !== version) return { kind: 'changed' as const, version: current.version };
-      return { kind: 'activated' as const, ...(await embeddings.activateRun(m, run.catalogId, run.runId, wanted)) };
+      if (current.version !== version || gone.version !== version) return { kind: 'changed' as const, version: current.version };
+      return { kind: 'activated' as const, ...(await embeddings.activateRun(m, run.catalogId, run.runId, gone.rows)) };
     });
     if (outcome.kind === 'deleted') return this.endDeleted(run);
     const counts = await runs.get(run.runId);
-    const base = { runId: run.runId, chunks: wanted.length, embedded: counts?.embedded ?? 0, tokens: counts?.tokens ?? 0, tokensBilled: counts?.tokensBilled ?? 0 };
+    const base = { runId: run.runId, chunks: gone.chunks, embedded: counts?.embedded ?? 0, tokens: counts?.tokens ?? 0, tokensBilled: counts?.tokensBilled ?? 0 };
     if (outcome.kind === 'changed') return { kind: 'replan', cause: 'changed', reason: `catalog replaced: version ${version} → ${outcome.version}` };
     const drained = await this.sync.drainOutbox(run.catalogId);
     const check = await this.sync.removeOrphanPoints(run.catalogId);
     if (check.missingPoints > 0) {
       this.deps.logger.warn({ catalogId: run.catalogId, missingPoints: check.missingPoints }, 'active rows without a point: the next reindex embeds them again');
     }
-    const skipped = Math.max(0, wanted.length - outcome.activated);
+    const skipped = Math.max(0, gone.chunks - outcome.activated);
     const deleted = outcome.retired.length;
     await runs.complete(run.runId, { skipped, deleted }, { activated: outcome.activated, pointsDeleted: drained.deleted, orphanPoints: check.orphanPoints, missingPoints: check.missingPoints });
     const result: ReindexResult = { status: 'completed', ...base, skipped, deleted };
     this.deps.logger.info({ catalogId: run.catalogId, ...result }, 'reindex completed');
     return { kind: 'completed', result };
+  }
+
+  /**
+   * The catalog version the run's activation works on, its chunk count, and how it tells the rows of chunks gone
+   * from the catalog: the ids the plan recorded, or, for a run planned before plans recorded them, every
+   * current chunk key (the chunks this process made when it planned the version, else the stored document
+   * chunked again). Null when the catalog is gone.
+   */
+  private async goneRows(
+    run: RunContext,
+    stamp: Omit<StoredCatalog, 'document'>,
+  ): Promise<{ version: number; chunks: number; rows: { retire: readonly string[] } | { wantedKeys: readonly string[] } } | null> {
+    const recorded = await this.deps.runs.retirement(run.runId);
+    if (recorded) return { version: recorded.version, chunks: recorded.chunks, rows: { retire: recorded.retire } };
+    const { catalogs } = this.deps;
+    const rejected = await catalogs.rejectedKeys(run.catalogId);
+    let chunks = this.readings.cachedChunks(stamp, rejected);
+    let version = stamp.version;
+    if (!chunks) {
+      const stored = await catalogs.get(run.catalogId);
+      if (!stored) return null;
+      chunks = this.readings.chunks(stored, rejected);
+      version = stored.version;
+    }
+    return { version, chunks: chunks.length, rows: { wantedKeys: chunks.map((c) => c.key) } };
   }
 
   /**

@@ -57,9 +57,19 @@ export class ProbeEmbedder implements Embedder {
   }
 }
 
-/** The catalog repository with a hook that runs after each read of a catalog's rejected keys. */
+/**
+ * The catalog repository with hooks that run after each read of a catalog's rejected keys (a plan reads them)
+ * and of its stamp (an activation reads it).
+ */
 export class HookedCatalogRepository extends CatalogRepository {
   afterRejectedKeys: ((catalogId: string) => Promise<void>) | undefined;
+  afterStamp: ((catalogId: string) => Promise<void>) | undefined;
+
+  override async stamp(catalogId: string): ReturnType<CatalogRepository['stamp']> {
+    const stamp = await super.stamp(catalogId);
+    await this.afterStamp?.(catalogId);
+    return stamp;
+  }
 
   override async rejectedKeys(catalogId: string): Promise<Set<string>> {
     const keys = await super.rejectedKeys(catalogId);
@@ -190,7 +200,10 @@ export class PipelineHarness {
   reset(): void {
     this.embedder.reset();
     this.qdrant.resetFaults();
-    if (this.catalogs) this.catalogs.afterRejectedKeys = undefined;
+    if (this.catalogs) {
+      this.catalogs.afterRejectedKeys = undefined;
+      this.catalogs.afterStamp = undefined;
+    }
   }
 
   /** The services' shared dependencies, to build a service with other settings over the same stores. */

@@ -31,6 +31,8 @@ export interface IndexRunRow {
    * `IndexRunRepository.setPlanned`); not read with the run's record.
    */
   vocabulary?: string[] | null;
+  /** The active rows the run's activation retires, kept while it runs (see `IndexRunRepository.setPlanned`); not read with the record. */
+  retire?: string[] | null;
 }
 
 export const IndexRunEntity = new EntitySchema<IndexRunRow>({
@@ -53,5 +55,6 @@ export const IndexRunEntity = new EntitySchema<IndexRunRow>({
     error: { type: 'text', nullable: true },
     details: { type: 'jsonb', nullable: true },
     vocabulary: { type: 'text', array: true, nullable: true, select: false },
+    retire: { type: 'uuid', array: true, nullable: true, select: false },
   },
 });

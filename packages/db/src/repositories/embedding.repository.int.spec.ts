@@ -174,7 +174,10 @@ describe(EmbeddingRepository.name, () => {
   });
 
   describe('activateRun', () => {
-    it('activates the run\'s embedded rows, retires the rows they replace and those of chunks gone, and records their points', async () => {
+    it.each([
+      ['the ids the plan chose', (ids: { gone: string; elsewhere: string }) => ({ retire: [ids.gone, ids.elsewhere, randomUUID()] })],
+      ['every current chunk key', () => ({ wantedKeys: ['a', 'b', 'd', 'e'] })],
+    ])('activates the run\'s embedded rows, retires the rows they replace and those of chunks gone (told by %s), and records their points', async (_, goneRows) => {
       const catalogId = await newCatalog();
       const other = await newCatalog();
       const run = await runs.start(catalogId, 'reindex', null, 1);
@@ -188,7 +191,7 @@ describe(EmbeddingRepository.name, () => {
       await embeddings.insertPending([fresh, foreign]);
       await embeddings.insertPending([unembedded], undefined, { embedded: false });
 
-      const result = await db.dataSource.transaction((m) => embeddings.activateRun(m, catalogId, run.id, ['a', 'b', 'd', 'e']));
+      const result = await db.dataSource.transaction((m) => embeddings.activateRun(m, catalogId, run.id, goneRows({ gone, elsewhere })));
 
       expect(result.activated).toBe(1);
       expect(result.retired.sort()).toEqual([replaced, gone].sort());
@@ -209,8 +212,9 @@ describe(EmbeddingRepository.name, () => {
       const catalogId = await newCatalog();
       const run = await runs.start(catalogId, 'reindex', null, 1);
       const kept = await active(catalogId, 'a');
-      const result = await db.dataSource.transaction((m) => embeddings.activateRun(m, catalogId, run.id, ['a']));
-      expect(result).toEqual({ activated: 0, retired: [] });
+      for (const gone of [{ wantedKeys: ['a'] }, { retire: [] }]) {
+        expect(await db.dataSource.transaction((m) => embeddings.activateRun(m, catalogId, run.id, gone))).toEqual({ activated: 0, retired: [] });
+      }
       expect(await embeddings.activeChunks(catalogId)).toEqual([{ id: kept, chunkKey: 'a', contentHash: 'hash-a' }]);
       expect(await deletions.pendingCount(catalogId)).toBe(0);
     });

@@ -191,24 +191,25 @@ export class EmbeddingRepository {
 
   /**
    * In the caller's transaction: makes the run's embedded pending rows visible and removes the active rows
-   * they replace and those of chunks the catalog no longer has (`wantedKeys` is every current chunk key),
-   * recording the removed rows' points in the delete outbox. A query sees either the old or the new row of
-   * each chunk, never neither.
+   * they replace and those of chunks the catalog no longer has, recording the removed rows' points in the
+   * delete outbox. A query sees either the old or the new row of each chunk, never neither. The rows of gone
+   * chunks are given either as the ids the plan chose (`retire`) or as every current chunk key (`wantedKeys`:
+   * every active row of another key goes).
    */
   async activateRun(
     m: EntityManager,
     catalogId: string,
     runId: string,
-    wantedKeys: readonly string[],
+    gone: { retire: readonly string[] } | { wantedKeys: readonly string[] },
   ): Promise<{ activated: number; retired: string[] }> {
     const retired: unknown = await m.query(
       `DELETE FROM dq_embeddings
         WHERE catalog_id = $1 AND status = 'active'
           AND (chunk_key IN (SELECT chunk_key FROM dq_embeddings WHERE index_run_id = $2 AND status = 'pending'
                                 AND embedded_at IS NOT NULL)
-               OR NOT (chunk_key = ANY($3::text[])))
+               OR ${'retire' in gone ? 'id = ANY($3::uuid[])' : 'NOT (chunk_key = ANY($3::text[]))'})
         RETURNING id`,
-      [catalogId, runId, wantedKeys],
+      [catalogId, runId, 'retire' in gone ? gone.retire : gone.wantedKeys],
     );
     const ids = returnedIds(retired);
     await PointDeletionRepository.record(m, catalogId, ids);

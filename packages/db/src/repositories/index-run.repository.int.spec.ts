@@ -34,7 +34,7 @@ describe(IndexRunRepository.name, () => {
     const run = await runs.start(catalogId, 'reindex', 'job-1', 1);
     expect(await runs.planned(run.id, catalogId)).toEqual({ catalogExists: true, version: 1 });
     expect(await runs.vocabulary(run.id)).toEqual({ version: 1, words: null });
-    await runs.setPlanned(run.id, 2, ['order', 'line', 'it\'s "quoted"', 'ünïcode']);
+    await runs.setPlanned(run.id, 2, { vocabulary: ['order', 'line', 'it\'s "quoted"', 'ünïcode'] });
     expect(await runs.planned(run.id, catalogId)).toEqual({ catalogExists: true, version: 2 });
     expect(await runs.vocabulary(run.id)).toEqual({ version: 2, words: ['order', 'line', 'it\'s "quoted"', 'ünïcode'] });
     // Not part of the run's record (the API lists runs).
@@ -43,7 +43,7 @@ describe(IndexRunRepository.name, () => {
     // A plan that records no words keeps those recorded.
     await runs.setPlanned(run.id, 3);
     expect(await runs.vocabulary(run.id)).toEqual({ version: 3, words: ['order', 'line', 'it\'s "quoted"', 'ünïcode'] });
-    await runs.setPlanned(run.id, 4, []);
+    await runs.setPlanned(run.id, 4, { vocabulary: [] });
     expect(await runs.vocabulary(run.id)).toEqual({ version: 4, words: [] });
     // No such run; a deleted catalog.
     expect(await runs.planned(randomUUID(), catalogId)).toEqual({ catalogExists: true, version: null });
@@ -53,19 +53,44 @@ describe(IndexRunRepository.name, () => {
     await runs.abandon(run.id, 'test done');
   });
 
-  it('forgets the words of a run when it ends, however it ends', async () => {
+  it("records what a run's activation retires while the run lasts, apart from its record", async () => {
+    const catalogId = randomUUID();
+    const run = await runs.start(catalogId, 'reindex', 'job-1', 1);
+    expect(await runs.retirement(run.id)).toBeNull();
+    const retire = [randomUUID(), randomUUID()];
+    await runs.setPlanned(run.id, 2, { vocabulary: ['order'], retirement: { chunks: 7, retire } });
+    expect(await runs.retirement(run.id)).toEqual({ version: 2, chunks: 7, retire });
+    expect(await runs.vocabulary(run.id)).toEqual({ version: 2, words: ['order'] });
+    expect(await runs.get(run.id)).not.toHaveProperty('retire');
+    // A plan that records none keeps those recorded; the next plan's replace them, an empty list included.
+    await runs.setPlanned(run.id, 3);
+    expect(await runs.retirement(run.id)).toEqual({ version: 3, chunks: 7, retire });
+    await runs.setPlanned(run.id, 4, { retirement: { chunks: 0, retire: [] } });
+    expect(await runs.retirement(run.id)).toEqual({ version: 4, chunks: 0, retire: [] });
+    expect(await runs.retirement(randomUUID())).toBeNull();
+    await runs.complete(run.id, {});
+    expect(await runs.retirement(run.id)).toBeNull();
+  });
+
+  it('forgets the words and retirements of a run when it ends, however it ends', async () => {
     const words = ['order'];
     const catalogId = randomUUID();
     const [completed, failed, abandoned, other, orphan] = await Promise.all([0, 1, 2, 3].map(() => runs.start(catalogId, 'reindex', null, 1)).concat(runs.start(randomUUID(), 'reindex', null, 1)));
-    for (const run of [completed!, failed!, abandoned!, other!, orphan!]) await runs.setPlanned(run.id, 1, words);
+    const retirement = { chunks: 1, retire: [randomUUID()] };
+    for (const run of [completed!, failed!, abandoned!, other!, orphan!]) await runs.setPlanned(run.id, 1, { vocabulary: words, retirement });
     await runs.complete(completed!.id, {});
     await runs.fail(failed!.id, 'broke');
     await runs.abandon(abandoned!.id, 'taken over');
     expect(await runs.abandonOthers(catalogId, null, 'superseded')).toBe(1);
-    for (const run of [completed!, failed!, abandoned!, other!]) expect(await runs.vocabulary(run.id)).toEqual({ version: 1, words: null });
+    for (const run of [completed!, failed!, abandoned!, other!]) {
+      expect(await runs.vocabulary(run.id)).toEqual({ version: 1, words: null });
+      expect(await runs.retirement(run.id)).toBeNull();
+    }
     expect(await runs.vocabulary(orphan!.id)).toEqual({ version: 1, words });
+    expect(await runs.retirement(orphan!.id)).toEqual({ version: 1, ...retirement });
     await runs.abandonOrphaned('holder gone', []);
     expect(await runs.vocabulary(orphan!.id)).toEqual({ version: 1, words: null });
+    expect(await runs.retirement(orphan!.id)).toBeNull();
   });
 
   it('fails or abandons only a running run', async () => {

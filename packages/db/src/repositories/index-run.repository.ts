@@ -10,6 +10,20 @@ export interface IndexRunCounts {
   tokensBilled: number;
 }
 
+/** What a reindex plan decided about the index its activation changes. */
+export interface RunRetirement {
+  /** Chunks of the planned catalog version: those skipped (unchanged) and those the run embeds. */
+  chunks: number;
+  /** Ids of the active rows to remove besides those the run's rows replace: chunks gone from the catalog. */
+  retire: readonly string[];
+}
+
+/** What a plan records with its run (see `IndexRunRepository.setPlanned`). */
+export interface RunPlanRecord {
+  vocabulary?: readonly string[];
+  retirement?: RunRetirement;
+}
+
 /** The record of every reindex, cleanup and reconcile run. Every run ends `completed`, `failed` or `abandoned`. */
 export class IndexRunRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -50,17 +64,18 @@ export class IndexRunRepository {
   }
 
   /**
-   * Records what a run's plan read: the catalog version it works on (it changes when a run follows a replaced
-   * catalog) and, when given, the words of that version's identifiers, which the processes embedding the
-   * run's batches split compound names against (see {@link vocabulary}). The words are kept while the run
-   * lasts and cleared when it ends.
+   * Records what a run's plan decided (see {@link RunPlanRecord}): the catalog version it works on (it changes
+   * when a run follows a replaced catalog) and, when given, the words of that version's identifiers (see
+   * {@link vocabulary}) and what its activation retires (see {@link retirement}). Words and retirements are
+   * kept while the run lasts and cleared when it ends; what a plan does not give stays as recorded.
    */
-  async setPlanned(id: string, catalogVersion: number, vocabulary?: readonly string[]): Promise<void> {
-    await this.dataSource.query(`UPDATE index_runs SET catalog_version = $2, vocabulary = COALESCE($3::text[], vocabulary) WHERE id = $1`, [
-      id,
-      catalogVersion,
-      vocabulary ?? null,
-    ]);
+  async setPlanned(id: string, catalogVersion: number, plan: RunPlanRecord = {}): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE index_runs SET catalog_version = $2, vocabulary = COALESCE($3::text[], vocabulary),
+              planned_chunks = COALESCE($4::int, planned_chunks), retire = COALESCE($5::uuid[], retire)
+        WHERE id = $1`,
+      [id, catalogVersion, plan.vocabulary ?? null, plan.retirement?.chunks ?? null, plan.retirement?.retire ?? null],
+    );
   }
 
   /**
@@ -85,23 +100,36 @@ export class IndexRunRepository {
     return rows[0] ?? null;
   }
 
+  /**
+   * What the run's plan recorded for its activation, with the catalog version it is of; null when it recorded
+   * none (a run planned before plans recorded it, or one that has ended).
+   */
+  async retirement(id: string): Promise<({ version: number } & RunRetirement) | null> {
+    const rows: { version: number; chunks: number | null; retire: string[] | null }[] = await this.dataSource.query(
+      `SELECT catalog_version AS version, planned_chunks AS chunks, retire FROM index_runs WHERE id = $1`,
+      [id],
+    );
+    const row = rows[0];
+    return row && row.chunks !== null && row.retire !== null ? { version: row.version, chunks: row.chunks, retire: row.retire } : null;
+  }
+
   async complete(id: string, counts: Partial<IndexRunCounts>, details?: Record<string, unknown>): Promise<void> {
     await this.dataSource
       .getRepository(IndexRunEntity)
-      .update({ id }, { ...counts, status: 'completed', finishedAt: new Date(), vocabulary: null });
+      .update({ id }, { ...counts, status: 'completed', finishedAt: new Date(), vocabulary: null, retire: null });
     if (details) await this.dataSource.query(`UPDATE index_runs SET details = $2::jsonb WHERE id = $1`, [id, JSON.stringify(details)]);
   }
 
   async fail(id: string, error: string, counts?: Partial<IndexRunCounts>): Promise<void> {
     await this.dataSource
       .getRepository(IndexRunEntity)
-      .update({ id, status: 'running' }, { ...counts, status: 'failed', error: error.slice(0, 4000), finishedAt: new Date(), vocabulary: null });
+      .update({ id, status: 'running' }, { ...counts, status: 'failed', error: error.slice(0, 4000), finishedAt: new Date(), vocabulary: null, retire: null });
   }
 
   async abandon(id: string, reason: string): Promise<void> {
     await this.dataSource
       .getRepository(IndexRunEntity)
-      .update({ id, status: 'running' }, { status: 'abandoned', error: reason.slice(0, 4000), finishedAt: new Date(), vocabulary: null });
+      .update({ id, status: 'running' }, { status: 'abandoned', error: reason.slice(0, 4000), finishedAt: new Date(), vocabulary: null, retire: null });
   }
 
   /**
@@ -110,7 +138,7 @@ export class IndexRunRepository {
    */
   async abandonOthers(catalogId: string, exceptRunId: string | null, reason: string): Promise<number> {
     const result: [unknown, number] = await this.dataSource.query(
-      `UPDATE index_runs SET status = 'abandoned', error = $3, finished_at = now(), vocabulary = NULL
+      `UPDATE index_runs SET status = 'abandoned', error = $3, finished_at = now(), vocabulary = NULL, retire = NULL
         WHERE catalog_id = $1 AND status = 'running' AND ($2::uuid IS NULL OR id <> $2::uuid)`,
       [catalogId, exceptRunId, reason],
     );
@@ -135,7 +163,7 @@ export class IndexRunRepository {
    */
   async abandonOrphaned(reason: string, aliveHolders: readonly string[] = []): Promise<number> {
     const result: [unknown, number] = await this.dataSource.query(
-      `UPDATE index_runs r SET status = 'abandoned', error = $1, finished_at = now(), vocabulary = NULL
+      `UPDATE index_runs r SET status = 'abandoned', error = $1, finished_at = now(), vocabulary = NULL, retire = NULL
         WHERE r.status = 'running'
           AND NOT EXISTS (SELECT 1 FROM catalog_leases l
                            WHERE l.catalog_id = r.catalog_id AND (l.expires_at >= now() OR l.holder = ANY($2::text[])))`,

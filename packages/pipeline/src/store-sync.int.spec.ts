@@ -78,5 +78,40 @@ describe(StoreSync.name, () => {
       expect(await h.pointIds(id)).toEqual([...rows.slice(2), checkpoint].sort());
       expect(await h.pointIds(id)).not.toContain(orphan);
     });
+
+    it('keeps the point of a row written with its point while it compares, whichever store it reads first', async () => {
+      const id = await h.createCatalog();
+      await h.run(id);
+      const late = randomUUID();
+      // Another writer, as the pipeline writes: the pending row first, then its point.
+      let written: Promise<void> | undefined;
+      const writeOnce = () =>
+        (written ??= (async () => {
+          await h.embeddings.insertPending([
+            { id: late, catalogId: id, kind: 'table', chunkKey: 'table:late.one', itemKey: 'late.one', content: 'x', metadata: {}, contentHash: 'h', model: 'm', dimensions: 64, indexRunId: null },
+          ]);
+          await h.strayPoint(id, late);
+        })());
+      const rowIds = h.embeddings.rowIds.bind(h.embeddings);
+      const listIds = h.store.listIds.bind(h.store);
+      const rowsRead = jest.spyOn(h.embeddings, 'rowIds').mockImplementation(async (catalogId) => {
+        const rows = await rowIds(catalogId);
+        await writeOnce();
+        return rows;
+      });
+      const pointsListed = jest.spyOn(h.store, 'listIds').mockImplementation(async (catalogId) => {
+        const points = await listIds(catalogId);
+        await writeOnce();
+        return points;
+      });
+      try {
+        expect(await sync.removeOrphanPoints(id)).toEqual({ orphanPoints: 0, missingPoints: 0 });
+      } finally {
+        rowsRead.mockRestore();
+        pointsListed.mockRestore();
+      }
+      expect(written).toBeDefined();
+      expect(await h.pointIds(id)).toContain(late);
+    });
   });
 });

@@ -53,11 +53,15 @@ export class StoreSync {
   /**
    * Compares the catalog's points with its rows (active and pending) and deletes the points no row owns.
    * Reports the active rows that have no point.
+   *
+   * The points are listed before the rows are read. A row is always written before its point, so a point
+   * written while this compares (a writer that took the catalog's lease from a holder that stalled) has its
+   * row in the read that follows, and is not taken for an orphan.
    */
   async removeOrphanPoints(catalogId: string): Promise<SyncReport> {
+    const pointIds = await this.store.listIds(catalogId);
     const rows = await this.embeddings.rowIds(catalogId);
     const rowIds = new Set(rows.map((r) => r.id));
-    const pointIds = await this.store.listIds(catalogId);
     const pointSet = new Set(pointIds);
     const orphans = pointIds.filter((id) => !rowIds.has(id));
     if (orphans.length > 0) {

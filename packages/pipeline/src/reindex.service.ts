@@ -220,7 +220,7 @@ export class ReindexService {
     const vocabulary = this.readings.vocabulary(catalog);
     const takenOver = await this.takeOverAdopted(run, rekey, vocabulary);
     // The active rows no chunk of this version keeps (chunks gone, adopted rows no chunk took): the activation
-    // removes them with the rows this run's replace, without chunking the catalog again.
+    // removes them with the rows this run's rows replace, without chunking the catalog again.
     const keys = new Set(chunks.map((c) => c.key));
     const retire: string[] = [];
     for (const c of active.values()) if (!keys.has(c.chunkKey) && !takenOver.has(c.id)) retire.push(c.id);

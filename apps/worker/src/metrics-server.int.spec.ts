@@ -16,11 +16,14 @@ describe(startWorkerServer.name, () => {
   let queue: Queue;
   let worker: Worker;
   let db: TestDatabase<DataSource>;
+  // BullMQ leaves open the connections it is given: the spec closes them.
+  let connections: ReturnType<typeof createRedisConnection>[] = [];
 
   beforeAll(async () => {
     db = await createTestDatabase((url) => openDataSource({ url, poolSize: 1, applicationName: 'test', migrate: false }));
     const url = loadConfig().redis.url;
-    queue = new Queue('metrics-test', { connection: createRedisConnection(url, 'producer'), prefix });
+    connections = [createRedisConnection(url, 'producer'), createRedisConnection(url, 'worker')];
+    queue = new Queue('metrics-test', { connection: connections[0]!, prefix });
     worker = new Worker(
       'metrics-test',
       (job) =>
@@ -32,7 +35,7 @@ describe(startWorkerServer.name, () => {
             ? Promise.resolve({ status: 'embedded', embedded: 3, tokens: 40 })
             : // A reindex's result repeats its batches' totals: only what it skipped counts.
               Promise.resolve({ status: 'completed', embedded: 6, skipped: 2, tokens: 80 }),
-      { connection: createRedisConnection(url, 'worker'), prefix },
+      { connection: connections[1]!, prefix },
     );
     observeJobs(worker);
     server = (await startWorkerServer({
@@ -47,6 +50,7 @@ describe(startWorkerServer.name, () => {
   afterAll(async () => {
     await worker.close();
     await queue.close();
+    for (const c of connections) c.disconnect();
     server.close();
     await deleteRedisPrefix(prefix);
     await db.drop();

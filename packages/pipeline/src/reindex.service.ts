@@ -169,12 +169,16 @@ export class ReindexService {
   /** Plans the run's work as numbered batches of pending rows. See the class comment, step 2. */
   async plan(run: RunContext): Promise<PlanOutcome> {
     const { catalogs, embeddings, embedder } = this.deps;
-    const catalog = await catalogs.get(run.catalogId);
+    // What the index holds is read while the catalog is read and chunked: the plan holds the catalog's lease,
+    // so no other writer changes its rows or points meanwhile, and the order of the reads does not matter.
+    const held = Promise.all([embeddings.activeChunks(run.catalogId), embeddings.pendingChunks(run.catalogId), this.deps.store.listIds(run.catalogId)]);
+    held.catch(() => undefined); // awaited below, unless the plan ends first
+    const [catalog, rejected] = await Promise.all([catalogs.get(run.catalogId), catalogs.rejectedKeys(run.catalogId)]);
     if (!catalog) return { kind: 'missing' };
-    const chunks = this.readings.chunks(catalog, await catalogs.rejectedKeys(run.catalogId));
-    const active = new Map((await embeddings.activeChunks(run.catalogId)).map((c) => [c.chunkKey, c]));
-    const pending = await embeddings.pendingChunks(run.catalogId);
-    const points = new Set(await this.deps.store.listIds(run.catalogId));
+    const chunks = this.readings.chunks(catalog, rejected);
+    const [activeRows, pending, pointIds] = await held;
+    const active = new Map(activeRows.map((c) => [c.chunkKey, c]));
+    const points = new Set(pointIds);
 
     // A checkpoint is an embedded pending row whose point exists. A forced run reuses only those of its job:
     // its own, and those of runs the job had to abandon before starting over (embedded after it was asked for).

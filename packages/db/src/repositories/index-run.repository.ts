@@ -24,6 +24,10 @@ export interface RunPlanRecord {
   retirement?: RunRetirement;
 }
 
+/** What a run's plan records only while the run lasts (see `IndexRunRepository.setPlanned`): cleared however it ends. */
+const PLAN_CLEARED = { vocabulary: null, retire: null };
+const PLAN_CLEARED_SQL = 'vocabulary = NULL, retire = NULL';
+
 /** The record of every reindex, cleanup and reconcile run. Every run ends `completed`, `failed` or `abandoned`. */
 export class IndexRunRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -116,20 +120,20 @@ export class IndexRunRepository {
   async complete(id: string, counts: Partial<IndexRunCounts>, details?: Record<string, unknown>): Promise<void> {
     await this.dataSource
       .getRepository(IndexRunEntity)
-      .update({ id }, { ...counts, status: 'completed', finishedAt: new Date(), vocabulary: null, retire: null });
+      .update({ id }, { ...counts, status: 'completed', finishedAt: new Date(), ...PLAN_CLEARED });
     if (details) await this.dataSource.query(`UPDATE index_runs SET details = $2::jsonb WHERE id = $1`, [id, JSON.stringify(details)]);
   }
 
   async fail(id: string, error: string, counts?: Partial<IndexRunCounts>): Promise<void> {
     await this.dataSource
       .getRepository(IndexRunEntity)
-      .update({ id, status: 'running' }, { ...counts, status: 'failed', error: error.slice(0, 4000), finishedAt: new Date(), vocabulary: null, retire: null });
+      .update({ id, status: 'running' }, { ...counts, status: 'failed', error: error.slice(0, 4000), finishedAt: new Date(), ...PLAN_CLEARED });
   }
 
   async abandon(id: string, reason: string): Promise<void> {
     await this.dataSource
       .getRepository(IndexRunEntity)
-      .update({ id, status: 'running' }, { status: 'abandoned', error: reason.slice(0, 4000), finishedAt: new Date(), vocabulary: null, retire: null });
+      .update({ id, status: 'running' }, { status: 'abandoned', error: reason.slice(0, 4000), finishedAt: new Date(), ...PLAN_CLEARED });
   }
 
   /**
@@ -138,7 +142,7 @@ export class IndexRunRepository {
    */
   async abandonOthers(catalogId: string, exceptRunId: string | null, reason: string): Promise<number> {
     const result: [unknown, number] = await this.dataSource.query(
-      `UPDATE index_runs SET status = 'abandoned', error = $3, finished_at = now(), vocabulary = NULL, retire = NULL
+      `UPDATE index_runs SET status = 'abandoned', error = $3, finished_at = now(), ${PLAN_CLEARED_SQL}
         WHERE catalog_id = $1 AND status = 'running' AND ($2::uuid IS NULL OR id <> $2::uuid)`,
       [catalogId, exceptRunId, reason],
     );
@@ -163,7 +167,7 @@ export class IndexRunRepository {
    */
   async abandonOrphaned(reason: string, aliveHolders: readonly string[] = []): Promise<number> {
     const result: [unknown, number] = await this.dataSource.query(
-      `UPDATE index_runs r SET status = 'abandoned', error = $1, finished_at = now(), vocabulary = NULL, retire = NULL
+      `UPDATE index_runs r SET status = 'abandoned', error = $1, finished_at = now(), ${PLAN_CLEARED_SQL}
         WHERE r.status = 'running'
           AND NOT EXISTS (SELECT 1 FROM catalog_leases l
                            WHERE l.catalog_id = r.catalog_id AND (l.expires_at >= now() OR l.holder = ANY($2::text[])))`,

@@ -26,7 +26,10 @@ export interface RunPlanRecord {
 
 /** What a run's plan records only while the run lasts (see `IndexRunRepository.setPlanned`): cleared however it ends. */
 const PLAN_CLEARED = { vocabulary: null, retire: null };
-const PLAN_CLEARED_SQL = 'vocabulary = NULL, retire = NULL';
+/** The same in SQL: the properties are the columns' own names. */
+const PLAN_CLEARED_SQL = Object.keys(PLAN_CLEARED)
+  .map((column) => `${column} = NULL`)
+  .join(', ');
 
 /** The record of every reindex, cleanup and reconcile run. Every run ends `completed`, `failed` or `abandoned`. */
 export class IndexRunRepository {
